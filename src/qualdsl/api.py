@@ -1,0 +1,131 @@
+"""The public Python API: load a policy, evaluate leads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .build import parse_module
+from .check import CheckedPolicy, check
+from .compile import CompiledPolicy, RuleInfo, compile_policy
+from .decision import Decision
+from .source import Source, decode_source, read_source
+
+UTC = dt.timezone.utc
+
+
+def normalize_as_of(as_of: dt.datetime | dt.date | str) -> dt.datetime:
+    """`as_of` as an aware UTC datetime: a date means midnight UTC, no zone means UTC."""
+    if isinstance(as_of, str):
+        from .runtime import BAD, to_datetime
+
+        value = to_datetime(as_of.strip())
+        if value is BAD:
+            raise ValueError(f"as_of: `{as_of}` is not an ISO 8601 date or datetime")
+        return value
+    if isinstance(as_of, dt.datetime):
+        return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
+    if isinstance(as_of, dt.date):
+        return dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+    raise TypeError(f"as_of must be a datetime, a date or an ISO 8601 string, not {type(as_of).__name__}")
+
+
+def format_as_of(as_of: dt.datetime) -> str:
+    text = as_of.strftime("%Y-%m-%dT%H:%M:%S")
+    if as_of.microsecond:
+        text += f".{as_of.microsecond:06d}"
+    return text + "Z"
+
+
+class Policy:
+    """A compiled policy, ready to evaluate leads."""
+
+    def __init__(self, checked: CheckedPolicy, compiled: CompiledPolicy):
+        self.checked = checked
+        self.compiled = compiled
+        self._evaluate = compiled.function
+        self._last_as_of: Any = None
+        self._last_times: tuple[dt.datetime, str] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.checked.name
+
+    @property
+    def title(self) -> str | None:
+        return self.checked.title
+
+    @property
+    def path(self) -> str:
+        return self.checked.source.path
+
+    @property
+    def rules(self) -> tuple[RuleInfo, ...]:
+        return self.compiled.rules
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        return self.checked.tier_names
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        return tuple(r.queue for r in self.checked.routes.routes) if self.checked.routes else ()
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        return tuple(b.name for b in self.checked.blocks)
+
+    def _times(self, as_of: Any) -> tuple[dt.datetime, str]:
+        # The same as_of object is usually passed for a whole batch: normalise once.
+        if as_of is self._last_as_of and self._last_times is not None:
+            return self._last_times
+        moment = normalize_as_of(as_of)
+        times = (moment, format_as_of(moment))
+        self._last_as_of, self._last_times = as_of, times
+        return times
+
+    def evaluate(self, lead: Mapping[str, Any], *, as_of: dt.datetime | dt.date | str) -> Decision:
+        """Decide one lead as of a moment. Never raises on lead data."""
+        moment, text = self._times(as_of)
+        return self._evaluate(lead, moment, text)
+
+    def evaluate_many(
+        self, leads: Iterable[Mapping[str, Any]], *, as_of: dt.datetime | dt.date | str
+    ) -> Iterator[Decision]:
+        """Decide many leads as of one moment, lazily, in order."""
+        moment, text = normalize_as_of(as_of), ""
+        text = format_as_of(moment)
+        evaluate = self._evaluate
+        for lead in leads:
+            yield evaluate(lead, moment, text)
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.name!r} from {self.path!r}>"
+
+
+def compile_source(source: Source) -> Policy:
+    """Parse, check and compile one source."""
+    checked = check(parse_module(source), source)
+    return Policy(checked, compile_policy(checked))
+
+
+def load(path: str | Path) -> Policy:
+    """Load and compile a policy file; raise QualError with every problem."""
+    return compile_source(read_source(path))
+
+
+def loads(text: str | bytes, name: str = "<string>", *, path: str | Path | None = None) -> Policy:
+    """Compile policy text. `path` (where the text would live) lets `include` work."""
+    display = str(path) if path is not None else name
+    if isinstance(text, bytes):
+        from .diagnostics import Diagnostic
+        from .errors import SourceError
+
+        decoded, problem = decode_source(text, display)
+        if problem is not None:
+            raise SourceError([Diagnostic.error(problem, display)])
+        assert decoded is not None
+        text = decoded
+    return compile_source(Source(text, display))

@@ -1,0 +1,315 @@
+"""The `qualdsl` command line.
+
+Subcommands are imported lazily (see COMMANDS), so `qualdsl --version` does
+not pay for lark. Machine output goes to stdout, human chatter to stderr.
+Exit codes: 0 ok, 1 findings (a broken policy, a failed test, a lint
+warning), 2 usage, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from . import __version__
+
+
+class Exit(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    INTERNAL = 3
+
+
+# name -> (module:attribute, one-line help). Each issue's command lives in its
+# own module; this table is the only place that lists them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("qualdsl.cli:check_command", "Compile policies and report every error."),
+    "eval": ("qualdsl.cli:eval_command", "Evaluate leads against a policy."),
+    "explain": ("qualdsl.cli:explain_command", "Explain a decision (eval --format text)."),
+    "test": ("qualdsl.testing.cli:test_command", "Run policy test suites (*.test.yaml)."),
+    "lint": ("qualdsl.lint.cli:lint_command", "Find policy mistakes beyond compile errors."),
+    "rule": ("qualdsl.lint.cli:rule_command", "Show the documentation of a lint rule."),
+    "diff": ("qualdsl.diff.cli:diff_command", "What a policy change means, and does to leads."),
+    "fmt": ("qualdsl.fmt:fmt_command", "Format policies in the canonical layout."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[name]
+        module_name, attribute = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name and error.name.startswith("qualdsl"):
+                return None
+            raise
+        return getattr(module, attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help) for name, (_, help) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def use_color(ctx: click.Context | None, stream: Any = None) -> bool:
+    """Colour when asked, or on a terminal unless NO_COLOR is set."""
+    choice = "auto"
+    while ctx is not None:
+        if ctx.obj and "color" in ctx.obj:
+            choice = ctx.obj["color"]
+            break
+        ctx = ctx.parent
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def source_highlighter() -> Any:
+    """The policy-line highlighter for diagnostics, when the lexer is installed."""
+    try:
+        from .highlight import highlight_line
+    except ImportError:
+        return None
+    return highlight_line
+
+
+def print_diagnostics(ctx: click.Context, diagnostics: Any) -> None:
+    from .render import render_all_text
+
+    color = use_color(ctx, sys.stderr)
+    click.echo(render_all_text(diagnostics, color=color, highlight=source_highlighter()), err=True)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="qualdsl")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour output (auto: on a terminal, unless NO_COLOR is set).",
+)
+@click.pass_context
+def cli(ctx: click.Context, color: str) -> None:
+    """qualdsl: lead-qualification policies as code."""
+    ctx.ensure_object(dict)
+    ctx.obj["color"] = color
+
+
+# ----------------------------------------------------------------- check
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "output", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="How to print problems.")
+@click.pass_context
+def check_command(ctx: click.Context, paths: tuple[str, ...], output: str) -> None:
+    """Compile each policy and report every problem with its line and column.
+
+    Exit 0 when every policy compiles, 1 otherwise. A directory is searched
+    for *.qual files (included fragments are checked through their policies).
+    """
+    from .api import load
+    from .errors import QualError
+    from .render import render_github, render_json
+
+    files = expand_policy_paths(paths)
+    problems = []
+    for path in files:
+        try:
+            load(path)
+        except QualError as error:
+            problems.extend(error.diagnostics)
+    if output == "json":
+        click.echo(render_json(problems))
+    elif output == "github":
+        if problems:
+            click.echo(render_github(problems))
+    elif problems:
+        print_diagnostics(ctx, problems)
+    noun = "policy" if len(files) == 1 else "policies"
+    if problems:
+        click.echo(f"{len(problems)} error{'s' if len(problems) != 1 else ''} in {len(files)} {noun}", err=True)
+        ctx.exit(Exit.FINDINGS)
+    click.echo(f"{len(files)} {noun} OK", err=True)
+
+
+def expand_policy_paths(paths: tuple[str, ...] | list[str]) -> list[str]:
+    """Files as given; directories searched for *.qual policies (files that
+    start with a `policy` line, so included fragments are skipped)."""
+    from pathlib import Path
+
+    files: list[str] = []
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            for found in sorted(p.rglob("*.qual")):
+                if any(part.startswith(".") for part in found.parts):
+                    continue
+                if _is_policy_file(found):
+                    files.append(str(found))
+        else:
+            files.append(path)
+    if not files:
+        raise click.UsageError(f"no policy files (*.qual) found in {', '.join(paths)}")
+    return files
+
+
+def _is_policy_file(path: Any) -> bool:
+    import re
+
+    try:
+        head = path.read_bytes()[:65536].decode("utf-8", "replace")
+    except OSError:
+        return True
+    return re.search(r"^\s*policy\s", head, re.MULTILINE) is not None
+
+
+# ------------------------------------------------------------------ eval
+
+
+def _load_or_exit(ctx: click.Context, path: str) -> Any:
+    from .api import load
+    from .errors import QualError
+
+    try:
+        return load(path)
+    except QualError as error:
+        print_diagnostics(ctx, error.diagnostics)
+        ctx.exit(Exit.FINDINGS)
+
+
+def _as_of_or_exit(as_of: str | None) -> Any:
+    import datetime as dt
+
+    from .api import normalize_as_of
+
+    if as_of is None:
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    try:
+        return normalize_as_of(as_of)
+    except ValueError as error:
+        raise click.BadParameter(str(error).removeprefix("as_of: "), param_hint="--as-of") from None
+
+
+def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str | None,
+              as_of: str | None, output: str) -> None:
+    import json
+
+    from .explain import explain
+    from .leads import LeadFileError, read_leads
+
+    if (lead is None) == (leads is None):
+        raise click.UsageError("give one of --lead FILE (one lead) or --leads FILE (many)")
+    moment = _as_of_or_exit(as_of)
+    policy = _load_or_exit(ctx, policy_path)
+    try:
+        if lead is not None:
+            records = list(read_leads(lead, format="json"))
+        else:
+            records = read_leads(leads)  # type: ignore[arg-type]
+        failed = 0
+        first = True
+        for record in records:
+            if record.error is not None:
+                failed += 1
+                click.echo(f"{record.location}: error: {record.error}", err=True)
+                if output == "json" and leads is not None:
+                    click.echo(json.dumps({"error": record.error, "location": record.location}))
+                continue
+            decision = policy.evaluate(record.lead, as_of=moment)
+            if output == "json":
+                if leads is not None:
+                    click.echo(json.dumps(decision.to_dict(), ensure_ascii=False))
+                else:
+                    click.echo(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+            else:
+                if not first:
+                    click.echo("\n" + "─" * 60 + "\n")
+                click.echo(explain(decision, policy))
+            first = False
+    except LeadFileError as error:
+        click.echo(f"error: {error}", err=True)
+        ctx.exit(Exit.FINDINGS)
+    if failed:
+        click.echo(f"{failed} lead{'s' if failed != 1 else ''} could not be read", err=True)
+        ctx.exit(Exit.FINDINGS)
+
+
+_lead_options = [
+    click.argument("policy", type=click.Path()),
+    click.option("--lead", "lead", metavar="FILE|-", help="One lead: a JSON object ('-' reads stdin)."),
+    click.option("--leads", "leads", metavar="FILE|-",
+                 help="Many leads: JSONL, a JSON array or CSV ('-' reads JSONL from stdin)."),
+    click.option("--as-of", "as_of", metavar="DATE",
+                 help="Evaluate as of this date or datetime (UTC). Default: now."),
+]
+
+
+def _with_lead_options(function: Any) -> Any:
+    for option in reversed(_lead_options):
+        function = option(function)
+    return function
+
+
+@click.command("eval")
+@_with_lead_options
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="json",
+              show_default=True, help="json: the decision; text: a readable explanation.")
+@click.pass_context
+def eval_command(ctx: click.Context, policy: str, lead: str | None, leads: str | None,
+                 as_of: str | None, output: str) -> None:
+    """Evaluate leads against POLICY and print the decisions.
+
+    With --leads, one decision per line (JSONL); a lead that cannot be read
+    is reported on stderr (and as an {"error": ...} line) and the exit code
+    is 1.
+    """
+    _evaluate(ctx, policy, lead, leads, as_of, output)
+
+
+@click.command("explain")
+@_with_lead_options
+@click.pass_context
+def explain_command(ctx: click.Context, policy: str, lead: str | None, leads: str | None,
+                    as_of: str | None) -> None:
+    """Explain how POLICY decides a lead: ICP, every rule's points, tier, route."""
+    _evaluate(ctx, policy, lead, leads, as_of, "text")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: no traceback reaches the user."""
+    try:
+        cli.main(args=argv, prog_name="qualdsl", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:  # a bug in qualdsl, not in the user's input
+        if os.environ.get("QUALDSL_DEBUG"):
+            raise
+        click.echo(
+            f"qualdsl: internal error: {type(error).__name__}: {error}\n"
+            "this is a bug in qualdsl; rerun with QUALDSL_DEBUG=1 for the traceback",
+            err=True,
+        )
+        sys.exit(Exit.INTERNAL)

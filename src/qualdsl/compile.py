@@ -1,0 +1,548 @@
+"""Stage 4: CheckedPolicy -> generated Python source -> one evaluate function.
+
+The policy becomes a single straight-line Python function, compiled once with
+`compile()`. User text (names, reasons, strings) enters the generated source
+only as `repr()` of plain literals; anything else (dates, regexes, sets) is
+passed in the function's namespace as a constant. Identifiers in the code are
+always generated (`f3`, `L1`, `r7`), never taken from the policy.
+
+Where the schema fixes a value's type, comparisons compile to plain Python
+(`(f3 is not None and f3 >= 10)`); where it does not, they call the
+missing-aware helpers in runtime.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any, Callable
+
+import attrs
+
+from . import nodes as n
+from . import runtime
+from .check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, resolve
+from .decision import Decision, RuleResult
+from .schema import category, element_type
+
+
+@attrs.frozen
+class Code:
+    """A generated Python expression and what is known about its value."""
+
+    text: str
+    type: str  # static type (schema.py)
+    nullable: bool = True  # may be None (missing)
+    is_bool: bool = False  # always a Python bool
+
+    @property
+    def simple(self) -> bool:
+        """Cheap and side-effect free to evaluate twice (a name or a literal)."""
+        return bool(_SIMPLE.match(self.text))
+
+
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z|'[^'\\]*'\Z|-?[0-9.]+\Z")
+
+
+@attrs.frozen
+class RuleInfo:
+    """A rule's identity in the ledger."""
+
+    block: str
+    rule: str
+    node: n.Rule
+
+
+@attrs.frozen
+class CompiledPolicy:
+    """The evaluate function and what the ledger needs to name its entries."""
+
+    function: Callable[..., Decision]
+    source: str  # the generated Python, for debugging and `qualdsl compile --show`
+    rules: tuple[RuleInfo, ...]
+
+
+class _Codegen:
+    def __init__(self, policy: CheckedPolicy):
+        self.policy = policy
+        self.namespace: dict[str, Any] = {
+            "BAD": runtime.BAD,
+            "MISS": runtime._MISS,
+            "Mapping": Mapping,
+            "DEC": tuple.__new__,
+            "DECISION": Decision,
+            "RR": tuple.__new__,
+            "RULE": RuleResult,
+            "rt": runtime,
+            "ZERO": dt.timedelta(0),
+        }
+        for helper in (
+            "lookup", "load_events", "group_by_type", "event_field", "coercion_warning",
+            "eq", "ne", "lt", "le", "gt", "ge", "between", "member", "not_member", "str_member",
+            "contains", "starts_with", "ends_with", "matches", "add", "sub", "mul", "div", "neg",
+            "domain", "lower", "length", "days_since", "lead_id",
+        ):
+            self.namespace[helper] = getattr(runtime, helper)
+        self.constants: dict[Any, str] = {}
+        self.counter = 0
+        self.prelude: list[str] = []
+        self.field_vars: dict[tuple[str, ...], str] = {}
+        self.let_vars: dict[str, Code] = {}
+        self.count_vars: dict[n.Call, str] = {}
+        self.uses_by_type = False
+        self.event_var = "e"
+
+    # ------------------------------------------------------------- helpers
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def const(self, value: Any) -> str:
+        """A constant in the namespace; for values with no plain literal form."""
+        key = (type(value).__name__, value)
+        if key not in self.constants:
+            name = f"K{len(self.constants)}"
+            self.constants[key] = name
+            self.namespace[name] = value
+        return self.constants[key]
+
+    @staticmethod
+    def literal(value: Any) -> str:
+        """Python source for a plain literal: only ever repr()."""
+        assert type(value) in (str, int, float, bool, type(None)), value
+        if type(value) is float:
+            return repr(value) if value == value and value not in (float("inf"), float("-inf")) else "float(%r)" % repr(value)
+        return repr(value)
+
+    # -------------------------------------------------------------- fields
+    def emit_fields(self, out: list[str]) -> None:
+        policy = self.policy
+        groups: dict[str, str] = {}
+
+        def raw(path: tuple[str, ...]) -> str:
+            flat = ".".join(path)
+            if len(path) == 1:
+                return f"lead.get({self.literal(path[0])})"
+            if len(path) == 2:
+                if path[0] not in groups:
+                    group = self.fresh("g")
+                    groups[path[0]] = group
+                    out.append(f"    {group} = lead.get({self.literal(path[0])})")
+                    out.append(f"    if type({group}) is not dict and not isinstance({group}, Mapping): {group} = None")
+                group = groups[path[0]]
+                return (
+                    f"({group}.get({self.literal(path[1])}, MISS) if {group} is not None else MISS)"
+                )
+            return f"lookup(lead, {path!r}, {self.literal(flat)})"
+
+        if policy.schema is None:
+            return
+        for path, info in policy.schema.items():
+            flat = ".".join(path)
+            if info.type == "events":
+                continue
+            var = self.fresh("f")
+            self.field_vars[path] = var
+            fetch = raw(path)
+            out.append(f"    {var} = {fetch}")
+            if len(path) == 2:
+                out.append(f"    if {var} is MISS: {var} = lead.get({self.literal(flat)})")
+            fast = {
+                "string": "str", "int": "int", "bool": "bool",
+            }.get(info.type)
+            convert = self.const(runtime.COERCE[info.type])
+            if fast:
+                out.append(f"    if {var} is not None and type({var}) is not {fast}:")
+            else:
+                out.append(f"    if {var} is not None:")
+            out.append(f"        c = {convert}({var})")
+            out.append("        if c is BAD:")
+            out.append(
+                f"            W.append(coercion_warning({self.literal(flat)}, {self.literal(info.type)}, {var})); c = None"
+            )
+            out.append(f"        {var} = c")
+
+    def field_var(self, path: tuple[str, ...]) -> str:
+        """A lead field's variable; without a schema, fetched raw on first use."""
+        if path not in self.field_vars:
+            var = self.fresh("f")
+            self.field_vars[path] = var
+            flat = ".".join(path)
+            if len(path) == 1:
+                self.prelude.append(f"    {var} = lead.get({self.literal(path[0])})")
+            else:
+                self.prelude.append(f"    {var} = lookup(lead, {path!r}, {self.literal(flat)})")
+        return self.field_vars[path]
+
+    # --------------------------------------------------------- expressions
+    def cond(self, expr: n.Expr, context: str) -> str:
+        code = self.expr(expr, context)
+        return code.text if code.is_bool else f"({code.text} is True)"
+
+    def expr(self, expr: Any, context: str) -> Code:
+        return getattr(self, "gen_" + type(expr).__name__)(expr, context)
+
+    def gen_Literal(self, expr: n.Literal, context: str) -> Code:
+        from .schema import literal_type
+
+        value = expr.value
+        text = self.literal(value) if type(value) in (str, int, float, bool) else self.const(value)
+        return Code(text, literal_type(value), nullable=False, is_bool=type(value) is bool)
+
+    def gen_ListLiteral(self, expr: n.ListLiteral, context: str) -> Code:
+        from .schema import list_type
+
+        values = tuple(item.value for item in expr.items)
+        return Code(self.const(values), list_type(list(values)), nullable=False)
+
+    def gen_Name(self, expr: n.Name, context: str) -> Code:
+        ref = resolve(self.policy, expr, context)
+        if ref.kind == "field":
+            if ref.type == "events":
+                return Code("EV", "events")
+            return Code(self.field_var(ref.path), ref.type, is_bool=False)
+        if ref.kind == "event_field":
+            if ref.path == ("type",):
+                return Code(f"{self.event_var}[1]", "string", nullable=False)
+            if ref.path == ("at",):
+                return Code(f"{self.event_var}[0]", "datetime", nullable=False)
+            return Code(
+                f"event_field({self.event_var}, {ref.path!r}, {self.literal(ref.name)})", "any"
+            )
+        if ref.kind == "let":
+            return self.ensure_let(ref.name)
+        if ref.kind == "set":
+            values = tuple(item.value for item in self.policy.sets[ref.name].items.items)
+            return Code(self.const(values), ref.type, nullable=False)
+        if ref.kind == "outcome":
+            if ref.name == "score":
+                return Code("total", "number", nullable=False)
+            if ref.name == "icp":
+                return Code("passed", "bool", nullable=False, is_bool=True)
+            if ref.name == "tier":
+                return Code("tier", "tier")
+            return Code(self.block_vars[ref.name], "number", nullable=False)
+        if ref.kind == "tier":
+            return Code(self.literal(ref.name), "tier", nullable=False)
+        raise AssertionError(f"unresolved name {expr.dotted}")  # the checker prevents this
+
+    def ensure_let(self, name: str) -> Code:
+        if name not in self.let_vars:
+            var = self.fresh("L")
+            code = self.expr(self.policy.lets[name].value, LEAD)
+            self.prelude.append(f"    {var} = {code.text}")
+            self.let_vars[name] = Code(var, code.type, code.nullable, code.is_bool)
+        return self.let_vars[name]
+
+    def gen_Call(self, expr: n.Call, context: str) -> Code:
+        if expr.function == "count":
+            return Code(self.ensure_count(expr), "int", nullable=False)
+        argument = self.expr(expr.arguments[0], context)
+        if expr.function == "domain":
+            return Code(f"domain({argument.text})", "string")
+        if expr.function == "lower":
+            return Code(f"lower({argument.text})", "string")
+        if expr.function == "len":
+            return Code(f"length({argument.text})", "int")
+        if expr.function == "days_since":
+            return Code(f"days_since({argument.text}, T)", "int")
+        raise AssertionError(expr.function)
+
+    def event_source(self, where: n.Expr | None) -> tuple[str, n.Expr | None]:
+        """Which events to loop over: one type's events when the condition
+        requires `type == "X"`, all events otherwise. Returns the rest of the
+        condition still to test."""
+        if where is None:
+            return "(EV or ())", None
+        conjuncts = list(where.operands) if isinstance(where, n.And) else [where]
+        for index, part in enumerate(conjuncts):
+            if (
+                isinstance(part, n.Compare) and part.op == "=="
+                and isinstance(part.left, n.Name) and part.left.path == ("type",)
+                and resolve(self.policy, part.left, EVENT).kind == "event_field"
+                and isinstance(part.right, n.Literal) and type(part.right.value) is str
+            ):
+                self.uses_by_type = True
+                rest = conjuncts[:index] + conjuncts[index + 1:]
+                remaining = None if not rest else rest[0] if len(rest) == 1 else n.And(tuple(rest))
+                return f"BT.get({self.literal(part.right.value.casefold())}, ())", remaining
+        return "(EV or ())", where
+
+    def ensure_count(self, expr: n.Call) -> str:
+        if expr in self.count_vars:
+            return self.count_vars[expr]
+        query = expr.arguments[0]
+        assert isinstance(query, n.EventsQuery)
+        var = self.fresh("C")
+        source, remaining = self.event_source(query.where)
+        condition = self.cond(remaining, EVENT) if remaining is not None else None
+        lines = [f"    {var} = 0", f"    for e in {source}:"]
+        if query.within is not None:
+            lines.append(f"        if T - e[0] > {self.const(query.within.timedelta)}: break")
+        if condition:
+            lines.append(f"        if {condition}: {var} += 1")
+        else:
+            lines.append(f"        {var} += 1")
+        self.prelude.extend(lines)
+        self.count_vars[expr] = var
+        return var
+
+    def gen_Not(self, expr: n.Not, context: str) -> Code:
+        return Code(f"(not {self.cond(expr.operand, context)})", "bool", False, True)
+
+    def gen_And(self, expr: n.And, context: str) -> Code:
+        parts = " and ".join(self.cond(o, context) for o in expr.operands)
+        return Code(f"({parts})", "bool", False, True)
+
+    def gen_Or(self, expr: n.Or, context: str) -> Code:
+        parts = " or ".join(self.cond(o, context) for o in expr.operands)
+        return Code(f"({parts})", "bool", False, True)
+
+    def _guard(self, *codes: Code) -> str:
+        """`x is not None and ` for each nullable operand."""
+        return "".join(f"{c.text} is not None and " for c in codes if c.nullable)
+
+    def _folded(self, code: Code) -> Code:
+        """A string literal's casefolded form, computed now."""
+        if code.text.startswith("'") or code.text.startswith('"'):
+            import ast
+
+            return Code(self.literal(ast.literal_eval(code.text).casefold()), code.type, False)
+        return code
+
+    def gen_Compare(self, expr: n.Compare, context: str) -> Code:
+        left = self.expr(expr.left, context)
+        right = self.expr(expr.right, context)
+        lc, rc = category(left.type), category(right.type)
+        op = expr.op
+        if left.simple and right.simple and lc == rc:
+            if lc == "string" and op in ("==", "!="):
+                lf, rf = self._folded(left), self._folded(right)
+                l_text = lf.text if lf is not left else f"{left.text}.casefold()"
+                r_text = rf.text if rf is not right else f"{right.text}.casefold()"
+                return self._bool(f"({self._guard(left, right)}{l_text} {op} {r_text})")
+            if lc == "number" or (lc == "time" and left.type == right.type):
+                return self._bool(f"({self._guard(left, right)}{left.text} {op} {right.text})")
+        helper = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
+        return self._bool(f"{helper}({left.text}, {right.text})")
+
+    @staticmethod
+    def _bool(text: str) -> Code:
+        return Code(text, "bool", False, True)
+
+    def gen_In(self, expr: n.In, context: str) -> Code:
+        item = self.expr(expr.item, context)
+        container = self.expr(expr.container, context)
+        values = self._constant_list(expr.container, context)
+        if values is not None and values and all(type(v) is str for v in values):
+            folded = self.const(frozenset(v.casefold() for v in values))
+            if item.simple and category(item.type) == "string":
+                word = "not in" if expr.negated else "in"
+                return self._bool(f"({self._guard(item)}{item.text}.casefold() {word} {folded})")
+            if not expr.negated:
+                return self._bool(f"str_member({item.text}, {folded})")
+        helper = "not_member" if expr.negated else "member"
+        return self._bool(f"{helper}({item.text}, {container.text})")
+
+    def _constant_list(self, expr: n.Expr, context: str) -> tuple | None:
+        if isinstance(expr, n.ListLiteral):
+            return tuple(item.value for item in expr.items)
+        if isinstance(expr, n.Name):
+            ref = resolve(self.policy, expr, context)
+            if ref.kind == "set":
+                return tuple(item.value for item in self.policy.sets[ref.name].items.items)
+        return None
+
+    def gen_Between(self, expr: n.Between, context: str) -> Code:
+        value = self.expr(expr.value, context)
+        low = self.expr(expr.low, context)
+        high = self.expr(expr.high, context)
+        cats = {category(value.type), category(low.type), category(high.type)}
+        if value.simple and low.simple and high.simple and cats == {"number"}:
+            return self._bool(
+                f"({self._guard(value, low, high)}{low.text} <= {value.text} <= {high.text})"
+            )
+        return self._bool(f"between({value.text}, {low.text}, {high.text})")
+
+    def gen_StringTest(self, expr: n.StringTest, context: str) -> Code:
+        left = self.expr(expr.left, context)
+        right = self.expr(expr.right, context)
+        folded = self._folded(right)
+        if left.simple and category(left.type) == "string" and folded is not right:
+            test = {
+                "contains": f"{folded.text} in {left.text}.casefold()",
+                "starts_with": f"{left.text}.casefold().startswith({folded.text})",
+                "ends_with": f"{left.text}.casefold().endswith({folded.text})",
+            }[expr.op]
+            return self._bool(f"({self._guard(left)}{test})")
+        return self._bool(f"{expr.op}({left.text}, {right.text})")
+
+    def gen_Matches(self, expr: n.Matches, context: str) -> Code:
+        value = self.expr(expr.value, context)
+        pattern = self.const(re.compile(expr.pattern, re.IGNORECASE if expr.ignore_case else 0))
+        if value.simple and category(value.type) == "string":
+            return self._bool(f"({self._guard(value)}{pattern}.search({value.text}) is not None)")
+        return self._bool(f"matches({value.text}, {pattern})")
+
+    def gen_IsMissing(self, expr: n.IsMissing, context: str) -> Code:
+        value = self.expr(expr.value, context)
+        word = "is not" if expr.negated else "is"
+        return self._bool(f"({value.text} {word} None)")
+
+    def gen_Arith(self, expr: n.Arith, context: str) -> Code:
+        left = self.expr(expr.left, context)
+        right = self.expr(expr.right, context)
+        helper = {"+": "add", "-": "sub", "*": "mul", "/": "div"}[expr.op]
+        kind = "int" if left.type == right.type == "int" and expr.op != "/" else "number"
+        return Code(f"{helper}({left.text}, {right.text})", kind)
+
+    def gen_Negate(self, expr: n.Negate, context: str) -> Code:
+        operand = self.expr(expr.operand, context)
+        return Code(f"neg({operand.text})", operand.type if operand.type == "int" else "number")
+
+    # ------------------------------------------------------------- blocks
+    def factor_lines(self, block: n.ScoreBlock, age: str, target: str, indent: str) -> list[str]:
+        """Lines setting `target` to the block's decay factor for an age."""
+        decay, expire = block.decay, block.expire
+        if decay is None and expire is None:
+            return []
+        if isinstance(decay, n.DecayEvery):
+            keep = 1 - float(decay.percent) / 100
+            factor = f"{self.literal(keep)} ** ({age} // {self.const(decay.period.timedelta)})"
+        elif isinstance(decay, n.DecayHalfLife):
+            factor = f"0.5 ** ({age} / {self.const(decay.period.timedelta)})"
+        else:
+            factor = "1.0"
+        if expire is not None:
+            factor = f"0.0 if {age} > {self.const(expire.after.timedelta)} else {factor}"
+        return [f"{indent}{target} = {factor}"]
+
+    def emit_block(self, block: n.ScoreBlock, out: list[str], ledger: list[str]) -> str:
+        decays = block.decay is not None or block.expire is not None
+        when_factor = None
+        if decays and any(isinstance(r, n.WhenRule) for r in block.rules):
+            when_factor = self.fresh("w")
+            out.append(f"    a = (T - LATEST) if LATEST is not None else ZERO")
+            out.extend(self.factor_lines(block, "a", when_factor, "    "))
+        points_vars = []
+        for rule in block.rules:
+            points = self.literal(float(rule.points))
+            p, h = self.fresh("p"), self.fresh("h")
+            if isinstance(rule, n.WhenRule):
+                condition = self.cond(rule.condition, LEAD)
+                value = f"{points} * {when_factor} + 0.0" if when_factor else points
+                out.append(f"    if {condition}: {p} = {value}; {h} = True")
+                out.append(f"    else: {p} = 0.0; {h} = False")
+            else:
+                source = f"BT.get({self.literal(rule.event_type.casefold())}, ())"
+                self.uses_by_type = True
+                count = self.fresh("k")
+                out.append(f"    {p} = 0.0; {count} = 0")
+                out.append(f"    for e in {source}:")
+                if rule.where is not None:
+                    out.append(f"        if not {self.cond(rule.where, EVENT)}: continue")
+                out.append(f"        {count} += 1")
+                if decays:
+                    out.append("        a = T - e[0]")
+                    out.extend(self.factor_lines(block, "a", "f", "        "))
+                    out.append(f"        {p} += {points} * f")
+                else:
+                    out.append(f"        {p} += {points}")
+                if rule.max is not None:
+                    out.append(f"        if {count} == {rule.max}: break")
+                out.append(f"    {h} = {count} > 0")
+            points_vars.append(p)
+            ledger.append(f"RR(RULE, ({self.literal(block.name)}, {self.literal(rule.name)}, {h}, {p}))")
+        total = self.fresh("t")
+        out.append(f"    {total} = {' + '.join(points_vars) if points_vars else '0.0'}")
+        if block.max is not None:
+            out.append(f"    if {total} > {self.literal(float(block.max))}: {total} = {self.literal(float(block.max))}")
+        if block.min is not None:
+            out.append(f"    if {total} < {self.literal(float(block.min))}: {total} = {self.literal(float(block.min))}")
+        return total
+
+    # ---------------------------------------------------------- the whole
+    def generate(self) -> str:
+        policy = self.policy
+        head: list[str] = [
+            "def evaluate(lead, T, T_TEXT):",
+            "    W = []",
+            "    if type(lead) is not dict:",
+            "        if isinstance(lead, Mapping): lead = dict(lead)",
+            "        else:",
+            "            W.append('lead: expected an object, got ' + rt.show(lead) + '; evaluated as {}')",
+            "            lead = {}",
+        ]
+        self.emit_fields(head)
+        events_path = policy.events_field or ("events",)
+        head.append(
+            f"    EV = load_events(lead.get({self.literal(events_path[0])}) if {len(events_path)} == 1 "
+            f"else lookup(lead, {events_path!r}, {self.literal('.'.join(events_path))}), "
+            f"{self.literal('.'.join(events_path))}, T, W)"
+        )
+        head.append("    LATEST = EV[0][0] if EV else None")
+
+        body: list[str] = []
+        # ICP
+        body.append("    reasons = []")
+        for statement in policy.icp.statements if policy.icp else ():
+            condition = self.cond(statement.condition, LEAD)
+            test = f"not {condition}" if isinstance(statement, n.Require) else condition
+            body.append(f"    if {test}: reasons.append({self.literal(statement.reason)})")
+        body.append("    passed = not reasons")
+        # Scores
+        ledger: list[str] = []
+        self.block_vars: dict[str, str] = {}
+        for block in policy.blocks:
+            self.block_vars[block.name] = self.emit_block(block, body, ledger)
+        totals = [self.block_vars[b.name] for b in policy.blocks]
+        body.append(f"    total = {' + '.join(totals) if totals else '0.0'}")
+        # Tiers
+        if policy.tiers and policy.tiers.tiers:
+            body.append("    if not passed: tier = 'disqualified'")
+            closed = False
+            for tier in policy.tiers.tiers:
+                if tier.condition is None:
+                    body.append(f"    else: tier = {self.literal(tier.name)}")
+                    closed = True
+                    break
+                body.append(f"    elif {self.cond(tier.condition, TIERS)}: tier = {self.literal(tier.name)}")
+            if not closed:
+                body.append("    else: tier = None")
+        else:
+            body.append("    tier = None if passed else 'disqualified'")
+        # Route
+        body.append("    route = None")
+        keyword = "if"
+        for route in policy.routes.routes if policy.routes else ():
+            if route.condition is None:
+                body.append(f"    {'else' if keyword == 'elif' else 'if True'}: route = {self.literal(route.queue)}")
+                break
+            body.append(f"    {keyword} {self.cond(route.condition, ROUTE)}: route = {self.literal(route.queue)}")
+            keyword = "elif"
+        scores = ", ".join(
+            f"{self.literal(b.name)}: {self.block_vars[b.name]}" for b in policy.blocks
+        )
+        scores = f"{{{scores}{', ' if scores else ''}'total': total}}"
+        id_code = self.field_vars.get(("id",)) or "lead.get('id')"
+        body.append(
+            f"    return DEC(DECISION, ({self.literal(policy.name)}, lead_id({id_code}), T_TEXT, passed, "
+            f"reasons, {scores}, tier, route, ({', '.join(ledger)}{',' if len(ledger) == 1 else ''}), W))"
+        )
+        if self.uses_by_type:
+            head.append("    BT = group_by_type(EV)")
+        return "\n".join(head + self.prelude + body) + "\n"
+
+
+def compile_policy(policy: CheckedPolicy) -> CompiledPolicy:
+    """Generate and compile the policy's evaluate function."""
+    codegen = _Codegen(policy)
+    source = codegen.generate()
+    code = compile(source, f"<qualdsl policy {policy.name}>", "exec")
+    namespace = dict(codegen.namespace)
+    exec(code, namespace)  # the generated source only, never policy text
+    rules = tuple(
+        RuleInfo(block.name, rule.name, rule) for block in policy.blocks for rule in block.rules
+    )
+    return CompiledPolicy(namespace["evaluate"], source, rules)

@@ -1,0 +1,66 @@
+"""The decision: outcome plus the rule ledger that explains it.
+
+Both types are NamedTuples: the generated evaluator builds thousands per
+second, and a tuple is the cheapest immutable record Python has.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class RuleResult(NamedTuple):
+    """One ledger line: did the rule fire, and what it contributed after decay."""
+
+    block: str
+    rule: str
+    fired: bool
+    points: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"block": self.block, "rule": self.rule, "fired": self.fired, "points": self.points}
+
+
+class Decision(NamedTuple):
+    """What a policy decided for one lead, and why."""
+
+    policy: str
+    lead: str | None
+    as_of: str  # UTC, ISO 8601 with a Z suffix
+    icp_pass: bool
+    reasons: list[str]
+    scores: dict[str, float]  # blocks in declaration order, then "total"
+    tier: str | None
+    route: str | None
+    rules: tuple[RuleResult, ...]
+    warnings: list[str]
+
+    @property
+    def total(self) -> float:
+        return self.scores["total"]
+
+    def fired(self) -> tuple[RuleResult, ...]:
+        return tuple(rule for rule in self.rules if rule.fired)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision JSON of the language contract."""
+        return {
+            "policy": self.policy,
+            "lead": self.lead,
+            "as_of": self.as_of,
+            "icp": {"pass": self.icp_pass, "reasons": list(self.reasons)},
+            "scores": dict(self.scores),
+            "tier": self.tier,
+            "route": self.route,
+            "rules": [
+                {"block": r.block, "rule": r.rule, "fired": r.fired, "points": r.points}
+                for r in self.rules
+            ],
+            "warnings": list(self.warnings),
+        }
+
+    def explain(self) -> str:
+        """A readable account of every point (see explain.py)."""
+        from .explain import explain
+
+        return explain(self)

@@ -1,0 +1,82 @@
+"""A decision as text a person can check: every point accounted for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .decision import Decision
+
+if TYPE_CHECKING:
+    from .api import Policy
+
+
+def _points(value: float) -> str:
+    text = f"{value:+.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("+0", "-0") else text
+
+
+def _number(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def explain(decision: Decision, policy: Policy | None = None) -> str:
+    """The decision as an indented report; with the policy, nominal points and caps too."""
+    lines = []
+    head = f"policy {decision.policy}"
+    head += f" · lead {decision.lead}" if decision.lead is not None else " · lead (no id)"
+    head += f" · as of {decision.as_of}"
+    lines.append(head)
+    lines.append("")
+    if decision.icp_pass:
+        lines.append("ICP      pass")
+    else:
+        lines.append("ICP      FAIL")
+        for reason in decision.reasons:
+            lines.append(f"  ✗ {reason}")
+    blocks = {}
+    if policy is not None:
+        blocks = {b.name: b for b in policy.checked.blocks}
+    nominal = {}
+    if policy is not None:
+        nominal = {(r.block, r.rule): r.node.points for r in policy.rules}
+    width = max([len(r.rule) for r in decision.rules] + [10]) + 4
+    for name, total in decision.scores.items():
+        if name == "total":
+            continue
+        rules = [r for r in decision.rules if r.block == name]
+        raw = 0.0
+        for r in rules:
+            raw += r.points
+        block = blocks.get(name)
+        note = ""
+        if raw != total:
+            note = f"   (rules sum to {_number(raw)}; "
+            if block is not None and block.max is not None and total == float(block.max):
+                note += f"capped at max {_number(block.max)})"
+            elif block is not None and block.min is not None and total == float(block.min):
+                note += f"floored at min {_number(block.min)})"
+            else:
+                note += "capped)"
+        lines.append("")
+        lines.append(f"{name:<{width + 2}} {_number(total):>8}{note}")
+        for r in rules:
+            mark = "✓" if r.fired else "·"
+            detail = ""
+            base = nominal.get((r.block, r.rule))
+            if base is not None:
+                if not r.fired:
+                    detail = f"   (would give {_points(base)})"
+                elif abs(r.points - base) > 1e-12:
+                    detail = f"   ({_points(base)} nominal, after decay)"
+            lines.append(f"  {mark} {r.rule:<{width}} {_points(r.points):>8}{detail}")
+    lines.append("")
+    lines.append(f"{'total':<{width + 2}} {_number(decision.scores['total']):>8}")
+    lines.append(f"tier     {decision.tier if decision.tier is not None else '(none)'}")
+    lines.append(f"route    {decision.route if decision.route is not None else '(none)'}")
+    if decision.warnings:
+        lines.append("")
+        lines.append("warnings")
+        for warning in decision.warnings:
+            lines.append(f"  ! {warning}")
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""Stage 1: policy text -> lark parse tree, with located syntax errors.
+
+The parser is LALR with Lark's contextual lexer, built once per process and
+cached on disk by Lark (`cache=`). Syntax errors are collected, not raised one
+at a time: after an error the offending statement is blanked out (keeping
+every offset) and the text is parsed again, so one run reports several
+mistakes.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .diagnostics import Diagnostic
+from .errors import ParseError
+from .source import Source
+from . import syntax_errors
+
+if TYPE_CHECKING:
+    import lark
+
+# An expression nested deeper than this is refused: it is never what an ops
+# team means, and the later stages (and Python's own compiler) recurse.
+MAX_NESTING = 64
+MAX_SYNTAX_ERRORS = 20
+
+_comments = threading.local()
+
+
+def grammar_path() -> Path:
+    """The grammar file: inside the installed package, or the repo's grammar/."""
+    packaged = Path(__file__).with_name("grammar") / "qualdsl.lark"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "grammar" / "qualdsl.lark"
+
+
+def grammar_text() -> str:
+    return grammar_path().read_text(encoding="utf-8")
+
+
+def _collect_comment(token: Any) -> Any:
+    bucket = getattr(_comments, "bucket", None)
+    if bucket is not None:
+        bucket.append(token)
+    return token
+
+
+@functools.lru_cache(maxsize=1)
+def parser() -> lark.Lark:
+    import lark
+
+    return lark.Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=True,
+        lexer_callbacks={"COMMENT": _collect_comment},
+    )
+
+
+def parse(source: Source) -> tuple[lark.Tree, list[Any]]:
+    """Parse a source into a lark tree and its comment tokens; raise ParseError."""
+    import lark
+
+    text = source.text
+    diagnostics: list[Diagnostic] = []
+    seen_offsets: set[int] = set()
+    while True:
+        _comments.bucket = []
+        try:
+            tree = parser().parse(text)
+            comments = _comments.bucket
+            break
+        except lark.exceptions.UnexpectedInput as error:
+            diagnostic, offset = syntax_errors.describe(error, source, text)
+            if offset in seen_offsets:
+                break
+            seen_offsets.add(offset)
+            diagnostics.append(diagnostic)
+            if len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                break
+            blanked = syntax_errors.blank_statement(text, offset)
+            if blanked is None or blanked == text:
+                break
+            text = blanked
+        finally:
+            _comments.bucket = None
+    if diagnostics:
+        raise ParseError(diagnostics)
+    _check_nesting(tree, source)
+    return tree, comments
+
+
+def _check_nesting(tree: lark.Tree, source: Source) -> None:
+    """Refuse absurdly deep expressions without recursing (no RecursionError)."""
+    import lark
+
+    stack: list[tuple[Any, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            from .source import Span
+
+            raise ParseError(
+                [
+                    Diagnostic.error(
+                        f"expression is nested too deeply (more than {MAX_NESTING} levels)",
+                        source.path,
+                        Span.from_meta(meta),
+                        help="split it into named parts with `let`",
+                        source_text=source.text,
+                    )
+                ]
+            )
+        for child in node.children:
+            if isinstance(child, lark.Tree):
+                stack.append((child, depth + 1))

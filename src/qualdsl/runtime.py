@@ -1,0 +1,420 @@
+"""Values at evaluation time: coercion of lead data, lookups, and the
+missing-aware operators that generated code calls when types are not known
+at compile time.
+
+Missing is `None`. A helper never raises on lead data: a value of the wrong
+kind makes a comparison false and a function or arithmetic result missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+UTC = dt.timezone.utc
+BAD = object()  # a value that did not coerce; becomes missing with a warning
+_MISS = object()
+
+# ============================================================== lookups
+
+
+def lookup(lead: Mapping, path: tuple[str, ...], flat: str) -> Any:
+    """`a.b` is a nested lookup; when that fails, the flat key "a.b" is tried."""
+    current: Any = lead
+    for segment in path:
+        if isinstance(current, Mapping):
+            current = current.get(segment, _MISS)
+            if current is _MISS:
+                break
+        else:
+            current = _MISS
+            break
+    if current is _MISS:
+        return lead.get(flat) if len(path) > 1 else None
+    return current
+
+
+# ============================================================ coercion
+
+_INT_TEXT = re.compile(r"[+-]?[0-9]+(?:\.0+)?\Z")
+_DECIMAL_TEXT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?\Z")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_DATETIME_TEXT = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.([0-9]+))?)?)"
+    r"(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?\Z"
+)
+
+
+def to_int(value: Any) -> Any:
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() else BAD
+    if kind is str:
+        if _INT_TEXT.match(value):
+            return int(value.split(".", 1)[0])
+        return BAD
+    return BAD
+
+
+def to_number(value: Any) -> Any:
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else BAD
+    if kind is str:
+        return float(value) if _DECIMAL_TEXT.match(value) else BAD
+    return BAD
+
+
+def to_bool(value: Any) -> Any:
+    if type(value) is bool:
+        return value
+    if type(value) is str:
+        lowered = value.lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+    return BAD
+
+
+def to_string(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is float and value.is_integer():
+        return str(int(value))
+    return BAD
+
+
+def to_date(value: Any) -> Any:
+    kind = type(value)
+    if kind is dt.date:
+        return value
+    if kind is str and _DATE_TEXT.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return BAD
+    return BAD
+
+
+def to_datetime(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        match = _DATETIME_TEXT.match(value)
+        if match is None:
+            return BAD
+        day, clock, fraction, zone = match.groups()
+        try:
+            if clock is None:
+                return dt.datetime.fromisoformat(day).replace(tzinfo=UTC)
+            if fraction is not None and len(fraction) > 6:
+                clock = clock[: len(clock) - len(fraction) + 6]
+            text = f"{day}T{clock}"
+            if zone and zone != "Z":
+                text += zone if ":" in zone or len(zone) == 3 else f"{zone[:3]}:{zone[3:]}"
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return BAD
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    if kind is dt.datetime:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    if kind is dt.date:
+        return dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return BAD
+
+
+def _list_of(convert: Any) -> Any:
+    def to_list(value: Any) -> Any:
+        if type(value) not in (list, tuple):
+            return BAD
+        result = []
+        for element in value:
+            if element is None:
+                continue
+            converted = convert(element)
+            if converted is BAD:
+                return BAD
+            result.append(converted)
+        return result
+
+    return to_list
+
+
+COERCE = {
+    "string": to_string,
+    "int": to_int,
+    "number": to_number,
+    "bool": to_bool,
+    "date": to_date,
+    "datetime": to_datetime,
+    "list[string]": _list_of(to_string),
+    "list[number]": _list_of(to_number),
+}
+
+
+def show(value: Any) -> str:
+    """A lead value as it appears in a warning: JSON, shortened."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def coercion_warning(field: str, type_name: str, value: Any) -> str:
+    return f"{field}: expected {type_name}, got {show(value)}; treated as missing"
+
+
+# =============================================================== events
+
+Event = tuple  # (at: datetime, type: str, casefolded type: str, raw: Mapping, index: int)
+
+
+def load_events(raw: Any, field: str, as_of: dt.datetime, warnings: list[str]) -> Any:
+    """The lead's events that exist as of T, most recent first (ties: later
+    in the input first). Returns None when the field is missing or not a list."""
+    if raw is None:
+        return None
+    if type(raw) not in (list, tuple):
+        warnings.append(coercion_warning(field, "events", raw))
+        return None
+    events = []
+    for index, element in enumerate(raw):
+        at = BAD
+        kind = element.get("type") if isinstance(element, Mapping) else None
+        if type(kind) is str:
+            at = to_datetime(element.get("at"))
+        if at is BAD:
+            warnings.append(
+                f"{field}[{index}]: expected an event with a string `type` and an "
+                f"ISO 8601 `at`, got {show(element)}; ignored"
+            )
+            continue
+        if at <= as_of:
+            events.append((at, kind, kind.casefold(), element, index))
+    events.sort(key=_recency, reverse=True)
+    return events
+
+
+def _recency(event: Event) -> tuple:
+    return (event[0], event[4])
+
+
+def group_by_type(events: list[Event] | None) -> dict[str, list[Event]]:
+    groups: dict[str, list[Event]] = {}
+    for event in events or ():
+        groups.setdefault(event[2], []).append(event)
+    return groups
+
+
+def event_field(event: Event, path: tuple[str, ...], flat: str) -> Any:
+    """A field of an event inside `where`: `type`, `at`, or any other key."""
+    if path == ("type",):
+        return event[1]
+    if path == ("at",):
+        return event[0]
+    return lookup(event[3], path, flat)
+
+
+# ============================================================ operators
+
+
+def kind(value: Any) -> str | None:
+    """The kind of a value for comparison: s, n, b, t (time), l (list), or None."""
+    t = type(value)
+    if t is str:
+        return "s"
+    if t is bool:
+        return "b"
+    if t is int or t is float:
+        return "n"
+    if t is dt.datetime or t is dt.date:
+        return "t"
+    if t is list or t is tuple:
+        return "l"
+    return None
+
+
+def _time(value: Any) -> dt.datetime:
+    if type(value) is dt.date:
+        return dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def eq(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return False
+    ka = kind(a)
+    if ka is None or ka != kind(b):
+        return False
+    if ka == "s":
+        return a.casefold() == b.casefold()
+    if ka == "t":
+        return _time(a) == _time(b)
+    if ka == "l":
+        return len(a) == len(b) and all(eq(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def ne(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return False
+    ka = kind(a)
+    if ka is None or ka != kind(b):
+        return False
+    return not eq(a, b)
+
+
+def _ordered(a: Any, b: Any) -> tuple[Any, Any] | None:
+    if a is None or b is None:
+        return None
+    ka = kind(a)
+    if ka != kind(b) or ka not in ("s", "n", "t"):
+        return None
+    if ka == "s":
+        return a.casefold(), b.casefold()
+    if ka == "t":
+        return _time(a), _time(b)
+    return a, b
+
+
+def lt(a: Any, b: Any) -> bool:
+    pair = _ordered(a, b)
+    return pair is not None and pair[0] < pair[1]
+
+
+def le(a: Any, b: Any) -> bool:
+    pair = _ordered(a, b)
+    return pair is not None and pair[0] <= pair[1]
+
+
+def gt(a: Any, b: Any) -> bool:
+    pair = _ordered(a, b)
+    return pair is not None and pair[0] > pair[1]
+
+
+def ge(a: Any, b: Any) -> bool:
+    pair = _ordered(a, b)
+    return pair is not None and pair[0] >= pair[1]
+
+
+def between(value: Any, low: Any, high: Any) -> bool:
+    return ge(value, low) and le(value, high)
+
+
+def member(item: Any, container: Any) -> bool:
+    if item is None or type(container) not in (list, tuple):
+        return False
+    return any(eq(item, element) for element in container)
+
+
+def not_member(item: Any, container: Any) -> bool:
+    if item is None or type(container) not in (list, tuple):
+        return False
+    return not any(eq(item, element) for element in container)
+
+
+def str_member(item: Any, folded: frozenset) -> bool:
+    """`x in SET` where the set holds only strings (pre-casefolded)."""
+    return type(item) is str and item.casefold() in folded
+
+
+def contains(a: Any, b: Any) -> bool:
+    return type(a) is str and type(b) is str and b.casefold() in a.casefold()
+
+
+def starts_with(a: Any, b: Any) -> bool:
+    return type(a) is str and type(b) is str and a.casefold().startswith(b.casefold())
+
+
+def ends_with(a: Any, b: Any) -> bool:
+    return type(a) is str and type(b) is str and a.casefold().endswith(b.casefold())
+
+
+def matches(value: Any, pattern: re.Pattern) -> bool:
+    return type(value) is str and pattern.search(value) is not None
+
+
+def truth(value: Any) -> bool:
+    """A condition holds only when its value is the boolean true."""
+    return value is True
+
+
+def _number(value: Any) -> bool:
+    t = type(value)
+    return t is int or t is float
+
+
+def add(a: Any, b: Any) -> Any:
+    return a + b if _number(a) and _number(b) else None
+
+
+def sub(a: Any, b: Any) -> Any:
+    return a - b if _number(a) and _number(b) else None
+
+
+def mul(a: Any, b: Any) -> Any:
+    return a * b if _number(a) and _number(b) else None
+
+
+def div(a: Any, b: Any) -> Any:
+    if _number(a) and _number(b) and b != 0:
+        return a / b
+    return None
+
+
+def neg(a: Any) -> Any:
+    return -a if _number(a) else None
+
+
+# ============================================================ built-ins
+
+
+def domain(email: Any) -> Any:
+    if type(email) is not str or "@" not in email:
+        return None
+    return email.rsplit("@", 1)[1].lower()
+
+
+def lower(text: Any) -> Any:
+    return text.lower() if type(text) is str else None
+
+
+def length(value: Any) -> Any:
+    if type(value) in (str, list, tuple):
+        return len(value)
+    return None
+
+
+_DAY = dt.timedelta(days=1)
+
+
+def days_since(value: Any, as_of: dt.datetime) -> Any:
+    t = type(value)
+    if t is dt.date or t is dt.datetime:
+        return (as_of - _time(value)) // _DAY
+    return None
+
+
+def lead_id(value: Any) -> str | None:
+    """The decision's `lead`: the id as text, or null."""
+    text = to_string(value) if value is not None else None
+    return None if text is BAD else text

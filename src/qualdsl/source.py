@@ -1,0 +1,114 @@
+"""Policy source text and locations in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    """A region of a source file: 1-based lines and columns, 0-based offsets."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def from_meta(cls, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return UNKNOWN_SPAN
+        return cls(
+            meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column
+        )
+
+    @classmethod
+    def from_token(cls, token: Any) -> Span:
+        return cls(
+            token.start_pos,
+            token.end_pos,
+            token.line,
+            token.column,
+            token.end_line,
+            token.end_column,
+        )
+
+    def cover(self, other: Span) -> Span:
+        """The smallest span holding both."""
+        first, last = (self, other) if self.start <= other.start else (other, self)
+        end = self if self.end >= other.end else other
+        return Span(first.start, end.end, first.line, first.column, end.end_line, end.end_column)
+
+
+UNKNOWN_SPAN = Span(0, 0, 1, 1, 1, 1)
+
+
+@attrs.frozen
+class Source:
+    """The text of one policy file, with the path it was read from."""
+
+    text: str
+    path: str = "<string>"
+
+    def line_text(self, line: int) -> str:
+        lines = self.text.splitlines()
+        if 1 <= line <= len(lines):
+            return lines[line - 1]
+        return ""
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, column
+
+    def span_at(self, offset: int, length: int = 1) -> Span:
+        line, column = self.position(offset)
+        end_line, end_column = self.position(offset + length)
+        return Span(offset, offset + length, line, column, end_line, end_column)
+
+
+# A policy larger than this is not a policy: refuse it before the parser sees it.
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+
+
+def decode_source(data: bytes, path: str) -> tuple[str | None, str | None]:
+    """Decode policy bytes; returns (text, None) or (None, error message)."""
+    if len(data) > MAX_SOURCE_BYTES:
+        return None, f"file is too large ({len(data)} bytes; the limit is {MAX_SOURCE_BYTES})"
+    if b"\x00" in data:
+        return None, "file is binary (it contains NUL bytes), not a policy"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, f"file is not valid UTF-8 (bad byte at offset {error.start})"
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, None
+
+
+def read_source(path: str | Path) -> Source:
+    """Read a policy file, raising SourceError with a clear message on bad files."""
+    from .diagnostics import Diagnostic
+    from .errors import SourceError
+
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise SourceError([Diagnostic.error("is a directory, not a policy file", name)]) from None
+    except FileNotFoundError:
+        raise SourceError([Diagnostic.error("no such file", name)]) from None
+    except OSError as error:
+        raise SourceError([Diagnostic.error(f"cannot read file: {error.strerror}", name)]) from None
+    text, problem = decode_source(data, name)
+    if problem is not None:
+        raise SourceError([Diagnostic.error(problem, name)])
+    assert text is not None
+    return Source(text, name)

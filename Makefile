@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh machine (Python >= 3.11, make):
+#   make demo   run qualdsl on the bundled example policies
+#   make test   run the test suite (what CI runs)
+# Both create .venv and install the project into it first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/qualdsl check policies/
+	$(BIN)/qualdsl eval policies/saas_inbound.qual --lead policies/saas_inbound.lead.json --as-of 2026-11-01 --format text
+	$(BIN)/qualdsl eval policies/saas_inbound.qual --leads policies/saas_inbound.leads.jsonl --as-of 2026-11-01 --format json
+	$(BIN)/qualdsl test policies/
+	$(BIN)/qualdsl lint policies/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+	$(BIN)/qualdsl check policies/
+	$(BIN)/qualdsl test policies/ --min-coverage 100
+	$(BIN)/qualdsl lint policies/
+	$(BIN)/qualdsl fmt --check policies/
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -125,15 +125,19 @@ def to_datetime(value: Any) -> Any:
             if zone and zone != "Z":
                 text += zone if ":" in zone or len(zone) == 3 else f"{zone[:3]}:{zone[3:]}"
             parsed = dt.datetime.fromisoformat(text)
-        except ValueError:
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=UTC)
+            # An offset can push year 1 or 9999 out of range: not a datetime.
+            return parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
             return BAD
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
     if kind is dt.datetime:
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            return BAD
     if kind is dt.date:
         return dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
     return BAD

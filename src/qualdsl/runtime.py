@@ -367,21 +367,43 @@ def _number(value: Any) -> bool:
     return t is int or t is float
 
 
+# An int too large for a float64 (JSON allows any) overflows when mixed with
+# a float or divided: like division by zero, the result is missing.
+
+
 def add(a: Any, b: Any) -> Any:
-    return a + b if _number(a) and _number(b) else None
+    if _number(a) and _number(b):
+        try:
+            return a + b
+        except OverflowError:
+            return None
+    return None
 
 
 def sub(a: Any, b: Any) -> Any:
-    return a - b if _number(a) and _number(b) else None
+    if _number(a) and _number(b):
+        try:
+            return a - b
+        except OverflowError:
+            return None
+    return None
 
 
 def mul(a: Any, b: Any) -> Any:
-    return a * b if _number(a) and _number(b) else None
+    if _number(a) and _number(b):
+        try:
+            return a * b
+        except OverflowError:
+            return None
+    return None
 
 
 def div(a: Any, b: Any) -> Any:
     if _number(a) and _number(b) and b != 0:
-        return a / b
+        try:
+            return a / b
+        except OverflowError:
+            return None
     return None
 
 

@@ -475,12 +475,18 @@ class _Codegen:
             "            lead = {}",
         ]
         self.emit_fields(head)
-        events_path = policy.events_field or ("events",)
-        head.append(
-            f"    EV = load_events(lead.get({self.literal(events_path[0])}) if {len(events_path)} == 1 "
-            f"else lookup(lead, {events_path!r}, {self.literal('.'.join(events_path))}), "
-            f"{self.literal('.'.join(events_path))}, T, W)"
-        )
+        events_path = policy.events_field
+        if events_path is None:
+            # A schema without an `events` field: the lead has no events (an
+            # `events` key is just an undeclared key), so no latest activity.
+            head.append("    EV = None")
+        else:
+            flat = self.literal(".".join(events_path))
+            fetch = (
+                f"lead.get({self.literal(events_path[0])})" if len(events_path) == 1
+                else f"lookup(lead, {events_path!r}, {flat})"
+            )
+            head.append(f"    EV = load_events({fetch}, {flat}, T, W)")
         head.append("    LATEST = EV[0][0] if EV else None")
 
         body: list[str] = []

@@ -91,6 +91,7 @@ class _Codegen:
         self.let_vars: dict[str, Code] = {}
         self.count_vars: dict[n.Call, str] = {}
         self.uses_by_type = False
+        self.events_emitted = False
         self.event_var = "e"
 
     # ------------------------------------------------------------- helpers
@@ -141,6 +142,7 @@ class _Codegen:
         for path, info in policy.schema.items():
             flat = ".".join(path)
             if info.type == "events":
+                self.emit_events(out)  # in schema order, so warnings are too
                 continue
             var = self.fresh("f")
             self.field_vars[path] = var
@@ -162,6 +164,22 @@ class _Codegen:
                 f"            W.append(coercion_warning({self.literal(flat)}, {self.literal(info.type)}, {var})); c = None"
             )
             out.append(f"        {var} = c")
+
+    def emit_events(self, out: list[str]) -> None:
+        """Load the events field (`EV`: existing events, most recent first)."""
+        self.events_emitted = True
+        events_path = self.policy.events_field
+        if events_path is None:
+            # A schema without an `events` field: the lead has no events (an
+            # `events` key is just an undeclared key), so no latest activity.
+            out.append("    EV = None")
+            return
+        flat = self.literal(".".join(events_path))
+        fetch = (
+            f"lead.get({self.literal(events_path[0])})" if len(events_path) == 1
+            else f"lookup(lead, {events_path!r}, {flat})"
+        )
+        out.append(f"    EV = load_events({fetch}, {flat}, T, W)")
 
     def field_var(self, path: tuple[str, ...]) -> str:
         """A lead field's variable; without a schema, fetched raw on first use."""
@@ -475,18 +493,8 @@ class _Codegen:
             "            lead = {}",
         ]
         self.emit_fields(head)
-        events_path = policy.events_field
-        if events_path is None:
-            # A schema without an `events` field: the lead has no events (an
-            # `events` key is just an undeclared key), so no latest activity.
-            head.append("    EV = None")
-        else:
-            flat = self.literal(".".join(events_path))
-            fetch = (
-                f"lead.get({self.literal(events_path[0])})" if len(events_path) == 1
-                else f"lookup(lead, {events_path!r}, {flat})"
-            )
-            head.append(f"    EV = load_events({fetch}, {flat}, T, W)")
+        if not self.events_emitted:
+            self.emit_events(head)
         head.append("    LATEST = EV[0][0] if EV else None")
 
         body: list[str] = []

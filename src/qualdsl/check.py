@@ -362,7 +362,7 @@ class _Checker:
         if policy.schema:
             for info in policy.schema.values():
                 if len(info.path) == 1:
-                    seen[info.path[0]] = ("the field", info.span, info.file)
+                    seen[info.path[0]] = ("field", info.span, info.file)
         for name, decl in policy.sets.items():
             claim(name, "set", decl.span, self.set_files[name])
         for name, decl in policy.lets.items():

@@ -1,0 +1,258 @@
+"""Impact on leads: evaluate both versions of a policy on the same leads, as
+of the same moment, and count what moves.
+
+A lead that fails to load is counted and kept in `errors`, never dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ..api import Policy
+from ..decision import Decision
+from ..leads import LeadRecord
+
+# Score-change buckets (total score, new minus old): (label, low, high], with
+# "unchanged" for differences below float noise.
+SCORE_BUCKETS: tuple[tuple[str, float, float], ...] = (
+    ("≤ -50", float("-inf"), -50),
+    ("-50 to -20", -50, -20),
+    ("-20 to -10", -20, -10),
+    ("-10 to 0", -10, 0),
+    ("0 to +10", 0, 10),
+    ("+10 to +20", 10, 20),
+    ("+20 to +50", 20, 50),
+    ("> +50", 50, float("inf")),
+)
+EPSILON = 1e-9
+ICP_WORDS = {True: "pass", False: "fail", None: None}
+
+
+@attrs.frozen
+class Transition:
+    """`MQL → SQL: 212`, with a few example lead ids."""
+
+    before: str | None
+    after: str | None
+    count: int
+    examples: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.before, "to": self.after, "count": self.count,
+                "examples": list(self.examples)}
+
+
+@attrs.frozen
+class Cause:
+    """A changed rule (or ICP reason) and how many flipped leads it touched."""
+
+    cause: str  # "rule fit.right_size" or "icp reason \"company too small\""
+    leads: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cause": self.cause, "leads": self.leads}
+
+
+@attrs.frozen
+class LeadError:
+    location: str
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"location": self.location, "error": self.error}
+
+
+@attrs.frozen
+class Impact:
+    """What the change does to a set of leads."""
+
+    as_of: str
+    leads: int  # leads evaluated (errors not included)
+    changed: int  # leads whose ICP result, tier, route or total score changed
+    icp_changed: int
+    tier_changed: int
+    route_changed: int
+    score_changed: int
+    tier_or_route_changed: int
+    demoted: int  # to a tier listed later, or to disqualified
+    disqualified: int  # newly failing ICP
+    tier_transitions: tuple[Transition, ...]
+    route_transitions: tuple[Transition, ...]
+    icp_transitions: tuple[Transition, ...]
+    score_deltas: tuple[tuple[str, int], ...]  # bucket label -> leads, unchanged excluded
+    score_delta_min: float | None
+    score_delta_max: float | None
+    score_delta_mean: float | None  # over leads whose score changed
+    causes: tuple[Cause, ...]  # for leads whose tier or route changed, most first
+    flips_without_rule_change: int  # moved by tier/route/ICP conditions alone
+    errors: tuple[LeadError, ...]
+
+    @property
+    def shifted_percent(self) -> float:
+        """Share of evaluated leads whose tier or route changed (the --fail-above measure)."""
+        return 100.0 * self.tier_or_route_changed / self.leads if self.leads else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of,
+            "leads": self.leads,
+            "changed": self.changed,
+            "icp_changed": self.icp_changed,
+            "tier_changed": self.tier_changed,
+            "route_changed": self.route_changed,
+            "score_changed": self.score_changed,
+            "tier_or_route_changed": self.tier_or_route_changed,
+            "tier_or_route_changed_percent": round(self.shifted_percent, 2),
+            "demoted": self.demoted,
+            "disqualified": self.disqualified,
+            "tier_transitions": [t.to_dict() for t in self.tier_transitions],
+            "route_transitions": [t.to_dict() for t in self.route_transitions],
+            "icp_transitions": [t.to_dict() for t in self.icp_transitions],
+            "score_deltas": {
+                "buckets": [{"range": label, "count": count} for label, count in self.score_deltas],
+                "min": self.score_delta_min,
+                "max": self.score_delta_max,
+                "mean": self.score_delta_mean,
+            },
+            "causes": [c.to_dict() for c in self.causes],
+            "flips_without_rule_change": self.flips_without_rule_change,
+            "errors": [e.to_dict() for e in self.errors],
+        }
+
+
+def _bucket(delta: float) -> str:
+    for label, low, high in SCORE_BUCKETS:
+        if low < delta <= high:
+            return label
+    return SCORE_BUCKETS[-1][0]
+
+
+def _ledger(decision: Decision | None) -> dict[tuple[str, str], tuple[bool, float]]:
+    if decision is None:
+        return {}
+    return {(r.block, r.rule): (r.fired, r.points) for r in decision.rules}
+
+
+def _rank(tier: str | None, order: dict[str, int]) -> int:
+    if tier == "disqualified":
+        return len(order) + 1
+    if tier is None:
+        return len(order) + 2  # no tier at all: below everything
+    return order.get(tier, len(order))
+
+
+def measure_impact(
+    old: Policy | None,
+    new: Policy,
+    records: Iterable[LeadRecord],
+    *,
+    as_of: dt.datetime,
+    examples: int = 3,
+) -> Impact:
+    """Evaluate `old` (None: the policy is new) and `new` on every lead as of `as_of`."""
+    from ..api import format_as_of
+
+    tiers: Counter[tuple[str | None, str | None]] = Counter()
+    routes: Counter[tuple[str | None, str | None]] = Counter()
+    icps: Counter[tuple[str | None, str | None]] = Counter()
+    samples: dict[tuple[str, Any, Any], list[str]] = {}
+    buckets: Counter[str] = Counter()
+    deltas: list[float] = []
+    causes: Counter[str] = Counter()
+    errors: list[LeadError] = []
+    leads = changed = icp_changed = tier_changed = route_changed = 0
+    shifted = demoted = disqualified = alone = 0
+    # "Demoted" reads the tiers block as best first (SQL, MQL, nurture...).
+    order = {name: i for i, name in enumerate(dict.fromkeys(new.tiers + (old.tiers if old else ())))}
+
+    def note(kind: str, pair: tuple[Any, Any], lead_id: str) -> None:
+        found = samples.setdefault((kind, *pair), [])
+        if len(found) < examples:
+            found.append(lead_id)
+
+    for record in records:
+        if record.error is not None:
+            errors.append(LeadError(record.location, record.error))
+            continue
+        leads += 1
+        after = new.evaluate(record.lead, as_of=as_of)
+        before = old.evaluate(record.lead, as_of=as_of) if old is not None else None
+        lead_id = after.lead if after.lead is not None else record.location
+        icp_pair = (ICP_WORDS[before.icp_pass] if before else None, ICP_WORDS[after.icp_pass])
+        tier_pair = (before.tier if before else None, after.tier)
+        route_pair = (before.route if before else None, after.route)
+        old_total = before.total if before else 0.0
+        delta = after.total - old_total
+        moved = False
+        if icp_pair[0] != icp_pair[1]:
+            icp_changed += 1
+            icps[icp_pair] += 1
+            note("icp", icp_pair, lead_id)
+            if icp_pair[1] == "fail":
+                disqualified += 1
+        if tier_pair[0] != tier_pair[1]:
+            tier_changed += 1
+            tiers[tier_pair] += 1
+            note("tier", tier_pair, lead_id)
+            moved = True
+            if before is not None and _rank(tier_pair[1], order) > _rank(tier_pair[0], order):
+                demoted += 1
+        if route_pair[0] != route_pair[1]:
+            route_changed += 1
+            routes[route_pair] += 1
+            note("route", route_pair, lead_id)
+            moved = True
+        score_moved = before is None or abs(delta) > EPSILON
+        if score_moved:
+            deltas.append(delta)
+            buckets[_bucket(delta)] += 1
+        if moved or score_moved or icp_pair[0] != icp_pair[1]:
+            changed += 1
+        if moved:
+            shifted += 1
+            old_ledger, new_ledger = _ledger(before), _ledger(after)
+            found = False
+            for key in dict.fromkeys([*old_ledger, *new_ledger]):
+                if old_ledger.get(key, (False, 0.0)) != new_ledger.get(key, (False, 0.0)):
+                    causes[f"rule {key[0]}.{key[1]}"] += 1
+                    found = True
+            old_reasons = set(before.reasons) if before else set()
+            for reason in dict.fromkeys([*(before.reasons if before else []), *after.reasons]):
+                if (reason in old_reasons) != (reason in after.reasons):
+                    causes[f'icp "{reason}"'] += 1
+                    found = True
+            if not found:
+                alone += 1
+
+    def transitions(kind: str, counter: Counter[tuple[Any, Any]]) -> tuple[Transition, ...]:
+        ranked = sorted(counter.items(), key=lambda item: (-item[1], str(item[0][0]), str(item[0][1])))
+        return tuple(Transition(a, b, count, tuple(samples[(kind, a, b)])) for (a, b), count in ranked)
+
+    return Impact(
+        as_of=format_as_of(as_of),
+        leads=leads,
+        changed=changed,
+        icp_changed=icp_changed,
+        tier_changed=tier_changed,
+        route_changed=route_changed,
+        score_changed=len(deltas),
+        tier_or_route_changed=shifted,
+        demoted=demoted,
+        disqualified=disqualified,
+        tier_transitions=transitions("tier", tiers),
+        route_transitions=transitions("route", routes),
+        icp_transitions=transitions("icp", icps),
+        score_deltas=tuple((label, buckets[label]) for label, _, _ in SCORE_BUCKETS if buckets[label]),
+        score_delta_min=min(deltas) if deltas else None,
+        score_delta_max=max(deltas) if deltas else None,
+        score_delta_mean=sum(deltas) / len(deltas) if deltas else None,
+        causes=tuple(Cause(cause, count) for cause, count in
+                     sorted(causes.items(), key=lambda item: (-item[1], item[0]))),
+        flips_without_rule_change=alone,
+        errors=tuple(errors),
+    )

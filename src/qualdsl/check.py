@@ -478,27 +478,41 @@ class _Checker:
         state: dict[str, int] = {}  # 1 visiting, 2 done
         order: list[str] = []
 
-        def visit(name: str, trail: list[str]) -> None:
-            if state.get(name) == 2:
-                return
-            if state.get(name) == 1:
-                cycle = trail[trail.index(name):] + [name]
-                decl = policy.lets[name]
-                self.error(
-                    f"let `{name}` depends on itself: {' -> '.join(cycle)}",
-                    decl.span,
-                    path=self.let_files[name],
-                )
-                return
-            state[name] = 1
-            for used in _names_in(policy.lets[name].value):
-                if used.is_bare and used.path[0] in policy.lets:
-                    visit(used.path[0], trail + [name])
-            state[name] = 2
-            order.append(name)
+        def uses(name: str) -> list[str]:
+            return [
+                used.path[0] for used in _names_in(policy.lets[name].value)
+                if used.is_bare and used.path[0] in policy.lets
+            ]
 
-        for name in policy.lets:
-            visit(name, [])
+        # Depth-first, with an explicit stack: a chain of thousands of lets
+        # must not hit Python's recursion limit.
+        for root in policy.lets:
+            if state.get(root) == 2:
+                continue
+            state[root] = 1
+            trail = [root]
+            stack = [iter(uses(root))]
+            while stack:
+                for used in stack[-1]:
+                    if state.get(used) == 2:
+                        continue
+                    if state.get(used) == 1:
+                        cycle = trail[trail.index(used):] + [used]
+                        self.error(
+                            f"let `{used}` depends on itself: {' -> '.join(cycle)}",
+                            policy.lets[used].span,
+                            path=self.let_files[used],
+                        )
+                        continue
+                    state[used] = 1
+                    trail.append(used)
+                    stack.append(iter(uses(used)))
+                    break
+                else:
+                    stack.pop()
+                    done = trail.pop()
+                    state[done] = 2
+                    order.append(done)
         policy.let_order = order
         # Types in dependency order, so a let's type is known before its users.
         for name in order:

@@ -22,7 +22,7 @@ import attrs
 
 from . import nodes as n
 from . import runtime
-from .check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, resolve
+from .check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, _names_in, resolve
 from .decision import Decision, RuleResult
 from .schema import category, element_type
 
@@ -247,10 +247,23 @@ class _Codegen:
 
     def ensure_let(self, name: str) -> Code:
         if name not in self.let_vars:
-            var = self.fresh("L")
-            code = self.expr(self.policy.lets[name].value, LEAD)
-            self.prelude.append(f"    {var} = {code.text}")
-            self.let_vars[name] = Code(var, code.type, code.nullable, code.is_bool)
+            # The lets it needs, transitively, generated in dependency order
+            # (no recursion through chains of lets).
+            needed = {name}
+            stack = [name]
+            while stack:
+                for used in _names_in(self.policy.lets[stack.pop()].value):
+                    word = used.path[0]
+                    if used.is_bare and word in self.policy.lets and word not in needed \
+                            and word not in self.let_vars:
+                        needed.add(word)
+                        stack.append(word)
+            for let in self.policy.let_order:
+                if let in needed and let not in self.let_vars:
+                    var = self.fresh("L")
+                    code = self.expr(self.policy.lets[let].value, LEAD)
+                    self.prelude.append(f"    {var} = {code.text}")
+                    self.let_vars[let] = Code(var, code.type, code.nullable, code.is_bool)
         return self.let_vars[name]
 
     def gen_Call(self, expr: n.Call, context: str) -> Code:
@@ -473,12 +486,20 @@ class _Codegen:
             points_vars.append(p)
             ledger.append(f"RR(RULE, ({self.literal(block.name)}, {self.literal(rule.name)}, {h}, {p}))")
         total = self.fresh("t")
-        out.append(f"    {total} = {' + '.join(points_vars) if points_vars else '0.0'}")
+        out.extend(self.sum_lines(total, points_vars))
         if block.max is not None:
             out.append(f"    if {total} > {self.literal(float(block.max))}: {total} = {self.literal(float(block.max))}")
         if block.min is not None:
             out.append(f"    if {total} < {self.literal(float(block.min))}: {total} = {self.literal(float(block.min))}")
         return total
+
+    @staticmethod
+    def sum_lines(target: str, terms: list[str]) -> list[str]:
+        """`target = a + b + c`, summed left to right, one statement per term:
+        a single expression of thousands of terms overflows Python's compiler."""
+        if not terms:
+            return [f"    {target} = 0.0"]
+        return [f"    {target} = {terms[0]}"] + [f"    {target} += {term}" for term in terms[1:]]
 
     # ---------------------------------------------------------- the whole
     def generate(self) -> str:
@@ -511,30 +532,34 @@ class _Codegen:
         for block in policy.blocks:
             self.block_vars[block.name] = self.emit_block(block, body, ledger)
         totals = [self.block_vars[b.name] for b in policy.blocks]
-        body.append(f"    total = {' + '.join(totals) if totals else '0.0'}")
-        # Tiers
+        body.extend(self.sum_lines("total", totals))
+        # Tiers, then the route: the first that holds. Flat `if ...: break`
+        # inside a one-pass loop, not an `elif` chain (thousands of `elif`s
+        # overflow Python's compiler).
         if policy.tiers and policy.tiers.tiers:
+            body.append("    tier = None")
             body.append("    if not passed: tier = 'disqualified'")
-            closed = False
+            body.append("    else:")
+            body.append("      while True:")
             for tier in policy.tiers.tiers:
+                name = self.literal(tier.name)
                 if tier.condition is None:
-                    body.append(f"    else: tier = {self.literal(tier.name)}")
-                    closed = True
+                    body.append(f"        tier = {name}; break")
                     break
-                body.append(f"    elif {self.cond(tier.condition, TIERS)}: tier = {self.literal(tier.name)}")
-            if not closed:
-                body.append("    else: tier = None")
+                body.append(f"        if {self.cond(tier.condition, TIERS)}: tier = {name}; break")
+            body.append("        break")
         else:
             body.append("    tier = None if passed else 'disqualified'")
-        # Route
         body.append("    route = None")
-        keyword = "if"
-        for route in policy.routes.routes if policy.routes else ():
-            if route.condition is None:
-                body.append(f"    {'else' if keyword == 'elif' else 'if True'}: route = {self.literal(route.queue)}")
-                break
-            body.append(f"    {keyword} {self.cond(route.condition, ROUTE)}: route = {self.literal(route.queue)}")
-            keyword = "elif"
+        if policy.routes and policy.routes.routes:
+            body.append("    while True:")
+            for route in policy.routes.routes:
+                queue = self.literal(route.queue)
+                if route.condition is None:
+                    body.append(f"        route = {queue}; break")
+                    break
+                body.append(f"        if {self.cond(route.condition, ROUTE)}: route = {queue}; break")
+            body.append("        break")
         scores = ", ".join(
             f"{self.literal(b.name)}: {self.block_vars[b.name]}" for b in policy.blocks
         )

@@ -10,6 +10,7 @@ mistakes.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,18 +50,41 @@ def _collect_comment(token: Any) -> Any:
     return token
 
 
+_IDENTIFIER_CHAR = re.compile(r"[A-Za-z0-9_]")
+_IDENTIFIER_RUN = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _keyword_terminals(grammar: str) -> list[str]:
+    """Terminals whose text is a word: `_WHEN: "when"`, `STRING_TEST: "contains" | ...`."""
+    return re.findall(r'^([A-Z_]+):\s*"[a-z_]+"', grammar, re.MULTILINE)
+
+
+def _check_keyword(token: Any) -> Any:
+    """A keyword glued to a name (`whenx`) is one identifier, never the
+    keyword: where a name cannot occur, the contextual lexer would otherwise
+    read `whenx > 1` as `when x > 1`. Recorded here, reported by parse()."""
+    text = getattr(_comments, "text", None)
+    if text is not None and token.end_pos < len(text) and _IDENTIFIER_CHAR.match(text[token.end_pos]):
+        word = _IDENTIFIER_RUN.match(text, token.start_pos).group()
+        _comments.glued.setdefault(token.start_pos, (token, word))
+    return token
+
+
 @functools.lru_cache(maxsize=1)
 def parser() -> lark.Lark:
     import lark
 
+    grammar = grammar_text()
+    callbacks = {name: _check_keyword for name in _keyword_terminals(grammar)}
+    callbacks["COMMENT"] = _collect_comment
     return lark.Lark(
-        grammar_text(),
+        grammar,
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
         cache=True,
-        lexer_callbacks={"COMMENT": _collect_comment},
+        lexer_callbacks=callbacks,
     )
 
 
@@ -71,8 +95,11 @@ def parse(source: Source) -> tuple[lark.Tree, list[Any]]:
     text = source.text
     diagnostics: list[Diagnostic] = []
     seen_offsets: set[int] = set()
+    glued: dict[int, tuple[Any, str]] = {}
+    _comments.glued = glued
     while True:
         _comments.bucket = []
+        _comments.text = text
         try:
             tree = parser().parse(text)
             comments = _comments.bucket
@@ -91,10 +118,36 @@ def parse(source: Source) -> tuple[lark.Tree, list[Any]]:
             text = blanked
         finally:
             _comments.bucket = None
+            _comments.text = None
+    if glued:
+        diagnostics = _with_glued_keywords(source, diagnostics, glued)
     if diagnostics:
         raise ParseError(diagnostics)
     _check_nesting(tree, source)
     return tree, comments
+
+
+def _with_glued_keywords(
+    source: Source, diagnostics: list[Diagnostic], glued: dict[int, tuple[Any, str]]
+) -> list[Diagnostic]:
+    """Report each keyword glued to a name; drop syntax errors inside those
+    words (they only echo the misreading)."""
+    found = []
+    for offset, (token, word) in sorted(glued.items()):
+        keyword = str(token)
+        found.append(
+            Diagnostic.error(
+                f"unexpected `{word}`",
+                source.path,
+                source.span_at(offset, len(word)),
+                help=f"`{word}` is one word, not the keyword `{keyword}`; "
+                f"write `{keyword} {word[len(keyword):]}` if that is what you meant",
+                source_text=source.text,
+            )
+        )
+    inside = [(d.span.start, d.span.end) for d in found]
+    kept = [d for d in diagnostics if not any(start <= d.span.start < end for start, end in inside)]
+    return sorted(found + kept, key=lambda d: d.span.start)
 
 
 def _check_nesting(tree: lark.Tree, source: Source) -> None:

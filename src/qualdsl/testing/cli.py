@@ -1,0 +1,89 @@
+"""`qualdsl test`: run policy test suites, like pytest runs tests.
+
+Exit codes: 0 every test passed; 1 a test failed or coverage is below
+--min-coverage; 2 usage, a bad test file, or a policy that does not compile;
+5 no tests were collected (as pytest does, so an empty CI job is noticed).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..cli import Exit, use_color
+
+NO_TESTS = 5  # pytest's code for "no tests collected"
+
+
+@click.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--format", "output", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True,
+              help="text: the report on stdout; json / github (annotations): on stdout, with the "
+                   "text report on stderr.")
+@click.option("--junit-xml", "junit_xml", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Also write a JUnit XML report (one testcase per test) to PATH.")
+@click.option("--coverage", is_flag=True,
+              help="Report decision coverage: rules never fired, ICP statements never failed, "
+                   "tiers and routes never reached.")
+@click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Fail (exit 1) when any policy's decision coverage is below PCT. Implies --coverage.")
+@click.option("--update", is_flag=True,
+              help="Rewrite the expectations of failing cases to the actual outcomes, then rerun.")
+@click.pass_context
+def test_command(ctx: click.Context, paths: tuple[str, ...], output: str, junit_xml: str | None,
+                 coverage: bool, min_coverage: float | None, update: bool) -> None:
+    """Run the test suites (*.test.yaml) found under PATHS (default: the
+    current directory) and print a report ending in `N passed, M failed`.
+
+    A suite names a policy and an `as_of`, and lists cases: a lead and what
+    its decision must show. See docs/testing.md.
+    """
+    from .cases import PolicyCache, discover, load_suite
+    from .report import below, render_github, render_json, render_junit, render_text
+    from .runner import Run, run_suites
+
+    files, _ = discover(paths or (".",))
+    if not files:
+        click.echo(f"no test files (*.test.yaml) found in {', '.join(paths or ('.',))}", err=True)
+        click.echo("0 passed, 0 failed", err=True)
+        ctx.exit(NO_TESTS)
+
+    def run_all() -> Run:
+        cache = PolicyCache()
+        return run_suites([load_suite(path, cache) for path in files])
+
+    run = run_all()
+    if update and run.failed:
+        from .update import update as rewrite
+
+        for path, count in rewrite(run.outcomes).items():
+            click.echo(f"updated {count} case{'s' if count != 1 else ''} in {path}", err=True)
+        run = run_all()  # report what the files now say
+    show_coverage = coverage or min_coverage is not None
+    if output == "text":
+        click.echo(render_text(run, coverage=show_coverage, min_coverage=min_coverage,
+                               color=use_color(ctx, sys.stdout)))
+    else:
+        if output == "json":
+            click.echo(render_json(run, coverage=show_coverage))
+        else:
+            annotations = render_github(run, min_coverage=min_coverage)
+            if annotations:
+                click.echo(annotations)
+        click.echo(render_text(run, coverage=show_coverage, min_coverage=min_coverage,
+                               color=use_color(ctx, sys.stderr)), err=True)
+    if junit_xml:
+        try:
+            with open(junit_xml, "w", encoding="utf-8") as file:
+                file.write(render_junit(run))
+        except OSError as error:
+            click.echo(f"error: cannot write --junit-xml {junit_xml}: {error.strerror}", err=True)
+            ctx.exit(Exit.USAGE)
+    if run.errors:
+        ctx.exit(Exit.USAGE)
+    if run.failed or below(run.coverage, min_coverage):
+        ctx.exit(Exit.FINDINGS)
+    if not run.outcomes:
+        ctx.exit(NO_TESTS)

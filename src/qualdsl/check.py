@@ -565,7 +565,7 @@ class _Checker:
             self.unknown_name(expr, context, path)
         return ref.type
 
-    def unknown_name(self, expr: n.Name, context: str, path: str | None) -> None:
+    def unknown_name(self, expr: n.Name, context: str, path: str | None, container: bool = False) -> None:
         policy = self.policy
         candidates = [".".join(p) for p in (policy.schema or {})]
         if expr.is_bare:
@@ -575,10 +575,22 @@ class _Checker:
                 if context == ROUTE:
                     candidates.append("tier")
         close = difflib.get_close_matches(expr.dotted, candidates, n=1, cutoff=0.6)
+        if not expr.is_bare:
+            message, otherwise = f"unknown field `{expr.dotted}`", "declare the field in the schema"
+        elif container:
+            message = f"unknown set `{expr.dotted}`"
+            otherwise = "define it with `set NAME = [...]`, or declare a list field in the schema"
+        else:
+            # A bare word may be a field, a let or a set (or, in tiers and
+            # routes, an outcome or a tier): say which were tried.
+            tried = "a score block, tier, let, set or schema field" if context in (TIERS, ROUTE) \
+                else "a schema field, let or set"
+            message = f"unknown name `{expr.dotted}`: not {tried}"
+            otherwise = "declare the field in the schema, or define it with `let`"
         self.error(
-            f"unknown field `{expr.dotted}`",
+            message,
             expr.span,
-            help=f"did you mean `{close[0]}`?" if close else "declare the field in the schema",
+            help=f"did you mean `{close[0]}`?" if close else otherwise,
             path=path,
         )
 
@@ -699,6 +711,10 @@ class _Checker:
 
     def expr_In(self, expr: n.In, context: str, path: str | None) -> str:
         item = self.expression(expr.item, context, path)
+        if isinstance(expr.container, n.Name) and expr.container.is_bare \
+                and resolve(self.policy, expr.container, context).kind == "unknown":
+            self.unknown_name(expr.container, context, path, container=True)
+            return "bool"
         container = self.expression(expr.container, context, path)
         word = "not in" if expr.negated else "in"
         if category(container) not in ("list", "any"):

@@ -1,0 +1,1 @@
+"""One module per lint rule, `qdNNN_name.py`; importing a module registers it."""

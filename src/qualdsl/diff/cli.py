@@ -102,8 +102,9 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
 
     # Human chatter on stderr, so stdout stays a clean document.
     if impact is not None:
-        for error in impact.errors:
-            click.echo(f"{error.location}: error: {error.error}", err=True)
+        if output != "text":  # the text report already lists them
+            for error in impact.errors:
+                click.echo(f"{error.location}: error: {error.error}", err=True)
         if impact.errors:
             click.echo(f"{len(impact.errors)} lead{'s' if len(impact.errors) != 1 else ''} "
                        "could not be read (counted in the report)", err=True)

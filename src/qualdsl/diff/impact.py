@@ -115,14 +115,19 @@ class Impact:
             "icp_transitions": [t.to_dict() for t in self.icp_transitions],
             "score_deltas": {
                 "buckets": [{"range": label, "count": count} for label, count in self.score_deltas],
-                "min": self.score_delta_min,
-                "max": self.score_delta_max,
-                "mean": self.score_delta_mean,
+                "min": _rounded(self.score_delta_min),
+                "max": _rounded(self.score_delta_max),
+                "mean": _rounded(self.score_delta_mean),
             },
             "causes": [c.to_dict() for c in self.causes],
             "flips_without_rule_change": self.flips_without_rule_change,
             "errors": [e.to_dict() for e in self.errors],
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    # Differences of float sums carry noise (0.09999999999999432): 6 places is plenty.
+    return None if value is None else round(value, 6)
 
 
 def _bucket(delta: float) -> str:

@@ -244,7 +244,7 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
             else:
                 if not first:
                     click.echo("\n" + "─" * 60 + "\n")
-                click.echo(explain(decision, policy))
+                click.echo(explain(decision, policy, color=use_color(ctx)), color=use_color(ctx))
             first = False
     except LeadFileError as error:
         click.echo(f"error: {error}", err=True)

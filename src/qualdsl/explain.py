@@ -20,20 +20,37 @@ def _number(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def explain(decision: Decision, policy: Policy | None = None) -> str:
-    """The decision as an indented report; with the policy, nominal points and caps too."""
+def _painter(color: bool):
+    """ANSI styling when colour is on; the identity (byte-identical text) otherwise."""
+
+    def paint(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+    return paint
+
+
+BOLD, GREEN, RED, DIM, YELLOW = "1", "32", "1;31", "2", "33"
+
+
+def explain(decision: Decision, policy: Policy | None = None, *, color: bool = False) -> str:
+    """The decision as an indented report; with the policy, nominal points and caps too.
+
+    With `color`, outcomes are coloured (pass/fail, fired rules, tier, route);
+    the text and its alignment are the same either way.
+    """
+    paint = _painter(color)
     lines = []
     head = f"policy {decision.policy}"
     head += f" · lead {decision.lead}" if decision.lead is not None else " · lead (no id)"
     head += f" · as of {decision.as_of}"
-    lines.append(head)
+    lines.append(paint(head, BOLD))
     lines.append("")
     if decision.icp_pass:
-        lines.append("ICP      pass")
+        lines.append(f"ICP      {paint('pass', GREEN)}")
     else:
-        lines.append("ICP      FAIL")
+        lines.append(f"ICP      {paint('FAIL', RED)}")
         for reason in decision.reasons:
-            lines.append(f"  ✗ {reason}")
+            lines.append(f"  {paint('✗', RED)} {reason}")
     blocks = {}
     if policy is not None:
         blocks = {b.name: b for b in policy.checked.blocks}
@@ -59,9 +76,9 @@ def explain(decision: Decision, policy: Policy | None = None) -> str:
             else:
                 note += "capped)"
         lines.append("")
-        lines.append(f"{name:<{width + 2}} {_number(total):>8}{note}")
+        lines.append(f"{paint(f'{name:<{width + 2}}', BOLD)} {_number(total):>8}{note}")
         for r in rules:
-            mark = "✓" if r.fired else "·"
+            mark = paint("✓", GREEN) if r.fired else paint("·", DIM)
             detail = ""
             base = nominal.get((r.block, r.rule))
             if base is not None:
@@ -71,12 +88,13 @@ def explain(decision: Decision, policy: Policy | None = None) -> str:
                     detail = f"   ({_points(base)} nominal, after decay)"
             lines.append(f"  {mark} {r.rule:<{width}} {_points(r.points):>8}{detail}")
     lines.append("")
-    lines.append(f"{'total':<{width + 2}} {_number(decision.scores['total']):>8}")
-    lines.append(f"tier     {decision.tier if decision.tier is not None else '(none)'}")
-    lines.append(f"route    {decision.route if decision.route is not None else '(none)'}")
+    total_label = f"{'total':<{width + 2}}"
+    lines.append(f"{paint(total_label, BOLD)} {_number(decision.scores['total']):>8}")
+    lines.append(f"tier     {paint(decision.tier if decision.tier is not None else '(none)', BOLD)}")
+    lines.append(f"route    {paint(decision.route if decision.route is not None else '(none)', BOLD)}")
     if decision.warnings:
         lines.append("")
         lines.append("warnings")
         for warning in decision.warnings:
-            lines.append(f"  ! {warning}")
+            lines.append(f"  {paint('!', YELLOW)} {warning}")
     return "\n".join(lines)

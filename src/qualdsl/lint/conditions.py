@@ -269,6 +269,25 @@ class Reasoner:
                 return False
         return True
 
+    def covering(self, antecedent: n.Expr, consequents: list[n.Expr]) -> list[int] | None:
+        """Which of `consequents` (by index, first match per alternative) take
+        every lead that meets `antecedent`; None when that cannot be proved."""
+        left = self.dnf(antecedent)
+        if left is None:
+            return None
+        right = [self.dnf(c) or [] for c in consequents]
+        used: list[int] = []
+        for term in left:
+            term = term & self.facts
+            if term.contradictory():
+                continue
+            index = next((i for i, terms in enumerate(right) if any(term.implies(t) for t in terms)), None)
+            if index is None:
+                return None
+            if index not in used:
+                used.append(index)
+        return sorted(used)
+
     def equivalent(self, a: n.Expr, b: n.Expr) -> bool:
         return self.implies(a, [b]) and self.implies(b, [a])
 

@@ -20,10 +20,12 @@ def shadowed(
     for condition, label, span in items:
         if condition is None:
             continue
-        if before and not reasoner.never(condition) and reasoner.implies(condition, [c for c, _ in before]):
-            single = [name for c, name in before if reasoner.implies(condition, [c])]
-            if single:
-                yield label, single[0], span
+        if before and not reasoner.never(condition):
+            single = next((name for c, name in before if reasoner.implies(condition, [c])), None)
+            if single is not None:
+                yield label, single, span
             else:
-                yield label, "one of " + ", ".join(name for _, name in before), span
+                covering = reasoner.covering(condition, [c for c, _ in before])
+                if covering:
+                    yield label, " or ".join(before[i][1] for i in covering), span
         before.append((condition, label))

@@ -37,6 +37,7 @@ score fit {
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from ..engine import LintContext
@@ -48,7 +49,7 @@ def check(context: LintContext) -> Iterator[Finding]:
     forbidden = {tuple(s.casefold() for s in path) for path in context.config.forbidden_fields}
     if not forbidden:
         return
-    where = f" (in {context.config.path})" if context.config.path else ""
+    where = f" (`forbidden-fields` in {_shown(context.config.path)})" if context.config.path else ""
     for read in context.reads:
         if read.ref.kind != "field" or tuple(s.casefold() for s in read.ref.path) not in forbidden:
             continue
@@ -60,3 +61,9 @@ def check(context: LintContext) -> Iterator[Finding]:
                  "take it off `forbidden-fields`",
             path=None if read.path == context.path else read.path,
         )
+
+
+def _shown(path: str) -> str:
+    """The configuration file, relative to the working directory when under it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

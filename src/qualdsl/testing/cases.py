@@ -257,6 +257,9 @@ class _Reader:
             mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             problem = getattr(error, "problem", None) or str(error)
+            context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+            if context and context_mark is not None and context_mark is not mark:
+                problem += f" ({context} at line {context_mark.line + 1})"
             span = Span(0, 0, line, column, line, column + 1)
             self.problem(f"invalid YAML: {problem}", span)
             return self.suite(None, ())
@@ -294,7 +297,7 @@ class _Reader:
         cases = data.get("cases", [])
         if cases is None:
             cases = []
-        if not isinstance(cases, Sequence):
+        if not isinstance(cases, list):
             self.problem("`cases` must be a list of cases", ys.value_span(data, "cases"))
         else:
             for index, case in enumerate(cases):
@@ -324,7 +327,9 @@ class _Reader:
 
     def suite(self, policy_path: str | None, items: tuple[TestItem, ...],
               policy_problems: Iterable[Diagnostic] = ()) -> Suite:
-        return Suite(self.path, policy_path, self.policy, items, tuple(self.problems),
+        problems = tuple(sorted(self.problems, key=lambda d: (d.path != self.path, d.path, d.span.line,
+                                                              d.span.column)))
+        return Suite(self.path, policy_path, self.policy, items, problems,
                      tuple(policy_problems))
 
     # -- one YAML case
@@ -590,7 +595,7 @@ class _Reader:
                 if key not in expect_keys and not (key.startswith("scores.") and len(key) > 7):
                     close = difflib.get_close_matches(key, expect_keys + ["scores.<block>"], n=1, cutoff=0.6)
                     self.problem(f"unknown expectation column `{column}` (column {index + 1})",
-                                 line_span(text, 1), path=path, text=text,
+                                 header_span(text, header, index), path=path, text=text,
                                  help=f"did you mean `expect.{close[0]}`?" if close
                                  else "expectation columns: " + ", ".join(f"`expect.{k}`" for k in expect_keys)
                                  + ", `expect.scores.<block>`")
@@ -783,6 +788,15 @@ def set_path(lead: dict[str, Any], dotted: str, value: Any) -> None:
             nested = target[part] = {}
         target = nested
     target[parts[-1]] = value
+
+
+def header_span(text: str, header: list[str], index: int) -> Span:
+    """The span of one header cell, when the header is plain (no quoting)."""
+    first = text.splitlines()[0] if text else ""
+    if first.split(",") != header:
+        return line_span(text, 1)
+    start = sum(len(cell) + 1 for cell in header[:index])
+    return Span(start, start + len(header[index]), 1, start + 1, 1, start + len(header[index]) + 1)
 
 
 def line_span(text: str, line: int) -> Span:

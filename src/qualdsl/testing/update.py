@@ -28,7 +28,7 @@ import yaml
 from ..decision import Decision
 from ..leads import read_text
 from . import yamlsource as ys
-from .cases import TableOrigin, YamlOrigin
+from .cases import TableOrigin, YamlOrigin, plain
 from .runner import Outcome
 
 LIST_KEYS = ("reasons", "warnings", "fired", "not_fired")
@@ -47,7 +47,7 @@ def _rule_ref(decision: Decision, written: str) -> Any:
 
 
 def _flow(value: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**9, sort_keys=False)
+    text = yaml.safe_dump(plain(value), default_flow_style=True, allow_unicode=True, width=10**9, sort_keys=False)
     return text.removesuffix("\n...\n").rstrip("\n")
 
 

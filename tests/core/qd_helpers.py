@@ -1,0 +1,54 @@
+"""Helpers for the core tests: compile small policies, evaluate one condition.
+
+Every test passes `as_of` explicitly; nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import qualdsl
+
+UTC = dt.timezone.utc
+T = dt.datetime(2026, 11, 1, tzinfo=UTC)  # the evaluation time of most tests
+
+
+def days(n: float) -> dt.timedelta:
+    return dt.timedelta(days=n)
+
+
+def iso(moment: dt.datetime) -> str:
+    """An event `at` as ISO 8601 text with a Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def ago(delta: dt.timedelta, t: dt.datetime = T) -> str:
+    return iso(t - delta)
+
+
+@functools.lru_cache(maxsize=None)
+def compiled(text: str) -> qualdsl.Policy:
+    return qualdsl.loads(text)
+
+
+def evaluate(text: str, lead: object, as_of: object = T) -> dict:
+    return compiled(text).evaluate(lead, as_of=as_of).to_dict()
+
+
+def condition_policy(condition: str, schema: str | None = None, prelude: str = "") -> str:
+    schema_text = f"schema {{\n{schema}\n}}\n" if schema is not None else ""
+    return f"policy t\n{schema_text}{prelude}\nscore probe_block {{\n  rule r 1 when {condition}\n}}\n"
+
+
+def holds(condition: str, lead: object, schema: str | None = None, prelude: str = "",
+          as_of: object = T) -> bool:
+    """Does CONDITION hold for LEAD? (It is the condition of a one-rule block.)"""
+    decision = compiled(condition_policy(condition, schema, prelude)).evaluate(lead, as_of=as_of)
+    (rule,) = decision.rules
+    assert rule.points == (1.0 if rule.fired else 0.0)
+    return rule.fired
+
+
+def warnings_of(text: str, lead: object, as_of: object = T) -> list[str]:
+    return compiled(text).evaluate(lead, as_of=as_of).warnings

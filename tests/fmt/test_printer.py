@@ -207,3 +207,13 @@ def parse_tokens(text: str) -> list[str]:
     from qualdsl.parse import parser
 
     return [str(t) for t in parser().lex(text) if t.type not in ("WHITESPACE", "COMMENT")]
+
+
+def test_the_layout_example_in_the_docs_is_canonical():
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "formatting.md").read_text(encoding="utf-8")
+    block = re.search(r"```qualdsl\n(.*?)```", doc, re.S).group(1)
+    from qualdsl.printer import format_module
+
+    assert format_module(module(block)) == block

@@ -301,6 +301,7 @@ def render_markdown(report: DiffReport) -> str:
             out += ["", "</details>"]
         if impact.causes or impact.flips_without_rule_change:
             out += ["", "<details><summary>What moved the leads that changed tier or route</summary>", "",
+                    "Leads whose ledger differs for each changed rule (a lead can count for several).", "",
                     "| Changed rule or ICP reason | Leads |", "|---|---:|"]
             out += [f"| {_cell(_code(c.cause))} | {c.leads:,} |" for c in impact.causes[:10]]
             if impact.flips_without_rule_change:

@@ -34,7 +34,6 @@ from pygments.token import (
     Operator,
     Punctuation,
     String,
-    Text,
     Whitespace,
     _TokenType,
 )

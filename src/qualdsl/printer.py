@@ -177,7 +177,6 @@ def list_literal(items: n.ListLiteral) -> str:
 
 # ============================================================== comments
 
-Unit = object  # a node that prints as one line (or a block / multi-line set)
 
 
 @attrs.define

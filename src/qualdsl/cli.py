@@ -94,7 +94,8 @@ def print_diagnostics(ctx: click.Context, diagnostics: Any) -> None:
     from .render import render_all_text
 
     color = use_color(ctx, sys.stderr)
-    click.echo(render_all_text(diagnostics, color=color, highlight=source_highlighter()), err=True)
+    # color= keeps click from stripping the codes when --color always meets a pipe.
+    click.echo(render_all_text(diagnostics, color=color, highlight=source_highlighter()), err=True, color=color)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

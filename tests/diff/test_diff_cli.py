@@ -140,3 +140,22 @@ def test_listed_in_help(run) -> None:
     result = CliRunner().invoke(cli, ["diff", "--help"])
     assert result.exit_code == 0
     assert "--fail-above" in result.output and "--rev" in result.output
+
+
+def test_color_always_keeps_ansi_codes_and_never_drops_them(fixtures: Path, monkeypatch) -> None:
+    monkeypatch.chdir(fixtures)
+    args = ["diff", "small_old.qual", "small_new.qual"]
+    colored = CliRunner().invoke(cli, ["--color", "always", *args])
+    plain = CliRunner().invoke(cli, ["--color", "never", *args])
+    assert "\x1b[32m    + rule big +40 when employees >= 200\x1b[0m" in colored.stdout
+    assert "\x1b[" not in plain.stdout
+
+
+def test_moved_route_in_text(run, tmp_path: Path, fixtures: Path) -> None:
+    text = (fixtures / "small_old.qual").read_text()
+    swapped = text.replace('  to "ae"      when tier == SQL\n  to "sdr"     when tier == MQL\n',
+                           '  to "sdr"     when tier == MQL\n  to "ae"      when tier == SQL\n')
+    assert swapped != text
+    (tmp_path / "swapped.qual").write_text(swapped)
+    result = run("small_old.qual", str(tmp_path / "swapped.qual"))
+    assert '  moved    route "ae"  (position 1 → 2)\n      to "ae" when tier == SQL' in result.stdout

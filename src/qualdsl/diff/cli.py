@@ -98,7 +98,9 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
     elif output == "markdown":
         click.echo(render_markdown(report), nl=False)
     else:
-        click.echo(render_text(report, color=use_color(ctx, sys.stdout)))
+        color = use_color(ctx, sys.stdout)
+        # color= stops click from stripping the codes when --color always is asked for.
+        click.echo(render_text(report, color=color), color=color)
 
     # Human chatter on stderr, so stdout stays a clean document.
     if impact is not None:

@@ -201,3 +201,14 @@ def test_lint_of_fixture_directory_uses_its_config(monkeypatch: pytest.MonkeyPat
     assert {(f["path"], f["line"]) for f in json.loads(result.stdout)} == {
         ("qd116_forbidden_field.qual", 4), ("qd116_forbidden_field.qual", 7),
     }
+
+
+def test_a_shared_fragment_is_reported_once(workdir: Path) -> None:
+    write(workdir / "shared" / "common.qual", 'set free_email = ["gmail.com", "GMAIL.com"]\n')
+    body = 'include "shared/common.qual"\nicp {\n  reject domain(email) in free_email as "free"\n}\n'
+    write(workdir / "a.qual", "policy a\n" + body)
+    write(workdir / "b.qual", "policy b\n" + body)
+    result = run("lint", "--format", "json", ".")
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)
+    assert [(f["path"], f["line"], f["code"]) for f in findings] == [("shared/common.qual", 1, "QD110")]

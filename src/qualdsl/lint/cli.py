@@ -72,6 +72,8 @@ def lint_command(ctx: click.Context, paths: tuple[str, ...], output: str, select
         click.echo(render_all_text(error.diagnostics, color=use_color(ctx, sys.stderr)), err=True)
         ctx.exit(Exit.USAGE)
     threshold = threshold or Severity.WARNING
+    # A fragment included by several policies would otherwise be reported once per policy.
+    diagnostics = list(dict.fromkeys(diagnostics))
 
     _print(ctx, output, diagnostics)
     failing = [d for d in diagnostics if d.severity.rank >= threshold.rank]

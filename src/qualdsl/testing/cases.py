@@ -209,6 +209,7 @@ class _Reader:
         self.cache = cache
         self.base = Path(path).parent
         self.problems: list[Diagnostic] = []
+        self.case_names: dict[str, int] = {}
         self.policy: Policy | None = None
 
     # -- problems
@@ -347,6 +348,11 @@ class _Reader:
         else:
             name = str(name)
             span = ys.value_span(case, "name")
+            if name in self.case_names:
+                self.problem(f"two cases are named `{name}`", span,
+                             help=f"the other is at line {self.case_names[name]}; names must be unique "
+                                  "in a suite (reports and JUnit XML key on them)")
+            self.case_names.setdefault(name, span.line)
         lead = self.lead(case, span)
         as_of = suite_as_of
         if "as_of" in case:

@@ -694,7 +694,8 @@ def load_suite(path: str, cache: PolicyCache | None = None) -> Suite:
     try:
         text = read_text(path)
     except LeadFileError as error:
-        message = str(error).removeprefix(f"{path}: ")
+        message = str(error).removeprefix(f"{path}: ").replace("leads file", "test suite").replace(
+            "not leads", "not a test suite")
         return Suite(path, None, None, (), (Diagnostic.error(message, path),), ())
     return _Reader(path, text, cache).read()
 

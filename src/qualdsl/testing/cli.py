@@ -63,8 +63,10 @@ def test_command(ctx: click.Context, paths: tuple[str, ...], output: str, junit_
         run = run_all()  # report what the files now say
     show_coverage = coverage or min_coverage is not None
     if output == "text":
-        click.echo(render_text(run, coverage=show_coverage, min_coverage=min_coverage,
-                               color=use_color(ctx, sys.stdout)))
+        color = use_color(ctx, sys.stdout)
+        # click.echo strips ANSI codes off a terminal unless told: --color always must win.
+        click.echo(render_text(run, coverage=show_coverage, min_coverage=min_coverage, color=color),
+                   color=color)
     else:
         if output == "json":
             click.echo(render_json(run, coverage=show_coverage))
@@ -72,8 +74,9 @@ def test_command(ctx: click.Context, paths: tuple[str, ...], output: str, junit_
             annotations = render_github(run, min_coverage=min_coverage)
             if annotations:
                 click.echo(annotations)
-        click.echo(render_text(run, coverage=show_coverage, min_coverage=min_coverage,
-                               color=use_color(ctx, sys.stderr)), err=True)
+        color = use_color(ctx, sys.stderr)
+        click.echo(render_text(run, coverage=show_coverage, min_coverage=min_coverage, color=color),
+                   err=True, color=color)
     if junit_xml:
         try:
             with open(junit_xml, "w", encoding="utf-8") as file:

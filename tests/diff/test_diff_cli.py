@@ -159,3 +159,13 @@ def test_moved_route_in_text(run, tmp_path: Path, fixtures: Path) -> None:
     (tmp_path / "swapped.qual").write_text(swapped)
     result = run("small_old.qual", str(tmp_path / "swapped.qual"))
     assert '  moved    route "ae"  (position 1 → 2)\n      to "ae" when tier == SQL' in result.stdout
+
+
+def test_both_broken_sides_are_reported_in_one_run(run, tmp_path: Path) -> None:
+    one, two = tmp_path / "one.qual", tmp_path / "two.qual"
+    one.write_text("policy one\nschema { n: int }\ntiers { tier a when m > 1 }\n")
+    two.write_text("policy two\ntiers { tier a when }\n")
+    result = run(str(one), str(two))
+    assert result.exit_code == 2
+    assert f"{one}:3:21: error: unknown name `m`" in result.stderr
+    assert f"{two}:2:" in result.stderr

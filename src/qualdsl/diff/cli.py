@@ -66,21 +66,30 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
             raise click.BadParameter(str(error).removeprefix("as_of: "), param_hint="--as-of") from None
 
     old_missing = False
+    problems = []  # diagnostics of both sides, so one run shows every mistake
+    old = new = None
+    old_label, new_path = (f"{rev}:{paths[0]}", paths[0]) if rev is not None else paths
     try:
         if rev is not None:
             old_version = read_old_version(rev, paths[0])
-            old, old_label, new_path = old_version.policy, old_version.label, paths[0]
+            old, old_label = old_version.policy, old_version.label
             old_missing = old is None
         else:
-            old, old_label, new_path = load(paths[0]), paths[0], paths[1]
-        new = load(new_path)
+            old = load(old_label)
     except GitSourceError as error:
         click.echo(f"error: {error}", err=True)
         ctx.exit(Exit.USAGE)
     except QualError as error:
-        print_diagnostics(ctx, error.diagnostics)
+        problems.extend(error.diagnostics)
+    try:
+        new = load(new_path)
+    except QualError as error:
+        problems.extend(error.diagnostics)
+    if problems or new is None:
+        print_diagnostics(ctx, problems)
         click.echo("error: the policy must compile on both sides to be compared", err=True)
         ctx.exit(Exit.USAGE)
+    assert new is not None
 
     changes = diff_policies(old.checked if old is not None else None, new.checked)
     impact = None

@@ -203,12 +203,12 @@ def render_text(report: DiffReport, *, color: bool = False) -> str:
             for label, count in impact.score_deltas:
                 out.append(f"    {label:<12} {count:>6,}")
         if impact.causes or impact.flips_without_rule_change:
-            out.append("  Behind the tier/route changes (leads touched)")
-            for cause in impact.causes[:10]:
-                out.append(f"    {cause.cause:<40} {cause.leads:>6,}")
+            out.append("  Behind the tier/route changes (leads touched; a lead can count for several)")
+            rows = [(c.cause, c.leads) for c in impact.causes[:10]]
             if impact.flips_without_rule_change:
-                out.append(f"    {'no rule or ICP change (tier/route conditions)':<40} "
-                           f"{impact.flips_without_rule_change:>6,}")
+                rows.append(("no rule or ICP change (tier/route conditions)", impact.flips_without_rule_change))
+            width = max(len(label) for label, _ in rows)
+            out += [f"    {label:<{width}}  {count:>6,}" for label, count in rows]
         for error in impact.errors[:10]:
             out.append(style(f"  {error.location}: error: {error.error}", "31"))
         if len(impact.errors) > 10:

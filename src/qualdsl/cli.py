@@ -3,7 +3,7 @@
 Subcommands are imported lazily (see COMMANDS), so `qualdsl --version` does
 not pay for lark. Machine output goes to stdout, human chatter to stderr.
 Exit codes: 0 ok, 1 findings (a broken policy, a failed test, a lint
-warning), 2 usage, 3 internal error.
+warning), 2 usage, 3 internal error, 5 no tests collected (`qualdsl test`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class Exit(enum.IntEnum):
     FINDINGS = 1
     USAGE = 2
     INTERNAL = 3
+    NO_TESTS = 5
 
 
 # name -> (module:attribute, one-line help). Each issue's command lives in its

@@ -13,7 +13,6 @@ import click
 
 from ..cli import Exit, use_color
 
-NO_TESTS = 5  # pytest's code for "no tests collected"
 
 
 @click.command("test")
@@ -48,7 +47,7 @@ def test_command(ctx: click.Context, paths: tuple[str, ...], output: str, junit_
     if not files:
         click.echo(f"no test files (*.test.yaml) found in {', '.join(paths or ('.',))}", err=True)
         click.echo("0 passed, 0 failed", err=True)
-        ctx.exit(NO_TESTS)
+        ctx.exit(Exit.NO_TESTS)
 
     def run_all() -> Run:
         cache = PolicyCache()
@@ -89,4 +88,4 @@ def test_command(ctx: click.Context, paths: tuple[str, ...], output: str, junit_
     if run.failed or below(run.coverage, min_coverage):
         ctx.exit(Exit.FINDINGS)
     if not run.outcomes:
-        ctx.exit(NO_TESTS)
+        ctx.exit(Exit.NO_TESTS)

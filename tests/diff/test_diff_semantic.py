@@ -154,6 +154,7 @@ def test_swapped_tiers_are_moved_with_positions(diff_texts) -> None:
     moved = changes[0]
     assert (moved.target, moved.before, moved.after) in {("tier SQL", 1, 2), ("tier MQL", 2, 1)}
     assert change_to_dict(moved)["before"] in (1, 2)
+    assert change_to_dict(moved)["statement"] in ("tier SQL when score >= 50", "tier MQL when score >= 20")
 
 
 def test_inserting_a_route_on_top_moves_nothing(diff_texts) -> None:

@@ -150,10 +150,6 @@ def _gate_line(report: DiffReport) -> str | None:
     return f"{shifted:.1f}% of leads change tier or route (limit {report.fail_above:g}%)"
 
 
-def _distribution(impact: Impact) -> list[tuple[str, int]]:
-    return list(impact.score_deltas)
-
-
 # ==================================================================== text
 
 

@@ -93,6 +93,8 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         "before": change.before,
         "after": change.after,
     }
+    if isinstance(change, Moved):
+        data["statement"] = change.statement  # what moved, in policy syntax
     if isinstance(change, Changed):
         data["aspects"] = list(change.aspects)
         if change.section == "set":

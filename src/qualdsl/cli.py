@@ -2,8 +2,10 @@
 
 Subcommands are imported lazily (see COMMANDS), so `qualdsl --version` does
 not pay for lark. Machine output goes to stdout, human chatter to stderr.
-Exit codes: 0 ok, 1 findings (a broken policy, a failed test, a lint
-warning), 2 usage, 3 internal error, 5 no tests collected (`qualdsl test`).
+Exit codes: 0 ok, 1 findings (a broken policy in check/eval, a failed
+test, a lint warning, a diff over --fail-above), 2 usage (and, for `test`
+and `diff`, a policy that does not compile: there it stops the run rather
+than being the finding), 3 internal error, 5 no tests collected (`test`).
 """
 
 from __future__ import annotations

@@ -66,6 +66,8 @@ def _check_keyword(token: Any) -> Any:
     text = getattr(_comments, "text", None)
     if text is not None and token.end_pos < len(text) and _IDENTIFIER_CHAR.match(text[token.end_pos]):
         word = _IDENTIFIER_RUN.match(text, token.start_pos).group()
+        if token.type == "DURATION":
+            word = re.compile(r"[0-9.]*[A-Za-z0-9_]*").match(text, token.start_pos).group()
         _comments.glued.setdefault(token.start_pos, (token, word))
     return token
 
@@ -76,6 +78,7 @@ def parser() -> lark.Lark:
 
     grammar = grammar_text()
     callbacks = {name: _check_keyword for name in _keyword_terminals(grammar)}
+    callbacks["DURATION"] = _check_keyword  # `7days` is not `7d` followed by `ays`
     callbacks["COMMENT"] = _collect_comment
     return lark.Lark(
         grammar,
@@ -135,13 +138,18 @@ def _with_glued_keywords(
     found = []
     for offset, (token, word) in sorted(glued.items()):
         keyword = str(token)
+        if token.type == "DURATION":
+            message = f"bad duration `{word}`"
+            help = "a duration is a number and a unit `h`, `d` or `w`: `12h`, `30d`, `1.5d`, `2w`"
+        else:
+            message = f"unexpected `{word}`"
+            help = (
+                f"`{word}` is one word, not the keyword `{keyword}`; "
+                f"write `{keyword} {word[len(keyword):]}` if that is what you meant"
+            )
         found.append(
             Diagnostic.error(
-                f"unexpected `{word}`",
-                source.path,
-                source.span_at(offset, len(word)),
-                help=f"`{word}` is one word, not the keyword `{keyword}`; "
-                f"write `{keyword} {word[len(keyword):]}` if that is what you meant",
+                message, source.path, source.span_at(offset, len(word)), help=help,
                 source_text=source.text,
             )
         )

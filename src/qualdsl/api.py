@@ -11,7 +11,7 @@ from .build import parse_module
 from .check import CheckedPolicy, check
 from .compile import CompiledPolicy, RuleInfo, compile_policy
 from .decision import Decision
-from .source import Source, decode_source, read_source
+from .source import Source, decode_source, problem_span, read_source
 
 UTC = dt.timezone.utc
 
@@ -125,7 +125,7 @@ def loads(text: str | bytes, name: str = "<string>", *, path: str | Path | None 
 
         decoded, problem = decode_source(text, display)
         if problem is not None:
-            raise SourceError([Diagnostic.error(problem, display)])
+            raise SourceError([Diagnostic.error(problem, display, problem_span(text))])
         assert decoded is not None
         text = decoded
     return compile_source(Source(text, display))

@@ -20,7 +20,7 @@ import attrs
 from . import nodes as n
 from .build import parse_module
 from .diagnostics import Diagnostic
-from .errors import CheckError, QualError
+from .errors import CheckError, QualError, SourceError
 from .schema import FIELD_TYPES, category, describe, element_type, list_type, literal_type
 from .source import Source, Span, read_source
 
@@ -180,8 +180,7 @@ def load_modules(source: Source, module: n.Module) -> tuple[list[n.Module], dict
                 included_source = Source(included_source.text, display)
                 included = parse_module(included_source)
             except QualError as problem:
-                if isinstance(problem.diagnostics[0].span, Span) and problem.diagnostics[0].span.start == 0 \
-                        and problem.diagnostics[0].source_text is None:
+                if isinstance(problem, SourceError):  # unreadable: say so where it is included
                     error(f"include `{item.path}`: {problem.diagnostics[0].message}")
                 else:
                     diagnostics.extend(problem.diagnostics)

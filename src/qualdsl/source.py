@@ -93,6 +93,23 @@ def decode_source(data: bytes, path: str) -> tuple[str | None, str | None]:
     return text, None
 
 
+def problem_span(data: bytes) -> Span:
+    """Where decode_source found its problem: the first NUL or bad UTF-8 byte."""
+    if len(data) > MAX_SOURCE_BYTES:
+        return UNKNOWN_SPAN
+    offset = data.find(b"\x00")
+    if offset == -1:
+        try:
+            data.decode("utf-8")
+            return UNKNOWN_SPAN
+        except UnicodeDecodeError as error:
+            offset = error.start
+    head = data[:offset]
+    line = head.count(b"\n") + 1
+    column = len(head[head.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+    return Span(offset, offset + 1, line, column, line, column + 1)
+
+
 def read_source(path: str | Path) -> Source:
     """Read a policy file, raising SourceError with a clear message on bad files."""
     from .diagnostics import Diagnostic
@@ -109,6 +126,6 @@ def read_source(path: str | Path) -> Source:
         raise SourceError([Diagnostic.error(f"cannot read file: {error.strerror}", name)]) from None
     text, problem = decode_source(data, name)
     if problem is not None:
-        raise SourceError([Diagnostic.error(problem, name)])
+        raise SourceError([Diagnostic.error(problem, name, problem_span(data))])
     assert text is not None
     return Source(text, name)

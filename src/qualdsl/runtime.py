@@ -58,7 +58,10 @@ def to_int(value: Any) -> Any:
         return int(value) if value.is_integer() else BAD
     if kind is str:
         if _INT_TEXT.match(value):
-            return int(value.split(".", 1)[0])
+            try:
+                return int(value.split(".", 1)[0])
+            except ValueError:  # more digits than Python converts (4300)
+                return BAD
         return BAD
     return BAD
 
@@ -90,10 +93,13 @@ def to_string(value: Any) -> Any:
     kind = type(value)
     if kind is str:
         return value
-    if kind is int:
-        return str(value)
-    if kind is float and value.is_integer():
-        return str(int(value))
+    try:
+        if kind is int:
+            return str(value)
+        if kind is float and value.is_integer():
+            return str(int(value))
+    except ValueError:  # an int of more digits than Python converts (4300)
+        return BAD
     return BAD
 
 
@@ -177,7 +183,10 @@ def show(value: Any) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except ValueError:  # e.g. an int of more than 4300 digits
+            text = f"<{type(value).__name__}>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 

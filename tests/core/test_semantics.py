@@ -1157,3 +1157,21 @@ class TestIncludes:
         with pytest.raises(CheckError) as error:
             qualdsl.loads('policy m\ninclude "a.qual"\n')
         assert error.value.diagnostics[0].span.line == 2
+
+
+class TestNeverRaises:
+    """Evaluation never raises on lead data (Semantics), even for values
+    Python itself refuses to convert."""
+
+    def test_digit_string_beyond_pythons_int_limit_is_missing(self):
+        text = "policy t\nschema {\n  v: int\n}\nscore s {\n  rule r 1 when v is present\n}\n"
+        decision = compiled(text).evaluate({"v": "9" * 5000}, as_of=T)
+        assert decision.rules[0].fired is False
+        assert decision.warnings[0].startswith('v: expected int, got "999')
+
+    @pytest.mark.parametrize("lead", [{"id": 10**5000}, {"s": 10**5000}, {"l": [10**5000]}, 10**5000])
+    def test_huge_python_ints(self, lead):
+        text = "policy t\nschema {\n  id: string\n  s: string\n  l: list[string]\n}\n"
+        decision = compiled(text).evaluate(lead, as_of=T)
+        assert decision.lead is None
+        assert len(decision.warnings) == 1

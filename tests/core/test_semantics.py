@@ -1169,7 +1169,8 @@ class TestNeverRaises:
         assert decision.rules[0].fired is False
         assert decision.warnings[0].startswith('v: expected int, got "999')
 
-    @pytest.mark.parametrize("lead", [{"id": 10**5000}, {"s": 10**5000}, {"l": [10**5000]}, 10**5000])
+    @pytest.mark.parametrize("lead", [{"id": 10**5000}, {"s": 10**5000}, {"l": [10**5000]}, 10**5000],
+                             ids=["id", "string", "list", "lead"])
     def test_huge_python_ints(self, lead):
         text = "policy t\nschema {\n  id: string\n  s: string\n  l: list[string]\n}\n"
         decision = compiled(text).evaluate(lead, as_of=T)

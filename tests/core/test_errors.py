@@ -367,3 +367,32 @@ def test_cli_usage_errors_exit_2(args, monkeypatch):
     monkeypatch.chdir(CASES)
     result = CliRunner().invoke(cli, args, input="{}")
     assert result.exit_code == 2, (result.stdout, result.stderr)
+
+
+# ============================================================ fuzzing
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_BASE = (CASES / "parse" / "saas_inbound.qual").read_text(encoding="utf-8")
+_PIECES = list('{}[]()"`/\\#=<>!+-*%.,:@ \n\tabxyz019') + [
+    "when", "rule", "not", "and", "tier", "score", "max", "events", "per event", "2026-01-01",
+    "30d", "10%", "\u00e9", "\x00", "\ufeff", "policy p\n", "}\n", "else", "as", "include \"x.qual\"\n",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(edits=st.lists(st.tuples(st.integers(0, len(_BASE)), st.integers(0, 6), st.sampled_from(_PIECES)),
+                      min_size=1, max_size=6))
+def test_mangled_policies_never_give_a_traceback(edits):
+    text = _BASE
+    for position, deleted, inserted in edits:
+        position = min(position, len(text))
+        text = text[:position] + inserted + text[position + deleted:]
+    try:
+        policy = qualdsl.loads(text)
+    except QualError as error:
+        assert_located(error.diagnostics)
+        render_all_text(error.diagnostics)
+    else:
+        policy.evaluate({"company": {"employees": 5}, "events": [{"type": "x", "at": "2026-10-01"}]}, as_of=T)

@@ -12,15 +12,72 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer
 
 from . import nodes as n
 from .diagnostics import Diagnostic
 from .errors import ParseError
-from .source import Source, Span
+from .source import UNKNOWN_SPAN, Source, Span
 
-_OTHERWISE = object()
+# Tokens that carry meaning; every other token (keywords, braces, commas)
+# only contributes its position to the node's span.
+_MEANINGFUL = frozenset({
+    "NAME", "QUOTED_NAME", "STRING", "NUMBER", "DATE", "DATETIME", "DURATION", "PERCENT",
+    "REGEX", "COMPARE_OP", "ADD_OP", "MUL_OP", "STRING_TEST",
+})
+
+
+@attrs.frozen
+class _Otherwise:
+    """`otherwise`, kept as a value so its position reaches the statement's span."""
+
+    span: Span
+
+
+@attrs.frozen
+class _Paren:
+    """`( expr )`: the expression keeps its own span; its parent's span
+    reaches the parentheses."""
+
+    node: Any
+    span: Span
+
+
+def _edge(child: Any, last: bool) -> Span | None:
+    """The span at one end of a transformed child: a token, an AST node, or
+    a helper tuple holding either."""
+    if isinstance(child, Token):
+        return Span.from_token(child)
+    if type(child) is Span:
+        return child
+    span = getattr(child, "span", None)
+    if span is not None:
+        return span
+    if type(child) in (tuple, list):
+        for item in reversed(child) if last else child:
+            found = _edge(item, last)
+            if found is not None:
+                return found
+    return None
+
+
+def _span_of(children: list) -> Span:
+    first = None
+    for child in children:
+        first = _edge(child, False)
+        if first is not None:
+            break
+    if first is None:
+        return UNKNOWN_SPAN
+    last = first
+    for child in reversed(children):
+        found = _edge(child, True)
+        if found is not None:
+            last = found
+            break
+    return Span(first.start, last.end, first.line, first.column, last.end_line, last.end_column)
 
 
 def parse_datetime_literal(text: str) -> dt.datetime:
@@ -31,12 +88,25 @@ def parse_datetime_literal(text: str) -> dt.datetime:
     return value.astimezone(dt.timezone.utc)
 
 
-@v_args(meta=True)
 class _Builder(Transformer):
     def __init__(self, source: Source):
         super().__init__(visit_tokens=False)
         self.source = source
         self.diagnostics: list[Diagnostic] = []
+
+    def _call_userfunc(self, tree: Any, new_children: Any = None) -> Any:
+        """Every rule method gets (span, meaningful children): the span covers
+        all the rule's tokens, keywords and braces included."""
+        children = tree.children if new_children is None else new_children
+        kept = [
+            c.node if type(c) is _Paren else c
+            for c in children
+            if not (isinstance(c, Token) and c.type not in _MEANINGFUL)
+        ]
+        return getattr(self, tree.data)(_span_of(children), kept)
+
+    def atom(self, span: Span, children: list) -> _Paren:
+        return _Paren(children[0], span)
 
     def _error(self, message: str, span: Span, help: str | None = None) -> None:
         self.diagnostics.append(
@@ -44,44 +114,44 @@ class _Builder(Transformer):
         )
 
     # ------------------------------------------------------------ top level
-    def start(self, meta: Any, items: list) -> list:
+    def start(self, span: Span, items: list) -> list:
         return items
 
-    def policy_decl(self, meta: Any, children: list) -> n.PolicyDecl:
+    def policy_decl(self, span: Span, children: list) -> n.PolicyDecl:
         title = _string(children[1]) if len(children) > 1 else None
-        return n.PolicyDecl(str(children[0]), title, span=Span.from_meta(meta))
+        return n.PolicyDecl(str(children[0]), title, span=span)
 
-    def include_decl(self, meta: Any, children: list) -> n.Include:
-        return n.Include(_string(children[0]), span=Span.from_meta(meta))
+    def include_decl(self, span: Span, children: list) -> n.Include:
+        return n.Include(_string(children[0]), span=span)
 
-    def schema_decl(self, meta: Any, children: list) -> n.Schema:
-        return n.Schema(tuple(children), span=Span.from_meta(meta))
+    def schema_decl(self, span: Span, children: list) -> n.Schema:
+        return n.Schema(tuple(children), span=span)
 
-    def schema_field(self, meta: Any, children: list) -> n.SchemaField:
-        return n.SchemaField(children[0], children[1], span=Span.from_meta(meta))
+    def schema_field(self, span: Span, children: list) -> n.SchemaField:
+        return n.SchemaField(children[0], children[1], span=span)
 
-    def type_ref(self, meta: Any, children: list) -> n.TypeRef:
+    def type_ref(self, span: Span, children: list) -> n.TypeRef:
         argument = str(children[1]) if len(children) > 1 else None
-        return n.TypeRef(str(children[0]), argument, span=Span.from_meta(meta))
+        return n.TypeRef(str(children[0]), argument, span=span)
 
-    def set_decl(self, meta: Any, children: list) -> n.SetDecl:
-        return n.SetDecl(str(children[0]), children[1], span=Span.from_meta(meta))
+    def set_decl(self, span: Span, children: list) -> n.SetDecl:
+        return n.SetDecl(str(children[0]), children[1], span=span)
 
-    def let_decl(self, meta: Any, children: list) -> n.LetDecl:
-        return n.LetDecl(str(children[0]), children[1], span=Span.from_meta(meta))
+    def let_decl(self, span: Span, children: list) -> n.LetDecl:
+        return n.LetDecl(str(children[0]), children[1], span=span)
 
     # ------------------------------------------------------------------ icp
-    def icp_block(self, meta: Any, children: list) -> n.Icp:
-        return n.Icp(tuple(children), span=Span.from_meta(meta))
+    def icp_block(self, span: Span, children: list) -> n.Icp:
+        return n.Icp(tuple(children), span=span)
 
-    def require_stmt(self, meta: Any, children: list) -> n.Require:
-        return n.Require(children[0], _string(children[1]), span=Span.from_meta(meta))
+    def require_stmt(self, span: Span, children: list) -> n.Require:
+        return n.Require(children[0], _string(children[1]), span=span)
 
-    def reject_stmt(self, meta: Any, children: list) -> n.Reject:
-        return n.Reject(children[0], _string(children[1]), span=Span.from_meta(meta))
+    def reject_stmt(self, span: Span, children: list) -> n.Reject:
+        return n.Reject(children[0], _string(children[1]), span=span)
 
     # --------------------------------------------------------------- scores
-    def score_block(self, meta: Any, children: list) -> n.ScoreBlock:
+    def score_block(self, span: Span, children: list) -> n.ScoreBlock:
         name = str(children[0])
         maximum = minimum = None
         statements = []
@@ -96,29 +166,29 @@ class _Builder(Transformer):
                 minimum = child[1]
             else:
                 statements.append(child)
-        return n.ScoreBlock(name, maximum, minimum, tuple(statements), span=Span.from_meta(meta))
+        return n.ScoreBlock(name, maximum, minimum, tuple(statements), span=span)
 
-    def block_max(self, meta: Any, children: list) -> tuple:
-        return ("max", children[0].value, Span.from_meta(meta))
+    def block_max(self, span: Span, children: list) -> tuple:
+        return ("max", children[0].value, span)
 
-    def block_min(self, meta: Any, children: list) -> tuple:
-        return ("min", children[0].value, Span.from_meta(meta))
+    def block_min(self, span: Span, children: list) -> tuple:
+        return ("min", children[0].value, span)
 
-    def decay_every(self, meta: Any, children: list) -> n.DecayEvery:
+    def decay_every(self, span: Span, children: list) -> n.DecayEvery:
         percent = Decimal(str(children[0])[:-1])
-        return n.DecayEvery(percent, self._duration(children[1]), span=Span.from_meta(meta))
+        return n.DecayEvery(percent, self._duration(children[1]), span=span)
 
-    def decay_half_life(self, meta: Any, children: list) -> n.DecayHalfLife:
-        return n.DecayHalfLife(self._duration(children[0]), span=Span.from_meta(meta))
+    def decay_half_life(self, span: Span, children: list) -> n.DecayHalfLife:
+        return n.DecayHalfLife(self._duration(children[0]), span=span)
 
-    def expire_stmt(self, meta: Any, children: list) -> n.Expire:
-        return n.Expire(self._duration(children[0]), span=Span.from_meta(meta))
+    def expire_stmt(self, span: Span, children: list) -> n.Expire:
+        return n.Expire(self._duration(children[0]), span=span)
 
-    def when_rule(self, meta: Any, children: list) -> n.WhenRule:
+    def when_rule(self, span: Span, children: list) -> n.WhenRule:
         name, points, condition = children
-        return n.WhenRule(str(name), points.value, condition, span=Span.from_meta(meta))
+        return n.WhenRule(str(name), points.value, condition, span=span)
 
-    def event_rule(self, meta: Any, children: list) -> n.EventRule:
+    def event_rule(self, span: Span, children: list) -> n.EventRule:
         name, points, event_type = children[:3]
         where = limit = None
         for child in children[3:]:
@@ -127,150 +197,150 @@ class _Builder(Transformer):
             elif isinstance(child, tuple) and child[0] == "max":
                 limit = child[1]
         return n.EventRule(
-            str(name), points.value, _string(event_type), where, limit, span=Span.from_meta(meta)
+            str(name), points.value, _string(event_type), where, limit, span=span
         )
 
-    def event_where(self, meta: Any, children: list) -> tuple:
-        return ("where", children[0])
+    def event_where(self, span: Span, children: list) -> tuple:
+        return ("where", children[0], span)
 
-    def event_max(self, meta: Any, children: list) -> tuple:
+    def event_max(self, span: Span, children: list) -> tuple:
         token = children[0]
         text = str(token)
         if "." in text:
             self._error(
                 f"`max` takes a whole number of events, not `{text}`", Span.from_token(token)
             )
-            return ("max", int(float(text)))
-        return ("max", int(text))
+            return ("max", int(float(text)), span)
+        return ("max", int(text), span)
 
     # -------------------------------------------------------- tiers, route
-    def tiers_block(self, meta: Any, children: list) -> n.Tiers:
-        return n.Tiers(tuple(children), span=Span.from_meta(meta))
+    def tiers_block(self, span: Span, children: list) -> n.Tiers:
+        return n.Tiers(tuple(children), span=span)
 
-    def tier_stmt(self, meta: Any, children: list) -> n.Tier:
-        condition = None if children[1] is _OTHERWISE else children[1]
-        return n.Tier(str(children[0]), condition, span=Span.from_meta(meta))
+    def tier_stmt(self, span: Span, children: list) -> n.Tier:
+        condition = None if isinstance(children[1], _Otherwise) else children[1]
+        return n.Tier(str(children[0]), condition, span=span)
 
-    def route_block(self, meta: Any, children: list) -> n.Routes:
-        return n.Routes(tuple(children), span=Span.from_meta(meta))
+    def route_block(self, span: Span, children: list) -> n.Routes:
+        return n.Routes(tuple(children), span=span)
 
-    def route_stmt(self, meta: Any, children: list) -> n.Route:
-        condition = None if children[1] is _OTHERWISE else children[1]
-        return n.Route(_string(children[0]), condition, span=Span.from_meta(meta))
+    def route_stmt(self, span: Span, children: list) -> n.Route:
+        condition = None if isinstance(children[1], _Otherwise) else children[1]
+        return n.Route(_string(children[0]), condition, span=span)
 
-    def otherwise(self, meta: Any, children: list) -> object:
-        return _OTHERWISE
+    def otherwise(self, span: Span, children: list) -> _Otherwise:
+        return _Otherwise(span)
 
     # ---------------------------------------------------------- expressions
-    def or_expr(self, meta: Any, children: list) -> n.Or:
-        return n.Or(tuple(children), span=Span.from_meta(meta))
+    def or_expr(self, span: Span, children: list) -> n.Or:
+        return n.Or(tuple(children), span=span)
 
-    def and_expr(self, meta: Any, children: list) -> n.And:
-        return n.And(tuple(children), span=Span.from_meta(meta))
+    def and_expr(self, span: Span, children: list) -> n.And:
+        return n.And(tuple(children), span=span)
 
-    def not_(self, meta: Any, children: list) -> n.Not:
-        return n.Not(children[0], span=Span.from_meta(meta))
+    def not_(self, span: Span, children: list) -> n.Not:
+        return n.Not(children[0], span=span)
 
-    def compare(self, meta: Any, children: list) -> n.Compare:
+    def compare(self, span: Span, children: list) -> n.Compare:
         left, op, right = children
-        return n.Compare(str(op), left, right, span=Span.from_meta(meta))
+        return n.Compare(str(op), left, right, span=span)
 
-    def in_(self, meta: Any, children: list) -> n.In:
-        return n.In(children[0], children[1], False, span=Span.from_meta(meta))
+    def in_(self, span: Span, children: list) -> n.In:
+        return n.In(children[0], children[1], False, span=span)
 
-    def not_in(self, meta: Any, children: list) -> n.In:
-        return n.In(children[0], children[1], True, span=Span.from_meta(meta))
+    def not_in(self, span: Span, children: list) -> n.In:
+        return n.In(children[0], children[1], True, span=span)
 
-    def between(self, meta: Any, children: list) -> n.Between:
-        return n.Between(children[0], children[1], children[2], span=Span.from_meta(meta))
+    def between(self, span: Span, children: list) -> n.Between:
+        return n.Between(children[0], children[1], children[2], span=span)
 
-    def string_test(self, meta: Any, children: list) -> n.StringTest:
+    def string_test(self, span: Span, children: list) -> n.StringTest:
         left, op, right = children
-        return n.StringTest(str(op), left, right, span=Span.from_meta(meta))
+        return n.StringTest(str(op), left, right, span=span)
 
-    def matches(self, meta: Any, children: list) -> n.Matches:
+    def matches(self, span: Span, children: list) -> n.Matches:
         value, token = children
         text = str(token)
         ignore_case = text.endswith("i")
         body = text[1 : -2 if ignore_case else -1].replace("\\/", "/")
-        return n.Matches(value, body, ignore_case, span=Span.from_meta(meta))
+        return n.Matches(value, body, ignore_case, span=span)
 
-    def is_missing(self, meta: Any, children: list) -> n.IsMissing:
-        return n.IsMissing(children[0], False, span=Span.from_meta(meta))
+    def is_missing(self, span: Span, children: list) -> n.IsMissing:
+        return n.IsMissing(children[0], False, span=span)
 
-    def is_present(self, meta: Any, children: list) -> n.IsMissing:
-        return n.IsMissing(children[0], True, span=Span.from_meta(meta))
+    def is_present(self, span: Span, children: list) -> n.IsMissing:
+        return n.IsMissing(children[0], True, span=span)
 
-    def arith(self, meta: Any, children: list) -> n.Arith:
+    def arith(self, span: Span, children: list) -> n.Arith:
         left, op, right = children
-        return n.Arith(str(op), left, right, span=Span.from_meta(meta))
+        return n.Arith(str(op), left, right, span=span)
 
-    def unary(self, meta: Any, children: list) -> n.Expr:
+    def unary(self, span: Span, children: list) -> n.Expr:
         op, operand = children
         if str(op) == "+":
-            return operand
-        return n.Negate(operand, span=Span.from_meta(meta))
+            return _Paren(operand, span)  # dropped, but its parent's span keeps the `+`
+        return n.Negate(operand, span=span)
 
-    def call(self, meta: Any, children: list) -> n.Call:
-        return n.Call(str(children[0]), tuple(children[1:]), span=Span.from_meta(meta))
+    def call(self, span: Span, children: list) -> n.Call:
+        return n.Call(str(children[0]), tuple(children[1:]), span=span)
 
-    def events_query(self, meta: Any, children: list) -> n.EventsQuery:
+    def events_query(self, span: Span, children: list) -> n.EventsQuery:
         where = within = None
         for child in children:
             if isinstance(child, Token) and child.type == "DURATION":
                 within = self._duration(child)
             else:
                 where = child
-        return n.EventsQuery(where, within, span=Span.from_meta(meta))
+        return n.EventsQuery(where, within, span=span)
 
-    def path(self, meta: Any, children: list) -> n.Name:
-        segments = tuple(text for text, _ in children)
-        quoted = tuple(flag for _, flag in children)
-        return n.Name(segments, quoted, span=Span.from_meta(meta))
+    def path(self, span: Span, children: list) -> n.Name:
+        segments = tuple(text for text, _, _ in children)
+        quoted = tuple(flag for _, flag, _ in children)
+        return n.Name(segments, quoted, span=span)
 
-    def segment(self, meta: Any, children: list) -> tuple[str, bool]:
+    def segment(self, span: Span, children: list) -> tuple[str, bool, Span]:
         token = children[0]
         if token.type == "QUOTED_NAME":
-            return str(token)[1:-1], True
-        return str(token), False
+            return str(token)[1:-1], True, span
+        return str(token), False, span
 
     # ------------------------------------------------------------- literals
-    def list_literal(self, meta: Any, children: list) -> n.ListLiteral:
-        return n.ListLiteral(tuple(children), span=Span.from_meta(meta))
+    def list_literal(self, span: Span, children: list) -> n.ListLiteral:
+        return n.ListLiteral(tuple(children), span=span)
 
-    def string(self, meta: Any, children: list) -> n.Literal:
-        return n.Literal(_string(children[0]), span=Span.from_meta(meta))
+    def string(self, span: Span, children: list) -> n.Literal:
+        return n.Literal(_string(children[0]), span=span)
 
-    def number(self, meta: Any, children: list) -> n.Literal:
-        return n.Literal(_number(str(children[0])), span=Span.from_meta(meta))
+    def number(self, span: Span, children: list) -> n.Literal:
+        return n.Literal(_number(str(children[0])), span=span)
 
-    def signed_number(self, meta: Any, children: list) -> n.Literal:
+    def signed_number(self, span: Span, children: list) -> n.Literal:
         text = "".join(str(c) for c in children)
-        return n.Literal(_number(text), span=Span.from_meta(meta))
+        return n.Literal(_number(text), span=span)
 
-    def true(self, meta: Any, children: list) -> n.Literal:
-        return n.Literal(True, span=Span.from_meta(meta))
+    def true(self, span: Span, children: list) -> n.Literal:
+        return n.Literal(True, span=span)
 
-    def false(self, meta: Any, children: list) -> n.Literal:
-        return n.Literal(False, span=Span.from_meta(meta))
+    def false(self, span: Span, children: list) -> n.Literal:
+        return n.Literal(False, span=span)
 
-    def date(self, meta: Any, children: list) -> n.Literal:
+    def date(self, span: Span, children: list) -> n.Literal:
         text = str(children[0])
         try:
             value: Any = dt.date.fromisoformat(text)
         except ValueError:
-            self._error(f"`{text}` is not a valid date", Span.from_meta(meta))
+            self._error(f"`{text}` is not a valid date", span)
             value = dt.date(1970, 1, 1)
-        return n.Literal(value, span=Span.from_meta(meta))
+        return n.Literal(value, span=span)
 
-    def datetime(self, meta: Any, children: list) -> n.Literal:
+    def datetime(self, span: Span, children: list) -> n.Literal:
         text = str(children[0])
         try:
             value: Any = parse_datetime_literal(text)
         except ValueError:
-            self._error(f"`{text}` is not a valid datetime", Span.from_meta(meta))
+            self._error(f"`{text}` is not a valid datetime", span)
             value = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-        return n.Literal(value, span=Span.from_meta(meta))
+        return n.Literal(value, span=span)
 
     def _duration(self, token: Token) -> n.Duration:
         text = str(token)
@@ -296,7 +366,7 @@ def build(tree: lark.Tree, source: Source, comments: list | None = None) -> n.Mo
     comment_nodes = tuple(
         n.Comment(str(token), span=Span.from_token(token)) for token in (comments or ())
     )
-    return n.Module(tuple(items), comment_nodes, path=source.path, span=Span.from_meta(tree.meta))
+    return n.Module(tuple(items), comment_nodes, path=source.path, span=source.span_at(0, len(source.text)))
 
 
 def parse_module(source: Source) -> n.Module:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 
-@attrs.frozen
-class Span:
-    """A region of a source file: 1-based lines and columns, 0-based offsets."""
+class Span(NamedTuple):
+    """A region of a source file: 1-based lines and columns, 0-based offsets.
+
+    A NamedTuple, not an attrs class: the builder makes one per AST node and
+    tuples are the cheapest immutable record to build."""
 
     start: int
     end: int
@@ -18,14 +20,6 @@ class Span:
     column: int
     end_line: int
     end_column: int
-
-    @classmethod
-    def from_meta(cls, meta: Any) -> Span:
-        if getattr(meta, "empty", True):
-            return UNKNOWN_SPAN
-        return cls(
-            meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column
-        )
 
     @classmethod
     def from_token(cls, token: Any) -> Span:

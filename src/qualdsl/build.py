@@ -1,6 +1,7 @@
 """Stage 2: lark parse tree -> nodes.Module (the AST), with spans.
 
-A Transformer of its own (not `Lark(transformer=...)`) so positions survive.
+A builder of its own (not `Lark(transformer=...)`), which also computes
+every node's span from the tokens under it.
 Literal values are decoded here; a bad literal (a date that does not exist)
 is collected as a diagnostic.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 import attrs
 import lark
-from lark import Token, Transformer
+from lark import Token
 
 from . import nodes as n
 from .diagnostics import Diagnostic
@@ -45,17 +46,26 @@ class _Paren:
     span: Span
 
 
+_new_span = tuple.__new__
+
+
+def _token_span(token: Token) -> Span:
+    return _new_span(Span, (token.start_pos, token.end_pos, token.line, token.column,
+                            token.end_line, token.end_column))
+
+
 def _edge(child: Any, last: bool) -> Span | None:
-    """The span at one end of a transformed child: a token, an AST node, or
-    a helper tuple holding either."""
-    if isinstance(child, Token):
-        return Span.from_token(child)
-    if type(child) is Span:
+    """The span at one end of a built child: a token, an AST node, or a
+    helper tuple holding either."""
+    kind = type(child)
+    if kind is Token:
+        return _token_span(child)
+    if kind is Span:
         return child
     span = getattr(child, "span", None)
     if span is not None:
         return span
-    if type(child) in (tuple, list):
+    if kind is tuple or kind is list:
         for item in reversed(child) if last else child:
             found = _edge(item, last)
             if found is not None:
@@ -64,20 +74,23 @@ def _edge(child: Any, last: bool) -> Span | None:
 
 
 def _span_of(children: list) -> Span:
-    first = None
-    for child in children:
-        first = _edge(child, False)
-        if first is not None:
-            break
-    if first is None:
+    if not children:
         return UNKNOWN_SPAN
-    last = first
-    for child in reversed(children):
-        found = _edge(child, True)
-        if found is not None:
-            last = found
-            break
-    return Span(first.start, last.end, first.line, first.column, last.end_line, last.end_column)
+    first = _edge(children[0], False)
+    if first is None:
+        for child in children[1:]:
+            first = _edge(child, False)
+            if first is not None:
+                break
+        else:
+            return UNKNOWN_SPAN
+    last = _edge(children[-1], True) if len(children) > 1 else first
+    if last is None:
+        for child in reversed(children[:-1]):
+            last = _edge(child, True)
+            if last is not None:
+                break
+    return _new_span(Span, (first.start, last.end, first.line, first.column, last.end_line, last.end_column))
 
 
 def parse_datetime_literal(text: str) -> dt.datetime:
@@ -88,21 +101,24 @@ def parse_datetime_literal(text: str) -> dt.datetime:
     return value.astimezone(dt.timezone.utc)
 
 
-class _Builder(Transformer):
+class _Builder:
+    """One method per grammar rule, called bottom-up with (span, children).
+
+    A direct walk rather than lark's Transformer: this is the hot loop of
+    compiling a policy, and parse.py already bounds the tree's depth."""
+
     def __init__(self, source: Source):
-        super().__init__(visit_tokens=False)
         self.source = source
         self.diagnostics: list[Diagnostic] = []
 
-    def _call_userfunc(self, tree: Any, new_children: Any = None) -> Any:
-        """Every rule method gets (span, meaningful children): the span covers
-        all the rule's tokens, keywords and braces included."""
-        children = tree.children if new_children is None else new_children
+    def transform(self, tree: lark.Tree) -> Any:
+        children = [self.transform(c) if type(c) is lark.Tree else c for c in tree.children]
         kept = [
             c.node if type(c) is _Paren else c
             for c in children
-            if not (isinstance(c, Token) and c.type not in _MEANINGFUL)
+            if not (type(c) is Token and c.type not in _MEANINGFUL)
         ]
+        # The span covers all the rule's tokens, keywords and braces included.
         return getattr(self, tree.data)(_span_of(children), kept)
 
     def atom(self, span: Span, children: list) -> _Paren:
@@ -294,15 +310,10 @@ class _Builder(Transformer):
         return n.EventsQuery(where, within, span=span)
 
     def path(self, span: Span, children: list) -> n.Name:
-        segments = tuple(text for text, _, _ in children)
-        quoted = tuple(flag for _, flag, _ in children)
+        # Segments: NAME tokens, or QUOTED_NAME tokens with their backticks.
+        segments = tuple(str(t)[1:-1] if t.type == "QUOTED_NAME" else str(t) for t in children)
+        quoted = tuple(t.type == "QUOTED_NAME" for t in children)
         return n.Name(segments, quoted, span=span)
-
-    def segment(self, span: Span, children: list) -> tuple[str, bool, Span]:
-        token = children[0]
-        if token.type == "QUOTED_NAME":
-            return str(token)[1:-1], True, span
-        return str(token), False, span
 
     # ------------------------------------------------------------- literals
     def list_literal(self, span: Span, children: list) -> n.ListLiteral:

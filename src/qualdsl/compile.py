@@ -78,7 +78,7 @@ class _Codegen:
             "ZERO": dt.timedelta(0),
         }
         for helper in (
-            "lookup", "load_events", "group_by_type", "event_field", "coercion_warning",
+            "lookup", "load_events", "group_by_type", "event_field", "coercion_warning", "coerce_field",
             "eq", "ne", "lt", "le", "gt", "ge", "between", "member", "not_member", "str_member",
             "contains", "starts_with", "ends_with", "matches", "add", "sub", "mul", "div", "neg",
             "domain", "lower", "length", "days_since", "lead_id",
@@ -90,6 +90,7 @@ class _Codegen:
         self.field_vars: dict[tuple[str, ...], str] = {}
         self.let_vars: dict[str, Code] = {}
         self.count_vars: dict[n.Call, str] = {}
+        self.folded_vars: dict[str, str] = {}
         self.uses_by_type = False
         self.events_emitted = False
         self.event_var = "e"
@@ -154,16 +155,13 @@ class _Codegen:
                 "string": "str", "int": "int", "bool": "bool",
             }.get(info.type)
             convert = self.const(runtime.COERCE[info.type])
-            if fast:
-                out.append(f"    if {var} is not None and type({var}) is not {fast}:")
-            else:
-                out.append(f"    if {var} is not None:")
-            out.append(f"        c = {convert}({var})")
-            out.append("        if c is BAD:")
+            # The common case (already the right type) costs one test; the
+            # rest goes through one helper call, which keeps the code small.
+            test = f"{var} is not None and type({var}) is not {fast}" if fast else f"{var} is not None"
             out.append(
-                f"            W.append(coercion_warning({self.literal(flat)}, {self.literal(info.type)}, {var})); c = None"
+                f"    if {test}: {var} = coerce_field({var}, {convert}, "
+                f"{self.literal(flat)}, {self.literal(info.type)}, W)"
             )
-            out.append(f"        {var} = c")
 
     def emit_events(self, out: list[str]) -> None:
         """Load the events field (`EV`: existing events, most recent first)."""
@@ -342,11 +340,29 @@ class _Codegen:
             return Code(self.literal(ast.literal_eval(code.text).casefold()), code.type, False)
         return code
 
+    def folded_field(self, code: Code) -> str | None:
+        """The casefolded copy of a string-typed lead field, computed once per
+        lead (missing stays None: `None == 'x'` and `None in {...}` are false)."""
+        if category(code.type) != "string" or code.type == "tier" or code.text not in self.field_vars.values():
+            return None
+        if code.text not in self.folded_vars:
+            folded = f"F{code.text}"
+            self.prelude.append(f"    {folded} = {code.text}.casefold() if {code.text} is not None else None")
+            self.folded_vars[code.text] = folded
+        return self.folded_vars[code.text]
+
     def gen_Compare(self, expr: n.Compare, context: str) -> Code:
         left = self.expr(expr.left, context)
         right = self.expr(expr.right, context)
         lc, rc = category(left.type), category(right.type)
         op = expr.op
+        if lc == rc == "string" and op in ("==", "!="):
+            for field, other in ((left, right), (right, left)):
+                literal = self._folded(other)
+                folded = self.folded_field(field) if literal is not other else None
+                if folded is not None:
+                    guard = f"{folded} is not None and " if op == "!=" else ""
+                    return self._bool(f"({guard}{folded} {op} {literal.text})")
         if left.simple and right.simple and lc == rc:
             if lc == "string" and op in ("==", "!="):
                 lf, rf = self._folded(left), self._folded(right)
@@ -368,6 +384,11 @@ class _Codegen:
         values = self._constant_list(expr.container, context)
         if values is not None and values and all(type(v) is str for v in values):
             folded = self.const(frozenset(v.casefold() for v in values))
+            field = self.folded_field(item)
+            if field is not None:
+                guard = f"{field} is not None and " if expr.negated else ""
+                word = "not in" if expr.negated else "in"
+                return self._bool(f"({guard}{field} {word} {folded})")
             if item.simple and category(item.type) == "string":
                 word = "not in" if expr.negated else "in"
                 return self._bool(f"({self._guard(item)}{item.text}.casefold() {word} {folded})")
@@ -400,6 +421,14 @@ class _Codegen:
         left = self.expr(expr.left, context)
         right = self.expr(expr.right, context)
         folded = self._folded(right)
+        field = self.folded_field(left) if folded is not right else None
+        if field is not None:
+            test = {
+                "contains": f"{folded.text} in {field}",
+                "starts_with": f"{field}.startswith({folded.text})",
+                "ends_with": f"{field}.endswith({folded.text})",
+            }[expr.op]
+            return self._bool(f"({field} is not None and {test})")
         if left.simple and category(left.type) == "string" and folded is not right:
             test = {
                 "contains": f"{folded.text} in {left.text}.casefold()",
@@ -463,8 +492,8 @@ class _Codegen:
             if isinstance(rule, n.WhenRule):
                 condition = self.cond(rule.condition, LEAD)
                 value = f"{points} * {when_factor} + 0.0" if when_factor else points
-                out.append(f"    if {condition}: {p} = {value}; {h} = True")
-                out.append(f"    else: {p} = 0.0; {h} = False")
+                out.append(f"    {h} = {condition}")
+                out.append(f"    {p} = {value} if {h} else 0.0")
             else:
                 source = f"BT.get({self.literal(rule.event_type.casefold())}, ())"
                 self.uses_by_type = True
@@ -495,11 +524,15 @@ class _Codegen:
 
     @staticmethod
     def sum_lines(target: str, terms: list[str]) -> list[str]:
-        """`target = a + b + c`, summed left to right, one statement per term:
-        a single expression of thousands of terms overflows Python's compiler."""
+        """`target = a + b + c`, summed left to right, in statements of a few
+        terms: one expression of thousands of terms overflows Python's compiler."""
         if not terms:
             return [f"    {target} = 0.0"]
-        return [f"    {target} = {terms[0]}"] + [f"    {target} += {term}" for term in terms[1:]]
+        # 16 terms a statement: `t = t + a + b` still adds left to right.
+        lines = [f"    {target} = {' + '.join(terms[:16])}"]
+        for start in range(16, len(terms), 16):
+            lines.append(f"    {target} = {target} + {' + '.join(terms[start:start + 16])}")
+        return lines
 
     # ---------------------------------------------------------- the whole
     def generate(self) -> str:

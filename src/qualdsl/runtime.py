@@ -190,6 +190,15 @@ def show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def coerce_field(value: Any, convert: Any, field: str, type_name: str, warnings: list[str]) -> Any:
+    """A present lead value of the wrong type: converted, or missing with a warning."""
+    converted = convert(value)
+    if converted is BAD:
+        warnings.append(coercion_warning(field, type_name, value))
+        return None
+    return converted
+
+
 def coercion_warning(field: str, type_name: str, value: Any) -> str:
     return f"{field}: expected {type_name}, got {show(value)}; treated as missing"
 

@@ -76,6 +76,13 @@ def _string_list(value: Any) -> Any:
 def _datetime(value: Any) -> Any:
     if not isinstance(value, str):
         return _BAD
+    # The common export shape, parsed by fromisoformat alone (as qualdsl does).
+    if (len(value) == 20 and value[19] == "Z" and value[10] == "T" and value[4] == "-"
+            and value[7] == "-" and value[13] == ":" and value[16] == ":" and value.isascii()):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return _BAD
     match = _DATETIME.match(value)
     if not match:
         return _BAD

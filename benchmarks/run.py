@@ -50,6 +50,18 @@ def best_of(function, repeat: int) -> float:
     return min(times)
 
 
+def interleaved(functions: dict, rounds: int) -> dict:
+    """Best time of each function, run in alternation round after round, so
+    a noisy neighbour on a shared machine slows all of them alike."""
+    best = {name: float("inf") for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
 def _same(a, b) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
@@ -91,10 +103,11 @@ def bench_evaluate(count: int, repeat: int) -> dict:
         for _ in policy.evaluate_many(leads, as_of=AS_OF):
             pass
 
-    baseline = best_of(run_handwritten, repeat)
-    compiled = best_of(run_qualdsl, repeat)
-    as_dict = best_of(run_qualdsl_dict, repeat)
-    many = best_of(run_many, repeat)
+    times = interleaved(
+        {"baseline": run_handwritten, "compiled": run_qualdsl, "as_dict": run_qualdsl_dict, "many": run_many},
+        repeat,
+    )
+    baseline, compiled, as_dict, many = (times[k] for k in ("baseline", "compiled", "as_dict", "many"))
     tiers: dict[str, int] = {}
     for lead in leads[:10000]:
         tier = evaluate(lead, as_of=AS_OF).tier
@@ -240,7 +253,7 @@ def bench_peers(count: int) -> list[dict] | str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="rounds of each measurement (best is kept)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--skip-peers", action="store_true")
     args = parser.parse_args()

@@ -46,8 +46,7 @@ class Policy:
         self.checked = checked
         self.compiled = compiled
         self._evaluate = compiled.function
-        self._last_as_of: Any = None
-        self._last_times: tuple[dt.datetime, str] | None = None
+        self._last: tuple[Any, Any, str] = (object(), None, "")
 
     @property
     def name(self) -> str:
@@ -77,19 +76,18 @@ class Policy:
     def blocks(self) -> tuple[str, ...]:
         return tuple(b.name for b in self.checked.blocks)
 
-    def _times(self, as_of: Any) -> tuple[dt.datetime, str]:
-        # The same as_of object is usually passed for a whole batch: normalise once.
-        if as_of is self._last_as_of and self._last_times is not None:
-            return self._last_times
+    def _times(self, as_of: Any) -> tuple[Any, dt.datetime, str]:
         moment = normalize_as_of(as_of)
-        times = (moment, format_as_of(moment))
-        self._last_as_of, self._last_times = as_of, times
-        return times
+        self._last = (as_of, moment, format_as_of(moment))
+        return self._last
 
     def evaluate(self, lead: Mapping[str, Any], *, as_of: dt.datetime | dt.date | str) -> Decision:
         """Decide one lead as of a moment. Never raises on lead data."""
-        moment, text = self._times(as_of)
-        return self._evaluate(lead, moment, text)
+        # The same as_of object is usually passed for a whole batch: normalise once.
+        last = self._last
+        if as_of is not last[0]:
+            last = self._times(as_of)
+        return self._evaluate(lead, last[1], last[2])
 
     def evaluate_many(
         self, leads: Iterable[Mapping[str, Any]], *, as_of: dt.datetime | dt.date | str

@@ -261,7 +261,7 @@ def main() -> None:
         "python": sys.version.split()[0],
         "machine": f"{os.cpu_count()} cores",
         "evaluate": bench_evaluate(args.leads, args.repeat),
-        "compile": bench_compile(max(args.repeat, 5)),
+        "compile": bench_compile(max(args.repeat * 5, 25)),
         "startup": bench_startup(max(args.repeat, 5)),
     }
     if not args.skip_peers:

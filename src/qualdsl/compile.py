@@ -80,6 +80,7 @@ class _Codegen:
         for helper in (
             "lookup", "load_events", "group_by_type", "event_field", "coercion_warning", "coerce_field",
             "eq", "ne", "lt", "le", "gt", "ge", "between", "member", "not_member", "str_member",
+            "list_has_str",
             "contains", "starts_with", "ends_with", "matches", "add", "sub", "mul", "div", "neg",
             "domain", "lower", "length", "days_since", "lead_id",
         ):
@@ -394,6 +395,10 @@ class _Codegen:
                 return self._bool(f"({self._guard(item)}{item.text}.casefold() {word} {folded})")
             if not expr.negated:
                 return self._bool(f"str_member({item.text}, {folded})")
+        literal = self._folded(item)
+        if not expr.negated and literal is not item and container.type == "list[string]" \
+                and isinstance(expr.container, n.Name):
+            return self._bool(f"list_has_str({literal.text}, {container.text})")
         helper = "not_member" if expr.negated else "member"
         return self._bool(f"{helper}({item.text}, {container.text})")
 

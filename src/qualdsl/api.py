@@ -11,7 +11,7 @@ from .build import parse_module
 from .check import CheckedPolicy, check
 from .compile import CompiledPolicy, RuleInfo, compile_policy
 from .decision import Decision
-from .source import Source, decode_source, problem_span, read_source
+from .source import MAX_SOURCE_BYTES, Source, decode_source, problem_span, read_source
 
 UTC = dt.timezone.utc
 
@@ -117,6 +117,12 @@ def load(path: str | Path) -> Policy:
 def loads(text: str | bytes, name: str = "<string>", *, path: str | Path | None = None) -> Policy:
     """Compile policy text. `path` (where the text would live) lets `include` work."""
     display = str(path) if path is not None else name
+    if isinstance(text, str) and len(text) > MAX_SOURCE_BYTES:
+        from .diagnostics import Diagnostic
+        from .errors import SourceError
+
+        raise SourceError([Diagnostic.error(
+            f"policy text is too large ({len(text)} characters; the limit is {MAX_SOURCE_BYTES})", display)])
     if isinstance(text, bytes):
         from .diagnostics import Diagnostic
         from .errors import SourceError

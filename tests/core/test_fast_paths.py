@@ -30,3 +30,13 @@ def test_fast_path_refuses_what_the_contract_refuses() -> None:
                  "2026-10-30T10:00:0\uff10Z", "0000-10-30T10:00:00Z"):
         assert runtime.to_datetime(text) is runtime.BAD, text
     assert runtime.to_datetime("2026-10-30T10:00:00Z").isoformat() == "2026-10-30T10:00:00+00:00"
+
+
+def test_loads_refuses_huge_text_like_files() -> None:
+    import pytest
+
+    import qualdsl
+
+    with pytest.raises(qualdsl.SourceError) as error:
+        qualdsl.loads("policy p\n" + "#" * 3_000_000, name="huge.qual")
+    assert "too large" in error.value.diagnostics[0].message

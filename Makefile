@@ -24,11 +24,11 @@ demo: $(STAMP)
 	$(BIN)/qualdsl lint policies/
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
 	$(BIN)/qualdsl check policies/
-	$(BIN)/qualdsl test policies/ --min-coverage 100
 	$(BIN)/qualdsl lint policies/
 	$(BIN)/qualdsl fmt --check policies/
+	$(BIN)/python -m pytest -q
+	$(BIN)/qualdsl test policies/ --min-coverage 100
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -24,7 +24,7 @@ from . import nodes as n
 from . import runtime
 from .check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, _names_in, resolve
 from .decision import Decision, RuleResult
-from .schema import category, element_type
+from .schema import category
 
 
 @attrs.frozen
@@ -488,7 +488,7 @@ class _Codegen:
         when_factor = None
         if decays and any(isinstance(r, n.WhenRule) for r in block.rules):
             when_factor = self.fresh("w")
-            out.append(f"    a = (T - LATEST) if LATEST is not None else ZERO")
+            out.append("    a = (T - LATEST) if LATEST is not None else ZERO")
             out.extend(self.factor_lines(block, "a", when_factor, "    "))
         points_vars = []
         for rule in block.rules:
@@ -526,6 +526,21 @@ class _Codegen:
         if block.min is not None:
             out.append(f"    if {total} < {self.literal(float(block.min))}: {total} = {self.literal(float(block.min))}")
         return total
+
+    def first_match(
+        self, target: str, choices: list[tuple[str, n.Expr | None]], context: str, indent: str
+    ) -> list[str]:
+        """`target` = the value of the first choice whose condition holds (None:
+        `otherwise`). Flat `if ...: break` inside a one-pass loop, not an
+        `elif` chain: thousands of `elif`s overflow Python's compiler."""
+        lines = [f"{indent}while True:"]
+        for value, condition in choices:
+            if condition is None:
+                lines.append(f"{indent}  {target} = {value}; break")
+                break
+            lines.append(f"{indent}  if {self.cond(condition, context)}: {target} = {value}; break")
+        lines.append(f"{indent}  break")
+        return lines
 
     @staticmethod
     def sum_lines(target: str, terms: list[str]) -> list[str]:
@@ -571,33 +586,19 @@ class _Codegen:
             self.block_vars[block.name] = self.emit_block(block, body, ledger)
         totals = [self.block_vars[b.name] for b in policy.blocks]
         body.extend(self.sum_lines("total", totals))
-        # Tiers, then the route: the first that holds. Flat `if ...: break`
-        # inside a one-pass loop, not an `elif` chain (thousands of `elif`s
-        # overflow Python's compiler).
+        # Tiers, then the route: the first that holds.
         if policy.tiers and policy.tiers.tiers:
             body.append("    tier = None")
             body.append("    if not passed: tier = 'disqualified'")
             body.append("    else:")
-            body.append("      while True:")
-            for tier in policy.tiers.tiers:
-                name = self.literal(tier.name)
-                if tier.condition is None:
-                    body.append(f"        tier = {name}; break")
-                    break
-                body.append(f"        if {self.cond(tier.condition, TIERS)}: tier = {name}; break")
-            body.append("        break")
+            choices = [(self.literal(t.name), t.condition) for t in policy.tiers.tiers]
+            body.extend(self.first_match("tier", choices, TIERS, "      "))
         else:
             body.append("    tier = None if passed else 'disqualified'")
         body.append("    route = None")
         if policy.routes and policy.routes.routes:
-            body.append("    while True:")
-            for route in policy.routes.routes:
-                queue = self.literal(route.queue)
-                if route.condition is None:
-                    body.append(f"        route = {queue}; break")
-                    break
-                body.append(f"        if {self.cond(route.condition, ROUTE)}: route = {queue}; break")
-            body.append("        break")
+            choices = [(self.literal(r.queue), r.condition) for r in policy.routes.routes]
+            body.extend(self.first_match("route", choices, ROUTE, "    "))
         scores = ", ".join(
             f"{self.literal(b.name)}: {self.block_vars[b.name]}" for b in policy.blocks
         )

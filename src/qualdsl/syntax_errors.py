@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from .diagnostics import Diagnostic
-from .source import Source, Span
+from .source import Source
 
 # How each terminal reads in a message.
 TERMINAL_NAMES = {

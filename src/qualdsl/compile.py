@@ -42,6 +42,7 @@ class Code:
         return bool(_SIMPLE.match(self.text))
 
 
+_COMPARE_OPS = ("==", "!=", "<", "<=", ">", ">=")
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z|'[^'\\]*'\Z|-?[0-9.]+\Z")
 
 
@@ -353,6 +354,8 @@ class _Codegen:
         return self.folded_vars[code.text]
 
     def gen_Compare(self, expr: n.Compare, context: str) -> Code:
+        # Operators come from the grammar; a hand-built AST must not smuggle code in.
+        assert expr.op in _COMPARE_OPS, expr.op
         left = self.expr(expr.left, context)
         right = self.expr(expr.right, context)
         lc, rc = category(left.type), category(right.type)
@@ -423,6 +426,7 @@ class _Codegen:
         return self._bool(f"between({value.text}, {low.text}, {high.text})")
 
     def gen_StringTest(self, expr: n.StringTest, context: str) -> Code:
+        assert expr.op in ("contains", "starts_with", "ends_with"), expr.op
         left = self.expr(expr.left, context)
         right = self.expr(expr.right, context)
         folded = self._folded(right)
@@ -515,6 +519,7 @@ class _Codegen:
                 else:
                     out.append(f"        {p} += {points}")
                 if rule.max is not None:
+                    assert type(rule.max) is int, rule.max
                     out.append(f"        if {count} == {rule.max}: break")
                 out.append(f"    {h} = {count} > 0")
             points_vars.append(p)

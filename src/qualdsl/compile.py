@@ -523,7 +523,10 @@ class _Codegen:
                     out.append(f"        if {count} == {rule.max}: break")
                 out.append(f"    {h} = {count} > 0")
             points_vars.append(p)
-            ledger.append(f"RR(RULE, ({self.literal(block.name)}, {self.literal(rule.name)}, {h}, {p}))")
+            events = count if isinstance(rule, n.EventRule) else "None"
+            ledger.append(
+                f"RR(RULE, ({self.literal(block.name)}, {self.literal(rule.name)}, {h}, {p}, {events}))"
+            )
         total = self.fresh("t")
         out.extend(self.sum_lines(total, points_vars))
         if block.max is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .decision import Decision
+from .decision import Decision, RuleResult
 
 if TYPE_CHECKING:
     from .api import Policy
@@ -30,6 +30,29 @@ def _painter(color: bool):
 
 
 BOLD, GREEN, RED, DIM, YELLOW = "1", "32", "1;31", "2", "33"
+
+
+def _rule_detail(rule: RuleResult, base: float | None) -> str:
+    """Why a ledger line shows the points it does (needs the rule's nominal points)."""
+    if base is None:
+        return ""
+    each = _points(base)
+    if rule.events is not None:  # a per-event rule
+        if not rule.fired:
+            return f"   (no events; {each} each)"
+        counted = f"{rule.events} event{'s' if rule.events != 1 else ''} × {each}"
+        if rule.points == 0 and base != 0:
+            return f"   ({counted}, expired)"
+        if abs(rule.points - base * rule.events) > 1e-9:
+            return f"   ({counted}, after decay)"
+        return f"   ({counted})" if rule.events > 1 else ""
+    if not rule.fired:
+        return f"   (would give {each})"
+    if rule.points == 0 and base != 0:
+        return f"   ({each}, expired)"
+    if abs(rule.points - base) > 1e-12:
+        return f"   ({each} nominal, after decay)"
+    return ""
 
 
 def explain(decision: Decision, policy: Policy | None = None, *, color: bool = False) -> str:
@@ -79,13 +102,7 @@ def explain(decision: Decision, policy: Policy | None = None, *, color: bool = F
         lines.append(f"{paint(f'{name:<{width + 2}}', BOLD)} {_number(total):>8}{note}")
         for r in rules:
             mark = paint("✓", GREEN) if r.fired else paint("·", DIM)
-            detail = ""
-            base = nominal.get((r.block, r.rule))
-            if base is not None:
-                if not r.fired:
-                    detail = f"   (would give {_points(base)})"
-                elif abs(r.points - base) > 1e-12:
-                    detail = f"   ({_points(base)} nominal, after decay)"
+            detail = _rule_detail(r, nominal.get((r.block, r.rule)))
             lines.append(f"  {mark} {r.rule:<{width}} {_points(r.points):>8}{detail}")
     lines.append("")
     total_label = f"{'total':<{width + 2}}"

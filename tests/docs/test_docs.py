@@ -68,3 +68,16 @@ def test_every_doc_link_resolves() -> None:
         text = path.read_text(encoding="utf-8")
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
             assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
+
+
+def test_cli_doc_shows_the_real_explanation() -> None:
+    """docs/cli.md quotes `qualdsl explain` on the bundled demo lead verbatim."""
+    import json
+
+    from qualdsl.explain import explain
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    quoted = text.split("--as-of 2026-11-01`):\n\n```\n", 1)[1].split("\n```", 1)[0]
+    policy = qualdsl.load(ROOT / "policies" / "saas_inbound.qual")
+    lead = json.loads((ROOT / "policies" / "saas_inbound.lead.json").read_text(encoding="utf-8"))
+    assert explain(policy.evaluate(lead, as_of="2026-11-01"), policy) == quoted

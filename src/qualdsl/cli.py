@@ -161,6 +161,8 @@ def expand_policy_paths(paths: tuple[str, ...] | list[str]) -> list[str]:
     start with a `policy` line, so included fragments are skipped)."""
     from pathlib import Path
 
+    from .source import is_policy_file
+
     files: list[str] = []
     for path in paths:
         p = Path(path)
@@ -168,23 +170,13 @@ def expand_policy_paths(paths: tuple[str, ...] | list[str]) -> list[str]:
             for found in sorted(p.rglob("*.qual")):
                 if any(part.startswith(".") for part in found.parts):
                     continue
-                if _is_policy_file(found):
+                if is_policy_file(found):
                     files.append(str(found))
         else:
             files.append(path)
     if not files:
         raise click.UsageError(f"no policy files (*.qual) found in {', '.join(paths)}")
     return files
-
-
-def _is_policy_file(path: Any) -> bool:
-    import re
-
-    try:
-        head = path.read_bytes()[:65536].decode("utf-8", "replace")
-    except OSError:
-        return True
-    return re.search(r"^\s*policy\s", head, re.MULTILINE) is not None
 
 
 # ------------------------------------------------------------------ eval

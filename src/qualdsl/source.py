@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -123,3 +124,20 @@ def read_source(path: str | Path) -> Source:
         raise SourceError([Diagnostic.error(problem, name, problem_span(data))])
     assert text is not None
     return Source(text, name)
+
+
+_POLICY_LINE = re.compile(r"^\s*policy\s", re.MULTILINE)
+
+
+def is_policy_file(path: str | Path) -> bool:
+    """A file with a `policy` line; included fragments have none. A file that
+    cannot be read as policy text (binary, not UTF-8, too large) counts as a
+    policy, so that loading it reports why instead of skipping it silently."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return True
+    text, problem = decode_source(data, str(path))
+    if problem is not None or text is None:
+        return True
+    return _POLICY_LINE.search(text) is not None

@@ -212,3 +212,20 @@ def test_a_shared_fragment_is_reported_once(workdir: Path) -> None:
     assert result.exit_code == 1
     findings = json.loads(result.stdout)
     assert [(f["path"], f["line"], f["code"]) for f in findings] == [("shared/common.qual", 1, "QD110")]
+
+
+def test_a_binary_file_named_on_the_command_line_is_an_error_not_a_fragment(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.qual"
+    broken.write_bytes(b"policy p\x00\x01\x02")
+    result = run("lint", str(broken))
+    assert result.exit_code == 1
+    assert "QD000" in result.output and "binary" in result.output
+
+
+def test_check_reports_binary_policies_found_in_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "broken.qual").write_bytes(b"\xff\xfe not utf-8")
+    (tmp_path / "fragment.qual").write_text('set s = ["a"]\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "broken.qual:1:1: error: file is not valid UTF-8" in result.output
+    assert "fragment.qual" not in result.output  # a fragment is checked through its policies

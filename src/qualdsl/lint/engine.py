@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -13,6 +12,7 @@ import attrs
 from .. import nodes as n
 from ..check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, Ref, resolve
 from ..diagnostics import Diagnostic, Severity
+from ..source import is_policy_file
 from ..errors import QualError
 from .conditions import Reasoner
 from .config import LintConfig
@@ -258,14 +258,5 @@ def lint_file(path: str, config: LintConfig = LintConfig()) -> LintResult:
     return LintResult(path, tuple(lint_policy(policy.checked, config)), compiled=True)
 
 
-def is_policy_file(path: Path) -> bool:
-    """A file with a `policy` line (the rest are fragments for `include`)."""
-    try:
-        head = path.read_bytes()[:65536].decode("utf-8", "replace")
-    except OSError:
-        return True  # let loading report why it cannot be read
-    return re.search(r"^\s*policy\s", head, re.MULTILINE) is not None
-
-
 __all__ = ["LEAD", "EVENT", "TIERS", "ROUTE", "LintContext", "LintResult", "Place", "Read",
-           "lint_file", "lint_policy", "walk"]
+           "lint_file", "lint_policy", "walk", "is_policy_file"]

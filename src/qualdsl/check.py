@@ -10,6 +10,7 @@ compiler and the linter call it too, so they agree with the checker.
 
 from __future__ import annotations
 
+import collections
 import difflib
 import os
 import re
@@ -144,11 +145,15 @@ def load_modules(source: Source, module: n.Module) -> tuple[list[n.Module], dict
             )
         return modules, sources, diagnostics
     root = os.path.realpath(os.path.dirname(os.path.abspath(source.path)))
-    seen = {os.path.realpath(os.path.abspath(source.path))}
-    # (including module, its source) — depth-first in file order
-    stack: list[tuple[n.Module, Source, tuple[str, ...]]] = [(module, source, (seen.copy().pop(),))]
-    while stack:
-        current, current_source, chain = stack.pop(0)
+    main = os.path.realpath(os.path.abspath(source.path))
+    seen = {main}
+    # Breadth-first, each file in order; `chain` is the include path that led
+    # to a file, so an include back into it is a cycle (a diamond is not).
+    queue: collections.deque[tuple[n.Module, Source, tuple[str, ...]]] = collections.deque(
+        [(module, source, (main,))]
+    )
+    while queue:
+        current, current_source, chain = queue.popleft()
         base = os.path.dirname(os.path.abspath(current_source.path))
         for item in current.all(n.Include):
             def error(message: str, help: str | None = None) -> None:
@@ -186,7 +191,7 @@ def load_modules(source: Source, module: n.Module) -> tuple[list[n.Module], dict
                 continue
             sources[display] = included_source
             modules.append(included)
-            stack.append((included, included_source, chain + (target,)))
+            queue.append((included, included_source, chain + (target,)))
     return modules, sources, diagnostics
 
 

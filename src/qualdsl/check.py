@@ -304,7 +304,6 @@ class _Checker:
         )
         self.policy = policy
         self.check_names()
-        self.check_sets()
         self.check_blocks()
         self.check_tiers_and_routes()
         self.check_lets()
@@ -403,11 +402,6 @@ class _Checker:
                 continue
             folded[tier.name.casefold()] = tier
             claim(tier.name, "tier", tier.span, self.source.path)
-
-    def check_sets(self) -> None:
-        for name, decl in self.policy.sets.items():
-            if not decl.items.items:
-                pass  # an empty set is legal (and matches nothing); lint says so
 
     # -------------------------------------------------------------- blocks
     def check_blocks(self) -> None:

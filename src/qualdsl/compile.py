@@ -60,7 +60,7 @@ class CompiledPolicy:
     """The evaluate function and what the ledger needs to name its entries."""
 
     function: Callable[..., Decision]
-    source: str  # the generated Python, for debugging and `qualdsl compile --show`
+    source: str  # the generated Python (`Policy.compiled.source`), for the curious and for debugging
     rules: tuple[RuleInfo, ...]
 
 

@@ -213,8 +213,15 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
     from .explain import explain
     from .leads import LeadFileError, read_leads
 
-    if (lead is None) == (leads is None):
-        raise click.UsageError("give one of --lead FILE (one lead) or --leads FILE (many)")
+    if lead is not None and leads is not None:
+        raise click.UsageError("give one of --lead FILE (one lead) or --leads FILE (many), not both")
+    if lead is None and leads is None:
+        # `qualdsl eval policy.qual < leads.jsonl`: JSONL piped in means --leads -.
+        if click.get_text_stream("stdin").isatty():
+            raise click.UsageError(
+                "give --lead FILE (one lead) or --leads FILE (many), or pipe JSONL leads on stdin"
+            )
+        leads = "-"
     moment = _as_of_or_exit(as_of)
     policy = _load_or_exit(ctx, policy_path)
     try:
@@ -224,7 +231,9 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
             records = read_leads(leads)  # type: ignore[arg-type]
         failed = 0
         first = True
+        seen = 0
         for record in records:
+            seen += 1
             if record.error is not None:
                 failed += 1
                 click.echo(f"{record.location}: error: {record.error}", err=True)
@@ -245,6 +254,8 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
     except LeadFileError as error:
         click.echo(f"error: {error}", err=True)
         ctx.exit(Exit.FINDINGS)
+    if seen == 0:
+        click.echo("no leads read", err=True)
     if failed:
         click.echo(f"{failed} lead{'s' if failed != 1 else ''} could not be read", err=True)
         ctx.exit(Exit.FINDINGS)
@@ -254,7 +265,8 @@ _lead_options = [
     click.argument("policy", type=click.Path()),
     click.option("--lead", "lead", metavar="FILE|-", help="One lead: a JSON object ('-' reads stdin)."),
     click.option("--leads", "leads", metavar="FILE|-",
-                 help="Many leads: JSONL, a JSON array or CSV ('-' reads JSONL from stdin)."),
+                 help="Many leads: JSONL, a JSON array or CSV ('-', or nothing with input piped in, "
+                      "reads JSONL from stdin)."),
     click.option("--as-of", "as_of", metavar="DATE",
                  help="Evaluate as of this date or datetime (UTC). Default: now."),
 ]

@@ -360,7 +360,8 @@ def test_cli_check_missing_and_binary_files_exit_1(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["check"], ["eval", "parse/saas_inbound.qual"], ["check", "--format", "yaml", "x.qual"], ["nonsense"],
+    [["check"], ["eval", "parse/saas_inbound.qual", "--lead", "-", "--leads", "-"],
+     ["check", "--format", "yaml", "x.qual"], ["nonsense"],
      ["eval", "parse/saas_inbound.qual", "--lead", "-", "--as-of", "next tuesday"]],
 )
 def test_cli_usage_errors_exit_2(args, monkeypatch):

@@ -217,7 +217,7 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
         raise click.UsageError("give one of --lead FILE (one lead) or --leads FILE (many), not both")
     if lead is None and leads is None:
         # `qualdsl eval policy.qual < leads.jsonl`: JSONL piped in means --leads -.
-        if click.get_text_stream("stdin").isatty():
+        if sys.stdin is None or sys.stdin.isatty():
             raise click.UsageError(
                 "give --lead FILE (one lead) or --leads FILE (many), or pipe JSONL leads on stdin"
             )

@@ -198,7 +198,8 @@ COERCE = {
 
 
 def show(value: Any) -> str:
-    """A lead value as it appears in a warning: JSON, shortened."""
+    """A lead value as it appears in a warning: its JSON text, in full (the
+    contract's `got <value>`); only an absurd value over 1,000 characters is cut."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
@@ -206,7 +207,7 @@ def show(value: Any) -> str:
             text = repr(value)
         except ValueError:  # e.g. an int of more than 4300 digits
             text = f"<{type(value).__name__}>"
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 1000 else text[:997] + "..."
 
 
 def coerce_field(value: Any, convert: Any, field: str, type_name: str, warnings: list[str]) -> Any:

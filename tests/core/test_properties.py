@@ -124,9 +124,9 @@ def ref_lookup(lead, dotted):
 
 def shown(value):
     # How <value> is written in a warning is not fixed by the contract; the
-    # implementation's documented choice: JSON (non-ASCII kept), cut at 80 chars.
+    # implementation's documented choice: JSON (non-ASCII kept), cut only past 1,000 chars.
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 1000 else text[:997] + "..."
 
 
 def fold(s):

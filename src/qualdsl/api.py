@@ -47,6 +47,7 @@ class Policy:
         self.compiled = compiled
         self._evaluate = compiled.function
         self._last: tuple[Any, Any, str] = (object(), None, "")
+        self._hash: str | None = None
 
     @property
     def name(self) -> str:
@@ -59,6 +60,16 @@ class Policy:
     @property
     def path(self) -> str:
         return self.checked.source.path
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the policy's canonical form: the same for two files that
+        differ only in layout or comments, different for any change of meaning."""
+        if self._hash is None:
+            from .canonical import policy_hash
+
+            self._hash = policy_hash(self.checked)
+        return self._hash
 
     @property
     def rules(self) -> tuple[RuleInfo, ...]:

@@ -84,6 +84,13 @@ class Policy:
         return tuple(r.queue for r in self.checked.routes.routes) if self.checked.routes else ()
 
     @property
+    def schema(self) -> dict[str, str] | None:
+        """Declared fields (dotted path -> type), in schema order; None without a schema."""
+        if self.checked.schema is None:
+            return None
+        return {".".join(path): info.type for path, info in self.checked.schema.items()}
+
+    @property
     def blocks(self) -> tuple[str, ...]:
         return tuple(b.name for b in self.checked.blocks)
 
@@ -114,18 +121,51 @@ class Policy:
         return f"<Policy {self.name!r} from {self.path!r}>"
 
 
-def compile_source(source: Source) -> Policy:
-    """Parse, check and compile one source."""
+def parse_field_path(text: str) -> tuple[str, ...]:
+    """`company.id` -> ("company", "id"); a backticked segment may hold dots
+    (`` `a.b`.c ``); `Prospect ID` is one segment. Raises ValueError."""
+    segments: list[str] = []
+    current, quoted, closed = "", False, False
+    for char in text:
+        if char == "`":
+            if quoted:
+                closed = True
+            elif current:
+                raise ValueError(f"field path `{text}`: a backtick inside a segment")
+            quoted = not quoted
+        elif char == "." and not quoted:
+            if not current and not closed:
+                raise ValueError(f"field path `{text}` has an empty segment")
+            segments.append(current)
+            current, closed = "", False
+        elif closed:
+            raise ValueError(f"field path `{text}`: text after a closing backtick")
+        else:
+            current += char
+    if quoted:
+        raise ValueError(f"field path `{text}` has an unclosed backtick")
+    if not current and not closed:
+        raise ValueError(f"field path `{text}` has an empty segment")
+    segments.append(current)
+    return tuple(segments)
+
+
+def compile_source(source: Source, *, id_field: str | None = None) -> Policy:
+    """Parse, check and compile one source. `id_field` is the field path
+    reported as the decision's `lead` (default `id`)."""
+    id_path = parse_field_path(id_field) if id_field is not None else ("id",)
     checked = check(parse_module(source), source)
-    return Policy(checked, compile_policy(checked))
+    return Policy(checked, compile_policy(checked, id_path))
 
 
-def load(path: str | Path) -> Policy:
+def load(path: str | Path, *, id_field: str | None = None) -> Policy:
     """Load and compile a policy file; raise QualError with every problem."""
-    return compile_source(read_source(path))
+    return compile_source(read_source(path), id_field=id_field)
 
 
-def loads(text: str | bytes, name: str = "<string>", *, path: str | Path | None = None) -> Policy:
+def loads(
+    text: str | bytes, name: str = "<string>", *, path: str | Path | None = None, id_field: str | None = None
+) -> Policy:
     """Compile policy text. `path` (where the text would live) lets `include` work."""
     display = str(path) if path is not None else name
     if isinstance(text, str) and len(text) > MAX_SOURCE_BYTES:
@@ -143,4 +183,4 @@ def loads(text: str | bytes, name: str = "<string>", *, path: str | Path | None 
             raise SourceError([Diagnostic.error(problem, display, problem_span(text))])
         assert decoded is not None
         text = decoded
-    return compile_source(Source(text, display))
+    return compile_source(Source(text, display), id_field=id_field)

@@ -65,8 +65,9 @@ class CompiledPolicy:
 
 
 class _Codegen:
-    def __init__(self, policy: CheckedPolicy):
+    def __init__(self, policy: CheckedPolicy, id_field: tuple[str, ...] = ("id",)):
         self.policy = policy
+        self.id_field = id_field
         self.namespace: dict[str, Any] = {
             "BAD": runtime.BAD,
             "MISS": runtime._MISS,
@@ -430,21 +431,21 @@ class _Codegen:
         left = self.expr(expr.left, context)
         right = self.expr(expr.right, context)
         folded = self._folded(right)
-        field = self.folded_field(left) if folded is not right else None
-        if field is not None:
-            test = {
-                "contains": f"{folded.text} in {field}",
-                "starts_with": f"{field}.startswith({folded.text})",
-                "ends_with": f"{field}.endswith({folded.text})",
-            }[expr.op]
-            return self._bool(f"({field} is not None and {test})")
-        if left.simple and category(left.type) == "string" and folded is not right:
-            test = {
-                "contains": f"{folded.text} in {left.text}.casefold()",
-                "starts_with": f"{left.text}.casefold().startswith({folded.text})",
-                "ends_with": f"{left.text}.casefold().endswith({folded.text})",
-            }[expr.op]
-            return self._bool(f"({self._guard(left)}{test})")
+        if folded is not right:  # a string literal on the right
+            field = self.folded_field(left)
+            if field is not None:  # a string field, casefolded once per lead
+                subject, guard = field, f"{field} is not None and "
+            elif left.simple and category(left.type) == "string":
+                subject, guard = f"{left.text}.casefold()", self._guard(left)
+            else:
+                subject = None
+            if subject is not None:
+                test = {
+                    "contains": f"{folded.text} in {subject}",
+                    "starts_with": f"{subject}.startswith({folded.text})",
+                    "ends_with": f"{subject}.endswith({folded.text})",
+                }[expr.op]
+                return self._bool(f"({guard}{test})")
         return self._bool(f"{expr.op}({left.text}, {right.text})")
 
     def gen_Matches(self, expr: n.Matches, context: str) -> Code:
@@ -611,7 +612,11 @@ class _Codegen:
             f"{self.literal(b.name)}: {self.block_vars[b.name]}" for b in policy.blocks
         )
         scores = f"{{{scores}{', ' if scores else ''}'total': total}}"
-        id_code = self.field_vars.get(("id",)) or "lead.get('id')"
+        id_path = self.id_field
+        id_code = self.field_vars.get(id_path) or (
+            f"lead.get({self.literal(id_path[0])})" if len(id_path) == 1
+            else f"lookup(lead, {id_path!r}, {self.literal('.'.join(id_path))})"
+        )
         body.append(
             f"    return DEC(DECISION, ({self.literal(policy.name)}, lead_id({id_code}), T_TEXT, passed, "
             f"reasons, {scores}, tier, route, ({', '.join(ledger)}{',' if len(ledger) == 1 else ''}), W))"
@@ -621,9 +626,10 @@ class _Codegen:
         return "\n".join(head + self.prelude + body) + "\n"
 
 
-def compile_policy(policy: CheckedPolicy) -> CompiledPolicy:
-    """Generate and compile the policy's evaluate function."""
-    codegen = _Codegen(policy)
+def compile_policy(policy: CheckedPolicy, id_field: tuple[str, ...] = ("id",)) -> CompiledPolicy:
+    """Generate and compile the policy's evaluate function; `id_field` is the
+    field reported as the decision's `lead`."""
+    codegen = _Codegen(policy, id_field)
     source = codegen.generate()
     code = compile(source, f"<qualdsl policy {policy.name}>", "exec")
     namespace = dict(codegen.namespace)

@@ -26,7 +26,8 @@ def normalize_as_of(as_of: dt.datetime | dt.date | str) -> dt.datetime:
         value = to_datetime(as_of.strip())
         if value is BAD:
             raise ValueError(f"as_of: `{as_of}` is not an ISO 8601 date or datetime")
-        return value
+        moment: dt.datetime = value
+        return moment
     if isinstance(as_of, dt.datetime):
         return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
     if isinstance(as_of, dt.date):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from . import ir
@@ -25,7 +26,7 @@ def _number(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _painter(color: bool):
+def _painter(color: bool) -> Callable[[str, str], str]:
     """ANSI styling when colour is on; the identity (byte-identical text) otherwise."""
 
     def paint(text: str, code: str) -> str:

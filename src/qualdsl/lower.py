@@ -11,6 +11,9 @@ float64 every backend multiplies by, and conditions made explicit (`Truth`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from . import ir
 from . import nodes as n
 from .check import EVENT, FUNCTIONS, LEAD, ROUTE, TIERS, CheckedPolicy, resolve
@@ -29,9 +32,8 @@ class _Lowering:
             for item in module.all(n.LetDecl):
                 self.let_files.setdefault(item.name, module.path)
 
-    def loc(self, node: object) -> ir.Loc | None:
-        span = getattr(node, "span", None)
-        return ir.Loc(self.path, span) if span is not None else None
+    def loc(self, node: object) -> ir.Loc:
+        return ir.Loc(self.path, node.span)  # type: ignore[attr-defined]
 
     # --------------------------------------------------------- expressions
     def condition(self, expr: n.Expr, context: str) -> ir.Expr:
@@ -41,54 +43,63 @@ class _Lowering:
         return ir.Truth(operand=lowered, loc=lowered.loc)
 
     def expr(self, expr: n.Expr | n.EventsQuery, context: str) -> ir.Expr:
-        loc = self.loc(expr)
-        if isinstance(expr, n.Literal):
-            return ir.Const(value=expr.value, type=literal_type(expr.value), loc=loc)
-        if isinstance(expr, n.ListLiteral):
-            values = tuple(item.value for item in expr.items)
-            return ir.ConstList(values=values, type=list_type(list(values)), loc=loc)
-        if isinstance(expr, n.Name):
-            return self.name(expr, context, loc)
-        if isinstance(expr, n.Call):
-            return self.call(expr, context, loc)
-        if isinstance(expr, n.Not):
-            return ir.Not(operand=self.condition(expr.operand, context), loc=loc)
-        if isinstance(expr, n.And):
-            return ir.And(operands=tuple(self.condition(o, context) for o in expr.operands), loc=loc)
-        if isinstance(expr, n.Or):
-            return ir.Or(operands=tuple(self.condition(o, context) for o in expr.operands), loc=loc)
-        if isinstance(expr, n.Compare):
-            return ir.Compare(
-                op=expr.op, left=self.expr(expr.left, context), right=self.expr(expr.right, context), loc=loc
-            )
-        if isinstance(expr, n.In):
-            return ir.Member(
-                item=self.expr(expr.item, context), container=self.expr(expr.container, context),
-                negated=expr.negated, loc=loc,
-            )
-        if isinstance(expr, n.Between):
-            return ir.Between(
-                value=self.expr(expr.value, context), low=self.expr(expr.low, context),
-                high=self.expr(expr.high, context), loc=loc,
-            )
-        if isinstance(expr, n.StringTest):
-            return ir.StringTest(
-                op=expr.op, left=self.expr(expr.left, context), right=self.expr(expr.right, context), loc=loc
-            )
-        if isinstance(expr, n.Matches):
-            return ir.Matches(
-                value=self.expr(expr.value, context), pattern=expr.pattern, ignore_case=expr.ignore_case, loc=loc
-            )
-        if isinstance(expr, n.IsMissing):
-            return ir.IsMissing(value=self.expr(expr.value, context), negated=expr.negated, loc=loc)
-        if isinstance(expr, n.Arith):
-            left, right = self.expr(expr.left, context), self.expr(expr.right, context)
-            kind = "int" if left.type == right.type == "int" and expr.op != "/" else "number"
-            return ir.Arith(op=expr.op, left=left, right=right, type=kind, loc=loc)
-        if isinstance(expr, n.Negate):
-            operand = self.expr(expr.operand, context)
-            return ir.Negate(operand=operand, type="int" if operand.type == "int" else "number", loc=loc)
-        raise AssertionError(f"a checked policy has no {type(expr).__name__} here")
+        lowering = _EXPRESSIONS.get(type(expr))
+        if lowering is None:
+            raise AssertionError(f"a checked policy has no {type(expr).__name__} here")
+        return lowering(self, expr, context, self.loc(expr))
+
+    def literal(self, expr: n.Literal, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.Const(value=expr.value, type=literal_type(expr.value), loc=loc)
+
+    def list_literal(self, expr: n.ListLiteral, context: str, loc: ir.Loc | None) -> ir.Expr:
+        values = tuple(item.value for item in expr.items)
+        return ir.ConstList(values=values, type=list_type(list(values)), loc=loc)
+
+    def not_(self, expr: n.Not, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.Not(operand=self.condition(expr.operand, context), loc=loc)
+
+    def and_(self, expr: n.And, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.And(operands=tuple(self.condition(o, context) for o in expr.operands), loc=loc)
+
+    def or_(self, expr: n.Or, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.Or(operands=tuple(self.condition(o, context) for o in expr.operands), loc=loc)
+
+    def compare(self, expr: n.Compare, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.Compare(op=expr.op, left=self.expr(expr.left, context), right=self.expr(expr.right, context), loc=loc)
+
+    def member(self, expr: n.In, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.Member(
+            item=self.expr(expr.item, context), container=self.expr(expr.container, context),
+            negated=expr.negated, loc=loc,
+        )
+
+    def between(self, expr: n.Between, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.Between(
+            value=self.expr(expr.value, context), low=self.expr(expr.low, context),
+            high=self.expr(expr.high, context), loc=loc,
+        )
+
+    def string_test(self, expr: n.StringTest, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.StringTest(
+            op=expr.op, left=self.expr(expr.left, context), right=self.expr(expr.right, context), loc=loc
+        )
+
+    def matches(self, expr: n.Matches, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.Matches(
+            value=self.expr(expr.value, context), pattern=expr.pattern, ignore_case=expr.ignore_case, loc=loc
+        )
+
+    def is_missing(self, expr: n.IsMissing, context: str, loc: ir.Loc | None) -> ir.Expr:
+        return ir.IsMissing(value=self.expr(expr.value, context), negated=expr.negated, loc=loc)
+
+    def arith(self, expr: n.Arith, context: str, loc: ir.Loc | None) -> ir.Expr:
+        left, right = self.expr(expr.left, context), self.expr(expr.right, context)
+        kind = "int" if left.type == right.type == "int" and expr.op != "/" else "number"
+        return ir.Arith(op=expr.op, left=left, right=right, type=kind, loc=loc)
+
+    def negate(self, expr: n.Negate, context: str, loc: ir.Loc | None) -> ir.Expr:
+        operand = self.expr(expr.operand, context)
+        return ir.Negate(operand=operand, type="int" if operand.type == "int" else "number", loc=loc)
 
     def name(self, expr: n.Name, context: str, loc: ir.Loc | None) -> ir.Expr:
         ref = resolve(self.policy, expr, context)
@@ -130,7 +141,7 @@ class _Lowering:
             within = query.within.microseconds if query.within is not None else None
             return ir.Count(where=where, within=within, loc=loc)
         _, result = FUNCTIONS[expr.function]
-        arguments = tuple(self.expr(argument, context) for argument in expr.arguments)  # type: ignore[arg-type]
+        arguments = tuple(self.expr(argument, context) for argument in expr.arguments)
         return ir.Call(function=expr.function, arguments=arguments, type=result, loc=loc)
 
     # -------------------------------------------------------- declarations
@@ -214,6 +225,15 @@ class _Lowering:
             lets=tuple(self.lets[name] for name in policy.let_order), icp=icp, blocks=blocks,
             tiers=tiers, routes=routes, lead_id=lead_id, loc=ir.Loc(policy.source.path, policy.module.span),
         )
+
+
+_EXPRESSIONS: dict[type, Callable[[_Lowering, Any, str, ir.Loc | None], ir.Expr]] = {
+    n.Literal: _Lowering.literal, n.ListLiteral: _Lowering.list_literal, n.Name: _Lowering.name,
+    n.Call: _Lowering.call, n.Not: _Lowering.not_, n.And: _Lowering.and_, n.Or: _Lowering.or_,
+    n.Compare: _Lowering.compare, n.In: _Lowering.member, n.Between: _Lowering.between,
+    n.StringTest: _Lowering.string_test, n.Matches: _Lowering.matches, n.IsMissing: _Lowering.is_missing,
+    n.Arith: _Lowering.arith, n.Negate: _Lowering.negate,
+}
 
 
 def lower(policy: CheckedPolicy, *, id_field: tuple[str, ...] = ("id",)) -> ir.Policy:

@@ -74,7 +74,7 @@ class CompiledPolicy:
     rules: tuple[RuleInfo, ...]
 
 
-def _children(node: object) -> Iterator[object]:
+def _children(node: Any) -> Iterator[object]:
     for field in attrs.fields(type(node)):
         value = getattr(node, field.name)
         if isinstance(value, tuple):

@@ -32,7 +32,8 @@ class CompileErrorCode:
         """What `qualdsl rule QE101` prints."""
         out = [f"# {self.code} {self.name}", "", f"{self.title}.", "", self.explanation.strip(), ""]
         if self.example is not None:
-            out += ["## Example", "", "```", self.example.rstrip(), "```", ""]
+            # A NUL byte is shown as `\0`: the page stays text.
+            out += ["## Example", "", "```", self.example.rstrip().replace("\x00", "\\0"), "```", ""]
             for name, text in self.files:
                 out += [f"with `{name}`:", "", "```", text.rstrip(), "```", ""]
         if self.fix is not None:

@@ -8,7 +8,6 @@ be written).
 from __future__ import annotations
 
 import datetime as dt
-
 from pathlib import Path
 
 import click
@@ -92,7 +91,7 @@ def backtest_command(ctx: click.Context, policy: str, leads: str, outcome: str, 
     else:
         try:
             when = (normalize_as_of(as_of) if as_of is not None
-                    else dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+                    else dt.datetime.now(dt.UTC).replace(microsecond=0))
         except ValueError as error:
             raise click.BadParameter(str(error).removeprefix("as_of: "), param_hint="--as-of") from None
         moment = AsOf(when)

@@ -86,8 +86,8 @@ def roc_chart(points: Sequence[tuple[float, float]], auc: float | None) -> str:
 
     body = [f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="{GRID}"/>',
             f'<line x1="{pad}" y1="{pad + size}" x2="{pad + size}" y2="{pad}" stroke="#aaa" stroke-dasharray="4 3"/>',
-            f'<polyline points="{" ".join(at(f, t) for f, t in points)}" fill="none" stroke="{ACCENT}" '
-            'stroke-width="2.5"/>',
+            (f'<polyline points="{" ".join(at(f, t) for f, t in points)}" fill="none" stroke="{ACCENT}" '
+            'stroke-width="2.5"/>'),
             _text(pad + size / 2, pad + size + 30, "false positive rate (non-converters reached)", anchor="middle",
                   size=11),
             f'<g transform="translate(14 {pad + size / 2}) rotate(-90)">'
@@ -195,7 +195,7 @@ def render_html(report: Backtest) -> str:
         "Separation": roc_chart(report.roc, report.auc.get("total"))
         + distribution_chart(report.totals, report.labels),
     }
-    body = []
+    body: list[str] = []
     for section in rest:
         if section.title == "Warnings":
             items = "".join(f"<li>{escape(line.removeprefix('- '))}</li>" for line in section.lines)

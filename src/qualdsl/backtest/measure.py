@@ -8,7 +8,7 @@ The engine that decides the leads is one entry of ENGINES, so another
 from __future__ import annotations
 
 import datetime as dt
-import math
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -423,7 +423,7 @@ def _warnings(tiers: Sequence[Group], skipped: Sequence[Skipped], leads: int, po
         if group.leads == 0 and group.name != DISQUALIFIED:  # no ICP failure is no problem
             warnings.append(f"tier {group.name} has no leads")
     ranked = [g for g in tiers if g.leads]
-    for higher, lower in zip(ranked, ranked[1:]):
+    for higher, lower in itertools.pairwise(ranked):
         assert higher.rate is not None and lower.rate is not None
         if higher.rate < lower.rate:
             overlap = (higher.ci_high is not None and lower.ci_low is not None

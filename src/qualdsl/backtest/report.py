@@ -115,16 +115,16 @@ def _threshold_sections(thresholds: Sequence[Threshold]) -> list[Section]:
                       (False, True, True, True, True, True, False))
         found.append(Section(
             f"Thresholds on {measure}", tuple(lines), table,
-            (f"Proposals to consider, never applied. The sweep counts the {first.leads} ICP-passing leads "
-             "at or above each threshold, as if that comparison alone decided the tier.",)))
+            ((f"Proposals to consider, never applied. The sweep counts the {first.leads} ICP-passing leads "
+             "at or above each threshold, as if that comparison alone decided the tier."),)))
     return found
 
 
 def sections(report: Backtest) -> list[Section]:
     found = [Section(
         f"Backtest of {report.policy} on {report.leads} lead{'s' if report.leads != 1 else ''}",
-        (f"Outcome `{report.outcome}`: {report.positives} converted ({percent(report.base_rate)}). "
-         f"Decided as of {report.as_of}. Policy hash {report.policy_hash[:12]}.",))]
+        ((f"Outcome `{report.outcome}`: {report.positives} converted ({percent(report.base_rate)}). "
+         f"Decided as of {report.as_of}. Policy hash {report.policy_hash[:12]}."),))]
     if report.tiers:
         found.append(Section("By tier", ("Tiers in policy order, disqualified last.",),
                              _group_table(report.tiers, "tier")))
@@ -132,8 +132,8 @@ def sections(report: Backtest) -> list[Section]:
         found.append(Section("By route", (), _group_table(report.routes, "route")))
     if report.rules:
         found.append(Section(
-            "By rule", ("Lift: conversion when the rule fired over the base rate. Rules whose points "
-                        "disagree most with their lift come first.",), _rule_table(report)))
+            "By rule", (("Lift: conversion when the rule fired over the base rate. Rules whose points "
+                        "disagree most with their lift come first."),), _rule_table(report)))
     auc = ", ".join(f"{name} {'n/a' if value is None else f'{value:.3f}'}" for name, value in report.auc.items())
     found.append(Section(
         "Separation", (f"ROC AUC (0.5 is chance, 1 is perfect): {auc}.",),

@@ -31,7 +31,10 @@ def wilson(positives: int, leads: int, z: float = Z_95) -> tuple[float | None, f
     denominator = 1 + z2 / leads
     centre = (p + z2 / (2 * leads)) / denominator
     half = z * math.sqrt(p * (1 - p) / leads + z2 / (4 * leads * leads)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 or n positives the bound is exactly 0 or 1; floats would miss by an ulp.
+    low = 0.0 if positives == 0 else max(0.0, centre - half)
+    high = 1.0 if positives == leads else min(1.0, centre + half)
+    return low, high
 
 
 def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:

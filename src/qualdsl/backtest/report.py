@@ -106,7 +106,9 @@ def _threshold_sections(thresholds: Sequence[Threshold]) -> list[Section]:
         for label, cut in (("best F1", first.best_f1), ("target volume", first.target)):
             if cut is not None:
                 marks.setdefault(cut.threshold, []).append(label)
-        shown = _shown_cuts(first.cuts, [t.at_current for t in group] + [first.best_f1, first.target])
+        # Each boundary's sweep adds its own threshold: show their union.
+        merged = sorted({c.threshold: c for t in group for c in t.cuts}.values(), key=lambda c: c.threshold)
+        shown = _shown_cuts(merged, [t.at_current for t in group] + [first.best_f1, first.target])
         rows = tuple(
             (f"{measure} >= {number(c.threshold)}", str(c.volume), percent(c.volume_share), percent(c.precision),
              percent(c.recall), "n/a" if c.f1 is None else f"{c.f1:.2f}", ", ".join(marks.get(c.threshold, [])))

@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 
 from ..api import normalize_as_of, parse_field_path
-from ..leads import LeadRecord
-from ..leads import read_leads as _read_lead_file
+from ..leads import MAX_LEADS_BYTES, LeadFileError, LeadRecord, parse_leads
+from ..leads import read_text as _read_stdin
 from ..nodes import Duration
 from ..runtime import lookup
 
@@ -26,10 +26,40 @@ DEFAULT_NEGATIVE = ("0", "false", "no")
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([hdw])\Z")
 
 
+CHUNK = 1 << 20
+
+
 def read_leads(path: str) -> Iterator[LeadRecord]:
     """Rows of a leads file (CSV, JSONL, JSON; '-' is stdin), bad ones with
     their error. Raises LeadFileError when the file as a whole is unreadable."""
-    return _read_lead_file(path)
+    return parse_leads(_read_text(path), path)
+
+
+def _read_text(path: str) -> str:
+    """The file's text, read in chunks so that /dev/zero or an endless pipe
+    stops at the first NUL byte or at the size limit instead of filling memory."""
+    if path == "-":
+        return _read_stdin(path)
+    try:
+        with open(path, "rb") as file:
+            chunks, size = [], 0
+            while chunk := file.read(CHUNK):
+                if b"\x00" in chunk:
+                    raise LeadFileError(f"{path}: file is binary (it contains NUL bytes), not leads")
+                size += len(chunk)
+                if size > MAX_LEADS_BYTES:
+                    raise LeadFileError(f"{path}: file is too large for a leads file")
+                chunks.append(chunk)
+    except FileNotFoundError:
+        raise LeadFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise LeadFileError(f"{path}: is a directory, not a leads file") from None
+    except OSError as error:
+        raise LeadFileError(f"{path}: cannot read file: {error.strerror}") from None
+    try:
+        return b"".join(chunks).decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        raise LeadFileError(f"{path}: not valid UTF-8 (bad byte at offset {error.start})") from None
 
 
 def parse_duration(text: str) -> dt.timedelta:

@@ -179,8 +179,14 @@ def _table(section: Section) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+def _lines(lines: Sequence[str]) -> str:
+    if lines and all(line.startswith("- ") for line in lines):
+        return "<ul>" + "".join(f"<li>{escape(line[2:])}</li>" for line in lines) + "</ul>"
+    return "".join(f"<p>{escape(line)}</p>" for line in lines)
+
+
 def _section(section: Section, chart: str = "") -> str:
-    lines = "".join(f"<p>{escape(line)}</p>" for line in section.lines)
+    lines = _lines(section.lines)
     after = "".join(f'<p class="note">{escape(line)}</p>' for line in section.after)
     return f"<section><h2>{escape(section.title)}</h2>{lines}{chart}{_table(section)}{after}</section>"
 
@@ -198,8 +204,8 @@ def render_html(report: Backtest) -> str:
     body: list[str] = []
     for section in rest:
         if section.title == "Warnings":
-            items = "".join(f"<li>{escape(line.removeprefix('- '))}</li>" for line in section.lines)
-            body.insert(0, f'<section class="warn"><strong>Warnings</strong><ul>{items}</ul></section>')
+            at = 1 if rest and rest[0].title == "Summary" else 0  # right under the summary
+            body.insert(at, f'<section class="warn"><strong>Warnings</strong>{_lines(section.lines)}</section>')
             continue
         body.append(_section(section, charts.get(section.title, "")))
     summary = "".join(f"<p>{escape(line)}</p>" for line in head.lines)

@@ -122,11 +122,52 @@ def _threshold_sections(thresholds: Sequence[Threshold]) -> list[Section]:
     return found
 
 
+def summary(report: Backtest) -> list[str]:
+    """The few sentences a sales team reads first."""
+    lines = []
+    ranked = [g for g in report.tiers if g.leads]
+    if ranked:
+        rates = ", ".join(f"{g.name} {percent(g.rate)} of {g.leads}" for g in ranked)
+        ordered = all(a.rate is not None and b.rate is not None and a.rate >= b.rate
+                      for a, b in zip(ranked, ranked[1:]))
+        lines.append(f"Conversion by tier: {rates} — "
+                     + ("each tier converts at least as well as the next." if ordered else
+                        "a higher tier converts worse than a lower one (see the warnings)."))
+    total = report.auc.get("total")
+    if total is not None:
+        lines.append(f"The total score ranks a converted lead above one that did not convert "
+                     f"{100 * total:.0f}% of the time (ROC AUC {total:.3f}; 50% is chance).")
+    for verdicts, word in ((("overvalued", "adds points, converts below average"), "Overvalued"),
+                           (("undervalued", "takes points, converts above average"), "Undervalued")):
+        named = [f"{r.block}.{r.rule} ({r.points:+g}, lift {lift_text(r.lift)})" for r in report.rules
+                 if r.verdict in verdicts]
+        if named:
+            lines.append(f"{word} rules (points out of line with their lift): {', '.join(named)}.")
+    seen = set()
+    for t in report.thresholds:
+        best = t.best_f1
+        if t.measure in seen or best is None:
+            continue
+        seen.add(t.measure)
+        now = [f"{u.tier} {u.op} {number(u.current)}" for u in report.thresholds if u.measure == t.measure]
+        lines.append(f"Best F1 on {t.measure}: {t.measure} >= {number(best.threshold)} "
+                     f"({percent(best.volume_share)} of leads, {percent(best.precision)} convert, "
+                     f"{percent(best.recall)} of conversions); the boundaries now: {', '.join(now)}.")
+        if t.target is not None and t.target_volume is not None:
+            lines.append(f"For about {percent(t.target_volume)} of leads: {t.measure} >= "
+                         f"{number(t.target.threshold)} ({percent(t.target.volume_share)}, "
+                         f"{percent(t.target.precision)} convert).")
+    return lines
+
+
 def sections(report: Backtest) -> list[Section]:
     found = [Section(
         f"Backtest of {report.policy} on {report.leads} lead{'s' if report.leads != 1 else ''}",
         ((f"Outcome `{report.outcome}`: {report.positives} converted ({percent(report.base_rate)}). "
          f"Decided as of {report.as_of}. Policy hash {report.policy_hash[:12]}."),))]
+    lines = summary(report)
+    if lines:
+        found.append(Section("Summary", tuple(f"- {line}" for line in lines)))
     if report.tiers:
         found.append(Section("By tier", ("Tiers in policy order, disqualified last.",),
                              _group_table(report.tiers, "tier")))

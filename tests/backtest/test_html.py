@@ -19,7 +19,7 @@ from qualdsl.backtest.inputs import read_leads
 from qualdsl.leads import LeadRecord
 
 ROOT = Path(__file__).resolve().parents[2]
-AS_OF = AsOf(dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+AS_OF = AsOf(dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
 
 
 def xeducation_page() -> str:
@@ -96,7 +96,7 @@ def _chromium(page: Path, screenshot: Path, profile: Path) -> subprocess.Complet
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
          "--enable-logging=stderr", "--v=0", f"--user-data-dir={profile}",
          "--window-size=1100,2400", f"--screenshot={screenshot}", page.as_uri()],
-        capture_output=True, text=True, timeout=120)
+        check=False, capture_output=True, text=True, timeout=120)
 
 
 def _console_messages(stderr: str) -> list[str]:

@@ -13,7 +13,7 @@ from qualdsl.backtest.inputs import parse_duration
 from qualdsl.backtest.measure import boundaries
 from qualdsl.leads import LeadRecord
 
-AS_OF = AsOf(dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+AS_OF = AsOf(dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
 
 POLICY = qualdsl.loads("""
 policy small

@@ -4,6 +4,7 @@ on generated data and on the real X Education sample."""
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def test_roc_curve_matches_sklearn_and_its_area_is_the_auc(data: tuple[list[floa
     fpr, tpr, _ = sklearn_metrics.roc_curve(labels, scores, drop_intermediate=False)
     assert [(round(f, 12), round(t, 12)) for f, t in points] == \
         [(round(float(f), 12), round(float(t), 12)) for f, t in zip(fpr, tpr)]
-    area = sum((b[0] - a[0]) * (a[1] + b[1]) / 2 for a, b in zip(points, points[1:]))
+    area = sum((b[0] - a[0]) * (a[1] + b[1]) / 2 for a, b in itertools.pairwise(points))
     assert area == pytest.approx(stats.roc_auc(scores, labels), abs=1e-12)
 
 
@@ -131,7 +132,7 @@ def test_deciles_edges() -> None:
     many = stats.deciles([float(i) for i in range(25)], [i % 2 == 0 for i in range(25)])
     assert sum(d.leads for d in many) == 25 and len(many) == 10
     assert many[0].score_max == 24.0 and many[-1].score_min == 0.0
-    assert all(a.score_min >= b.score_max for a, b in zip(many, many[1:]))  # highest first
+    assert all(a.score_min >= b.score_max for a, b in itertools.pairwise(many))  # highest first
     assert {d.leads for d in many} == {2, 3}
 
 

@@ -6,6 +6,7 @@ table), so they always say the same thing.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 
@@ -129,7 +130,7 @@ def summary(report: Backtest) -> list[str]:
     if ranked:
         rates = ", ".join(f"{g.name} {percent(g.rate)} of {g.leads}" for g in ranked)
         ordered = all(a.rate is not None and b.rate is not None and a.rate >= b.rate
-                      for a, b in zip(ranked, ranked[1:]))
+                      for a, b in itertools.pairwise(ranked))
         lines.append(f"Conversion by tier: {rates} — "
                      + ("each tier converts at least as well as the next." if ordered else
                         "a higher tier converts worse than a lower one (see the warnings)."))

@@ -120,3 +120,17 @@ def test_headless_chromium_renders_it_without_errors(tmp_path: Path) -> None:
     assert _console_messages(result.stderr) == []
     data = screenshot.read_bytes()
     assert len(data) > 10_000 and _png_is_not_blank(data)
+
+
+@pytest.mark.parametrize("rows", [
+    [],  # nothing usable
+    [{"x": "<script>", "won<i>": "1"}],  # a single lead, all positive
+    [{"x": "y", "won<i>": "0"}, {"x": "<script>", "won<i>": "0"}],  # no positives
+], ids=["empty", "single", "no-positives"])
+def test_edge_reports_render(rows: list[dict[str, str]]) -> None:
+    records = [LeadRecord(row, f"l:{i}") for i, row in enumerate(rows)]
+    report = run_backtest(HOSTILE, records, Outcomes.build("`won<i>`"), AS_OF)
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
+    assert "AUC n/a" in page  # the ROC chart says the AUC is undefined
+    assert "nan" not in page.lower().replace("nurture", "")

@@ -48,19 +48,25 @@ def conversion_chart(groups: Sequence[Group], base: float | None, title: str) ->
     height = top + row * len(shown) + 30
     span = right - left
 
+    # The axis ends at the first round value above every interval: a 10% rate stays readable.
+    highest = max((g.ci_high if g.ci_high is not None else g.rate or 0.0) for g in shown)
+    highest = max(highest, base or 0.0)
+    axis = next(end for end in (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0) if end >= highest)
+
     def x(rate: float) -> float:
-        return left + span * rate
+        return left + span * rate / axis
 
     body = [_text(left, 14, "conversion rate (bar), 95% interval (whisker)", size=11, color="#555")]
-    for tick in range(0, 101, 20):
-        body.append(f'<line x1="{x(tick / 100):.1f}" y1="{top}" x2="{x(tick / 100):.1f}" '
+    for step in range(6):
+        tick = axis * step / 5
+        body.append(f'<line x1="{x(tick):.1f}" y1="{top}" x2="{x(tick):.1f}" '
                     f'y2="{top + row * len(shown)}" stroke="{GRID}"/>')
-        body.append(_text(x(tick / 100), top + row * len(shown) + 16, f"{tick}%", anchor="middle", size=11))
+        body.append(_text(x(tick), top + row * len(shown) + 16, f"{100 * tick:g}%", anchor="middle", size=11))
     for index, g in enumerate(shown):
         y = top + row * index
         assert g.rate is not None
         body.append(_text(left - 8, y + 19, f"{g.name}", anchor="end", weight="bold"))
-        body.append(f'<rect x="{left}" y="{y + 6}" width="{span * g.rate:.1f}" height="{row - 12}" '
+        body.append(f'<rect x="{left}" y="{y + 6}" width="{x(g.rate) - left:.1f}" height="{row - 12}" '
                     f'fill="{ACCENT}" opacity="0.8"/>')
         if g.ci_low is not None and g.ci_high is not None:
             mid = y + row / 2

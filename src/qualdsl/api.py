@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from .build import parse_module
 from .check import CheckedPolicy, check
 from .compile import CompiledPolicy, RuleInfo, compile_policy
 from .decision import Decision
-from .source import MAX_SOURCE_BYTES, Source, decode_source, problem_span, read_source
+from .loader import FileSystemLoader, Loader
+from .source import (
+    MAX_SOURCE_BYTES,
+    Source,
+    decode_source,
+    problem_span,
+    read_source,
+    source_error,
+)
 
 UTC = dt.timezone.utc
 
@@ -152,35 +163,50 @@ def parse_field_path(text: str) -> tuple[str, ...]:
 
 def compile_source(source: Source, *, id_field: str | None = None) -> Policy:
     """Parse, check and compile one source. `id_field` is the field path
-    reported as the decision's `lead` (default `id`)."""
+    reported as the decision's `lead` (default `id`). Its includes are read
+    through `source.loader` (see loader.py)."""
     id_path = parse_field_path(id_field) if id_field is not None else ("id",)
     checked = check(parse_module(source), source)
     return Policy(checked, compile_policy(checked, id_path))
 
 
-def load(path: str | Path, *, id_field: str | None = None) -> Policy:
-    """Load and compile a policy file; raise QualError with every problem."""
-    return compile_source(read_source(path), id_field=id_field)
+def load(path: str | Path, *, id_field: str | None = None, loader: Loader | None = None) -> Policy:
+    """Load and compile a policy; raise QualError with every problem.
+
+    Without `loader`, `path` is a file and its includes are read from disk,
+    confined to its folder, or to its project (the folder of the nearest
+    qualdsl.toml above it). With one, `path` is a name that loader knows
+    (e.g. a key of a DictLoader) and includes come from it too."""
+    if loader is not None:
+        return compile_source(loader.get_source(os.fspath(path), None), id_field=id_field)
+    files = FileSystemLoader.for_policy(path)
+    source = read_source(path)
+    source = attrs.evolve(source, name=files.name_of(path), loader=files)
+    return compile_source(source, id_field=id_field)
 
 
 def loads(
-    text: str | bytes, name: str = "<string>", *, path: str | Path | None = None, id_field: str | None = None
+    text: str | bytes, name: str = "<string>", *, path: str | Path | None = None,
+    id_field: str | None = None, loader: Loader | None = None,
 ) -> Policy:
-    """Compile policy text. `path` (where the text would live) lets `include` work."""
-    display = str(path) if path is not None else name
+    """Compile policy text. `path` is where the text would live: includes are
+    resolved from it, on disk, or through `loader` when one is given (then
+    `path` is a name in that loader; without it, names are relative to the
+    loader's root)."""
+    display = os.fspath(path) if path is not None else name
     if isinstance(text, str) and len(text) > MAX_SOURCE_BYTES:
-        from .diagnostics import Diagnostic
-        from .errors import SourceError
-
-        raise SourceError([Diagnostic.error(
-            f"policy text is too large ({len(text)} characters; the limit is {MAX_SOURCE_BYTES})", display)])
+        raise source_error(
+            f"policy text is too large ({len(text)} characters; the limit is {MAX_SOURCE_BYTES})", display)
     if isinstance(text, bytes):
-        from .diagnostics import Diagnostic
-        from .errors import SourceError
-
         decoded, problem = decode_source(text, display)
         if problem is not None:
-            raise SourceError([Diagnostic.error(problem, display, problem_span(text))])
+            raise source_error(problem, display, problem_span(text))
         assert decoded is not None
         text = decoded
-    return compile_source(Source(text, display), id_field=id_field)
+    source = Source(text, display)
+    if loader is not None:
+        source = Source(text, display, name=display if path is not None else None, loader=loader)
+    elif path is not None:
+        files = FileSystemLoader.for_policy(display)
+        source = Source(text, display, name=files.name_of(display), loader=files)
+    return compile_source(source, id_field=id_field)

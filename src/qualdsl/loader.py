@@ -13,9 +13,11 @@ included twice are found by `check.load_modules`, which keys on
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import posixpath
-from collections.abc import Mapping
+import stat
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -25,6 +27,7 @@ from .source import (
     Source,
     UnreadableFile,
     decode_source,
+    is_policy_file,
     path_problem,
     problem_span,
     read_file_bytes,
@@ -178,3 +181,44 @@ class DictLoader:
 
     def __repr__(self) -> str:
         return f"DictLoader({len(self.mapping)} files)"
+
+
+# ============================================================== discovery
+
+
+def _is_special(path: str) -> bool:
+    """An existing entry that is not a regular file (a FIFO, a device, a socket)."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False  # missing or a broken link: reading it says why
+
+
+def find_policy_files(
+    paths: Iterable[str], *, patterns: tuple[str, ...] = ("*.qual",), fragments: bool = True
+) -> list[str]:
+    """The files `paths` name: a file as given (reading it reports what is
+    wrong with it), a directory searched for `patterns`, sorted.
+
+    Hidden folders and files are skipped only *below* the path given (`..`,
+    `~/.cache/x` or `./policies` are searched); symlinked folders are not
+    followed, and entries that are not regular files (a FIFO named *.qual)
+    are skipped, so a scan never blocks. Without `fragments`, files with no
+    `policy` line (included fragments) are left out of a directory's files."""
+    files: list[str] = []
+    for given in paths:
+        if not os.path.isdir(given):
+            files.append(given)
+            continue
+        found: list[tuple[tuple[str, ...], str]] = []
+        for folder, subfolders, names in os.walk(given):
+            subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+            for entry in names:
+                if entry.startswith(".") or not any(fnmatch.fnmatchcase(entry, p) for p in patterns):
+                    continue
+                path = str(Path(folder) / entry)
+                if _is_special(path) or (not fragments and not is_policy_file(path)):
+                    continue
+                found.append((Path(path).parts, path))
+        files.extend(path for _, path in sorted(found))
+    return files

@@ -232,7 +232,7 @@ def decode_text(data: bytes, what: str = "text") -> str:
 
 def read_text_file(path: str | Path, limit: int, what: str = "a file") -> str:
     """A regular file's UTF-8 text (BOM dropped), read within `limit` bytes."""
-    return decode_text(read_file_bytes(path, limit, what), what.removeprefix("a ").removeprefix("an "))
+    return decode_text(read_file_bytes(path, limit, what), what)
 
 
 def decode_source(data: bytes, path: str) -> tuple[str | None, str | None]:

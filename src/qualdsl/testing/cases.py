@@ -26,8 +26,9 @@ import yaml
 from ..api import Policy, load, normalize_as_of
 from ..diagnostics import Diagnostic
 from ..errors import QualError
-from ..leads import LeadFileError, parse_leads, read_text
-from ..source import Span
+from ..leads import MAX_LEADS_BYTES, LeadFileError, parse_leads
+from ..loader import find_policy_files
+from ..source import Span, UnreadableFile, read_text_file
 from . import yamlsource as ys
 from .yamlsource import Mapping, Sequence
 
@@ -40,6 +41,10 @@ EXPECT_KEYS = ("icp", "reasons", "total", "scores", "tier", "route", "fired", "n
 TABLE_COLUMNS = ("name", "as_of")
 EXACT_TOLERANCE = 1e-6  # absorbs float64 summation order, nothing a person would notice
 APPROX_TOLERANCE = 0.01
+# Bounds on what a suite may hold: a suite or a case table is hand-written
+# (or generated, but reviewed), so these are far above real use.
+MAX_SUITE_BYTES = 16 * 1024 * 1024
+MAX_CASES = 100_000  # per suite, YAML cases and table rows together
 
 
 # ------------------------------------------------------------------ model
@@ -158,23 +163,17 @@ class Suite:
 # --------------------------------------------------------------- discovery
 
 
+SUITE_PATTERNS = ("*.test.yaml", "*.test.yml")
+
+
 def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Suite files under the paths (sorted, hidden directories skipped), and
-    the paths that do not exist."""
+    """Suite files under the paths (sorted; hidden folders below a path
+    skipped, see loader.find_policy_files), and the paths that do not exist."""
     found: list[str] = []
     missing: list[str] = []
     for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            for candidate in sorted(
-                list(path.rglob("*.test.yaml")) + list(path.rglob("*.test.yml"))
-            ):
-                relative = candidate.relative_to(path).parts
-                if any(part.startswith(".") for part in relative) or not candidate.is_file():
-                    continue
-                found.append(str(candidate))
-        elif path.is_file():
-            found.append(given)
+        if os.path.isdir(given) or os.path.isfile(given):
+            found.extend(find_policy_files([given], patterns=SUITE_PATTERNS))
         else:
             missing.append(given)
     unique = list(dict.fromkeys(os.path.normpath(p) for p in found))
@@ -412,7 +411,7 @@ class _Reader:
             return _NO_LEAD
         resolved = self.relative(file)
         try:
-            records = list(parse_leads(read_text(resolved), resolved))
+            records = list(parse_leads(read_user_file(resolved, MAX_LEADS_BYTES, "a leads file"), resolved))
         except LeadFileError as error:
             self.problem(f"lead file: {error}", where, help="lead files are relative to the suite file")
             return _NO_LEAD
@@ -575,7 +574,7 @@ class _Reader:
     def table(self, name: str, span: Span, suite_as_of: dt.datetime | None) -> list[TestItem]:
         path = self.relative(name)
         try:
-            text = read_text(path)
+            text = read_user_file(path, MAX_SUITE_BYTES, "a case table")
         except LeadFileError as error:
             self.problem(f"case table: {error}", span, help="table paths are relative to the suite file")
             return []
@@ -688,15 +687,22 @@ class _Reader:
 _NO_LEAD = object()
 
 
+def read_user_file(path: str, limit: int, what: str) -> str:
+    """A file a suite names, read safely (source.read_text_file); LeadFileError
+    with the path and the reason otherwise."""
+    try:
+        return read_text_file(path, limit, what)
+    except UnreadableFile as error:
+        raise LeadFileError(f"{path}: {error}") from None
+
+
 def load_suite(path: str, cache: PolicyCache | None = None) -> Suite:
     """Read a suite file and its tables; problems are collected, never raised."""
     cache = cache or PolicyCache()
     try:
-        text = read_text(path)
-    except LeadFileError as error:
-        message = str(error).removeprefix(f"{path}: ").replace("leads file", "test suite").replace(
-            "not leads", "not a test suite")
-        return Suite(path, None, None, (), (Diagnostic.error(message, path),), ())
+        text = read_text_file(path, MAX_SUITE_BYTES, "a test suite")
+    except UnreadableFile as error:
+        return Suite(path, None, None, (), (Diagnostic.error(str(error), path),), ())
     return _Reader(path, text, cache).read()
 
 
@@ -767,7 +773,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             return value.isoformat() + "Z"
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

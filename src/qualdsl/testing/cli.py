@@ -14,7 +14,6 @@ import click
 from ..cli import Exit, use_color
 
 
-
 @click.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--format", "output", type=click.Choice(["text", "json", "github"]), default="text",

@@ -26,7 +26,15 @@ import attrs
 
 from ..api import Policy
 from ..decision import Decision
-from .cases import Expectation, NumberExpectation, PolicyCache, Suite, TestItem, load_suite, number_text
+from .cases import (
+    Expectation,
+    NumberExpectation,
+    PolicyCache,
+    Suite,
+    TestItem,
+    load_suite,
+    number_text,
+)
 
 
 @attrs.frozen

@@ -8,21 +8,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from .build import parse_module
 from .check import CheckedPolicy, check
 from .compile import CompiledPolicy, RuleInfo, compile_policy
 from .decision import Decision
-from .loader import FileSystemLoader, Loader
-from .source import (
-    MAX_SOURCE_BYTES,
-    Source,
-    decode_source,
-    problem_span,
-    read_source,
-    source_error,
-)
+from .loader import Loader, source_at
+from .source import MAX_SOURCE_BYTES, Source, decode_policy, read_source, source_error
 
 UTC = dt.timezone.utc
 
@@ -179,10 +170,7 @@ def load(path: str | Path, *, id_field: str | None = None, loader: Loader | None
     (e.g. a key of a DictLoader) and includes come from it too."""
     if loader is not None:
         return compile_source(loader.get_source(os.fspath(path), None), id_field=id_field)
-    files = FileSystemLoader.for_policy(path)
-    source = read_source(path)
-    source = attrs.evolve(source, name=files.name_of(path), loader=files)
-    return compile_source(source, id_field=id_field)
+    return compile_source(source_at(read_source(path).text, path), id_field=id_field)
 
 
 def loads(
@@ -198,15 +186,10 @@ def loads(
         raise source_error(
             f"policy text is too large ({len(text)} characters; the limit is {MAX_SOURCE_BYTES})", display)
     if isinstance(text, bytes):
-        decoded, problem = decode_source(text, display)
-        if problem is not None:
-            raise source_error(problem, display, problem_span(text))
-        assert decoded is not None
-        text = decoded
+        text = decode_policy(text, display)
     source = Source(text, display)
     if loader is not None:
         source = Source(text, display, name=display if path is not None else None, loader=loader)
     elif path is not None:
-        files = FileSystemLoader.for_policy(display)
-        source = Source(text, display, name=files.name_of(display), loader=files)
+        source = source_at(text, display)
     return compile_source(source, id_field=id_field)

@@ -179,22 +179,26 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], output: str, stdin
     click.echo(f"{counted} OK", err=True)
 
 
-def read_stdin_source(filename: str | None = None) -> Any:
-    """The policy text on stdin as a Source (within the size limit). With a
-    filename, it is shown as that path and its includes resolve from there."""
-    import attrs
+def read_stdin_bytes() -> bytes:
+    """The bytes on stdin, within a policy's size limit; SourceError otherwise."""
+    from .source import MAX_SOURCE_BYTES, UnreadableFile, read_limited, source_error
 
-    from .loader import FileSystemLoader
-    from .source import read_source_stream
-
-    stream = sys.stdin.buffer if sys.stdin is not None else None
-    if stream is None:
+    if sys.stdin is None:
         raise click.UsageError("`-` reads stdin, but there is no stdin")
-    source = read_source_stream(stream, filename or "<stdin>")
-    if filename is not None:
-        files = FileSystemLoader.for_policy(filename)
-        source = attrs.evolve(source, name=files.name_of(filename), loader=files)
-    return source
+    try:
+        return read_limited(sys.stdin.buffer, MAX_SOURCE_BYTES)
+    except UnreadableFile as problem:
+        raise source_error(str(problem), "<stdin>") from None
+
+
+def read_stdin_source(filename: str | None = None) -> Any:
+    """The policy text on stdin as a Source. With a filename, it is shown as
+    that path and its includes resolve from there (loader.source_at)."""
+    from .loader import source_at
+    from .source import Source, decode_policy
+
+    text = decode_policy(read_stdin_bytes(), filename or "<stdin>")
+    return source_at(text, filename) if filename is not None else Source(text, "<stdin>")
 
 
 def expand_policy_paths(paths: tuple[str, ...] | list[str]) -> list[str]:

@@ -26,10 +26,9 @@ from .source import (
     MAX_SOURCE_BYTES,
     Source,
     UnreadableFile,
-    decode_source,
+    decode_policy,
     is_policy_file,
     path_problem,
-    problem_span,
     read_file_bytes,
     source_error,
 )
@@ -63,14 +62,6 @@ def _refuse(name: str, reason: str, help: str | None = None, separator: str = ":
     error = source_error(f"`{shown(name)}`{separator}{reason}", shown(name), help=help)
     assert isinstance(error, SourceError)
     return error
-
-
-def _decode(data: bytes, name: str, display: str) -> str:
-    text, problem = decode_source(data, display)
-    if problem is not None:
-        raise source_error(f"`{shown(name)}`: {problem}", display, problem_span(data))
-    assert text is not None
-    return text
 
 
 def project_root(folder: str | Path) -> str | None:
@@ -135,7 +126,7 @@ class FileSystemLoader:
             data = read_file_bytes(target, MAX_SOURCE_BYTES, "a policy file")
         except UnreadableFile as error:
             raise _refuse(name, error.reason) from None
-        return Source(_decode(data, name, display), display, name=target, loader=self)
+        return Source(decode_policy(data, display, f"`{shown(name)}`: "), display, name=target, loader=self)
 
     def __repr__(self) -> str:
         return f"FileSystemLoader({self.root!r})"
@@ -176,7 +167,7 @@ class DictLoader:
                 raise _refuse(name, f"file is too large (over {MAX_SOURCE_BYTES} characters)")
             text = value.removeprefix("\ufeff")
         else:
-            text = _decode(bytes(value), name, key)
+            text = decode_policy(bytes(value), key, f"`{shown(name)}`: ")
         return Source(text, key, name=key, loader=self)
 
     def __repr__(self) -> str:
@@ -222,3 +213,10 @@ def find_policy_files(
                 found.append((Path(path).parts, path))
         files.extend(path for _, path in sorted(found))
     return files
+
+
+def source_at(text: str, path: str | Path) -> Source:
+    """Text that would live at `path` on disk (unsaved, or piped in): shown as
+    that path, its includes read from disk around it."""
+    files = FileSystemLoader.for_policy(path)
+    return Source(text, os.fspath(path), name=files.name_of(path), loader=files)

@@ -272,31 +272,23 @@ def source_error(reason: str, path: str, span: Span = UNKNOWN_SPAN, help: str | 
     return SourceError([Diagnostic.error(reason, path, span, help=help)])
 
 
+def decode_policy(data: bytes, path: str, prefix: str = "") -> str:
+    """Policy text from bytes, or SourceError located at the bad byte."""
+    text, problem = decode_source(data, path)
+    if problem is not None:
+        raise source_error(prefix + problem, path, problem_span(data))
+    assert text is not None
+    return text
+
+
 def read_source(path: str | Path) -> Source:
     """Read a policy file, raising SourceError with a clear message on bad files."""
     name = os.fspath(path)
     try:
         data = read_file_bytes(name, MAX_SOURCE_BYTES, "a policy file")
-    except UnreadableFile as problem:
-        raise source_error(problem.reason, name) from None
-    text, problem = decode_source(data, name)
-    if problem is not None:
-        raise source_error(problem, name, problem_span(data))
-    assert text is not None
-    return Source(text, name)
-
-
-def read_source_stream(stream: BinaryIO, display: str = "<stdin>") -> Source:
-    """Policy text from a stream (stdin), with the same limit as a file."""
-    try:
-        data = read_limited(stream, MAX_SOURCE_BYTES)
-    except UnreadableFile as problem:
-        raise source_error(problem.reason, display) from None
-    text, problem = decode_source(data, display)
-    if problem is not None:
-        raise source_error(problem, display, problem_span(data))
-    assert text is not None
-    return Source(text, display)
+    except UnreadableFile as error:
+        raise source_error(error.reason, name) from None
+    return Source(decode_policy(data, name), name)
 
 
 _POLICY_LINE = re.compile(r"^\s*policy\s", re.MULTILINE)

@@ -145,8 +145,8 @@ def load_modules(source: Source, module: n.Module) -> tuple[list[n.Module], dict
                     Diagnostic.error(
                         "`include` needs the policy to be read from a file",
                         source.path, item.span,
-                        help="load the policy with `qualdsl.load(path)` or pass `path=` (or `loader=`) "
-                             "to `loads`",
+                        help="load the policy with `qualdsl.load(path)`, or pass `path=` or `loader=` to "
+                             "`loads` (on the command line: `--stdin-filename PATH`)",
                         source_text=source.text,
                     )
                 )

@@ -88,6 +88,16 @@ def use_color(ctx: click.Context | None, stream: Any = None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def printable(text: str) -> str:
+    """Text any UTF-8 output can take: lone surrogates (from lead data, or a
+    YAML `"\\ud800"`) become `\\ud800` escapes instead of failing the write."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def source_highlighter() -> Any:
     """The policy-line highlighter for diagnostics, when the lexer is installed."""
     try:

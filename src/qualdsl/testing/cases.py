@@ -138,6 +138,9 @@ class TestItem:
     as_of: dt.datetime
     expectations: tuple[Expectation, ...]
     origin: YamlOrigin | TableOrigin = attrs.field(eq=False, repr=False)
+    # Expectations naming what the policy no longer has (a tier, route, block,
+    # rule or reason): errors of this item only; it still runs the others.
+    errors: tuple[Diagnostic, ...] = ()
 
     @property
     def id(self) -> str:
@@ -208,6 +211,7 @@ class _Reader:
         self.cache = cache
         self.base = Path(path).parent
         self.problems: list[Diagnostic] = []
+        self.gaps: list[Diagnostic] = []  # see TestItem.errors
         self.case_names: dict[str, int] = {}
         self.policy: Policy | None = None
 
@@ -242,7 +246,7 @@ class _Reader:
         try:
             if isinstance(value, (str, dt.date)):
                 return normalize_as_of(value)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a date, or out of range once in UTC
             pass
         self.problem(f"`as_of` must be a date or an ISO 8601 datetime, not `{value}`", span,
                      help="for example `as_of: 2026-11-01` or `as_of: 2026-11-01T09:30:00Z`")
@@ -383,12 +387,14 @@ class _Reader:
             self.problem("the case has no `expect` (or `timeline`): it would test nothing", span)
         items = []
         for moment, expect, point_span, labelled in points:
+            gaps = len(self.gaps)
             expectations = self.expectations(expect, point_span)
             if name is None or lead is _NO_LEAD or moment is None or len(self.problems) > before:
                 continue
             label = f"{name} @ {as_of_label(moment)}" if labelled else name
             items.append(TestItem(self.path, label, self.path, point_span if labelled else span, lead,
-                                  moment, tuple(expectations), YamlOrigin(self.path, expect)))
+                                  moment, tuple(expectations), YamlOrigin(self.path, expect),
+                                  tuple(self.gaps[gaps:])))
         return items
 
     def lead(self, case: Mapping, span: Span) -> Any:
@@ -491,6 +497,12 @@ class _Reader:
             self.problem(message, value_where, help=help, path=path, text=text)
             return []
 
+        def gap(message: str, help: str | None = None, span: Span = value_where) -> list[Expectation]:
+            """The policy lacks what the expectation names: an error of this case only."""
+            self.gaps.append(Diagnostic.error(message, file, span, help=help,
+                                              source_text=text if path else self.text))
+            return []
+
         def made(want: Any) -> list[Expectation]:
             return [Expectation(key, want, file, where)]
 
@@ -516,18 +528,16 @@ class _Reader:
                 close = [folded[value.casefold()]] if value.casefold() in folded else \
                     difflib.get_close_matches(value, known, n=1, cutoff=0.5)
                 listed = ", ".join(f"`{k}`" for k in known) or "none"
-                return bad(f"policy `{policy.name}` has no {what} `{value}`",
+                return gap(f"policy `{policy.name}` has no {what} `{value}`",
                            f"did you mean `{close[0]}`?" if close else f"its {what}s: {listed}")
             return made(value)
         if key == "total" or key.startswith("scores."):
             block = key.removeprefix("scores.") if key != "total" else "total"
             if block != "total" and block not in policy.blocks:
                 close = difflib.get_close_matches(block, list(policy.blocks) + ["total"], n=1, cutoff=0.5)
-                self.problem(f"policy `{policy.name}` has no score block `{block}`", where,
-                             help=f"did you mean `{close[0]}`?" if close
-                             else "blocks: " + ", ".join(f"`{b}`" for b in policy.blocks) + ", `total`",
-                             path=path, text=text)
-                return []
+                return gap(f"policy `{policy.name}` has no score block `{block}`",
+                           f"did you mean `{close[0]}`?" if close
+                           else "blocks: " + ", ".join(f"`{b}`" for b in policy.blocks) + ", `total`", where)
             key = "total" if block == "total" else key
             number, message = parse_number(value)
             if number is None:
@@ -539,7 +549,7 @@ class _Reader:
             known = [s.reason for s in policy.checked.icp.statements] if policy.checked.icp else []
             if not isinstance(value, str) or value not in known:
                 close = difflib.get_close_matches(str(value), known, n=1, cutoff=0.5)
-                return bad(f"policy `{policy.name}` has no ICP reason `{value}`",
+                return gap(f"policy `{policy.name}` has no ICP reason `{value}`",
                            f"did you mean `{close[0]}`?" if close
                            else "reasons: " + (", ".join(f"`{k}`" for k in known) or "none (no icp)"))
             return made(value)
@@ -565,7 +575,7 @@ class _Reader:
                            "write `block.rule`: " + ", ".join(f"`{b}.{r}`" for b, r in matches))
             names = [f"{b}.{r}" for b, r in rules] + [r for _, r in rules]
             close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
-            return bad(f"policy `{policy.name}` has no rule `{value}`",
+            return gap(f"policy `{policy.name}` has no rule `{value}`",
                        f"did you mean `{close[0]}`?" if close else None)
         raise AssertionError(key)
 
@@ -610,6 +620,7 @@ class _Reader:
                              path=path, text=text)
                 columns.append(("skip", ""))
             else:
+                self.check_lead_column(column, header_span(text, header, index), path, text)
                 columns.append(("lead", column))
         if not any(kind == "expect" for kind, _ in columns):
             self.problem(f"case table `{path}` has no `expect.*` columns: it would test nothing",
@@ -638,6 +649,7 @@ class _Reader:
                 continue
             lead: dict[str, Any] = {}
             expectations: list[Expectation] = []
+            gaps = len(self.gaps)
             expect_columns: list[tuple[str, int]] = []
             label = ""
             as_of = suite_as_of
@@ -648,7 +660,7 @@ class _Reader:
                     if cell.strip():
                         try:
                             as_of = normalize_as_of(cell)
-                        except ValueError:
+                        except (ValueError, OverflowError):
                             self.problem(f"`as_of` must be a date or an ISO 8601 datetime, not `{cell}`",
                                          where, path=path, text=text)
                             as_of = None
@@ -659,15 +671,35 @@ class _Reader:
                     expectations.extend(self.cell(key, cell.strip(), where, path, text))
                 elif kind == "lead" and cell != "":
                     set_path(lead, key, cell_value(cell))
-            if not expectations and len(self.problems) == before:
+            row_gaps = tuple(self.gaps[gaps:])
+            if not expectations and not row_gaps and len(self.problems) == before:
                 self.problem("row has no expectations (every `expect.*` cell is empty)", where,
                              path=path, text=text)
             if len(self.problems) > before or as_of is None:
                 continue
             test_name = f"{Path(path).name}:{start}" + (f" {label}" if label else "")
             items.append(TestItem(self.path, test_name, path, where, lead, as_of, tuple(expectations),
-                                  TableOrigin(path, row_index, tuple(expect_columns))))
+                                  TableOrigin(path, row_index, tuple(expect_columns)), row_gaps))
         return items
+
+    def check_lead_column(self, column: str, span: Span, path: str, text: str) -> None:
+        """A lead column the policy's schema does not know is a typo (`Lead Sorce`):
+        its values would silently never reach a rule."""
+        assert self.policy is not None
+        schema = self.policy.schema
+        if schema is None or column == "id" or column in schema:
+            return
+        if any(field.startswith(column + ".") for field in schema):
+            return  # a whole object in one cell, as JSON
+        fields = list(schema)
+        folded = {f.casefold(): f for f in fields}
+        close = [folded[column.casefold()]] if column.casefold() in folded else \
+            difflib.get_close_matches(column, fields, n=1, cutoff=0.6)
+        self.problem(f"lead column `{column}` is not a field of policy `{self.policy.name}`", span,
+                     path=path, text=text,
+                     help=f"did you mean `{close[0]}`?" if close else
+                     "lead columns are schema fields: " + ", ".join(f"`{f}`" for f in fields[:12])
+                     + (", ..." if len(fields) > 12 else ""))
 
     def cell(self, key: str, cell: str, where: Span, path: str, text: str) -> list[Expectation]:
         """A table cell: lists are `;`-separated, `null` is no tier/route."""
@@ -715,7 +747,10 @@ def parse_number(value: Any) -> tuple[NumberExpectation | None, str]:
         if isinstance(x, bool):
             return None
         if isinstance(x, (int, float)):
-            return float(x) if math.isfinite(x) else None
+            try:
+                return float(x) if math.isfinite(x) else None
+            except OverflowError:  # an int beyond any float (a 400-digit score)
+                return None
         if isinstance(x, str):
             try:
                 parsed = float(x.strip())
@@ -786,7 +821,7 @@ def cell_value(cell: str) -> Any:
     if stripped[:1] in ("[", "{"):
         try:
             return json.loads(stripped)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError, ValueError):  # ValueError: a 5,000-digit int
             return cell
     return cell
 

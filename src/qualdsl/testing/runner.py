@@ -60,8 +60,13 @@ class Outcome:
     seconds: float = attrs.field(eq=False)
 
     @property
+    def errors(self) -> tuple[Any, ...]:
+        """Expectations naming what the policy does not have (TestItem.errors)."""
+        return self.item.errors
+
+    @property
     def passed(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.item.errors
 
 
 @attrs.frozen

@@ -175,7 +175,7 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
     found: list[str] = []
     missing: list[str] = []
     for given in paths:
-        if os.path.isdir(given) or os.path.isfile(given):
+        if os.path.exists(given):  # a FIFO or a device too: reading it says why
             found.extend(find_policy_files([given], patterns=SUITE_PATTERNS))
         else:
             missing.append(given)
@@ -303,6 +303,9 @@ class _Reader:
             cases = []
         if not isinstance(cases, list):
             self.problem("`cases` must be a list of cases", ys.value_span(data, "cases"))
+        elif len(cases) > MAX_CASES:
+            self.problem(f"the suite has {len(cases)} cases; the limit is {MAX_CASES}",
+                         ys.value_span(data, "cases"), help="split it into several suite files")
         else:
             for index, case in enumerate(cases):
                 items.extend(self.case(case, ys.item_span(cases, index), suite_as_of))
@@ -643,6 +646,10 @@ class _Reader:
                 continue
             row_index += 1
             where = line_span(text, start)
+            if row_index >= MAX_CASES:
+                self.problem(f"case table `{path}` has more than {MAX_CASES} rows", where, path=path, text=text,
+                             help="split it into several tables")
+                return items
             if len(row) != len(header):
                 self.problem(f"row has {len(row)} cells but the header has {len(header)}", where,
                              path=path, text=text)

@@ -14,7 +14,7 @@ import qualdsl
 from qualdsl.errors import QualError, SourceError
 from qualdsl.loader import DictLoader, FileSystemLoader, Loader, project_root
 
-T = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+T = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 MAIN = 'policy m\ninclude "lib/sets.qual"\nicp {\n  require country in supported else "n"\n}\n'
 
 

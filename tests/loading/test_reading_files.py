@@ -31,7 +31,7 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 def run(*args: str, input: str | bytes | None = None, cwd: Path | None = None, timeout: float = 30):
     """The real command in a child process: a hang fails by timeout, not by hanging the suite."""
     env = {**os.environ, "PYTHONPATH": SRC}
-    return subprocess.run([sys.executable, "-m", "qualdsl", *args], input=input, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "qualdsl", *args], input=input, capture_output=True, check=False,
                           cwd=cwd, env=env, timeout=timeout)
 
 
@@ -67,7 +67,7 @@ class TestDevicesAndEndlessFiles:
 
     def test_check_dash_reads_dev_zero_on_stdin_within_the_limit(self):
         with open("/dev/zero", "rb") as zero:
-            result = subprocess.run([sys.executable, "-m", "qualdsl", "check", "-"], stdin=zero,
+            result = subprocess.run([sys.executable, "-m", "qualdsl", "check", "-"], stdin=zero, check=False,
                                     capture_output=True, env={**os.environ, "PYTHONPATH": SRC}, timeout=60)
         assert result.returncode == 1
         assert b"file is too large" in result.stderr

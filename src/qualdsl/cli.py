@@ -158,6 +158,8 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], output: str, stdin
     from .render import render_github, render_json
     from .source import is_policy_file, read_source
 
+    if stdin_filename is not None and STDIN not in paths:
+        raise click.UsageError("--stdin-filename goes with `-` (stdin)")
     files = expand_policy_paths(paths)
     problems = []
     policies = fragments = 0

@@ -14,11 +14,15 @@ import enum
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
+    from .source import Source
 
 
 class Exit(enum.IntEnum):
@@ -161,7 +165,7 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], output: str, stdin
     if stdin_filename is not None and STDIN not in paths:
         raise click.UsageError("--stdin-filename goes with `-` (stdin)")
     files = expand_policy_paths(paths)
-    problems = []
+    problems: list[Diagnostic] = []
     policies = fragments = 0
     for path in files:
         fragment = path != STDIN and os.path.isfile(path) and not is_policy_file(path)
@@ -203,7 +207,7 @@ def read_stdin_bytes() -> bytes:
         raise source_error(str(problem), "<stdin>") from None
 
 
-def read_stdin_source(filename: str | None = None) -> Any:
+def read_stdin_source(filename: str | None = None) -> Source:
     """The policy text on stdin as a Source. With a filename, it is shown as
     that path and its includes resolve from there (loader.source_at)."""
     from .loader import source_at
@@ -356,6 +360,10 @@ _OUT_OF_MEMORY = b"qualdsl: internal error: out of memory\n"
 
 def _out_of_memory() -> None:
     try:
+        try:
+            sys.stdout.flush()  # what was already written (decisions) is kept if it can be
+        except BaseException:  # noqa: BLE001, S110 - nothing may stop the exit below
+            pass
         os.write(2, _OUT_OF_MEMORY)
     finally:
         os._exit(Exit.INTERNAL)  # no cleanup that could allocate, and never exit 1 ("findings")

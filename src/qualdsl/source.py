@@ -135,7 +135,7 @@ def _kind_problem(mode: int, what: str) -> str | None:
 
 
 def _too_large(limit: int) -> str:
-    return f"file is too large (over {limit} bytes; the limit is {limit})"
+    return f"file is too large (over the limit of {limit:,} bytes)"
 
 
 def read_limited(stream: BinaryIO | int, limit: int) -> bytes:
@@ -158,21 +158,6 @@ def read_limited(stream: BinaryIO | int, limit: int) -> bytes:
     if total > limit:
         raise UnreadableFile(_too_large(limit))
     return b"".join(chunks)
-
-
-def check_regular(path: str | Path, what: str = "a file") -> None:
-    """Raise UnreadableFile unless `path` (symlinks followed) is a regular file."""
-    name = os.fspath(path)
-    problem = path_problem(name)
-    if problem is not None:
-        raise UnreadableFile(problem)
-    try:
-        mode = os.stat(name).st_mode
-    except OSError as error:
-        raise UnreadableFile(_open_problem(error)) from None
-    problem = _kind_problem(mode, what)
-    if problem is not None:
-        raise UnreadableFile(problem)
 
 
 def _open_problem(error: OSError) -> str:

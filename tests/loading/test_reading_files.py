@@ -62,7 +62,7 @@ class TestDevicesAndEndlessFiles:
         stream = Endless()
         with pytest.raises(UnreadableFile) as error:
             read_limited(stream, 1000)  # type: ignore[arg-type]
-        assert str(error.value).startswith("file is too large (over 1000 bytes")
+        assert str(error.value).startswith("file is too large (over the limit of 1,000 bytes)")
         assert stream.reads == 1  # limit+1 bytes asked for, then stopped
 
     def test_check_dash_reads_dev_zero_on_stdin_within_the_limit(self):

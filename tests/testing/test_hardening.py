@@ -168,7 +168,7 @@ class TestSuiteSize:
         write_suite(workdir, HEAD + "cases:\n" + GOOD_CASE * 3)
         result = qualdsl_test()
         assert result.exit_code == 2
-        assert "bad.test.yaml:1:1: error: file is too large (over 100 bytes" in result.stdout
+        assert "bad.test.yaml:1:1: error: file is too large (over the limit of 100 bytes)" in result.stdout
 
     def test_too_many_cases(self, workdir, qualdsl_test, monkeypatch):
         from qualdsl.testing import cases

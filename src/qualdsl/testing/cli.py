@@ -35,8 +35,11 @@ from ..cli import Exit, printable, use_color
 @click.option("--update", is_flag=True,
               help="Rewrite the expectations of failing cases to the actual outcomes, then rerun.")
 @click.pass_context
+@click.option("--backend", default="python", show_default=True, metavar="NAME",
+              help="Run the cases on this backend (python, duckdb, ...): every backend must pass the same suites.")
 def test_command(ctx: click.Context, paths: tuple[str, ...], output: str, junit_xml: str | None,
-                 junit_family: str, coverage: bool, min_coverage: float | None, update: bool) -> None:
+                 junit_family: str, coverage: bool, min_coverage: float | None, update: bool,
+                 backend: str) -> None:
     """Run the test suites (*.test.yaml) found under PATHS (default: the
     current directory) and print a report ending in `N passed, M failed`.
 
@@ -45,8 +48,12 @@ def test_command(ctx: click.Context, paths: tuple[str, ...], output: str, junit_
     """
     from .cases import PolicyCache, discover, load_suite
     from .report import below, render_github, render_json, render_junit, render_text
+    from .. import backends
     from .runner import Run, run_suites
 
+    if backend not in backends.BACKENDS:
+        raise click.BadParameter(
+            f"`{backend}` is not a backend; backends are {', '.join(backends.BACKENDS)}", param_hint="--backend")
     files, _ = discover(paths or (".",))
     if not files:
         click.echo(printable(f"no test files (*.test.yaml) found in {', '.join(paths or ('.',))}"), err=True)
@@ -57,7 +64,11 @@ def test_command(ctx: click.Context, paths: tuple[str, ...], output: str, junit_
 
     def run_all() -> Run:
         cache = PolicyCache()
-        return run_suites([load_suite(path, cache) for path in files])
+        try:
+            return run_suites([load_suite(path, cache) for path in files], backend)
+        except backends.BackendUnavailable as problem:
+            click.echo(f"qualdsl test: {problem}", err=True)
+            ctx.exit(Exit.USAGE)
 
     run = run_all()
     if update and run.failed:

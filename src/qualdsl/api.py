@@ -189,7 +189,8 @@ def loads(
     display = os.fspath(path) if path is not None else name
     if isinstance(text, str) and len(text) > MAX_SOURCE_BYTES:
         raise source_error(
-            f"policy text is too large ({len(text)} characters; the limit is {MAX_SOURCE_BYTES})", display)
+            f"policy text is too large ({len(text)} characters; the limit is {MAX_SOURCE_BYTES})", display,
+            code="QE002")
     if isinstance(text, bytes):
         text = decode_policy(text, display)
     source = Source(text, display)

@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("qualdsl.diff.cli:diff_command", "What a policy change means, and does to leads."),
     "fmt": ("qualdsl.fmt:fmt_command", "Format policies in the canonical layout."),
     "compile": ("qualdsl.targets:compile_command", "Compile a policy to portable JSON, SQL or Python."),
+    "backtest": ("qualdsl.backtest.cli:backtest_command", "Measure a policy against real conversion outcomes."),
 }
 
 
@@ -205,7 +206,7 @@ def read_stdin_bytes() -> bytes:
     try:
         return read_limited(sys.stdin.buffer, MAX_SOURCE_BYTES)
     except UnreadableFile as problem:
-        raise source_error(str(problem), "<stdin>") from None
+        raise source_error(str(problem), "<stdin>", code="QE001") from None
 
 
 def read_stdin_source(filename: str | None = None) -> Source:

@@ -16,7 +16,8 @@ from typing import Any
 
 from . import ir
 from . import nodes as n
-from .check import EVENT, FUNCTIONS, LEAD, ROUTE, TIERS, CheckedPolicy, resolve
+from .check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, resolve
+from .functions import FUNCTIONS
 from .schema import list_type, literal_type
 
 
@@ -140,9 +141,9 @@ class _Lowering:
             where = self.condition(query.where, EVENT) if query.where is not None else None
             within = query.within.microseconds if query.within is not None else None
             return ir.Count(where=where, within=within, loc=loc)
-        _, result = FUNCTIONS[expr.function]
+        function = FUNCTIONS[expr.function]
         arguments = tuple(self.expr(argument, context) for argument in expr.arguments)
-        return ir.Call(function=expr.function, arguments=arguments, type=result, loc=loc)
+        return ir.Call(function=function.name, arguments=arguments, type=function.result, loc=loc)
 
     # -------------------------------------------------------- declarations
     def block(self, block: n.ScoreBlock) -> ir.Block:

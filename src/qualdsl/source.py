@@ -230,6 +230,15 @@ def decode_source(data: bytes, path: str) -> tuple[str | None, str | None]:
         return None, problem.reason
 
 
+def problem_code(problem: str) -> str:
+    """The compile-error code of a decode_source problem."""
+    if problem.startswith("file is too large"):
+        return "QE002"
+    if problem.startswith("file is binary"):
+        return "QE003"
+    return "QE004"
+
+
 def problem_span(data: bytes) -> Span:
     """Where decode_source found its problem: the first NUL or bad UTF-8 byte."""
     if len(data) > MAX_SOURCE_BYTES:
@@ -249,19 +258,21 @@ def _byte_span(data: bytes, offset: int) -> Span:
     return Span(offset, offset + 1, line, column, line, column + 1)
 
 
-def source_error(reason: str, path: str, span: Span = UNKNOWN_SPAN, help: str | None = None) -> Exception:
+def source_error(
+    reason: str, path: str, span: Span = UNKNOWN_SPAN, help: str | None = None, code: str | None = None
+) -> Exception:
     """A SourceError with one diagnostic (imported late: errors imports us)."""
     from .diagnostics import Diagnostic
     from .errors import SourceError
 
-    return SourceError([Diagnostic.error(reason, path, span, help=help)])
+    return SourceError([Diagnostic.error(reason, path, span, help=help, code=code)])
 
 
 def decode_policy(data: bytes, path: str, prefix: str = "") -> str:
     """Policy text from bytes, or SourceError located at the bad byte."""
     text, problem = decode_source(data, path)
     if problem is not None:
-        raise source_error(prefix + problem, path, problem_span(data))
+        raise source_error(prefix + problem, path, problem_span(data), code=problem_code(problem))
     assert text is not None
     return text
 
@@ -272,7 +283,7 @@ def read_source(path: str | Path) -> Source:
     try:
         data = read_file_bytes(name, MAX_SOURCE_BYTES, "a policy file")
     except UnreadableFile as error:
-        raise source_error(error.reason, name) from None
+        raise source_error(error.reason, name, code="QE001") from None
     return Source(decode_policy(data, name), name)
 
 

@@ -164,7 +164,7 @@ class TestStdinFilename:
         buffer = 'policy p\ninclude "missing.qual"\n'
         result = run("--stdin-filename", str(tmp_path / "p.qual"), "-", input=buffer)
         assert result.exit_code == 1
-        assert f"{tmp_path / 'p.qual'}:2:1: error: include `missing.qual`: no such file" in result.output
+        assert f"{tmp_path / 'p.qual'}:2:1: error[QE034]: include `missing.qual`: no such file" in result.output
 
     def test_it_goes_with_stdin_only(self, messy: Path):
         result = run("--stdin-filename", "x.qual", str(messy))

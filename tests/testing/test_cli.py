@@ -119,6 +119,6 @@ def test_policy_that_does_not_compile_prints_its_diagnostics_and_exits_2(workdir
     )
     result = qualdsl_test()
     assert result.exit_code == 2
-    assert "broken.qual:4:1: error:" in result.stdout
+    assert "broken.qual:4:1: error[QE010]:" in result.stdout
     assert result.stdout.splitlines()[-1] == "9 passed, 0 failed, 1 error"
     assert result.stdout == snapshot

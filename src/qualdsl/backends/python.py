@@ -24,7 +24,9 @@ import attrs
 
 from .. import ir, runtime
 from ..decision import Decision, RuleResult
+from ..regex import compile_regex
 from ..schema import category
+from ..visitor import walk
 
 # Built-in functions: IR name -> (runtime helper, reads the evaluation time).
 FUNCTIONS: dict[str, tuple[str, bool]] = {
@@ -74,22 +76,8 @@ class CompiledPolicy:
     rules: tuple[RuleInfo, ...]
 
 
-def _children(node: Any) -> Iterator[object]:
-    for field in attrs.fields(type(node)):
-        value = getattr(node, field.name)
-        if isinstance(value, tuple):
-            yield from (v for v in value if attrs.has(type(v)))
-        elif attrs.has(type(value)):
-            yield value
-
-
 def _let_refs(expr: ir.Expr) -> Iterator[str]:
-    stack: list[object] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ir.LetRef):
-            yield node.name
-        stack.extend(_children(node))
+    return (node.name for node in walk(expr) if isinstance(node, ir.LetRef))
 
 
 class _Codegen:
@@ -435,7 +423,8 @@ class _Codegen:
 
     def gen_Matches(self, expr: ir.Matches) -> Code:
         value = self.expr(expr.value)
-        pattern = self.const(re.compile(expr.pattern, re.IGNORECASE if expr.ignore_case else 0))
+        # RE2 (regex.py): linear time, so no pattern can stall an evaluation.
+        pattern = self.const(compile_regex(expr.pattern, expr.ignore_case))
         if value.simple and category(value.type) == "string":
             return self._bool(f"({self._guard(value)}{pattern}.search({value.text}) is not None)")
         return self._bool(f"matches({value.text}, {pattern})")
@@ -598,14 +587,7 @@ class _Codegen:
 
 def unsupported(policy: ir.Policy) -> list[ir.Call]:
     """Calls of built-ins this backend does not implement (located by their `loc`)."""
-    found: list[ir.Call] = []
-    stack: list[object] = [policy]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ir.Call) and node.function not in FUNCTIONS:
-            found.append(node)
-        stack.extend(_children(node))
-    return found
+    return [node for node in walk(policy) if isinstance(node, ir.Call) and node.function not in FUNCTIONS]
 
 
 def compile_policy(policy: ir.Policy) -> CompiledPolicy:

@@ -47,13 +47,26 @@ def format_as_of(as_of: dt.datetime) -> str:
 class Policy:
     """A compiled policy, ready to evaluate leads."""
 
-    def __init__(self, checked: CheckedPolicy, ir: ir.Policy, compiled: CompiledPolicy):
+    def __init__(self, checked: CheckedPolicy, ir: ir.Policy, compiled: CompiledPolicy,
+                 id_field: str | None = None):
         self.checked = checked
         self.ir = ir  # what the policy means: every backend and tool reads this
         self.compiled = compiled
+        self.id_field = id_field
         self._evaluate = compiled.function
         self._last: tuple[Any, Any, str] = (object(), None, "")
         self._hash: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its source texts (the policy and every file it includes),
+        recompiled on load, so a process pool can ship it to its workers: what
+        arrives is the policy that was loaded, even if the files changed since."""
+        main = self.checked.source
+        files = {
+            _store_key(source): source.text
+            for source in self.checked.sources.values() if source.name is not None
+        }
+        return (_unpickle, (main.text, main.path, _store_key(main) if main.name else None, files, self.id_field))
 
     @property
     def name(self) -> str:
@@ -156,6 +169,20 @@ def parse_field_path(text: str) -> tuple[str, ...]:
     return tuple(segments)
 
 
+def _store_key(source: Source) -> str:
+    """A source's key in the DictLoader a pickled policy is rebuilt with: its
+    loader name (an absolute path on disk) without the leading `/`, so that
+    includes resolve between the keys as they did between the files."""
+    return str(source.name).replace("\\", "/").lstrip("/")
+
+
+def _unpickle(text: str, path: str, key: str | None, files: dict[str, str], id_field: str | None) -> Policy:
+    from .loader import DictLoader
+
+    source = Source(text, path, name=key, loader=DictLoader(files)) if key is not None else Source(text, path)
+    return compile_source(source, id_field=id_field)
+
+
 def compile_source(source: Source, *, id_field: str | None = None) -> Policy:
     """Parse, check and compile one source. `id_field` is the field path
     reported as the decision's `lead` (default `id`). Its includes are read
@@ -163,7 +190,7 @@ def compile_source(source: Source, *, id_field: str | None = None) -> Policy:
     id_path = parse_field_path(id_field) if id_field is not None else ("id",)
     checked = check(parse_module(source), source)
     lowered = lower(checked, id_field=id_path)
-    return Policy(checked, lowered, compile_policy(lowered))
+    return Policy(checked, lowered, compile_policy(lowered), id_field)
 
 
 def load(path: str | Path, *, id_field: str | None = None, loader: Loader | None = None) -> Policy:

@@ -86,7 +86,7 @@ class TestFifos:
         os.mkfifo(tmp_path / "p.qual")
         result = run("check", "p.qual", cwd=tmp_path, timeout=20)
         assert result.returncode == 1
-        assert b"p.qual:1:1: error: is a FIFO, not a regular file" in result.stderr
+        assert b"p.qual:1:1: error[QE001]: is a FIFO, not a regular file" in result.stderr
 
     def test_a_fifo_in_a_directory_scan_is_skipped(self, tmp_path):
         os.mkfifo(tmp_path / "p.qual")
@@ -151,7 +151,7 @@ class TestLintConfigSymlinkLoop:
         (tmp_path / "loop.qual").symlink_to(tmp_path / "loop.qual")
         result = CliRunner().invoke(cli, ["lint", str(tmp_path / "loop.qual")])
         assert result.exit_code == 1, result.output
-        assert "loop.qual:1:1: error[QD000]: too many levels of symbolic links (a symlink loop?)" in result.output
+        assert "loop.qual:1:1: error[QE001]: too many levels of symbolic links (a symlink loop?)" in result.output
 
     def test_a_qualdsl_toml_symlink_loop_is_no_configuration(self, tmp_path):
         (tmp_path / "qualdsl.toml").symlink_to(tmp_path / "qualdsl.toml")

@@ -19,6 +19,7 @@ from qualdsl.errors import SourceError
 from qualdsl.source import (
     MAX_SOURCE_BYTES,
     UnreadableFile,
+    open_user_file,
     read_file_bytes,
     read_limited,
     read_text_file,
@@ -106,6 +107,36 @@ class TestFifos:
                 read_file_bytes(fifo, 100)
         finally:
             os.close(writer)
+
+
+class TestStreamedFiles:
+    """open_user_file: what a reader that streams (leads, line by line) opens."""
+
+    def test_a_fifo_streams_when_pipes_are_allowed(self, tmp_path):
+        fifo = tmp_path / "leads.jsonl"
+        os.mkfifo(fifo)
+        writer = os.open(fifo, os.O_RDWR)
+        try:
+            os.write(writer, b'{"id": 1}\n')
+            with open_user_file(fifo, "a leads file", pipes=True) as file:
+                assert file.readline() == b'{"id": 1}\n'
+        finally:
+            os.close(writer)
+
+    def test_a_fifo_is_refused_otherwise(self, tmp_path):
+        os.mkfifo(tmp_path / "leads.jsonl")
+        with pytest.raises(UnreadableFile, match="^is a FIFO, not a regular file$"):
+            open_user_file(tmp_path / "leads.jsonl", "a leads file")
+
+    def test_a_device_is_refused_even_with_pipes(self):
+        with pytest.raises(UnreadableFile, match="^is a character device, not a regular file$"):
+            open_user_file("/dev/zero", "a leads file", pipes=True)
+
+    def test_a_regular_file_reads_blocking(self, tmp_path):
+        (tmp_path / "a").write_bytes(b"x" * 10)
+        with open_user_file(tmp_path / "a") as file:
+            assert file.read() == b"x" * 10
+            assert os.get_blocking(file.fileno())
 
 
 class TestPathsAndKinds:

@@ -89,6 +89,19 @@ class TestFifos:
         assert result.returncode == 1
         assert b"p.qual:1:1: error[QE001]: is a FIFO, not a regular file" in result.stderr
 
+    @pytest.mark.parametrize("command", [["fmt"], ["fmt", "--check"], ["lint"]])
+    def test_a_fifo_named_on_the_command_line_never_blocks(self, tmp_path, command):
+        os.mkfifo(tmp_path / "p.qual")
+        result = run(*command, "p.qual", cwd=tmp_path, timeout=20)
+        assert result.returncode == 1
+        assert b"is a FIFO, not a regular file" in result.stderr + result.stdout
+
+    def test_a_fifo_as_a_suite_never_blocks(self, tmp_path):
+        os.mkfifo(tmp_path / "p.test.yaml")
+        result = run("test", "p.test.yaml", cwd=tmp_path, timeout=20)
+        assert result.returncode == 2
+        assert b"p.test.yaml:1:1: error: is a FIFO, not a regular file" in result.stdout
+
     def test_a_fifo_in_a_directory_scan_is_skipped(self, tmp_path):
         os.mkfifo(tmp_path / "p.qual")
         (tmp_path / "ok.qual").write_text('policy ok\n', encoding="utf-8")

@@ -99,8 +99,12 @@ class FileSystemLoader:
         return cls(root or folder, relative_paths=not os.path.isabs(path), project=root is not None)
 
     def name_of(self, path: str | Path) -> str:
-        """This loader's name for a file: its real, absolute path."""
-        return os.path.realpath(os.path.abspath(path))
+        """This loader's name for a policy file: its absolute path, its folder
+        resolved. The file itself is not: a symlinked policy includes from
+        beside the link (as it always has). Included files are named by their
+        real paths, so cycles and diamonds are found through any symlink."""
+        absolute = os.path.abspath(path)
+        return os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
 
     def display(self, target: str) -> str:
         if not self.relative_paths:

@@ -172,12 +172,15 @@ def _open_problem(error: OSError) -> str:
     return f"cannot read file: {error.strerror or error}"
 
 
-def read_file_bytes(path: str | Path, limit: int, what: str = "a file") -> bytes:
-    """The bytes of a regular file, at most `limit`; UnreadableFile otherwise.
+def open_user_file(path: str | Path, what: str = "a file", *, pipes: bool = False) -> BinaryIO:
+    """A user's file opened for reading (a binary file object; the caller
+    closes it), or UnreadableFile.
 
-    Opened with O_NONBLOCK so that a FIFO cannot block the open itself, then
-    fstat-ed (the file opened, not a name that may since have changed) and
-    refused unless regular."""
+    Opened with O_NONBLOCK, so that a FIFO cannot block the open itself, then
+    fstat-ed (the file opened, not a name that may since have changed):
+    anything but a regular file is refused, except FIFOs and sockets when
+    `pipes` (a stream read line by line, like `--leads <(zcat leads.gz)`).
+    Reads then block as usual. For whole files, read_file_bytes."""
     name = os.fspath(path)
     problem = path_problem(name)
     if problem is not None:
@@ -194,12 +197,22 @@ def read_file_bytes(path: str | Path, limit: int, what: str = "a file") -> bytes
             mode = os.fstat(descriptor).st_mode
         except OSError as error:
             raise UnreadableFile(_open_problem(error)) from None
-        problem = _kind_problem(mode, what)
+        streamed = pipes and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode))
+        problem = None if streamed else _kind_problem(mode, what)
         if problem is not None:
             raise UnreadableFile(problem)
-        return read_limited(descriptor, limit)
-    finally:
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
         os.close(descriptor)
+        raise
+
+
+def read_file_bytes(path: str | Path, limit: int, what: str = "a file") -> bytes:
+    """The bytes of a regular file, at most `limit` (counted while reading);
+    UnreadableFile otherwise (see open_user_file)."""
+    with open_user_file(path, what) as file:
+        return read_limited(file, limit)
 
 
 def decode_text(data: bytes, what: str = "text") -> str:

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_loading_example_runs() -> None:
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     section = text.split("## Loading policies\n", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 1
     namespace: dict[str, object] = {}
     exec(compile(blocks[0], "docs/api.md", "exec"), namespace)  # noqa: S102 - our own documentation

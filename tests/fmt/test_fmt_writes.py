@@ -122,7 +122,10 @@ class TestWriteFailures:
             def write(self, data):
                 raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(fmt.os, "fdopen", Full)
+        def fdopen(handle, mode="r", *args, **kwargs):  # only writes fail, as on a full disk
+            return Full(handle, mode, *args, **kwargs) if "w" in mode else real_fdopen(handle, mode, *args, **kwargs)
+
+        monkeypatch.setattr(fmt.os, "fdopen", fdopen)
         result = run(str(messy))
         assert result.exit_code == 1, result.output
         assert "no space left on the device; the file is untouched" in result.output

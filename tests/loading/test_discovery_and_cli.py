@@ -99,7 +99,7 @@ class TestCheckStdin:
     def test_check_dash_reads_stdin(self):
         result = invoke("check", "-", input=UNKNOWN_FIELD)
         assert result.exit_code == 1
-        assert "<stdin>:6:11: error: unknown name `y`" in result.output
+        assert "<stdin>:6:11: error[QE126]: unknown name `y`" in result.output
 
     def test_a_good_policy_on_stdin(self):
         result = invoke("check", "-", input="policy p\n")
@@ -113,7 +113,7 @@ class TestCheckStdin:
     def test_lint_dash_reads_stdin(self):
         result = invoke("lint", "-", input=UNKNOWN_FIELD)
         assert result.exit_code == 1
-        assert "<stdin>:6:11: error[QD000]: unknown name `y`" in result.output
+        assert "<stdin>:6:11: error[QE126]: unknown name `y`" in result.output
 
 
 class TestPreCommitHookOnFragments:

@@ -188,3 +188,19 @@ class TestFileSystemLoader:
         main = write(tmp_path / "m.qual", MAIN.replace('include "lib/sets.qual"',
                                                         'include "sets.qual"\ninclude "alias.qual"'))
         assert qualdsl.load(main).evaluate({"country": "US"}, as_of=T).icp_pass  # no "defined twice"
+
+    def test_a_symlinked_policy_includes_from_beside_the_link(self, tmp_path):
+        # As before the loader: the policy's folder is the link's, resolved.
+        write(tmp_path / "elsewhere" / "real.qual", MAIN)
+        write(tmp_path / "policies" / "lib" / "sets.qual", 'set supported = ["US"]\n')
+        (tmp_path / "policies" / "p.qual").symlink_to(tmp_path / "elsewhere" / "real.qual")
+        assert qualdsl.load(tmp_path / "policies" / "p.qual").evaluate({"country": "US"}, as_of=T).icp_pass
+
+    def test_a_folder_reached_through_a_symlink_still_finds_cycles(self, tmp_path):
+        write(tmp_path / "real" / "m.qual", 'policy m\ninclude "a.qual"\n')
+        write(tmp_path / "real" / "a.qual", 'include "m.qual"\n')
+        (tmp_path / "link").symlink_to(tmp_path / "real")
+        with pytest.raises(QualError) as error:
+            qualdsl.load(tmp_path / "link" / "m.qual")
+        assert messages(error.value) == [("a.qual", 1, "include `m.qual` makes a cycle")]
+

@@ -19,6 +19,7 @@ from qualdsl.errors import SourceError
 from qualdsl.source import (
     MAX_SOURCE_BYTES,
     UnreadableFile,
+    open_user_file,
     read_file_bytes,
     read_limited,
     read_text_file,
@@ -86,7 +87,20 @@ class TestFifos:
         os.mkfifo(tmp_path / "p.qual")
         result = run("check", "p.qual", cwd=tmp_path, timeout=20)
         assert result.returncode == 1
-        assert b"p.qual:1:1: error: is a FIFO, not a regular file" in result.stderr
+        assert b"p.qual:1:1: error[QE001]: is a FIFO, not a regular file" in result.stderr
+
+    @pytest.mark.parametrize("command", [["fmt"], ["fmt", "--check"], ["lint"]])
+    def test_a_fifo_named_on_the_command_line_never_blocks(self, tmp_path, command):
+        os.mkfifo(tmp_path / "p.qual")
+        result = run(*command, "p.qual", cwd=tmp_path, timeout=20)
+        assert result.returncode == 1
+        assert b"is a FIFO, not a regular file" in result.stderr + result.stdout
+
+    def test_a_fifo_as_a_suite_never_blocks(self, tmp_path):
+        os.mkfifo(tmp_path / "p.test.yaml")
+        result = run("test", "p.test.yaml", cwd=tmp_path, timeout=20)
+        assert result.returncode == 2
+        assert b"p.test.yaml:1:1: error: is a FIFO, not a regular file" in result.stdout
 
     def test_a_fifo_in_a_directory_scan_is_skipped(self, tmp_path):
         os.mkfifo(tmp_path / "p.qual")
@@ -106,6 +120,36 @@ class TestFifos:
                 read_file_bytes(fifo, 100)
         finally:
             os.close(writer)
+
+
+class TestStreamedFiles:
+    """open_user_file: what a reader that streams (leads, line by line) opens."""
+
+    def test_a_fifo_streams_when_pipes_are_allowed(self, tmp_path):
+        fifo = tmp_path / "leads.jsonl"
+        os.mkfifo(fifo)
+        writer = os.open(fifo, os.O_RDWR)
+        try:
+            os.write(writer, b'{"id": 1}\n')
+            with open_user_file(fifo, "a leads file", pipes=True) as file:
+                assert file.readline() == b'{"id": 1}\n'
+        finally:
+            os.close(writer)
+
+    def test_a_fifo_is_refused_otherwise(self, tmp_path):
+        os.mkfifo(tmp_path / "leads.jsonl")
+        with pytest.raises(UnreadableFile, match="^is a FIFO, not a regular file$"):
+            open_user_file(tmp_path / "leads.jsonl", "a leads file")
+
+    def test_a_device_is_refused_even_with_pipes(self):
+        with pytest.raises(UnreadableFile, match="^is a character device, not a regular file$"):
+            open_user_file("/dev/zero", "a leads file", pipes=True)
+
+    def test_a_regular_file_reads_blocking(self, tmp_path):
+        (tmp_path / "a").write_bytes(b"x" * 10)
+        with open_user_file(tmp_path / "a") as file:
+            assert file.read() == b"x" * 10
+            assert os.get_blocking(file.fileno())
 
 
 class TestPathsAndKinds:
@@ -151,7 +195,7 @@ class TestLintConfigSymlinkLoop:
         (tmp_path / "loop.qual").symlink_to(tmp_path / "loop.qual")
         result = CliRunner().invoke(cli, ["lint", str(tmp_path / "loop.qual")])
         assert result.exit_code == 1, result.output
-        assert "loop.qual:1:1: error[QD000]: too many levels of symbolic links (a symlink loop?)" in result.output
+        assert "loop.qual:1:1: error[QE001]: too many levels of symbolic links (a symlink loop?)" in result.output
 
     def test_a_qualdsl_toml_symlink_loop_is_no_configuration(self, tmp_path):
         (tmp_path / "qualdsl.toml").symlink_to(tmp_path / "qualdsl.toml")

@@ -212,6 +212,13 @@ class TestCaseErrors:
         assert [c.get("name") for c in errors] == ["stale"]
         assert root.get("errors") == "1" and root.get("failures") == "0"
 
+    def test_update_rewrites_a_stale_route(self, workdir, qualdsl_test):
+        suite = write_suite(workdir, self.SUITE)
+        result = qualdsl_test("--update")
+        assert result.exit_code == 0, result.output
+        assert "updated 1 case in bad.test.yaml" in result.stderr
+        assert "expect: {icp: pass, route: nurture}" in suite.read_text(encoding="utf-8")  # what it decides
+
     def test_an_unknown_tier_in_a_table_row(self, workdir, qualdsl_test):
         table = workdir / "demo.cases.csv"
         table.write_text(table.read_text().replace(",cold,nurture,", ",frozen,nurture,", 1))

@@ -141,6 +141,7 @@ class TestItem:
     # Expectations naming what the policy no longer has (a tier, route, block,
     # rule or reason): errors of this item only; it still runs the others.
     errors: tuple[Diagnostic, ...] = ()
+    stale: tuple[str, ...] = ()  # the expect keys of those errors (tier, route, ...): --update rewrites them
 
     @property
     def id(self) -> str:
@@ -211,7 +212,7 @@ class _Reader:
         self.cache = cache
         self.base = Path(path).parent
         self.problems: list[Diagnostic] = []
-        self.gaps: list[Diagnostic] = []  # see TestItem.errors
+        self.gaps: list[tuple[str, Diagnostic]] = []  # (expect key, error): see TestItem.errors
         self.case_names: dict[str, int] = {}
         self.policy: Policy | None = None
 
@@ -397,7 +398,7 @@ class _Reader:
             label = f"{name} @ {as_of_label(moment)}" if labelled else name
             items.append(TestItem(self.path, label, self.path, point_span if labelled else span, lead,
                                   moment, tuple(expectations), YamlOrigin(self.path, expect),
-                                  tuple(self.gaps[gaps:])))
+                                  *_errors(self.gaps[gaps:])))
         return items
 
     def lead(self, case: Mapping, span: Span) -> Any:
@@ -502,8 +503,8 @@ class _Reader:
 
         def gap(message: str, help: str | None = None, span: Span = value_where) -> list[Expectation]:
             """The policy lacks what the expectation names: an error of this case only."""
-            self.gaps.append(Diagnostic.error(message, file, span, help=help,
-                                              source_text=text if path else self.text))
+            self.gaps.append((key, Diagnostic.error(message, file, span, help=help,
+                                                    source_text=text if path else self.text)))
             return []
 
         def made(want: Any) -> list[Expectation]:
@@ -678,7 +679,7 @@ class _Reader:
                     expectations.extend(self.cell(key, cell.strip(), where, path, text))
                 elif kind == "lead" and cell != "":
                     set_path(lead, key, cell_value(cell))
-            row_gaps = tuple(self.gaps[gaps:])
+            row_gaps = self.gaps[gaps:]
             if not expectations and not row_gaps and len(self.problems) == before:
                 self.problem("row has no expectations (every `expect.*` cell is empty)", where,
                              path=path, text=text)
@@ -686,7 +687,7 @@ class _Reader:
                 continue
             test_name = f"{Path(path).name}:{start}" + (f" {label}" if label else "")
             items.append(TestItem(self.path, test_name, path, where, lead, as_of, tuple(expectations),
-                                  TableOrigin(path, row_index, tuple(expect_columns)), row_gaps))
+                                  TableOrigin(path, row_index, tuple(expect_columns)), *_errors(row_gaps)))
         return items
 
     def check_lead_column(self, column: str, span: Span, path: str, text: str) -> None:
@@ -724,6 +725,11 @@ class _Reader:
 
 
 _NO_LEAD = object()
+
+
+def _errors(gaps: list[tuple[str, Diagnostic]]) -> tuple[tuple[Diagnostic, ...], tuple[str, ...]]:
+    """TestItem.errors and TestItem.stale from the gaps found in one case."""
+    return tuple(d for _, d in gaps), tuple(dict.fromkeys(key for key, _ in gaps))
 
 
 def read_user_file(path: str, limit: int, what: str) -> str:

@@ -59,7 +59,7 @@ def _as_list(value: Any) -> list[Any]:
 def updated_expect(expect: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     """The expect mapping with every failing key set to what the decision shows."""
     decision = outcome.decision
-    failing = {m.expectation.key for m in outcome.mismatches}
+    failing = _failing(outcome)
     new: dict[str, Any] = {}
     for key, value in expect.items():
         if key == "scores" and isinstance(value, dict):
@@ -93,6 +93,17 @@ def updated_expect(expect: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
             else:
                 new.pop(key, None)
     return new
+
+
+# Stale expectations (naming what the policy no longer has) that --update can
+# rewrite from the decision; a vanished score block or rule is left for a person.
+REWRITABLE_STALE = ("tier", "route", "reasons")
+
+
+def _failing(outcome: Outcome) -> set[str]:
+    """The expect keys --update rewrites: mismatches, and stale tiers, routes, reasons."""
+    return {m.expectation.key for m in outcome.mismatches} | {
+        key for key in outcome.item.stale if key in REWRITABLE_STALE}
 
 
 def _block(mapping: dict[str, Any], indent: int) -> str:
@@ -156,7 +167,7 @@ def update_table(path: str, outcomes: Sequence[Outcome]) -> int:
         assert isinstance(origin, TableOrigin)
         row = rows[data_rows[origin.row]]
         columns = dict(origin.columns)
-        failing = {m.expectation.key for m in outcome.mismatches}
+        failing = _failing(outcome)
         decision = outcome.decision
         for key in failing - {"fired", "not_fired"}:
             if key in columns:

@@ -110,7 +110,9 @@ def compile_all(
         key = str(path)
         old = previous.get(key)
         result = _compile(path)
+        duplicate = None
         if isinstance(result, Policy) and result.name in names:
+            duplicate = result.name
             result = (Diagnostic.error(
                 f"policy `{result.name}` is also defined in {names[result.name]}; names must be unique", key),)
         if isinstance(result, Policy):
@@ -122,7 +124,7 @@ def compile_all(
                 changes.append(Change(result.name, key, "loaded", result.hash))
         else:
             kept = old.policy if old is not None else None
-            name = kept.name if kept is not None else path.stem
+            name = kept.name if kept is not None else duplicate or path.stem
             table[key] = Entry(name, key, kept, old.loaded_at if old is not None else None, result)
             if old is None or old.error != result:
                 changes.append(Change(name, key, "failed", kept.hash if kept else None, result))

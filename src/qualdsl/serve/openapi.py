@@ -43,8 +43,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 _NAME = {"name": "name", "in": "path", "required": True, "description": "The policy's name (its `policy` line).",
          "schema": {"type": "string"}}
-_AS_OF = {"type": "string", "description": "ISO 8601 date or datetime (UTC when no offset); default: the server's "
-          "clock, stated in the decision.", "examples": ["2026-11-01", "2026-11-01T09:30:00Z"]}
+_AS_OF = {"type": ["string", "null"], "description": "ISO 8601 date or datetime (UTC when no offset); absent or "
+          "null: the server's clock, stated in the decision.", "examples": ["2026-11-01", "2026-11-01T09:30:00Z"]}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {

@@ -9,6 +9,7 @@ raises `ApiError`, which one exception handler turns into the JSON body
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hmac
@@ -43,10 +44,13 @@ class Limits:
     """What one request may ask for. Defaults suit a CRM webhook: one lead is
     a few kilobytes; a nightly re-score sends batches."""
 
-    max_body_bytes: int = 1024 * 1024
-    max_depth: int = 64  # JSON nesting, counting the body object as 1
-    max_batch: int = 1000  # leads in one evaluate-batch
-    request_timeout: float = 10.0  # seconds to receive the body, and again to decide
+    max_body_bytes: int = attrs.field(default=1024 * 1024, validator=attrs.validators.ge(1))
+    # JSON nesting, counting the body object as 1. At most 500: Policy.evaluate
+    # formats a bad value's JSON in its warning, which recurses (1000 levels fail).
+    max_depth: int = attrs.field(default=64, validator=[attrs.validators.ge(2), attrs.validators.le(500)])
+    max_batch: int = attrs.field(default=1000, validator=attrs.validators.ge(1))  # leads in one evaluate-batch
+    # Seconds to receive the body, and again to decide a batch.
+    request_timeout: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
 
 
 class ApiError(Exception):
@@ -87,27 +91,62 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-async def read_json(request: Request, limits: Limits) -> dict[str, Any]:
+class Deadlines:
+    """The time limit on receiving a body. One sweep a fraction of the limit
+    cancels the reads that outlived it: a timer per request (asyncio.timeout,
+    anyio.fail_after) costs more than the rest of reading a small body."""
+
+    def __init__(self) -> None:
+        self.reading: dict[asyncio.Task[Any], float] = {}
+        self.expired: set[asyncio.Task[Any]] = set()
+
+    async def sweep(self, interval: float) -> None:
+        while True:
+            await anyio.sleep(interval)
+            now = time.monotonic()
+            for task, deadline in list(self.reading.items()):
+                if now > deadline and task not in self.expired:
+                    self.expired.add(task)
+                    task.cancel()
+
+
+async def read_json(request: Request, limits: Limits, deadlines: Deadlines) -> dict[str, Any]:
     """The body as a JSON object, refused early: content type before reading,
     Content-Length before reading, the running size while reading, nesting after."""
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != "application/json":
         raise ApiError(415, "unsupported_media_type",
                        f"the body must be JSON sent as `Content-Type: application/json`, not `{media or 'nothing'}`")
-    too_large = ApiError(413, "body_too_large", f"the body is larger than the limit of {limits.max_body_bytes} bytes")
+    limit = limits.max_body_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limits.max_body_bytes:
-        raise too_large
-    body = bytearray()
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    task = asyncio.current_task()
+    assert task is not None
+    deadlines.reading[task] = time.monotonic() + limits.request_timeout
     try:
-        with anyio.fail_after(limits.request_timeout):
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > limits.max_body_bytes:
-                    raise too_large
-    except TimeoutError:
+        while True:  # the ASGI messages themselves: cheaper than request.stream()
+            message = await request.receive()
+            if message["type"] != "http.request":
+                raise ApiError(400, "client_disconnected", "the client went away before sending the body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+    except asyncio.CancelledError:
+        if task not in deadlines.expired:
+            raise
+        deadlines.expired.discard(task)
+        task.uncancel()
         raise ApiError(408, "request_timeout",
                        f"the body did not arrive within {limits.request_timeout:g} seconds") from None
+    finally:
+        deadlines.reading.pop(task, None)
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -116,9 +155,14 @@ async def read_json(request: Request, limits: Limits) -> dict[str, Any]:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
     if type(data) is not dict:
         raise ApiError(422, "invalid_body", f"the body must be a JSON object, not {_kind(data)}")
-    if _depth_exceeds(data, limits.max_depth):
+    # A value cannot nest deeper than it has brackets: most bodies need no walk.
+    if body.count(b"[") + body.count(b"{") > limits.max_depth and _depth_exceeds(data, limits.max_depth):
         raise ApiError(400, "too_deep", f"the JSON is nested more than {limits.max_depth} levels deep")
     return data
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "body_too_large", f"the body is larger than the limit of {limit} bytes")
 
 
 def _kind(value: Any) -> str:
@@ -130,6 +174,8 @@ def _check_keys(body: dict[str, Any], required: str, optional: tuple[str, ...]) 
     if required not in body:
         hint = " (one lead goes to evaluate, many to evaluate-batch)" if set(body) & {"lead", "leads"} else ""
         raise ApiError(422, f"missing_{required}", f"the body has no `{required}`{hint}")
+    if len(body) == 1 or all(key == required or key in optional for key in body):
+        return
     unknown = sorted(set(body) - {required, *optional})
     if unknown:
         raise ApiError(422, "unknown_field", f"unknown field(s) in the body: {', '.join(unknown)}")
@@ -143,6 +189,8 @@ class Server:
 
     def __init__(self, store: PolicyStore, limits: Limits, metrics: Metrics, log: EventLog, clock: Clock):
         self.store, self.limits, self.metrics, self.log, self.clock = store, limits, metrics, log, clock
+        self._last_as_of: tuple[str | None, dt.datetime] = (None, clock())
+        self.deadlines = Deadlines()
 
     def policy(self, name: str) -> Policy:
         entry = self.store.by_name.get(name)
@@ -162,10 +210,16 @@ class Server:
             return self.clock()
         if not isinstance(value, str):
             raise ApiError(422, "bad_as_of", f"`as_of` must be an ISO 8601 string, not {_kind(value)}")
+        last = self._last_as_of
+        if value == last[0]:
+            # The same moment object again: Policy.evaluate then skips normalising it.
+            return last[1]
         try:
-            return normalize_as_of(value)
+            moment = normalize_as_of(value)
         except ValueError as error:
             raise ApiError(422, "bad_as_of", str(error)) from None
+        self._last_as_of = (value, moment)
+        return moment
 
     def record(self, policy: Policy, timed: list[tuple[Decision, float]]) -> None:
         lines = []
@@ -254,7 +308,7 @@ async def evaluate(request: Request) -> Response:
     started = time.perf_counter()
     state = server(request)
     policy = state.policy(request.path_params["name"])
-    body = await read_json(request, state.limits)
+    body = await read_json(request, state.limits, state.deadlines)
     _check_keys(body, "lead", ("as_of",))
     moment = state.as_of(body)
     before = time.perf_counter()
@@ -286,7 +340,7 @@ async def evaluate_batch(request: Request) -> Response:
     state = server(request)
     limits = state.limits
     policy = state.policy(request.path_params["name"])
-    body = await read_json(request, limits)
+    body = await read_json(request, limits, state.deadlines)
     _check_keys(body, "leads", ("as_of",))
     leads = body["leads"]
     if type(leads) is not list:
@@ -381,20 +435,21 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.reload()
         async with anyio.create_task_group() as tasks:
+            tasks.start_soon(state.deadlines.sweep, min(limits.request_timeout / 4, 0.5))
             if reload_interval:
                 tasks.start_soon(state.watch, reload_interval)
             yield
             tasks.cancel_scope.cancel()
 
-    routes = [
+    routes = [  # the hot ones first: Starlette tries them in order
+        Route("/v1/policies/{name}/evaluate", evaluate, methods=["POST"]),
+        Route("/v1/policies/{name}/evaluate-batch", evaluate_batch, methods=["POST"]),
+        Route("/v1/policies/{name}", show_policy, methods=["GET"]),
+        Route("/v1/policies", list_policies, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
-        Route("/v1/policies", list_policies, methods=["GET"]),
-        Route("/v1/policies/{name}", show_policy, methods=["GET"]),
-        Route("/v1/policies/{name}/evaluate", evaluate, methods=["POST"]),
-        Route("/v1/policies/{name}/evaluate-batch", evaluate_batch, methods=["POST"]),
     ]
     middleware = [Middleware(BearerAuth, token=token, metrics=metrics_)] if token else []
     handlers = {ApiError: on_api_error, HTTPException: on_http_error, Exception: on_internal_error}

@@ -69,7 +69,7 @@ def app_from_env() -> Any:
 @click.option("--max-body-bytes", default=1024 * 1024, show_default=True, type=click.IntRange(1))
 @click.option("--max-batch", default=1000, show_default=True, type=click.IntRange(1),
               help="Leads in one evaluate-batch request.")
-@click.option("--max-depth", default=64, show_default=True, type=click.IntRange(2, 1000),
+@click.option("--max-depth", default=64, show_default=True, type=click.IntRange(2, 500),
               help="JSON nesting levels in a request body.")
 @click.option("--request-timeout", default=10.0, show_default=True, type=click.FloatRange(0.001),
               help="Seconds to receive a body, and again to decide a batch.")

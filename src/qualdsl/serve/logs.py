@@ -13,7 +13,6 @@ from typing import IO, Any
 
 import orjson
 
-from ..api import format_as_of
 from .reload import Change, Clock
 
 
@@ -26,8 +25,12 @@ class EventLog:
         self.clock = clock
         self._lock = threading.Lock()
 
+    def now(self) -> str:
+        # isoformat, not strftime: a few times cheaper, and this runs once per decision.
+        return self.clock().isoformat().replace("+00:00", "Z")
+
     def line(self, event: str, **fields: Any) -> str:
-        record = {"time": format_as_of(self.clock()), "event": event, **fields}
+        record = {"time": self.now(), "event": event, **fields}
         if self.format == "json":
             return orjson.dumps(record).decode()
         return " ".join(
@@ -43,8 +46,13 @@ class EventLog:
 
     def decision(self, policy: str, digest: str, lead: str | None, tier: str | None, route: str | None,
                  seconds: float) -> str:
-        return self.line("decision", policy=policy, hash=digest, lead=lead, tier=tier, route=route,
-                         latency_ms=round(seconds * 1000, 4))
+        if self.format != "json":
+            return self.line("decision", policy=policy, hash=digest, lead=lead, tier=tier, route=route,
+                             latency_ms=round(seconds * 1000, 4))
+        # The hot path, spelled out: one dict, one dumps.
+        return orjson.dumps({"time": self.now(), "event": "decision", "policy": policy, "hash": digest,
+                             "lead": lead, "tier": tier, "route": route,
+                             "latency_ms": round(seconds * 1000, 4)}).decode()
 
     def reload(self, change: Change) -> None:
         error = [d.to_dict() for d in change.error] if change.error else None

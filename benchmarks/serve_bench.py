@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT / "src"), str(HERE)]
 
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 BATCH = 100
 
 
@@ -72,7 +72,8 @@ def serve(kind: str, port: int) -> None:
     else:
         from qualdsl.serve import create_app
 
-        app = create_app(ROOT / "policies", reload_interval=None, log_stream=open(os.devnull, "w"))
+        log = open(os.devnull, "w")  # noqa: SIM115 -- open for the life of the server process
+        app = create_app(ROOT / "policies", reload_interval=None, log_stream=log)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

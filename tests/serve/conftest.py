@@ -17,13 +17,13 @@ import pytest
 
 # Starlette 1.x prefers httpx2 for its TestClient; httpx (installed) works the same.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from qualdsl.serve import create_app  # noqa: E402
+from qualdsl.serve import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
-NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.timezone.utc)  # the server's "clock" in tests
+NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)  # the server's "clock" in tests
 AS_OF = "2026-11-01"
 DEMO_LEAD = json.loads((POLICIES / "saas_inbound.lead.json").read_text(encoding="utf-8"))
 

@@ -274,7 +274,7 @@ def _samples(text: str) -> dict[str, float]:
     """Prometheus text -> {"name{labels}": value}; every line must be a comment or a sample."""
     samples = {}
     for line in text.splitlines():
-        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+        if line.startswith(("# HELP ", "# TYPE ")):
             continue
         name, value = line.rsplit(" ", 1)
         samples[name] = float(value)

@@ -19,7 +19,7 @@ class TickingClock:
     """Each call a minute later: tells a fresh `loaded_at` from a kept one."""
 
     def __init__(self) -> None:
-        self.now = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+        self.now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
     def __call__(self) -> dt.datetime:
         self.now += dt.timedelta(minutes=1)

@@ -156,19 +156,34 @@ def measure(targets: dict[str, tuple[str, list[bytes]]], concurrency: int, secon
         latencies: dict[str, list[float]] = {name: [] for name in targets}
         statuses: dict[str, dict[int, int]] = {name: {} for name in targets}
         elapsed = dict.fromkeys(targets, 0.0)
+        cpu = dict.fromkeys(targets, 0.0)
         rounds = max(1, round(seconds / slice_seconds))
         for _ in range(rounds):
             for name, (port, requests) in plans.items():
+                pid = processes["bare" if name == "bare" else "qualdsl"][0].pid
+                before = _cpu_seconds(pid)
                 result = asyncio.run(_load(port, requests, concurrency, seconds / rounds))
+                cpu[name] += _cpu_seconds(pid) - before
                 latencies[name] += result["latencies"]
                 elapsed[name] += result["elapsed"]
                 for status, count in result["statuses"].items():
                     statuses[name][status] = statuses[name].get(status, 0) + count
-        return {name: _summary(latencies[name], elapsed[name], statuses[name]) for name in targets}
+        return {name: {**_summary(latencies[name], elapsed[name], statuses[name]),
+                       "server_cpu_us": cpu[name] / max(1, len(latencies[name])) * 1e6} for name in targets}
     finally:
         for process, _ in processes.values():
             process.terminate()
             process.wait(30)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The server process's CPU time (user + system), from /proc: on a machine
+    shared with other work, CPU per request is steadier than requests/s."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _summary(latencies: list[float], elapsed: float, statuses: dict[int, int]) -> dict[str, Any]:
@@ -211,19 +226,23 @@ def main() -> int:
 
     print(f"qualdsl serve, {args.seconds:g} s per server, {args.concurrency} connections, "
           f"uvicorn with {http}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    print(f"{'':24} {'req/s':>9} {'leads/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'':24} {'req/s':>9} {'leads/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU µs/req':>18}")
     for name, label in (("bare", "bare Starlette endpoint"), ("evaluate", "evaluate"),
                         ("batch", f"evaluate-batch ({BATCH})")):
         r = results[name]
         leads_s = f"{r['leads_per_s']:9.0f}" if "leads_per_s" in r else f"{'':>9}"
-        print(f"{label:24} {r['rps']:9.0f} {leads_s} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f}")
-    print(f"evaluate / bare throughput: {ratio:.2f}x (target >= 0.7x)")
+        print(f"{label:24} {r['rps']:9.0f} {leads_s} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+              f"{r['server_cpu_us']:18.0f}")
+    cpu_ratio = results["bare"]["server_cpu_us"] / max(results["evaluate"]["server_cpu_us"], 1e-9)
+    print(f"evaluate / bare throughput: {ratio:.2f}x (target >= 0.7x); "
+          f"by server CPU per request: {cpu_ratio:.2f}x")
     print(f"batch leads/s / evaluate leads/s: {batch_ratio:.1f}x (target >= 5x)")
     bad = {name: r["statuses"] for name, r in results.items() if set(r["statuses"]) != {200}}
     if bad:
         print(f"non-200 responses: {bad}", file=sys.stderr)
     if args.json:
-        args.json.write_text(json.dumps({**results, "ratio": ratio, "batch_ratio": batch_ratio, "http": http},
+        args.json.write_text(json.dumps({**results, "ratio": ratio, "cpu_ratio": cpu_ratio, "batch_ratio": batch_ratio,
+                                         "http": http},
                                         indent=2) + "\n")
     return 1 if bad else 0
 

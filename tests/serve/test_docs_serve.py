@@ -19,7 +19,7 @@ DOC = (ROOT / "docs" / "serve.md").read_text(encoding="utf-8")
 def _curls() -> list[tuple[dict[str, Any], Any]]:
     """Each curl command in a console block, with the JSON block that follows it (if any)."""
     found = []
-    blocks = list(re.finditer(r"```(\w*)\n(.*?)```", DOC, re.S))
+    blocks = list(re.finditer(r"```(\w*)\n(.*?)```", DOC, re.DOTALL))
     for number, block in enumerate(blocks):
         if block.group(1) != "console" or not block.group(2).startswith("curl "):
             continue

@@ -183,14 +183,14 @@ def _free_port() -> int:
         return port
 
 
-def test_the_serve_command_scores_a_lead_and_stops_cleanly(policy_dir: Path, tmp_path: Path) -> None:
+def test_the_serve_command_with_two_workers_scores_a_lead_and_stops_cleanly(policy_dir: Path, tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("t0ken-for-the-test\n")
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     process = subprocess.Popen(
         [sys.executable, "-m", "qualdsl", "serve", str(policy_dir), "--port", str(port), "--token-file", str(token),
-         "--reload-interval", "0.1"], env=env, stderr=subprocess.PIPE, text=True)
+         "--reload-interval", "0.1", "--workers", "2"], env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

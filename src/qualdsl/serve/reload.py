@@ -140,8 +140,8 @@ class PolicyStore:
     def __init__(self, directory: Path, clock: Clock):
         self.directory = directory
         self.clock = clock
-        self.entries: dict[str, Entry] = {}
-        self.by_name: dict[str, Entry] = {}
+        # (path -> Entry, name -> Entry of those serving), replaced as one tuple.
+        self.table: tuple[dict[str, Entry], dict[str, Entry]] = ({}, {})
         self.signature: Signature | None = None
         self.loaded = False
 
@@ -152,10 +152,17 @@ class PolicyStore:
             return []
         table, changes = compile_all(discover_policies(self.directory), self.entries, self.clock())
         by_name = {entry.name: entry for entry in table.values() if entry.policy is not None}
-        # One assignment each; readers take `by_name` once per request.
-        self.entries, self.by_name = table, by_name
+        self.table = (table, by_name)  # the swap: one assignment
         self.signature, self.loaded = signature, True
         return changes
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        return self.table[0]
+
+    @property
+    def by_name(self) -> dict[str, Entry]:
+        return self.table[1]
 
     def ready(self) -> bool:
         entries = self.entries

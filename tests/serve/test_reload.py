@@ -10,7 +10,7 @@ from typing import Any
 
 from qualdsl.serve.reload import PolicyStore, discover_policies
 
-from .conftest import AS_OF, DEMO_LEAD
+from .conftest import AS_OF, DEMO_LEAD, POLICIES
 
 SAAS = "/v1/policies/saas_inbound"
 
@@ -44,8 +44,11 @@ def test_discovery_skips_fragments_and_hidden_files(policy_dir: Path) -> None:
     (policy_dir / ".hidden").mkdir()
     (policy_dir / ".hidden" / "x.qual").write_text("policy x\n")
     (policy_dir / "notes.txt").write_text("policy y\n")
-    names = [p.name for p in discover_policies(policy_dir)]
-    assert names == ["abm_outbound.qual", "bant.qual", "plg_signups.qual", "saas_inbound.qual", "xeducation.qual"]
+    (policy_dir / "zz").mkdir()
+    (policy_dir / "zz" / "a.qual").write_text("policy a\n")
+    names = [str(p.relative_to(policy_dir)) for p in discover_policies(policy_dir)]
+    assert names == sorted(p.name for p in POLICIES.glob("*.qual")) + ["zz/a.qual"]
+    assert "shared/common.qual" not in names
 
 
 def test_nothing_changed_means_nothing_recompiled(policy_dir: Path) -> None:

@@ -25,7 +25,7 @@ import attrs
 from ..api import Policy, load
 from ..diagnostics import Diagnostic
 from ..errors import QualError
-from ..source import is_policy_file
+from ..loader import find_policy_files
 
 Clock = Callable[[], dt.datetime]
 Signature = tuple[tuple[str, int, int, int], ...]
@@ -33,16 +33,9 @@ Signature = tuple[tuple[str, int, int, int], ...]
 
 def discover_policies(directory: Path) -> list[Path]:
     """The policy files under `directory`: `*.qual` with a `policy` line
-    (fragments are includes), hidden files and folders skipped, sorted.
-    One function so that it can become `qualdsl.loader.find_policy_files`."""
-    found = []
-    for path in sorted(directory.rglob("*.qual")):
-        relative = path.relative_to(directory)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.is_file() and is_policy_file(path):
-            found.append(path)
-    return found
+    (fragments are includes), hidden files and folders, symlinked folders
+    and non-regular files skipped, sorted. The same search as every command."""
+    return [Path(path) for path in find_policy_files([str(directory)], fragments=False)]
 
 
 def scan(directory: Path) -> Signature:

@@ -26,7 +26,15 @@ import attrs
 
 from ..api import Policy
 from ..decision import Decision
-from .cases import Expectation, NumberExpectation, PolicyCache, Suite, TestItem, load_suite, number_text
+from .cases import (
+    Expectation,
+    NumberExpectation,
+    PolicyCache,
+    Suite,
+    TestItem,
+    load_suite,
+    number_text,
+)
 
 
 @attrs.frozen
@@ -52,8 +60,13 @@ class Outcome:
     seconds: float = attrs.field(eq=False)
 
     @property
+    def errors(self) -> tuple[Any, ...]:
+        """Expectations naming what the policy does not have (TestItem.errors)."""
+        return self.item.errors
+
+    @property
     def passed(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.item.errors
 
 
 @attrs.frozen

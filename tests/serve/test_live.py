@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 import qualdsl
@@ -154,26 +155,22 @@ def _length(reply: bytes) -> int:
     return 0
 
 
-def test_a_body_that_never_finishes_arriving_is_408(policy_dir: Path) -> None:
-    app = create_app(policy_dir, reload_interval=None, clock=fixed_clock, log_stream=io.StringIO(),
-                     limits=Limits(request_timeout=0.3))
+@pytest.mark.parametrize("limits,length,sent,status,code", [
+    # A body that never finishes arriving: the time limit answers.
+    (Limits(request_timeout=0.3), 1000, b'{"lead": ', 408, "request_timeout"),
+    # Content-Length over the limit: refused before any of the 5 GB is sent.
+    (Limits(max_body_bytes=1000), 5_000_000_000, b"", 413, "body_too_large"),
+])
+def test_slow_and_huge_bodies_are_refused_without_waiting_for_them(
+    policy_dir: Path, limits: Limits, length: int, sent: bytes, status: int, code: str
+) -> None:
+    app = create_app(policy_dir, reload_interval=None, clock=fixed_clock, log_stream=io.StringIO(), limits=limits)
     with live_server(app) as url:
         head = (b"POST /v1/policies/saas_inbound/evaluate HTTP/1.1\r\nHost: x\r\n"
-                b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"lead\": ")
-        reply = _raw(url, head)
-        assert reply.startswith(b"HTTP/1.1 408")
-        assert b'"code":"request_timeout"' in reply
-
-
-def test_content_length_over_the_limit_is_refused_before_the_body_is_sent(policy_dir: Path) -> None:
-    app = create_app(policy_dir, reload_interval=None, clock=fixed_clock, log_stream=io.StringIO(),
-                     limits=Limits(max_body_bytes=1000))
-    with live_server(app) as url:
-        head = (b"POST /v1/policies/saas_inbound/evaluate HTTP/1.1\r\nHost: x\r\n"
-                b"Content-Type: application/json\r\nContent-Length: 5000000000\r\n\r\n")
-        reply = _raw(url, head)  # nothing of the 5 GB is sent: the answer comes anyway
-        assert reply.startswith(b"HTTP/1.1 413")
-        assert b'"code":"body_too_large"' in reply
+                b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % length)
+        reply = _raw(url, head + sent)
+        assert reply.startswith(b"HTTP/1.1 %d" % status)
+        assert b'"code":"%s"' % code.encode() in reply
 
 
 def _free_port() -> int:

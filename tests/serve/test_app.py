@@ -310,3 +310,21 @@ def test_metric_labels_are_escaped() -> None:
     metrics = Metrics()
     metrics.decision("p", "A", 'queue "east"\\\n')
     assert 'qualdsl_decisions_total{policy="p",tier="A",route="queue \\"east\\"\\\\\\n"} 1' in metrics.render({})
+
+
+def test_a_batch_over_the_time_limit_is_503_timeout() -> None:
+    """The deadline is checked between leads (deciding one cannot run away:
+    regexes are RE2), so a batch stops at the first lead past it."""
+    import time
+
+    from qualdsl.api import normalize_as_of
+    from qualdsl.serve.app import ApiError, _decide_all
+
+    policy, moment = _policy(), normalize_as_of(AS_OF)
+    with pytest.raises(ApiError) as raised:
+        _decide_all(policy, [DEMO_LEAD] * 5, moment, time.perf_counter() - 1, 2.5)
+    assert (raised.value.status, raised.value.code) == (503, "timeout")
+    assert raised.value.message == "the batch took longer than the limit of 2.5 seconds"
+    timed, body = _decide_all(policy, [DEMO_LEAD] * 2, moment, time.perf_counter() + 60, 2.5)
+    assert [d for d, _ in timed] == list(policy.evaluate_many([DEMO_LEAD] * 2, as_of=AS_OF))
+    assert json.loads(body)["policy_hash"] == policy.hash

@@ -435,7 +435,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.reload()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(state.deadlines.sweep, min(limits.request_timeout / 4, 0.5))
+            tasks.start_soon(state.deadlines.sweep, min(max(limits.request_timeout / 4, 0.01), 0.5))
             if reload_interval:
                 tasks.start_soon(state.watch, reload_interval)
             yield

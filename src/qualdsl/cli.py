@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fmt": ("qualdsl.fmt:fmt_command", "Format policies in the canonical layout."),
     "compile": ("qualdsl.targets:compile_command", "Compile a policy to portable JSON, SQL or Python."),
     "backtest": ("qualdsl.backtest.cli:backtest_command", "Measure a policy against real conversion outcomes."),
+    "serve": ("qualdsl.serve.cli:serve_command", "Serve policies over HTTP (needs qualdsl[serve])."),
 }
 
 

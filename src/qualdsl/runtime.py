@@ -202,12 +202,54 @@ def show(value: Any) -> str:
     contract's `got <value>`); only an absurd value over 1,000 characters is cut."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
+    except RecursionError:  # nested deeper than json.dumps goes: only the start is shown anyway
+        text = _json_prefix(value, 1001)
     except (TypeError, ValueError):
         try:
             text = repr(value)
-        except ValueError:  # e.g. an int of more than 4300 digits
+        except (ValueError, RecursionError):  # e.g. an int of more than 4300 digits
             text = f"<{type(value).__name__}>"
     return text if len(text) <= 1000 else text[:997] + "..."
+
+
+def _json_prefix(value: Any, limit: int) -> str:
+    """The first `limit` characters of `json.dumps(value, ensure_ascii=False,
+    default=str)`, written without recursion, for values nested too deeply."""
+    out: list[str] = []
+    size = 0
+    # The stack holds text to emit and values still to encode, last first.
+    stack: list[tuple[bool, Any]] = [(False, value)]
+    while stack and size < limit:
+        is_text, item = stack.pop()
+        if is_text:
+            piece = item
+        elif isinstance(item, (list, tuple)):
+            piece = "["
+            stack.append((True, "]"))
+            for index in range(len(item) - 1, -1, -1):
+                stack.append((False, item[index]))
+                if index:
+                    stack.append((True, ", "))
+        elif isinstance(item, dict):
+            piece = "{"
+            stack.append((True, "}"))
+            entries = list(item.items())
+            for index in range(len(entries) - 1, -1, -1):
+                key, element = entries[index]
+                stack.append((False, element))
+                if not isinstance(key, str):  # as json.dumps writes a key
+                    key = json.dumps(key) if key is None or isinstance(key, (bool, int, float)) else str(key)
+                stack.append((True, json.dumps(key, ensure_ascii=False) + ": "))
+                if index:
+                    stack.append((True, ", "))
+        else:
+            try:
+                piece = json.dumps(item, ensure_ascii=False, default=str)
+            except (TypeError, ValueError):
+                piece = f"<{type(item).__name__}>"
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)[:limit]
 
 
 def coerce_field(value: Any, convert: Any, field: str, type_name: str, warnings: list[str]) -> Any:

@@ -295,3 +295,24 @@ def test_a_policy_pickles_with_its_includes_and_works_in_a_process_pool(tmp_path
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
         assert pool.submit(_decide_in_worker, policy, lead).result() == policy.evaluate(lead, as_of=T).to_dict()
+
+
+def test_a_lead_value_nested_thousands_deep_is_a_warning_not_a_crash():
+    """Hardening: the warning shows a value's JSON, and json.dumps recursed on
+    a list nested ~1,000 deep (RecursionError out of evaluate)."""
+    from qualdsl import runtime
+
+    deep: list[object] = []
+    cursor = deep
+    for _ in range(5000):
+        inner: list[object] = []
+        cursor.extend([inner, {"a": None}])
+        cursor = inner
+    policy = qualdsl.loads("policy t\nschema {\n l: list[string]\n s: string\n}\n")
+    decision = policy.evaluate({"l": deep, "s": deep}, as_of=T)
+    assert [w.split(":")[0] for w in decision.warnings] == ["l", "s"]
+    assert decision.warnings[0].startswith("l: expected list[string], got [[[[")
+    assert decision.warnings[0].endswith("...; treated as missing")
+    small = [[1, {"a": None, 2: "x", True: 1.5}], 2.5, "é", None, 10**20, {}, []]
+    assert runtime._json_prefix(small, 10**6) == json.dumps(small, ensure_ascii=False)
+    assert runtime._json_prefix(small, 7) == json.dumps(small, ensure_ascii=False)[:7]

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rule": ("qualdsl.lint.cli:rule_command", "Show the documentation of a lint rule."),
     "diff": ("qualdsl.diff.cli:diff_command", "What a policy change means, and does to leads."),
     "fmt": ("qualdsl.fmt:fmt_command", "Format policies in the canonical layout."),
+    "score": ("qualdsl.batch.cli:score_command", "Decide every lead of CSV, JSONL or Parquet files."),
 }
 
 

@@ -1,0 +1,144 @@
+"""Engines: what decides the rows of a batch.
+
+An engine turns a ScoreJob into decisions and error rows, in input order.
+The python engine reads with batch.inputs and evaluates in this process or
+in `--jobs N` worker processes. Other engines (duckdb, spark) are entries of
+ENGINES: a module path and the command that installs what they need.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import importlib
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import attrs
+
+from ..decision import Decision
+from .inputs import Progress, Row, RowError, read_rows
+
+CHUNK_ROWS = 1000  # leads sent to a worker at a time
+IN_FLIGHT_PER_JOB = 3  # chunks queued per worker: bounded memory, workers never idle
+
+
+@attrs.frozen
+class ScoreJob:
+    """Everything an engine needs: the policy by path (workers and SQL
+    engines load it themselves), the inputs, and the moment."""
+
+    policy_path: str
+    id_field: str | None
+    inputs: tuple[str, ...]
+    input_format: str | None
+    as_of: dt.datetime
+    jobs: int = 1
+    progress: Progress = attrs.field(factory=Progress, eq=False)
+
+
+class Engine(Protocol):
+    def run(self, job: ScoreJob, policy: Any) -> Iterator[Decision | RowError]:
+        """Decisions and unreadable rows, in input order. Raises
+        inputs.InputError for an input that cannot be read at all."""
+        ...
+
+
+class EngineUnavailable(Exception):
+    """The engine or what it needs is not installed; the message says how."""
+
+
+# name -> (module:class, what installs it). One entry per engine.
+ENGINES: dict[str, tuple[str, str | None]] = {
+    "python": ("qualdsl.batch.engines:PythonEngine", None),
+    "duckdb": ("qualdsl.batch.duckdb_engine:DuckDBEngine", "pip install 'qualdsl[duckdb]'"),
+    "spark": ("qualdsl.batch.spark_engine:SparkEngine", "pip install 'qualdsl[spark]'"),
+}
+
+
+def get_engine(name: str) -> Engine:
+    target, install = ENGINES[name]
+    module_name, attribute = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        hint = f"; install it with `{install}`" if install else ""
+        missing = getattr(error, "name", None) or "a module"
+        raise EngineUnavailable(f"the {name} engine is not available ({missing} is not installed){hint}") from None
+    engine: Engine = getattr(module, attribute)()
+    return engine
+
+
+class PythonEngine:
+    """Streams rows through Policy.evaluate, in constant memory."""
+
+    def run(self, job: ScoreJob, policy: Any) -> Iterator[Decision | RowError]:
+        rows = read_rows(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress)
+        if job.jobs <= 1:
+            return _in_process(rows, policy, job.as_of)
+        return _in_workers(rows, job)
+
+
+def _in_process(rows: Iterator[Row | RowError], policy: Any, as_of: dt.datetime) -> Iterator[Decision | RowError]:
+    evaluate = policy.evaluate
+    for row in rows:
+        if type(row) is Row:
+            yield evaluate(row.lead, as_of=as_of)
+        else:
+            yield row  # type: ignore[misc]
+
+
+# ------------------------------------------------------------ worker processes
+
+_worker_policy: Any = None
+
+
+def _worker_start(policy_path: str, id_field: str | None) -> None:
+    global _worker_policy
+    from ..api import load
+
+    _worker_policy = load(policy_path, id_field=id_field)
+
+
+def _worker_decide(leads: list[dict[str, Any]], as_of: dt.datetime) -> list[Decision]:
+    return list(_worker_policy.evaluate_many(leads, as_of=as_of))
+
+
+def _in_workers(rows: Iterator[Row | RowError], job: ScoreJob) -> Iterator[Decision | RowError]:
+    """Chunks of leads to a pool; results taken back in submission order,
+    with a bounded number of chunks in flight (Pool.imap would read the
+    whole input ahead)."""
+    import multiprocessing
+
+    pool = multiprocessing.get_context("spawn").Pool(job.jobs, _worker_start, (job.policy_path, job.id_field))
+    pending: collections.deque[tuple[list[Row | RowError], Any]] = collections.deque()
+    limit = job.jobs * IN_FLIGHT_PER_JOB
+    try:
+        chunk: list[Row | RowError] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= CHUNK_ROWS:
+                pending.append(_submit(pool, chunk, job.as_of))
+                chunk = []
+                while len(pending) >= limit:
+                    yield from _collect(pending.popleft())
+        if chunk:
+            pending.append(_submit(pool, chunk, job.as_of))
+        while pending:
+            yield from _collect(pending.popleft())
+        pool.close()
+        pool.join()
+    finally:
+        pool.terminate()
+
+
+def _submit(pool: Any, chunk: list[Row | RowError], as_of: dt.datetime) -> tuple[list[Row | RowError], Any]:
+    leads = [row.lead for row in chunk if type(row) is Row]
+    return chunk, pool.apply_async(_worker_decide, (leads, as_of))
+
+
+def _collect(item: tuple[list[Row | RowError], Any]) -> Iterator[Decision | RowError]:
+    chunk, result = item
+    decisions = iter(result.get())
+    for row in chunk:
+        yield next(decisions) if type(row) is Row else row  # type: ignore[misc]

@@ -1,0 +1,571 @@
+"""Reading leads for batch scoring: CSV, JSONL, a JSON array, Parquet, stdin.
+
+One streaming reader for every input kind. It yields, in input order, a
+`Row` for each lead and a `RowError` for each row that cannot be read, so a
+caller counts and reports bad rows instead of dropping them. Memory stays
+constant: JSONL and CSV are read line by line with a size limit per line
+(an endless line or /dev/zero ends in a RowError or an InputError, never
+MemoryError), Parquet by record batches. Only a JSON array is read whole,
+and only up to MAX_JSON_BYTES.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import IO, Any
+
+import attrs
+
+FORMATS = ("csv", "jsonl", "json", "parquet")
+EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",
+              ".pq": "parquet"}
+MAX_LINE_BYTES = 64 * 1024 * 1024  # one JSONL line or one physical CSV line
+MAX_CELL_CHARS = 16 * 1024 * 1024  # one CSV cell (csv.field_size_limit)
+MAX_JSON_BYTES = 256 * 1024 * 1024  # a JSON array is parsed whole: bounded
+MAX_RAW_CHARS = 100_000  # the `raw` text kept in an error record
+MAX_INT_DIGITS = 4300  # Python's int <-> text conversion limit
+PARQUET_BATCH_ROWS = 4096
+BOM = b"\xef\xbb\xbf"
+STDIN = "-"
+
+
+@attrs.frozen(slots=True)
+class Row:
+    """One lead read from `source`; `line` is its first physical line (CSV,
+    JSONL, JSON array) or its row number (Parquet), counting from 1."""
+
+    source: str
+    line: int
+    lead: dict[str, Any]
+
+
+@attrs.frozen(slots=True)
+class RowError:
+    """A row that cannot be read, with its text (cut to MAX_RAW_CHARS)."""
+
+    source: str
+    line: int
+    error: str
+    raw: str
+    column: int | None = None  # where in the line, when known (JSON syntax errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error record of `--errors FILE`."""
+        return {"source": self.source, "line": self.line, "error": self.error, "raw": self.raw}
+
+    @property
+    def location(self) -> str:
+        where = f"{self.source}:{self.line}"
+        return where if self.column is None else f"{where}:{self.column}"
+
+
+class InputError(Exception):
+    """An input as a whole cannot be read (missing, a directory, binary,
+    not Parquet, too large); the message names the file."""
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == STDIN else path
+
+
+def input_format(path: str, override: str | None = None) -> str:
+    """The format of an input: `override`, else its extension; stdin is JSONL."""
+    if override is not None:
+        return override
+    if path == STDIN:
+        return "jsonl"
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    raise InputError(
+        f"{path}: cannot tell the format from the extension `{suffix or '(none)'}`; "
+        f"name the file *.csv, *.jsonl, *.ndjson, *.json or *.parquet, or give --input-format"
+    )
+
+
+def json_cells(schema: Mapping[str, str] | None) -> Callable[[str], bool]:
+    """Which CSV columns hold JSON text: the list and events fields of the
+    schema; without a schema, any cell that looks like a list or object."""
+    if schema is None:
+        return lambda key: True
+    fields = {path for path, kind in schema.items() if kind.startswith("list[") or kind == "events"}
+    return fields.__contains__
+
+
+# ------------------------------------------------------------------ opening
+
+
+def open_input(path: str) -> IO[bytes]:
+    """A binary stream; regular files, FIFOs and character devices only."""
+    if path == STDIN:
+        return sys.stdin.buffer
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: is a directory, not a leads file")
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+        raise InputError(f"{path}: not a regular file")
+    try:
+        return open(path, "rb")  # noqa: SIM115 - closed by the reader
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def _size(stream: IO[bytes]) -> int | None:
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+class Progress:
+    """How far through its inputs a reader is, as a fraction, when sizes are known."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int | None] = []
+        self.done = 0  # bytes (or rows, for Parquet, scaled to bytes) of finished inputs
+        self.position: Callable[[], int] = lambda: 0
+
+    def fraction(self, total: int | None) -> float | None:
+        if total is None or total <= 0:
+            return None
+        try:
+            return min(1.0, (self.done + self.position()) / total)
+        except (OSError, ValueError):
+            return None
+
+
+def total_size(paths: Iterable[str]) -> int | None:
+    """Sum of the input sizes, or None when one is a stream."""
+    total = 0
+    for path in paths:
+        if path == STDIN:
+            return None
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        total += info.st_size
+    return total
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read_rows(
+    paths: Iterable[str],
+    *,
+    format: str | None = None,
+    schema: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Row | RowError]:
+    """Rows of every input in turn. InputError for an input that cannot be
+    read at all (raised when that input is reached)."""
+    is_json = json_cells(schema)
+    for path in paths:
+        kind = input_format(path, format)
+        if kind == "parquet":
+            yield from _parquet(path, progress)
+            continue
+        stream = open_input(path)
+        try:
+            if progress is not None:
+                size = _size(stream)
+                tell = stream.tell if size is not None else (lambda: 0)
+                progress.position = tell
+            if kind == "csv":
+                yield from _csv(stream, display_name(path), is_json)
+            elif kind == "json":
+                yield from _json(stream, display_name(path))
+            else:
+                yield from _jsonl(stream, display_name(path))
+            if progress is not None and size is not None:
+                progress.done += size
+                progress.position = lambda: 0
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS]
+
+
+def _binary(source: str, line: int) -> InputError:
+    return InputError(f"{source}: file is binary (a NUL byte on line {line}), not leads")
+
+
+def _too_long(source: str, line: int, chunk: bytes) -> RowError:
+    return RowError(source, line, f"line is longer than {MAX_LINE_BYTES} bytes; the rest of the file is not read",
+                    _cut(chunk[:MAX_RAW_CHARS].decode("utf-8", "replace")))
+
+
+def _digits_as_text(text: str) -> Any:
+    """parse_int for integers past Python's conversion limit: the digits stay
+    text, as the same value in a CSV cell would (a typed field then warns)."""
+    return int(text) if len(text) <= MAX_INT_DIGITS else text
+
+
+_LENIENT = json.JSONDecoder(parse_int=_digits_as_text)
+
+
+def parse_json(text: str) -> Any:
+    """json.loads, with integers over 4,300 digits kept as text. Raises
+    json.JSONDecodeError and RecursionError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer past the conversion limit
+        return _LENIENT.decode(text)
+
+
+def _jsonl(stream: IO[bytes], source: str) -> Iterator[Row | RowError]:
+    # Binary readline splits on b"\n" only: a raw U+2028 or U+0085 inside a
+    # string stays in its line (str.splitlines would split there).
+    number = 0
+    readline = stream.readline
+    while True:
+        chunk = readline(MAX_LINE_BYTES)
+        if not chunk:
+            return
+        number += 1
+        if number == 1 and chunk.startswith(BOM):
+            chunk = chunk[3:]
+        if len(chunk) >= MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+            yield _too_long(source, number, chunk)
+            return
+        if b"\x00" in chunk:
+            raise _binary(source, number)
+        yield from _json_line(chunk, source, number)
+
+
+def _json_line(chunk: bytes, source: str, number: int) -> Iterator[Row | RowError]:
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError as error:
+        yield RowError(source, number, f"not valid UTF-8 (bad byte at offset {error.start})",
+                       _cut(chunk.decode("utf-8", "replace").rstrip("\r\n")))
+        return
+    if not text.strip():
+        return
+    try:
+        lead = parse_json(text)
+    except json.JSONDecodeError as error:
+        yield RowError(source, number, f"invalid JSON: {error.msg} (column {error.colno})",
+                       _cut(text.rstrip("\r\n")), error.colno)
+        return
+    except RecursionError:
+        yield RowError(source, number, "invalid JSON: nested too deeply", _cut(text.rstrip("\r\n")))
+        return
+    if type(lead) is not dict:
+        yield RowError(source, number, f"a lead is a JSON object, not {_json_kind(lead)}", _cut(text.rstrip("\r\n")))
+        return
+    yield Row(source, number, lead)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+def _json(stream: IO[bytes], source: str) -> Iterator[Row | RowError]:
+    """A JSON array of leads (or one lead object), parsed element by element
+    so each element has its own line and a bad element stops only the rest."""
+    data = stream.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise InputError(f"{source}: a JSON array over {MAX_JSON_BYTES // (1024 * 1024)} MiB is not read whole; "
+                         "write one lead per line (JSONL) instead")
+    if b"\x00" in data:
+        raise _binary(source, data[: data.index(b"\x00")].count(b"\n") + 1)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{source}: not valid UTF-8 (bad byte at offset {error.start})") from None
+    position = _skip_space(text, 0)
+    if position == len(text):
+        return
+    if text[position] != "[":
+        # One lead object (eval --lead); JSON Lines with a .json name are read as such.
+        if text[position] == "{":
+            try:
+                parse_json(text)
+            except (json.JSONDecodeError, RecursionError):
+                yield from _jsonl(io.BytesIO(data), source)
+                return
+            yield from _json_line(data.removeprefix(BOM), source, text.count("\n", 0, position) + 1)
+            return
+        line = text.count("\n", 0, position) + 1
+        yield RowError(source, line, "a leads file in JSON is an array of lead objects", _cut(text))
+        return
+    decoder = json.JSONDecoder()
+    line, counted = 1, 0
+    position = _skip_space(text, position + 1)
+    if text.startswith("]", position):
+        return
+    while True:
+        line += text.count("\n", counted, position)
+        counted = position
+        try:
+            try:
+                value, end = decoder.raw_decode(text, position)
+            except json.JSONDecodeError:
+                raise
+            except ValueError:  # an integer past the conversion limit
+                value, end = _LENIENT.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            yield RowError(source, error.lineno, f"invalid JSON: {error.msg} (column {error.colno}); "
+                           "the rest of the array cannot be read", _cut(text[position:]), error.colno)
+            return
+        except RecursionError:
+            yield RowError(source, line, "invalid JSON: nested too deeply; the rest of the array cannot be read",
+                           _cut(text[position:]))
+            return
+        if type(value) is dict:
+            yield Row(source, line, value)
+        else:
+            yield RowError(source, line, f"a lead is a JSON object, not {_json_kind(value)}",
+                           _cut(text[position:end]))
+        position = _skip_space(text, end)
+        if text.startswith(",", position):
+            position = _skip_space(text, position + 1)
+        elif text.startswith("]", position):
+            return
+        else:
+            where = text.count("\n", 0, position) + 1
+            yield RowError(source, where, "invalid JSON: expected `,` or `]` after an array element; "
+                           "the rest of the array cannot be read", _cut(text[position:]))
+            return
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+# ---------------------------------------------------------------------- CSV
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+class _BadText(Exception):
+    pass
+
+
+class _Lines:
+    """Decoded physical lines for csv.reader, each read with a size limit;
+    keeps the text of the current row for its error record."""
+
+    def __init__(self, stream: IO[bytes], source: str) -> None:
+        self.readline = stream.readline
+        self.source = source
+        self.number = 0
+        self.raw: list[str] = []
+        self.raw_size = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        chunk = self.readline(MAX_LINE_BYTES)
+        if not chunk:
+            raise StopIteration
+        self.number += 1
+        if self.number == 1 and chunk.startswith(BOM):
+            chunk = chunk[3:]
+        if len(chunk) >= MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+            self.keep(chunk[:MAX_RAW_CHARS].decode("utf-8", "replace"))
+            raise _LineTooLong
+        if b"\x00" in chunk:
+            raise _binary(self.source, self.number)
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError as error:
+            self.keep(chunk.decode("utf-8", "replace"))
+            raise _BadText(f"not valid UTF-8 (bad byte at offset {error.start} of line {self.number})") from None
+        self.keep(text)
+        return text
+
+    def keep(self, text: str) -> None:
+        if self.raw_size < MAX_RAW_CHARS:
+            self.raw.append(text)
+            self.raw_size += len(text)
+
+    def take_raw(self) -> str:
+        text = _cut("".join(self.raw))
+        self.raw, self.raw_size = [], 0
+        return text.removesuffix("\n").removesuffix("\r")
+
+
+def cell_value(cell: str) -> Any:
+    """A CSV cell of a list or events field: JSON lists/objects (tech stacks,
+    events) are parsed, as in `qualdsl test` case tables; anything else, or
+    JSON that does not parse, stays text for the schema to coerce."""
+    stripped = cell.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            return parse_json(stripped)
+        except (json.JSONDecodeError, RecursionError):
+            return cell
+    return cell
+
+
+def header_key(cell: str, source: str, index: int) -> str | None:
+    """A header cell as the lead key: a field path (`company.employees`, the
+    flat key the evaluator looks up) or a label with spaces (`Lead Source`).
+    Backticks are allowed as in a policy; an empty cell names no field."""
+    cell = cell.strip()
+    if not cell:
+        return None
+    if "`" in cell:
+        from ..api import parse_field_path
+
+        try:
+            return ".".join(parse_field_path(cell))
+        except ValueError as error:
+            raise InputError(f"{source}: header column {index + 1}: {error}") from None
+    return cell
+
+
+def _csv(stream: IO[bytes], source: str, is_json: Callable[[str], bool]) -> Iterator[Row | RowError]:
+    if csv.field_size_limit() < MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
+    lines = _Lines(stream, source)
+    reader = csv.reader(lines)
+    header: list[str] | None = None
+    while header is None:
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except _LineTooLong:
+            raise InputError(f"{source}: the header line is longer than {MAX_LINE_BYTES} bytes") from None
+        except (_BadText, csv.Error) as error:
+            raise InputError(f"{source}: cannot read the header: {error}") from None
+        if not header:
+            header = None  # blank lines before the header
+    lines.take_raw()
+    keys = [header_key(cell, source, index) for index, cell in enumerate(header)]
+    seen: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in seen:
+            raise InputError(f"{source}: the header names `{key}` twice (columns {seen[key] + 1} and {index + 1})")
+        seen[key] = index
+    columns = [(key, key is not None and is_json(key)) for key in keys]
+    width = len(header)
+    while True:
+        start = lines.number + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except _LineTooLong:
+            yield RowError(source, start, f"line {lines.number} is longer than {MAX_LINE_BYTES} bytes; "
+                           "the rest of the file is not read", lines.take_raw())
+            return
+        except (_BadText, csv.Error) as error:
+            yield RowError(source, start, f"invalid CSV: {error}", lines.take_raw())
+            continue
+        raw = lines.raw
+        if not cells:  # a blank line is no row
+            lines.raw, lines.raw_size = [], 0
+            continue
+        if len(cells) != width:
+            yield RowError(source, start, f"row has {len(cells)} cells but the header has {width}", lines.take_raw())
+            continue
+        del raw[:]
+        lines.raw_size = 0
+        lead: dict[str, Any] = {}
+        for (key, parse), cell in zip(columns, cells):
+            if key is not None and cell != "":
+                lead[key] = cell_value(cell) if parse else cell
+        yield Row(source, start, lead)
+
+
+# ------------------------------------------------------------------ Parquet
+
+
+def _parquet(path: str, progress: Progress | None) -> Iterator[Row | RowError]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(f"{path}: reading Parquet needs pyarrow: pip install 'qualdsl[parquet]'") from None
+    source = display_name(path)
+    if path == STDIN:
+        raise InputError("<stdin>: Parquet cannot be read from stdin; give a file")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path}: Parquet is read from a regular file only")
+    try:
+        file = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"{path}: not a Parquet file ({error})") from None
+    size = os.stat(path).st_size
+    rows_total = file.metadata.num_rows
+    target = _readable_schema(file.schema_arrow, pa)
+    number = 0
+    if progress is not None:
+        progress.position = lambda: (number * size // rows_total) if rows_total else 0
+    try:
+        for batch in file.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            if target is not None:
+                batch = batch.cast(target, safe=False)
+            for lead in batch.to_pylist():
+                number += 1
+                yield Row(source, number, lead)
+    except (pa.ArrowException, OSError) as error:
+        yield RowError(source, number + 1, f"cannot read Parquet: {error}; the rest of the file is not read", "")
+    if progress is not None:
+        progress.done += size
+        progress.position = lambda: 0
+
+
+def _readable_schema(schema: Any, pa: Any) -> Any:
+    """The schema to cast to so values are ones coercion accepts: decimals
+    as float64, nanosecond timestamps as microseconds (datetime's
+    resolution). None when nothing needs casting."""
+
+    def convert(kind: Any) -> Any:
+        if pa.types.is_decimal(kind):
+            return pa.float64()
+        if pa.types.is_timestamp(kind) and kind.unit == "ns":
+            return pa.timestamp("us", tz=kind.tz)
+        if pa.types.is_struct(kind):
+            return pa.struct([field.with_type(convert(field.type)) for field in kind])
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            return pa.list_(kind.value_field.with_type(convert(kind.value_type)))
+        return kind
+
+    converted = pa.schema([field.with_type(convert(field.type)) for field in schema])
+    return None if converted.equals(schema) else converted

@@ -1,0 +1,208 @@
+"""Writing decisions: JSONL (the decision JSON), or flat rows in CSV or Parquet.
+
+Strict JSON always: a score or points value that is not finite (inf, nan)
+is written as null and the decision gets a warning saying so. Text that
+cannot be encoded (a lone surrogate from lead data) is escaped: `\\ud800`
+in JSON, a backslash escape in CSV and Parquet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Sequence
+from typing import IO, Any, Protocol
+
+from ..decision import Decision, RuleResult
+
+OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+PARQUET_BATCH_ROWS = 8192
+
+
+def flat_columns(blocks: Sequence[str]) -> list[str]:
+    """The flat columns, in order (the SQL backend's `--flat` uses the same)."""
+    return (["policy", "policy_hash", "lead", "as_of", "icp_pass", "icp_reasons"]
+            + [f"score_{block}" for block in blocks]
+            + ["score_total", "tier", "route", "rules", "warnings"])
+
+
+def output_format(path: str) -> str:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise ValueError(f"cannot tell the output format of `{path}`: name it *.jsonl, *.csv or *.parquet")
+    return OUTPUT_FORMATS[suffix]
+
+
+class Writer(Protocol):
+    def write(self, decision: Decision) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def dumps(value: Any) -> str:
+    """Strict JSON text; escapes what UTF-8 cannot carry (lone surrogates)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, allow_nan=False)
+    return text
+
+
+def finite(decision: Decision) -> Decision:
+    """The decision with non-finite scores and points as None, and a warning
+    for each; the same decision when every number is finite (the usual case)."""
+    scores = decision.scores
+    if all(math.isfinite(value) for value in scores.values()) and all(
+        math.isfinite(rule.points) for rule in decision.rules
+    ):
+        return decision
+    warnings = list(decision.warnings)
+    fixed: dict[str, Any] = {}
+    for name, value in scores.items():
+        if math.isfinite(value):
+            fixed[name] = value
+        else:
+            fixed[name] = None
+            warnings.append(f"scores.{name}: {value} is not a finite number; written as null")
+    rules = []
+    for index, rule in enumerate(decision.rules):
+        if not math.isfinite(rule.points):
+            warnings.append(f"rules[{index}] ({rule.block}.{rule.rule}): points {rule.points} "
+                            "is not a finite number; written as null")
+            rule = rule._replace(points=None)  # type: ignore[arg-type]
+        rules.append(rule)
+    return decision._replace(scores=fixed, rules=tuple(rules), warnings=warnings)
+
+
+def decision_json(decision: Decision, policy_hash: str) -> dict[str, Any]:
+    """Decision.to_dict() with `policy_hash` after `policy`."""
+    data = finite(decision).to_dict()
+    return {"policy": data.pop("policy"), "policy_hash": policy_hash, **data}
+
+
+class _RulesText:
+    """The `rules` column: the ledger as JSON text, built from cached pieces
+    (one json.dumps per row would cost as much as evaluating the lead)."""
+
+    def __init__(self) -> None:
+        self.cache: dict[RuleResult, str] = {}
+
+    def __call__(self, rules: tuple[RuleResult, ...]) -> str:
+        cache = self.cache
+        parts = []
+        for rule in rules:
+            text = cache.get(rule)
+            if text is None:
+                text = dumps(rule.to_dict())
+                if len(cache) > 100_000:  # decayed points vary without bound
+                    cache.clear()
+                cache[rule] = text
+            parts.append(text)
+        return "[" + ",".join(parts) + "]"
+
+
+class FlatRows:
+    """Decisions as flat rows (lists in flat_columns order)."""
+
+    def __init__(self, blocks: Sequence[str], policy_hash: str) -> None:
+        self.blocks = tuple(blocks)
+        self.hash = policy_hash
+        self.rules = _RulesText()
+        self.empty_list = "[]"
+
+    def row(self, decision: Decision) -> list[Any]:
+        decision = finite(decision)
+        scores = decision.scores
+        return [
+            decision.policy, self.hash, decision.lead, decision.as_of, decision.icp_pass,
+            dumps(decision.reasons) if decision.reasons else "[]",
+            *[scores[block] for block in self.blocks],
+            scores["total"], decision.tier, decision.route,
+            self.rules(decision.rules),
+            dumps(decision.warnings) if decision.warnings else "[]",
+        ]
+
+
+class JsonlWriter:
+    def __init__(self, stream: IO[bytes], policy_hash: str, *, flush: bool = False) -> None:
+        self.stream = stream
+        self.hash = policy_hash
+        self.flush = flush
+
+    def write(self, decision: Decision) -> None:
+        self.stream.write(dumps(decision_json(decision, self.hash)).encode("utf-8") + b"\n")
+        if self.flush:
+            self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.flush()
+
+
+class CsvWriter:
+    def __init__(self, stream: IO[bytes], blocks: Sequence[str], policy_hash: str) -> None:
+        # backslashreplace: a lone surrogate in a lead id becomes `\ud800` text.
+        self.text = io.TextIOWrapper(stream, encoding="utf-8", errors="backslashreplace", newline="",
+                                     write_through=False)
+        self.writer = csv.writer(self.text)
+        self.flat = FlatRows(blocks, policy_hash)
+        self.writer.writerow(flat_columns(blocks))
+
+    def write(self, decision: Decision) -> None:
+        row = self.flat.row(decision)
+        row[4] = "true" if row[4] else "false"  # icp_pass as JSON spells it
+        self.writer.writerow(["" if cell is None else _csv_number(cell) for cell in row])
+
+    def close(self) -> None:
+        self.text.flush()
+        self.text.detach()
+
+
+def _csv_number(cell: Any) -> Any:
+    return repr(cell) if type(cell) is float else cell
+
+
+class ParquetWriter:
+    def __init__(self, path: str, blocks: Sequence[str], policy_hash: str) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.pa = pa
+        self.columns = flat_columns(blocks)
+        types = ([pa.string()] * 4 + [pa.bool_(), pa.string()] + [pa.float64()] * (len(blocks) + 1)
+                 + [pa.string()] * 5)
+        self.schema = pa.schema(list(zip(self.columns, types)))
+        self.flat = FlatRows(blocks, policy_hash)
+        self.rows: list[list[Any]] = []
+        self.writer = pq.ParquetWriter(path, self.schema)
+
+    def write(self, decision: Decision) -> None:
+        self.rows.append(self.flat.row(decision))
+        if len(self.rows) >= PARQUET_BATCH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.rows:
+            return
+        pa = self.pa
+        arrays = []
+        for index, (column, field) in enumerate(zip(zip(*self.rows), self.schema)):
+            try:
+                arrays.append(pa.array(column, field.type))
+            except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate: escape it
+                arrays.append(pa.array([_escape(v) for v in column], field.type))
+        self.writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+        self.rows = []
+
+    def close(self) -> None:
+        self._flush()
+        self.writer.close()
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value

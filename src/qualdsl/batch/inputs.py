@@ -57,7 +57,8 @@ class RowError:
 
     def to_dict(self) -> dict[str, Any]:
         """The error record of `--errors FILE`."""
-        return {"source": self.source, "line": self.line, "error": self.error, "raw": self.raw}
+        error = self.error if self.column is None else f"{self.error} (column {self.column})"
+        return {"source": self.source, "line": self.line, "error": error, "raw": self.raw}
 
     @property
     def location(self) -> str:
@@ -186,18 +187,48 @@ def read_rows(
                 size = _size(stream)
                 tell = stream.tell if size is not None else (lambda: 0)
                 progress.position = tell
-            if kind == "csv":
-                yield from _csv(stream, display_name(path), is_json)
-            elif kind == "json":
-                yield from _json(stream, display_name(path))
-            else:
-                yield from _jsonl(stream, display_name(path))
+            yield from read_stream(stream, display_name(path), kind, is_json)
             if progress is not None and size is not None:
                 progress.done += size
                 progress.position = lambda: 0
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
+
+
+def read_stream(stream: IO[bytes], source: str, kind: str,
+                is_json: Callable[[str], bool] = json_cells(None)) -> Iterator[Row | RowError]:
+    """Rows of one open binary stream in a text format (csv, json, jsonl)."""
+    if kind == "csv":
+        return _csv(stream, source, is_json)
+    if kind == "json":
+        return _json(stream, source)
+    return _jsonl(stream, source)
+
+
+def sniff_format(path: str, override: str | None = None) -> str:
+    """input_format, but a name without a known extension (or stdin) is
+    looked at: a JSON array if it starts with `[`, JSON Lines otherwise.
+    Only what is already buffered is looked at on stdin, so leads piped in
+    one by one are still answered one by one."""
+    if override is not None:
+        return override
+    try:
+        if path != STDIN:
+            return input_format(path)
+    except InputError:
+        pass
+    first = b""
+    try:
+        if path == STDIN:
+            peek = getattr(sys.stdin.buffer, "peek", None)
+            first = peek(64) if peek is not None else b""
+        else:
+            with open(path, "rb") as file:
+                first = file.read(64)
+    except (OSError, ValueError):
+        pass
+    return "json" if first.lstrip(b" \t\r\n").removeprefix(BOM).startswith(b"[") else "jsonl"
 
 
 def _cut(text: str) -> str:
@@ -260,19 +291,19 @@ def _json_line(chunk: bytes, source: str, number: int) -> Iterator[Row | RowErro
         yield RowError(source, number, f"not valid UTF-8 (bad byte at offset {error.start})",
                        _cut(chunk.decode("utf-8", "replace").rstrip("\r\n")))
         return
+    text = text.removesuffix("\n").removesuffix("\r")
     if not text.strip():
         return
     try:
         lead = parse_json(text)
     except json.JSONDecodeError as error:
-        yield RowError(source, number, f"invalid JSON: {error.msg} (column {error.colno})",
-                       _cut(text.rstrip("\r\n")), error.colno)
+        yield RowError(source, number, f"invalid JSON: {error.msg}", _cut(text), error.colno)
         return
     except RecursionError:
-        yield RowError(source, number, "invalid JSON: nested too deeply", _cut(text.rstrip("\r\n")))
+        yield RowError(source, number, "invalid JSON: nested too deeply", _cut(text))
         return
     if type(lead) is not dict:
-        yield RowError(source, number, f"a lead is a JSON object, not {_json_kind(lead)}", _cut(text.rstrip("\r\n")))
+        yield RowError(source, number, f"a lead is a JSON object, not {_json_kind(lead)}", _cut(text))
         return
     yield Row(source, number, lead)
 
@@ -334,8 +365,8 @@ def _json(stream: IO[bytes], source: str) -> Iterator[Row | RowError]:
             except ValueError:  # an integer past the conversion limit
                 value, end = _LENIENT.raw_decode(text, position)
         except json.JSONDecodeError as error:
-            yield RowError(source, error.lineno, f"invalid JSON: {error.msg} (column {error.colno}); "
-                           "the rest of the array cannot be read", _cut(text[position:]), error.colno)
+            yield RowError(source, error.lineno, f"invalid JSON: {error.msg}; the rest of the array "
+                           "cannot be read", _cut(text[position:]), error.colno)
             return
         except RecursionError:
             yield RowError(source, line, "invalid JSON: nested too deeply; the rest of the array cannot be read",

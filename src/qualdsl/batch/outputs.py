@@ -42,13 +42,13 @@ class Writer(Protocol):
     def close(self) -> None: ...
 
 
-def dumps(value: Any) -> str:
+def dumps(value: Any, indent: int | None = None) -> str:
     """Strict JSON text; escapes what UTF-8 cannot carry (lone surrogates)."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(value, ensure_ascii=True, allow_nan=False)
+        return json.dumps(value, ensure_ascii=True, allow_nan=False, indent=indent)
     return text
 
 

@@ -276,11 +276,11 @@ def _jsonl(stream: IO[bytes], source: str) -> Iterator[Row | RowError]:
         number += 1
         if number == 1 and chunk.startswith(BOM):
             chunk = chunk[3:]
+        if b"\x00" in chunk:
+            raise _binary(source, number)
         if len(chunk) >= MAX_LINE_BYTES and not chunk.endswith(b"\n"):
             yield _too_long(source, number, chunk)
             return
-        if b"\x00" in chunk:
-            raise _binary(source, number)
         yield from _json_line(chunk, source, number)
 
 
@@ -427,11 +427,11 @@ class _Lines:
         self.number += 1
         if self.number == 1 and chunk.startswith(BOM):
             chunk = chunk[3:]
+        if b"\x00" in chunk:
+            raise _binary(self.source, self.number)
         if len(chunk) >= MAX_LINE_BYTES and not chunk.endswith(b"\n"):
             self.keep(chunk[:MAX_RAW_CHARS].decode("utf-8", "replace"))
             raise _LineTooLong
-        if b"\x00" in chunk:
-            raise _binary(self.source, self.number)
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError as error:

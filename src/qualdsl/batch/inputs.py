@@ -221,8 +221,13 @@ def sniff_format(path: str, override: str | None = None) -> str:
     first = b""
     try:
         if path == STDIN:
-            peek = getattr(sys.stdin.buffer, "peek", None)
-            first = peek(64) if peek is not None else b""
+            stream = sys.stdin.buffer
+            if hasattr(stream, "peek"):
+                first = stream.peek(64)
+            elif stream.seekable():  # e.g. a BytesIO in tests
+                start = stream.tell()
+                first = stream.read(64)
+                stream.seek(start)
         else:
             with open(path, "rb") as file:
                 first = file.read(64)

@@ -551,7 +551,7 @@ def _parquet(path: str, progress: Progress | None) -> Iterator[Row | RowError]:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise InputError(f"{path}: reading Parquet needs pyarrow: pip install 'qualdsl[parquet]'") from None
+        raise InputError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
     source = display_name(path)
     if path == STDIN:
         raise InputError("<stdin>: Parquet cannot be read from stdin; give a file")
@@ -569,17 +569,16 @@ def _parquet(path: str, progress: Progress | None) -> Iterator[Row | RowError]:
         raise InputError(f"{path}: not a Parquet file ({error})") from None
     size = os.stat(path).st_size
     rows_total = file.metadata.num_rows
-    target = _readable_schema(file.schema_arrow, pa)
     number = 0
     if progress is not None:
         progress.position = lambda: (number * size // rows_total) if rows_total else 0
     try:
         for batch in file.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            if target is not None:
-                batch = batch.cast(target, safe=False)
-            for lead in batch.to_pylist():
+            names = batch.schema.names
+            columns = [_plain(column, pa).to_pylist() for column in batch.columns]
+            for values in zip(*columns):
                 number += 1
-                yield Row(source, number, lead)
+                yield Row(source, number, dict(zip(names, values)))
     except (pa.ArrowException, OSError) as error:
         yield RowError(source, number + 1, f"cannot read Parquet: {error}; the rest of the file is not read", "")
     if progress is not None:
@@ -587,21 +586,41 @@ def _parquet(path: str, progress: Progress | None) -> Iterator[Row | RowError]:
         progress.position = lambda: 0
 
 
-def _readable_schema(schema: Any, pa: Any) -> Any:
-    """The schema to cast to so values are ones coercion accepts: decimals
-    as float64, nanosecond timestamps as microseconds (datetime's
-    resolution). None when nothing needs casting."""
+def _plain(array: Any, pa: Any) -> Any:
+    """A column with values coercion accepts, converted in Arrow (vectorised:
+    building one Python datetime per value costs more than deciding a lead).
+    Timestamps become ISO 8601 UTC text (`2026-10-30T10:00:00Z`, the
+    evaluator's fast path; with a fraction when there is one), decimals
+    float64. Structs and lists are rebuilt around converted children."""
+    import pyarrow.compute as pc
 
-    def convert(kind: Any) -> Any:
-        if pa.types.is_decimal(kind):
-            return pa.float64()
-        if pa.types.is_timestamp(kind) and kind.unit == "ns":
-            return pa.timestamp("us", tz=kind.tz)
-        if pa.types.is_struct(kind):
-            return pa.struct([field.with_type(convert(field.type)) for field in kind])
-        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-            return pa.list_(kind.value_field.with_type(convert(kind.value_type)))
-        return kind
+    kind = array.type
+    if pa.types.is_timestamp(kind):
+        utc = array.cast(pa.timestamp(kind.unit))  # stored as UTC: dropping the zone keeps UTC wall time
+        seconds = utc.cast(pa.timestamp("s"), safe=False)
+        whole = kind.unit == "s" or pc.all(pc.equal(seconds.cast(pa.timestamp(kind.unit)), utc)).as_py() is not False
+        text = (seconds if whole else utc.cast(pa.timestamp("us"), safe=False)).cast(pa.string())
+        return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), pa.scalar("Z"), "")
+    if pa.types.is_decimal(kind):
+        return array.cast(pa.float64())
+    if pa.types.is_struct(kind):
+        if not _needs_conversion(kind, pa):
+            return array
+        children = [_plain(child, pa) for child in array.flatten()]
+        return pa.StructArray.from_arrays(children, names=[field.name for field in kind], mask=array.is_null())
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        if not _needs_conversion(kind, pa):
+            return array
+        return type(array).from_arrays(array.offsets, _plain(array.values, pa), mask=array.is_null())
+    return array
 
-    converted = pa.schema([field.with_type(convert(field.type)) for field in schema])
-    return None if converted.equals(schema) else converted
+
+def _needs_conversion(kind: Any, pa: Any) -> bool:
+    if pa.types.is_timestamp(kind) or pa.types.is_decimal(kind):
+        return True
+    if pa.types.is_struct(kind):
+        return any(_needs_conversion(field.type, pa) for field in kind)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _needs_conversion(kind.value_type, pa)
+    return False
+

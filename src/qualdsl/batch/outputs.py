@@ -56,9 +56,12 @@ def finite(decision: Decision) -> Decision:
     """The decision with non-finite scores and points as None, and a warning
     for each; the same decision when every number is finite (the usual case)."""
     scores = decision.scores
-    if all(math.isfinite(value) for value in scores.values()) and all(
-        math.isfinite(rule.points) for rule in decision.rules
-    ):
+    check = 0.0  # finite iff every number is finite (or the sum overflowed: the slow path then finds nothing)
+    for value in scores.values():
+        check += value
+    for rule in decision.rules:
+        check += rule[3]
+    if check - check == 0.0:
         return decision
     warnings = list(decision.warnings)
     fixed: dict[str, Any] = {}
@@ -75,6 +78,8 @@ def finite(decision: Decision) -> Decision:
                             "is not a finite number; written as null")
             rule = rule._replace(points=None)  # type: ignore[arg-type]
         rules.append(rule)
+    if len(warnings) == len(decision.warnings):
+        return decision
     return decision._replace(scores=fixed, rules=tuple(rules), warnings=warnings)
 
 
@@ -112,14 +117,17 @@ class FlatRows:
         self.blocks = tuple(blocks)
         self.hash = policy_hash
         self.rules = _RulesText()
-        self.empty_list = "[]"
+        self.reasons: dict[tuple[str, ...], str] = {}  # ICP reasons come from a fixed set
 
     def row(self, decision: Decision) -> list[Any]:
         decision = finite(decision)
         scores = decision.scores
+        reasons = "[]"
+        if decision.reasons:
+            key = tuple(decision.reasons)
+            reasons = self.reasons.get(key) or self.reasons.setdefault(key, dumps(decision.reasons))
         return [
-            decision.policy, self.hash, decision.lead, decision.as_of, decision.icp_pass,
-            dumps(decision.reasons) if decision.reasons else "[]",
+            decision.policy, self.hash, decision.lead, decision.as_of, decision.icp_pass, reasons,
             *[scores[block] for block in self.blocks],
             scores["total"], decision.tier, decision.route,
             self.rules(decision.rules),

@@ -33,12 +33,12 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "src"))
 
-import leads as lead_generator  # noqa: E402
+import leads as lead_generator
 
-import qualdsl  # noqa: E402
+import qualdsl
 
 POLICY = ROOT / "policies" / "saas_inbound.qual"
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def typed(lead: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def typed(lead: dict[str, Any]) -> dict[str, Any]:
         if at is None:
             continue
         events.append({"type": event["type"],
-                       "at": dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)})
+                       "at": dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)})
     return {"id": lead["id"], "company": company, "person": lead["person"], "source": lead["source"],
             "events": events}
 

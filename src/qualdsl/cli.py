@@ -202,7 +202,7 @@ def _as_of_or_exit(as_of: str | None) -> Any:
     from .api import normalize_as_of
 
     if as_of is None:
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
         return normalize_as_of(as_of)
     except ValueError as error:

@@ -14,7 +14,7 @@ import pytest
 from .helpers import ROOT
 
 DOC = ROOT / "docs" / "scoring.md"
-CONSOLE = re.compile(r"```console\n(.*?)```", re.S)
+CONSOLE = re.compile(r"```console\n(.*?)```", re.DOTALL)
 TIMING = re.compile(r"in [0-9.]+s, [0-9,]+ rows/s")
 
 

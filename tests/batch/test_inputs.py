@@ -158,8 +158,7 @@ def test_a_fifo_is_read_as_a_stream(tmp_path: Path) -> None:
 
     def write() -> None:
         with open(fifo, "w", encoding="utf-8") as pipe:
-            for index in range(50):
-                pipe.write(json.dumps({"id": f"L{index}"}) + "\n")
+            pipe.writelines(json.dumps({"id": f"L{index}"}) + "\n" for index in range(50))
 
     writer = threading.Thread(target=write)
     writer.start()
@@ -211,7 +210,7 @@ def test_parquet_structs_lists_and_timestamps_decide_like_json(tmp_path: Path, s
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     leads = saas_leads()
-    utc = dt.timezone.utc
+    utc = dt.UTC
     typed = []
     for lead in leads:
         employees = lead.get("company", {}).get("employees")
@@ -220,7 +219,7 @@ def test_parquet_structs_lists_and_timestamps_decide_like_json(tmp_path: Path, s
         events = []
         for event in lead.get("events") or []:
             try:
-                at = dt.datetime.fromisoformat(event["at"].replace("Z", "+00:00")).astimezone(utc)
+                at = dt.datetime.fromisoformat(event["at"]).astimezone(utc)
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue
             events.append({"type": str(event.get("type")), "at": at})

@@ -206,8 +206,8 @@ def test_scores_that_are_not_finite_are_null_with_a_warning(saas_policy) -> None
     assert [w for w in fixed["warnings"] if "not a finite number" in w] == [
         "scores.fit: inf is not a finite number; written as null",
         "scores.total: nan is not a finite number; written as null",
-        f"rules[0] ({decision.rules[0].block}.{decision.rules[0].rule}): points -inf is not a finite number; "
-        "written as null",
+        (f"rules[0] ({decision.rules[0].block}.{decision.rules[0].rule}): points -inf is not a finite number; "
+         "written as null"),
     ]
     assert finite(decision) is decision
 
@@ -243,8 +243,7 @@ def test_dev_zero_and_a_fifo_as_input(tmp_path: Path) -> None:
     def write() -> None:
         with open(fifo, "w", encoding="utf-8") as pipe:
             pipe.write("id,company.employees\n")
-            for index in range(200):
-                pipe.write(f"F{index},{index * 10}\n")
+            pipe.writelines(f"F{index},{index * 10}\n" for index in range(200))
 
     writer = threading.Thread(target=write)
     writer.start()

@@ -56,7 +56,8 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
     from ..api import load, parse_field_path
     from ..errors import QualError
     from .engines import EngineUnavailable, ScoreJob, get_engine
-    from .inputs import InputError, input_format as format_of, total_size
+    from .inputs import InputError, total_size
+    from .inputs import input_format as format_of
 
     if inputs.count(STDIN) > 1:
         raise click.UsageError("stdin (`-`) can be read only once")

@@ -117,7 +117,7 @@ def open_input(path: str) -> IO[bytes]:
     if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
         raise InputError(f"{path}: not a regular file")
     try:
-        return open(path, "rb")  # noqa: SIM115 - closed by the reader
+        return open(path, "rb")
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
 
@@ -197,10 +197,10 @@ def read_rows(
 
 
 def read_stream(stream: IO[bytes], source: str, kind: str,
-                is_json: Callable[[str], bool] = json_cells(None)) -> Iterator[Row | RowError]:
+                is_json: Callable[[str], bool] | None = None) -> Iterator[Row | RowError]:
     """Rows of one open binary stream in a text format (csv, json, jsonl)."""
     if kind == "csv":
-        return _csv(stream, source, is_json)
+        return _csv(stream, source, is_json or json_cells(None))
     if kind == "json":
         return _json(stream, source)
     return _jsonl(stream, source)
@@ -548,8 +548,8 @@ def _csv(stream: IO[bytes], source: str, is_json: Callable[[str], bool]) -> Iter
 
 def _parquet(path: str, progress: Progress | None) -> Iterator[Row | RowError]:
     try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
     except ImportError:
         raise InputError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
     source = display_name(path)
@@ -592,7 +592,7 @@ def _plain(array: Any, pa: Any) -> Any:
     Timestamps become ISO 8601 UTC text (`2026-10-30T10:00:00Z`, the
     evaluator's fast path; with a fraction when there is one), decimals
     float64. Structs and lists are rebuilt around converted children."""
-    import pyarrow.compute as pc
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
 
     kind = array.type
     if pa.types.is_timestamp(kind):

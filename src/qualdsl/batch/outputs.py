@@ -175,8 +175,8 @@ def _csv_number(cell: Any) -> Any:
 
 class ParquetWriter:
     def __init__(self, path: str, blocks: Sequence[str], policy_hash: str) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         self.pa = pa
         self.columns = flat_columns(blocks)

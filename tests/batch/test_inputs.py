@@ -250,3 +250,37 @@ def test_a_file_that_is_not_parquet_is_an_input_error(tmp_path: Path) -> None:
     path.write_text("id\nA\n", encoding="utf-8")
     with pytest.raises(InputError, match="not a Parquet file"):
         rows_of(path)
+
+
+def test_parquet_nulls_fractions_dates_and_decimals(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    import decimal
+
+    utc = dt.timezone.utc
+    table = pa.table({
+        "id": ["A", "B", "C"],
+        "company": pa.array([{"employees": 5, "revenue": decimal.Decimal("12.50")}, None,
+                             {"employees": None, "revenue": None}],
+                            pa.struct([("employees", pa.int64()), ("revenue", pa.decimal128(10, 2))])),
+        "events": pa.array([[{"type": "a", "at": dt.datetime(2026, 10, 1, 12, 0, 0, 250000, tzinfo=utc)}], None, []],
+                           pa.list_(pa.struct([("type", pa.string()), ("at", pa.timestamp("ns", tz="UTC"))]))),
+        "signup": pa.array([dt.date(2026, 9, 1), None, dt.date(2026, 1, 31)], pa.date32()),
+        "seen": pa.array([dt.datetime(2026, 9, 1, 8, 30), None, dt.datetime(2026, 1, 31)], pa.timestamp("s")),
+    })
+    path = tmp_path / "edge.parquet"
+    pq.write_table(table, path)
+    leads = [row.lead for row in rows_of(path)]
+    assert leads[0]["company"] == {"employees": 5, "revenue": 12.5}
+    assert leads[1]["company"] is None and leads[1]["events"] is None
+    assert leads[2]["company"] == {"employees": None, "revenue": None} and leads[2]["events"] == []
+    assert leads[0]["events"] == [{"type": "a", "at": "2026-10-01T12:00:00.250000Z"}]
+    assert leads[0]["signup"] == dt.date(2026, 9, 1) and leads[1]["signup"] is None
+    assert leads[0]["seen"] == "2026-09-01T08:30:00Z" and leads[1]["seen"] is None
+    policy = qualdsl.loads('policy p\nschema {\n  seen: datetime\n  signup: date\n  company.revenue: number\n'
+                           '  events: events\n}\nscore s {\n  rule recent +1 when seen >= 2026-08-01\n'
+                           '  rule big +1 when company.revenue > 10\n  rule early +1 when signup < 2026-10-01\n'
+                           '  rule a +1 when count(events where type == "a" within 60d) >= 1\n}\n'
+                           'tiers {\n  tier t otherwise\n}\n')
+    decision = policy.evaluate(leads[0], as_of=AS_OF)
+    assert decision.total == 4.0 and decision.warnings == []

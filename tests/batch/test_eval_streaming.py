@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .helpers import AS_OF, ROOT, SAAS, XEDU, invoke, jsonl, saas_leads
 
 
@@ -92,3 +94,45 @@ def test_a_binary_leads_file_is_a_clear_error(tmp_path: Path) -> None:
     result = invoke("eval", SAAS, "--as-of", AS_OF, "--leads", str(path))
     assert result.exit_code == 1
     assert "leads.jsonl: file is binary" in result.stderr and "Traceback" not in result.output
+
+
+# Peak RSS measured inside the process (VmHWM of its own memory map):
+# wait4's ru_maxrss would include the parent's memory copied at fork.
+PEAK = """
+import atexit, sys
+def report():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                sys.stderr.write("PEAK_RSS_KB " + line.split()[1] + "\\n")
+atexit.register(report)
+sys.argv = ["qualdsl", *sys.argv[1:]]
+from qualdsl.cli import main
+main()
+"""
+
+
+def _peak_rss(lines: int) -> int:
+    """Peak RSS (KiB) of `eval --leads -` fed `lines` leads through a pipe."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    process = subprocess.Popen(
+        [sys.executable, "-c", PEAK, "eval", SAAS, "--leads", "-", "--as-of", AS_OF],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    assert process.stdin is not None and process.stderr is not None
+    base = saas_leads()
+    padding = "x" * 2000  # ~2 KB a lead: 15,000 leads are 30 MB of input
+    for index in range(lines):
+        lead = dict(base[index % len(base)], id=f"L{index}", _note=padding)
+        process.stdin.write((json.dumps(lead) + "\n").encode())
+    process.stdin.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 0, stderr
+    return int(stderr.rsplit("PEAK_RSS_KB ", 1)[1].split()[0])
+
+
+def test_eval_memory_does_not_grow_with_the_input() -> None:
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs /proc")
+    small, large = _peak_rss(1_000), _peak_rss(15_000)
+    # Holding 15x the leads (30 MB of text, more as objects) would show; streaming stays flat.
+    assert large < small * 1.2, (small, large)

@@ -12,11 +12,12 @@ import os
 import sys
 import tempfile
 import time
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import click
 
 from ..cli import Exit, _as_of_or_exit, print_diagnostics
+from ..decision import Decision
 from .engines import ENGINES
 from .inputs import FORMATS, STDIN, RowError
 
@@ -90,7 +91,8 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
         print_diagnostics(ctx, error.diagnostics)
         ctx.exit(Exit.USAGE)
 
-    job = ScoreJob(policy, id_field, inputs, input_format, moment, jobs)
+    job = ScoreJob(policy, id_field, inputs, input_format, moment, jobs,
+                   encoding=(kind, compiled.blocks, compiled.hash))
     show_progress = not no_progress and sys.stderr.isatty()
     bar = _ProgressBar(job, total_size(inputs)) if show_progress else None
     started = time.monotonic()
@@ -109,9 +111,13 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
             if type(result) is RowError:
                 counts.errors += 1
                 _write_error(result, errors_file)
+            elif type(result) is tuple:  # encoded by a worker: (tier, route, row)
+                counts.add(result[0], result[1])
+                sink.writer.write_row(result[2])
             else:
-                counts.add(result)
-                sink.write(result)
+                decision = cast(Decision, result)
+                counts.add(decision.tier, decision.route)
+                sink.writer.write(decision)
             if bar is not None:
                 bar.update(counts.rows)
         sink.commit()
@@ -193,9 +199,6 @@ class _Output:
         else:
             self.writer = JsonlWriter(self.stream, digest)
 
-    def write(self, decision: Any) -> None:
-        self.writer.write(decision)
-
     def commit(self) -> None:
         self.writer.close()
         if self.stream is not None:
@@ -232,10 +235,10 @@ class _Counts:
     def rows(self) -> int:
         return self.decisions + self.errors
 
-    def add(self, decision: Any) -> None:
+    def add(self, tier: str | None, route: str | None) -> None:
         self.decisions += 1
-        self.tiers[decision.tier if decision.tier is not None else "(none)"] += 1
-        self.routes[decision.route if decision.route is not None else "(none)"] += 1
+        self.tiers[tier if tier is not None else "(none)"] += 1
+        self.routes[route if route is not None else "(none)"] += 1
 
     def summary(self, elapsed: float, output: str | None, errors_path: str | None) -> str:
         rate = f", {self.rows / elapsed:,.0f} rows/s" if elapsed > 0 and self.rows else ""

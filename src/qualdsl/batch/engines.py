@@ -35,12 +35,21 @@ class ScoreJob:
     as_of: dt.datetime
     jobs: int = 1
     progress: Progress = attrs.field(factory=Progress, eq=False)
+    # (output format, blocks, policy hash): lets workers encode output rows
+    # themselves; a pickled Decision costs almost as much as deciding the lead.
+    encoding: tuple[str, tuple[str, ...], str] | None = None
+
+
+# An output row already encoded for job.encoding: (tier, route, row).
+Encoded = tuple[str | None, str | None, Any]
+Result = Decision | RowError | Encoded
 
 
 class Engine(Protocol):
-    def run(self, job: ScoreJob, policy: Any) -> Iterator[Decision | RowError]:
-        """Decisions and unreadable rows, in input order. Raises
-        inputs.InputError for an input that cannot be read at all."""
+    def run(self, job: ScoreJob, policy: Any) -> Iterator[Result]:
+        """Decisions (or, with job.encoding, encoded rows) and unreadable
+        rows, in input order. Raises inputs.InputError for an input that
+        cannot be read at all."""
         ...
 
 
@@ -72,7 +81,7 @@ def get_engine(name: str) -> Engine:
 class PythonEngine:
     """Streams rows through Policy.evaluate, in constant memory."""
 
-    def run(self, job: ScoreJob, policy: Any) -> Iterator[Decision | RowError]:
+    def run(self, job: ScoreJob, policy: Any) -> Iterator[Result]:
         rows = read_rows(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress)
         if job.jobs <= 1:
             return _in_process(rows, policy, job.as_of)
@@ -91,26 +100,36 @@ def _in_process(rows: Iterator[Row | RowError], policy: Any, as_of: dt.datetime)
 # ------------------------------------------------------------ worker processes
 
 _worker_policy: Any = None
+_worker_encoder: Any = None
 
 
-def _worker_start(policy_path: str, id_field: str | None) -> None:
-    global _worker_policy
+def _worker_start(policy_path: str, id_field: str | None, encoding: tuple[str, tuple[str, ...], str] | None) -> None:
+    global _worker_policy, _worker_encoder
     from ..api import load
 
     _worker_policy = load(policy_path, id_field=id_field)
+    if encoding is not None:
+        from .outputs import encoder
+
+        _worker_encoder = encoder(*encoding)
 
 
-def _worker_decide(leads: list[dict[str, Any]], as_of: dt.datetime) -> list[Decision]:
-    return list(_worker_policy.evaluate_many(leads, as_of=as_of))
+def _worker_decide(leads: list[dict[str, Any]], as_of: dt.datetime) -> list[Any]:
+    decisions = _worker_policy.evaluate_many(leads, as_of=as_of)
+    if _worker_encoder is None:
+        return list(decisions)
+    row = _worker_encoder.row
+    return [(decision.tier, decision.route, row(decision)) for decision in decisions]
 
 
-def _in_workers(rows: Iterator[Row | RowError], job: ScoreJob) -> Iterator[Decision | RowError]:
+def _in_workers(rows: Iterator[Row | RowError], job: ScoreJob) -> Iterator[Result]:
     """Chunks of leads to a pool; results taken back in submission order,
     with a bounded number of chunks in flight (Pool.imap would read the
     whole input ahead)."""
     import multiprocessing
 
-    pool = multiprocessing.get_context("spawn").Pool(job.jobs, _worker_start, (job.policy_path, job.id_field))
+    pool = multiprocessing.get_context("spawn").Pool(
+        job.jobs, _worker_start, (job.policy_path, job.id_field, job.encoding))
     pending: collections.deque[tuple[list[Row | RowError], Any]] = collections.deque()
     limit = job.jobs * IN_FLIGHT_PER_JOB
     try:
@@ -137,8 +156,11 @@ def _submit(pool: Any, chunk: list[Row | RowError], as_of: dt.datetime) -> tuple
     return chunk, pool.apply_async(_worker_decide, (leads, as_of))
 
 
-def _collect(item: tuple[list[Row | RowError], Any]) -> Iterator[Decision | RowError]:
+def _collect(item: tuple[list[Row | RowError], Any]) -> Iterator[Result]:
     chunk, result = item
-    decisions = iter(result.get())
+    decided = iter(result.get())
     for row in chunk:
-        yield next(decisions) if type(row) is Row else row  # type: ignore[misc]
+        if type(row) is RowError:
+            yield row
+        else:
+            yield next(decided)

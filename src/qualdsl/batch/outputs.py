@@ -39,6 +39,9 @@ def output_format(path: str) -> str:
 class Writer(Protocol):
     def write(self, decision: Decision) -> None: ...
 
+    def write_row(self, row: Any) -> None:
+        """A row its encoder (`encoder(kind, ...)`) made, maybe in another process."""
+
     def close(self) -> None: ...
 
 
@@ -135,14 +138,49 @@ class FlatRows:
         ]
 
 
+class JsonlRows:
+    """Decisions as JSONL lines (bytes, newline included)."""
+
+    def __init__(self, policy_hash: str) -> None:
+        self.hash = policy_hash
+
+    def row(self, decision: Decision) -> bytes:
+        return dumps(decision_json(decision, self.hash)).encode("utf-8") + b"\n"
+
+
+class CsvRows(FlatRows):
+    """Flat rows as CSV cells: booleans as JSON spells them, floats exact."""
+
+    def row(self, decision: Decision) -> list[Any]:
+        row = super().row(decision)
+        row[4] = "true" if row[4] else "false"
+        return ["" if cell is None else repr(cell) if type(cell) is float else cell for cell in row]
+
+
+Encoder = JsonlRows | CsvRows | FlatRows
+
+
+def encoder(kind: str, blocks: Sequence[str], policy_hash: str) -> Encoder:
+    """What turns a decision into an output row for a format. Picklable and
+    stream-free, so worker processes encode and the writer only writes."""
+    if kind == "jsonl":
+        return JsonlRows(policy_hash)
+    if kind == "csv":
+        return CsvRows(blocks, policy_hash)
+    return FlatRows(blocks, policy_hash)
+
+
 class JsonlWriter:
     def __init__(self, stream: IO[bytes], policy_hash: str, *, flush: bool = False) -> None:
         self.stream = stream
-        self.hash = policy_hash
+        self.encoder = JsonlRows(policy_hash)
         self.flush = flush
 
     def write(self, decision: Decision) -> None:
-        self.stream.write(dumps(decision_json(decision, self.hash)).encode("utf-8") + b"\n")
+        self.write_row(self.encoder.row(decision))
+
+    def write_row(self, row: bytes) -> None:
+        self.stream.write(row)
         if self.flush:
             self.stream.flush()
 
@@ -156,21 +194,18 @@ class CsvWriter:
         self.text = io.TextIOWrapper(stream, encoding="utf-8", errors="backslashreplace", newline="",
                                      write_through=False)
         self.writer = csv.writer(self.text)
-        self.flat = FlatRows(blocks, policy_hash)
+        self.encoder = CsvRows(blocks, policy_hash)
         self.writer.writerow(flat_columns(blocks))
 
     def write(self, decision: Decision) -> None:
-        row = self.flat.row(decision)
-        row[4] = "true" if row[4] else "false"  # icp_pass as JSON spells it
-        self.writer.writerow(["" if cell is None else _csv_number(cell) for cell in row])
+        self.write_row(self.encoder.row(decision))
+
+    def write_row(self, row: list[Any]) -> None:
+        self.writer.writerow(row)
 
     def close(self) -> None:
         self.text.flush()
         self.text.detach()
-
-
-def _csv_number(cell: Any) -> Any:
-    return repr(cell) if type(cell) is float else cell
 
 
 class ParquetWriter:
@@ -183,12 +218,17 @@ class ParquetWriter:
         types = ([pa.string()] * 4 + [pa.bool_(), pa.string()] + [pa.float64()] * (len(blocks) + 1)
                  + [pa.string()] * 5)
         self.schema = pa.schema(list(zip(self.columns, types)))
-        self.flat = FlatRows(blocks, policy_hash)
+        self.encoder = FlatRows(blocks, policy_hash)
         self.rows: list[list[Any]] = []
-        self.writer = pq.ParquetWriter(path, self.schema)
+        # Dictionary pages only where values repeat; the ledger text rarely does.
+        repeating = [c for c in self.columns if c not in ("lead", "rules") and not c.startswith("score_")]
+        self.writer = pq.ParquetWriter(path, self.schema, use_dictionary=repeating)
 
     def write(self, decision: Decision) -> None:
-        self.rows.append(self.flat.row(decision))
+        self.write_row(self.encoder.row(decision))
+
+    def write_row(self, row: list[Any]) -> None:
+        self.rows.append(row)
         if len(self.rows) >= PARQUET_BATCH_ROWS:
             self._flush()
 
@@ -197,7 +237,7 @@ class ParquetWriter:
             return
         pa = self.pa
         arrays = []
-        for index, (column, field) in enumerate(zip(zip(*self.rows), self.schema)):
+        for column, field in zip(zip(*self.rows), self.schema):
             try:
                 arrays.append(pa.array(column, field.type))
             except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate: escape it

@@ -80,6 +80,11 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
             format_of(path, input_format)
         except InputError as error:
             raise click.BadParameter(str(error), param_hint="INPUT") from None
+    if engine == "python" and "parquet" in [kind] + [format_of(path, input_format) for path in inputs]:
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise click.UsageError("reading or writing Parquet needs pyarrow: pip install 'qualdsl[parquet]'")
     moment = _as_of_or_exit(as_of)
     try:
         runner = get_engine(engine)

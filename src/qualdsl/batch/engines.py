@@ -72,8 +72,10 @@ def get_engine(name: str) -> Engine:
         module = importlib.import_module(module_name)
     except ImportError as error:
         hint = f"; install it with `{install}`" if install else ""
-        missing = getattr(error, "name", None) or "a module"
-        raise EngineUnavailable(f"the {name} engine is not available ({missing} is not installed){hint}") from None
+        missing = getattr(error, "name", None) or ""
+        why = ("not in this version of qualdsl" if missing.startswith("qualdsl")
+               else f"{missing or 'a module it needs'} is not installed")
+        raise EngineUnavailable(f"the {name} engine is not available ({why}){hint}") from None
     engine: Engine = getattr(module, attribute)()
     return engine
 

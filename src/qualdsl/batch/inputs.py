@@ -551,7 +551,7 @@ def _parquet(path: str, progress: Progress | None) -> Iterator[Row | RowError]:
         import pyarrow as pa  # type: ignore[import-untyped]
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
     except ImportError:
-        raise InputError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
+        raise InputError(f"{path}: reading Parquet needs pyarrow: pip install 'qualdsl[parquet]'") from None
     source = display_name(path)
     if path == STDIN:
         raise InputError("<stdin>: Parquet cannot be read from stdin; give a file")

@@ -149,6 +149,7 @@ def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
     "args, message",
     [
         (["missing.jsonl"], "no such file"),
+        (["leads.jsonl", "missing.jsonl"], "missing.jsonl: no such file"),  # checked before any output
         (["leads.jsonl", "-o", "out.xlsx"], "*.jsonl, *.csv or *.parquet"),
         (["leads.jsonl", "--engine", "spark"], "pip install 'qualdsl[spark]'"),
         (["leads.jsonl", "--jobs", "0"], "--jobs"),
@@ -162,6 +163,7 @@ def test_usage_and_unreadable_inputs_exit_2(tmp_path: Path, monkeypatch, args: l
     result = invoke("score", SAAS, *args, "--as-of", AS_OF)
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+    assert result.stdout == ""
     assert "Traceback" not in result.output
 
 

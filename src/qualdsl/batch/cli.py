@@ -57,7 +57,7 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
     from ..api import load, parse_field_path
     from ..errors import QualError
     from .engines import EngineUnavailable, ScoreJob, get_engine
-    from .inputs import InputError, total_size
+    from .inputs import InputError, check_input, total_size
     from .inputs import input_format as format_of
 
     if inputs.count(STDIN) > 1:
@@ -80,6 +80,11 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
             format_of(path, input_format)
         except InputError as error:
             raise click.BadParameter(str(error), param_hint="INPUT") from None
+        try:
+            check_input(path)  # before anything is written
+        except InputError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(Exit.USAGE)
     if engine == "python" and "parquet" in [kind] + [format_of(path, input_format) for path in inputs]:
         import importlib.util
 

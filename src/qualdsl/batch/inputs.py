@@ -102,10 +102,12 @@ def json_cells(schema: Mapping[str, str] | None) -> Callable[[str], bool]:
 # ------------------------------------------------------------------ opening
 
 
-def open_input(path: str) -> IO[bytes]:
-    """A binary stream; regular files, FIFOs and character devices only."""
+def check_input(path: str) -> None:
+    """InputError unless `path` can be opened as a leads input: a regular
+    file, a FIFO or a character device (looked at, not opened: opening a
+    FIFO would wait for its writer)."""
     if path == STDIN:
-        return sys.stdin.buffer
+        return
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -116,6 +118,13 @@ def open_input(path: str) -> IO[bytes]:
         raise InputError(f"{path}: is a directory, not a leads file")
     if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
         raise InputError(f"{path}: not a regular file")
+
+
+def open_input(path: str) -> IO[bytes]:
+    """A binary stream; regular files, FIFOs and character devices only."""
+    if path == STDIN:
+        return sys.stdin.buffer
+    check_input(path)
     try:
         return open(path, "rb")
     except OSError as error:
@@ -134,7 +143,6 @@ class Progress:
     """How far through its inputs a reader is, as a fraction, when sizes are known."""
 
     def __init__(self) -> None:
-        self.sizes: list[int | None] = []
         self.done = 0  # bytes (or rows, for Parquet, scaled to bytes) of finished inputs
         self.position: Callable[[], int] = lambda: 0
 

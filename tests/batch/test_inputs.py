@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import qualdsl
 from qualdsl.batch import inputs
@@ -257,7 +259,7 @@ def test_parquet_nulls_fractions_dates_and_decimals(tmp_path: Path) -> None:
     pq = pytest.importorskip("pyarrow.parquet")
     import decimal
 
-    utc = dt.timezone.utc
+    utc = dt.UTC
     table = pa.table({
         "id": ["A", "B", "C"],
         "company": pa.array([{"employees": 5, "revenue": decimal.Decimal("12.50")}, None,
@@ -284,3 +286,56 @@ def test_parquet_nulls_fractions_dates_and_decimals(tmp_path: Path) -> None:
                            'tiers {\n  tier t otherwise\n}\n')
     decision = policy.evaluate(leads[0], as_of=AS_OF)
     assert decision.total == 4.0 and decision.warnings == []
+
+
+# ---------------------------------------------------------------- properties
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
+_KEYS = st.text(st.characters(whitelist_categories=("L", "N", "Zs")), min_size=1, max_size=10).filter(
+    lambda k: k.strip() == k and "`" not in k)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.lists(_KEYS, min_size=1, max_size=5, unique=True),
+       cells=st.lists(st.lists(_TEXT, min_size=5, max_size=5), max_size=8),
+       crlf=st.booleans(), bom=st.booleans())
+def test_csv_reads_back_what_a_csv_writer_wrote(tmp_path: Path, header, cells, crlf, bom) -> None:
+    import csv
+    import io
+
+    # a row of one empty cell is written as a blank line, which is no row: leave such rows out
+    rows = [row[: len(header)] for row in cells if any(cell != "" for cell in row[: len(header)])]
+    text = io.StringIO()
+    # With "\n" line ends, csv.writer leaves a bare "\r" unquoted (not RFC 4180): quote every cell then.
+    writer = csv.writer(text, lineterminator="\r\n" if crlf else "\n",
+                        quoting=csv.QUOTE_MINIMAL if crlf else csv.QUOTE_ALL)
+    writer.writerow(header)
+    writer.writerows(rows)
+    path = tmp_path / "p.csv"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.getvalue().encode("utf-8"))
+    read = rows_of(path)
+    assert all(isinstance(r, Row) for r in read)
+    expected = [{k: v for k, v in zip(header, row) if v != ""} for row in rows]
+    assert [r.lead for r in read] == expected
+    assert [r.line for r in read] == sorted({r.line for r in read})
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                     | st.text(max_size=10), lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=10)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(leads=st.lists(st.dictionaries(st.text(max_size=6), _JSON, max_size=4), max_size=6),
+       ascii_only=st.booleans())
+def test_jsonl_reads_back_every_object_on_its_line(tmp_path: Path, leads, ascii_only) -> None:
+    path = tmp_path / "p.jsonl"
+    # surrogates are written escaped (ensure_ascii), everything else may be raw
+    text = "".join(json.dumps(lead, ensure_ascii=ascii_only) + "\n" for lead in leads)
+    path.write_bytes(text.encode("utf-8", "surrogatepass" if not ascii_only else "strict"))
+    read = rows_of(path)
+    if not ascii_only and any("\ud800" <= c <= "\udfff" for c in text):
+        assert len(read) == len(leads)  # raw surrogates are not UTF-8: error rows, none lost
+        return
+    assert [r.lead for r in read] == leads
+    assert [r.line for r in read] == list(range(1, len(leads) + 1))

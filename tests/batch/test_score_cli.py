@@ -285,3 +285,33 @@ def test_the_progress_bar_shows_rows_rate_and_eta(monkeypatch) -> None:
     text = stream.getvalue()
     assert text.startswith("\r[######") and "25%" in text
     assert "5,000 rows" in text and "2,500 rows/s" in text and "ETA 0:00:06" in text
+
+
+def test_jobs_2_on_parquet_sends_arrow_batches_and_keeps_every_row_in_order(tmp_path: Path, saas_policy) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    base = saas_leads()
+    leads = [{"id": f"P-{i:05d}", "company": base[i % len(base)].get("company"), "source": "webinar"}
+             for i in range(2600)]
+    company = pa.struct([("domain", pa.string()), ("industry", pa.string()), ("employees", pa.string()),
+                         ("country", pa.string()), ("tech", pa.list_(pa.string()))])
+    rows = [{"id": lead["id"], "source": lead["source"],
+             "company": None if lead["company"] is None else {
+                 **{k: (None if lead["company"].get(k) is None else str(lead["company"][k]))
+                    for k in ("domain", "industry", "employees", "country")},
+                 "tech": lead["company"].get("tech")}} for lead in leads]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([("id", pa.string()), ("company", company),
+                                                         ("source", pa.string())]))
+    source = tmp_path / "leads.parquet"
+    pq.write_table(table, source, row_group_size=1000)
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.jsonl"
+        result = invoke("score", SAAS, str(source), "--as-of", AS_OF, "--jobs", jobs, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        outputs[jobs] = out.read_bytes()
+    assert outputs["1"] == outputs["2"]
+    decisions = jsonl(outputs["2"].decode())
+    assert [d["lead"] for d in decisions] == [lead["id"] for lead in leads]
+    want = saas_policy.evaluate(table.slice(1234, 1).to_pylist()[0], as_of=AS_OF).to_dict()
+    assert {k: v for k, v in decisions[1234].items() if k != "policy_hash"} == want

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import attrs
 
 from ..decision import Decision
-from .inputs import Progress, Row, RowError, read_rows
+from .inputs import Batch, Progress, Row, RowError, read_rows, read_units
 
 CHUNK_ROWS = 1000  # leads sent to a worker at a time
 IN_FLIGHT_PER_JOB = 3  # chunks queued per worker: bounded memory, workers never idle
@@ -84,10 +84,14 @@ class PythonEngine:
     """Streams rows through Policy.evaluate, in constant memory."""
 
     def run(self, job: ScoreJob, policy: Any) -> Iterator[Result]:
-        rows = read_rows(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress)
         if job.jobs <= 1:
+            rows = read_rows(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress)
             return _in_process(rows, policy, job.as_of)
-        return _in_workers(rows, job)
+        # Parquet goes to the workers as Arrow batches: they make the leads,
+        # so the main process only reads bytes and writes rows.
+        units = read_units(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress,
+                           batch_rows=CHUNK_ROWS)
+        return _in_workers(units, job)
 
 
 def _in_process(rows: Iterator[Row | RowError], policy: Any, as_of: dt.datetime) -> Iterator[Decision | RowError]:
@@ -116,7 +120,9 @@ def _worker_start(policy_path: str, id_field: str | None, encoding: tuple[str, t
         _worker_encoder = encoder(*encoding)
 
 
-def _worker_decide(leads: list[dict[str, Any]], as_of: dt.datetime) -> list[Any]:
+def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime) -> list[Any]:
+    if type(leads) is Batch:
+        leads = leads.leads()
     decisions = _worker_policy.evaluate_many(leads, as_of=as_of)
     if _worker_encoder is None:
         return list(decisions)
@@ -124,25 +130,37 @@ def _worker_decide(leads: list[dict[str, Any]], as_of: dt.datetime) -> list[Any]
     return [(decision.tier, decision.route, row(decision)) for decision in decisions]
 
 
-def _in_workers(rows: Iterator[Row | RowError], job: ScoreJob) -> Iterator[Result]:
-    """Chunks of leads to a pool; results taken back in submission order,
-    with a bounded number of chunks in flight (Pool.imap would read the
-    whole input ahead)."""
+# What is in flight: the chunk's rows (to put error rows back in their
+# place), or None for a Parquet batch (every row decided), and the result.
+_Pending = tuple[list[Row | RowError] | None, Any]
+
+
+def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Iterator[Result]:
+    """Chunks of leads (or Parquet batches) to a pool; results taken back in
+    submission order, with a bounded number of chunks in flight (Pool.imap
+    would read the whole input ahead)."""
     import multiprocessing
 
     pool = multiprocessing.get_context("spawn").Pool(
         job.jobs, _worker_start, (job.policy_path, job.id_field, job.encoding))
-    pending: collections.deque[tuple[list[Row | RowError], Any]] = collections.deque()
+    pending: collections.deque[_Pending] = collections.deque()
     limit = job.jobs * IN_FLIGHT_PER_JOB
     try:
         chunk: list[Row | RowError] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= CHUNK_ROWS:
+        for unit in units:
+            if type(unit) is Batch:
+                if chunk:
+                    pending.append(_submit(pool, chunk, job.as_of))
+                    chunk = []
+                pending.append((None, pool.apply_async(_worker_decide, (unit, job.as_of))))
+            else:
+                chunk.append(unit)  # type: ignore[arg-type]
+                if len(chunk) < CHUNK_ROWS:
+                    continue
                 pending.append(_submit(pool, chunk, job.as_of))
                 chunk = []
-                while len(pending) >= limit:
-                    yield from _collect(pending.popleft())
+            while len(pending) >= limit:
+                yield from _collect(pending.popleft())
         if chunk:
             pending.append(_submit(pool, chunk, job.as_of))
         while pending:
@@ -153,16 +171,20 @@ def _in_workers(rows: Iterator[Row | RowError], job: ScoreJob) -> Iterator[Resul
         pool.terminate()
 
 
-def _submit(pool: Any, chunk: list[Row | RowError], as_of: dt.datetime) -> tuple[list[Row | RowError], Any]:
+def _submit(pool: Any, chunk: list[Row | RowError], as_of: dt.datetime) -> _Pending:
     leads = [row.lead for row in chunk if type(row) is Row]
     return chunk, pool.apply_async(_worker_decide, (leads, as_of))
 
 
-def _collect(item: tuple[list[Row | RowError], Any]) -> Iterator[Result]:
+def _collect(item: _Pending) -> Iterator[Result]:
     chunk, result = item
-    decided = iter(result.get())
+    decided = result.get()
+    if chunk is None:
+        yield from decided
+        return
+    results = iter(decided)
     for row in chunk:
         if type(row) is RowError:
             yield row
         else:
-            yield next(decided)
+            yield next(results)

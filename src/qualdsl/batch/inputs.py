@@ -183,11 +183,27 @@ def read_rows(
 ) -> Iterator[Row | RowError]:
     """Rows of every input in turn. InputError for an input that cannot be
     read at all (raised when that input is reached)."""
+    return read_units(paths, format=format, schema=schema, progress=progress)  # type: ignore[return-value]
+
+
+def read_units(
+    paths: Iterable[str],
+    *,
+    format: str | None = None,
+    schema: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    batch_rows: int | None = None,
+) -> Iterator[Row | RowError | Batch]:
+    """read_rows; with `batch_rows`, Parquet rows come as Batches of that
+    many rows, for worker processes to make into leads."""
     is_json = json_cells(schema)
     for path in paths:
         kind = input_format(path, format)
         if kind == "parquet":
-            yield from _parquet(path, progress)
+            if batch_rows is None:
+                yield from _parquet(path, progress)
+            else:
+                yield from _parquet(path, progress, batches=True, batch_rows=batch_rows)
             continue
         stream = open_input(path)
         try:
@@ -554,9 +570,28 @@ def _csv(stream: IO[bytes], source: str, is_json: Callable[[str], bool]) -> Iter
 # ------------------------------------------------------------------ Parquet
 
 
-def _parquet(path: str, progress: Progress | None) -> Iterator[Row | RowError]:
-    try:
+@attrs.frozen(slots=True)
+class Batch:
+    """Parquet rows not yet made into leads: an Arrow RecordBatch, cheap to
+    send to a worker process (Arrow buffers, no Python objects), which
+    makes the leads itself."""
+
+    source: str
+    line: int  # the first row's number
+    records: Any  # pyarrow.RecordBatch
+
+    def leads(self) -> list[dict[str, Any]]:
         import pyarrow as pa  # type: ignore[import-untyped]
+
+        names = self.records.schema.names
+        columns = [_plain(column, pa).to_pylist() for column in self.records.columns]
+        return [dict(zip(names, values)) for values in zip(*columns)]
+
+
+def _parquet(path: str, progress: Progress | None, batches: bool = False,
+             batch_rows: int = PARQUET_BATCH_ROWS) -> Iterator[Row | RowError | Batch]:
+    try:
+        import pyarrow as pa
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
     except ImportError:
         raise InputError(f"{path}: reading Parquet needs pyarrow: pip install 'qualdsl[parquet]'") from None
@@ -581,12 +616,14 @@ def _parquet(path: str, progress: Progress | None) -> Iterator[Row | RowError]:
     if progress is not None:
         progress.position = lambda: (number * size // rows_total) if rows_total else 0
     try:
-        for batch in file.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            names = batch.schema.names
-            columns = [_plain(column, pa).to_pylist() for column in batch.columns]
-            for values in zip(*columns):
-                number += 1
-                yield Row(source, number, dict(zip(names, values)))
+        for records in file.iter_batches(batch_size=batch_rows):
+            batch = Batch(source, number + 1, records)
+            number += records.num_rows
+            if batches:
+                yield batch
+            else:
+                for offset, lead in enumerate(batch.leads()):
+                    yield Row(source, batch.line + offset, lead)
     except (pa.ArrowException, OSError) as error:
         yield RowError(source, number + 1, f"cannot read Parquet: {error}; the rest of the file is not read", "")
     if progress is not None:

@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("qualdsl.targets:compile_command", "Compile a policy to portable JSON, SQL or Python."),
     "backtest": ("qualdsl.backtest.cli:backtest_command", "Measure a policy against real conversion outcomes."),
     "serve": ("qualdsl.serve.cli:serve_command", "Serve policies over HTTP (needs qualdsl[serve])."),
+    "score": ("qualdsl.batch.cli:score_command", "Decide every lead of CSV, JSONL or Parquet files."),
 }
 
 
@@ -235,15 +236,17 @@ def expand_policy_paths(paths: tuple[str, ...] | list[str]) -> list[str]:
 # ------------------------------------------------------------------ eval
 
 
-def _load_or_exit(ctx: click.Context, path: str) -> Any:
+def _load_or_exit(ctx: click.Context, path: str, id_field: str | None = None) -> Any:
     from .api import load
     from .errors import QualError
 
     try:
-        return load(path)
+        return load(path, id_field=id_field)
     except QualError as error:
         print_diagnostics(ctx, error.diagnostics)
         ctx.exit(Exit.FINDINGS)
+    except ValueError as error:  # a malformed --id-field path
+        raise click.BadParameter(str(error), param_hint="--id-field") from None
 
 
 def _as_of_or_exit(as_of: str | None) -> Any:
@@ -252,7 +255,7 @@ def _as_of_or_exit(as_of: str | None) -> Any:
     from .api import normalize_as_of
 
     if as_of is None:
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
         return normalize_as_of(as_of)
     except ValueError as error:
@@ -260,11 +263,14 @@ def _as_of_or_exit(as_of: str | None) -> Any:
 
 
 def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str | None,
-              as_of: str | None, output: str) -> None:
-    import json
-
+              as_of: str | None, output: str, *, id_field: str | None = None,
+              input_format: str | None = None, strict_warnings: bool = False) -> None:
+    """Decide leads as they are read: each decision is printed and flushed
+    before the next lead is read, so piped leads are answered as they come
+    and memory stays constant however long the input."""
+    from .batch.inputs import InputError, Row, read_rows, sniff_format
+    from .batch.outputs import dumps, finite
     from .explain import explain
-    from .leads import LeadFileError, read_leads
 
     if lead is not None and leads is not None:
         raise click.UsageError("give one of --lead FILE (one lead) or --leads FILE (many), not both")
@@ -276,42 +282,85 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
             )
         leads = "-"
     moment = _as_of_or_exit(as_of)
-    policy = _load_or_exit(ctx, policy_path)
+    policy = _load_or_exit(ctx, policy_path, id_field)
+    many = leads is not None
+    path = leads if leads is not None else lead
+    assert path is not None
+    color = use_color(ctx)
+    summary = _EvalSummary()
     try:
-        if lead is not None:
-            records = list(read_leads(lead, format="json"))
-        else:
-            records = read_leads(leads)  # type: ignore[arg-type]
-        failed = 0
-        first = True
-        seen = 0
-        for record in records:
-            seen += 1
-            if record.error is not None:
-                failed += 1
+        kind = "json" if not many and input_format is None else sniff_format(path, input_format)
+        for record in read_rows([path], format=kind, schema=policy.schema):
+            if type(record) is not Row:
+                summary.failed += 1
                 click.echo(f"{record.location}: error: {record.error}", err=True)
-                if output == "json" and leads is not None:
-                    click.echo(json.dumps({"error": record.error, "location": record.location}))
+                if output == "json" and many:
+                    click.echo(dumps({"error": record.error, "location": record.location}))
                 continue
-            decision = policy.evaluate(record.lead, as_of=moment)
+            decision = finite(policy.evaluate(record.lead, as_of=moment))
+            summary.add(decision.warnings)
             if output == "json":
-                if leads is not None:
-                    click.echo(json.dumps(decision.to_dict(), ensure_ascii=False))
-                else:
-                    click.echo(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+                click.echo(dumps(decision.to_dict(), indent=None if many else 2))
             else:
-                if not first:
+                if summary.decided > 1:
                     click.echo("\n" + "─" * 60 + "\n")
-                click.echo(explain(decision, policy, color=use_color(ctx)), color=use_color(ctx))
-            first = False
-    except LeadFileError as error:
+                click.echo(_printable(explain(decision, policy, color=color)), color=color)
+    except InputError as error:
         click.echo(f"error: {error}", err=True)
         ctx.exit(Exit.FINDINGS)
-    if seen == 0:
-        click.echo("no leads read", err=True)
-    if failed:
-        click.echo(f"{failed} lead{'s' if failed != 1 else ''} could not be read", err=True)
+    summary.report(many)
+    if summary.failed or (strict_warnings and summary.warned):
         ctx.exit(Exit.FINDINGS)
+
+
+def _printable(text: str) -> str:
+    """Text a terminal can show: what UTF-8 cannot encode (lone surrogates) escaped."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class _EvalSummary:
+    """What eval says on stderr at the end: unreadable rows, warnings per field."""
+
+    def __init__(self) -> None:
+        import collections
+
+        self.decided = 0
+        self.failed = 0
+        self.warned = 0
+        self.fields: collections.Counter[str] = collections.Counter()
+
+    def add(self, warnings: list[str]) -> None:
+        self.decided += 1
+        if warnings:
+            self.warned += 1
+            for warning in warnings:
+                self.fields[warning_field(warning)] += 1
+
+    def report(self, many: bool) -> None:
+        if self.decided + self.failed == 0:
+            click.echo("no leads read", err=True)
+            return
+        if self.fields:
+            noun = "lead" if self.warned == 1 else "leads"
+            counts = ", ".join(f"{_printable(field)} {count}" for field, count in self.fields.most_common())
+            click.echo(f"warnings in {self.warned} {noun} of {self.decided} (per field: {counts})", err=True)
+        if self.failed:
+            click.echo(f"{self.failed} lead{'s' if self.failed != 1 else ''} could not be read", err=True)
+        elif many and not self.fields:
+            click.echo(f"{self.decided} lead{'s' if self.decided != 1 else ''} decided, no warnings", err=True)
+
+
+def warning_field(warning: str) -> str:
+    """The field a decision warning is about: `company.employees: expected
+    int, ...` -> company.employees; `events[3]: ...` -> events."""
+    field = warning.split(": ", 1)[0]
+    if field.endswith("]") and "[" in field:
+        field = field[: field.rindex("[")]
+    return field
 
 
 _lead_options = [
@@ -322,6 +371,11 @@ _lead_options = [
                       "reads JSONL from stdin)."),
     click.option("--as-of", "as_of", metavar="DATE",
                  help="Evaluate as of this date or datetime (UTC). Default: now."),
+    click.option("--id-field", "id_field", metavar="PATH",
+                 help="The field reported as the decision's `lead` (default `id`; e.g. \"Prospect ID\")."),
+    click.option("--input-format", "input_format", type=click.Choice(["csv", "jsonl", "json"]),
+                 help="The format of --leads (default: from the extension; stdin: JSONL, or a JSON array)."),
+    click.option("--strict-warnings", is_flag=True, help="Exit 1 when any decision has a warning."),
 ]
 
 
@@ -337,23 +391,28 @@ def _with_lead_options(function: Any) -> Any:
               show_default=True, help="json: the decision; text: a readable explanation.")
 @click.pass_context
 def eval_command(ctx: click.Context, policy: str, lead: str | None, leads: str | None,
-                 as_of: str | None, output: str) -> None:
+                 as_of: str | None, id_field: str | None, input_format: str | None,
+                 strict_warnings: bool, output: str) -> None:
     """Evaluate leads against POLICY and print the decisions.
 
-    With --leads, one decision per line (JSONL); a lead that cannot be read
-    is reported on stderr (and as an {"error": ...} line) and the exit code
-    is 1.
+    With --leads, one decision per line (JSONL), each printed as soon as its
+    lead is read; a lead that cannot be read is reported on stderr (and as an
+    {"error": ...} line) and the exit code is 1. A summary (warnings per
+    field, unreadable leads) goes to stderr.
     """
-    _evaluate(ctx, policy, lead, leads, as_of, output)
+    _evaluate(ctx, policy, lead, leads, as_of, output, id_field=id_field, input_format=input_format,
+              strict_warnings=strict_warnings)
 
 
 @click.command("explain")
 @_with_lead_options
 @click.pass_context
 def explain_command(ctx: click.Context, policy: str, lead: str | None, leads: str | None,
-                    as_of: str | None) -> None:
+                    as_of: str | None, id_field: str | None, input_format: str | None,
+                    strict_warnings: bool) -> None:
     """Explain how POLICY decides a lead: ICP, every rule's points, tier, route."""
-    _evaluate(ctx, policy, lead, leads, as_of, "text")
+    _evaluate(ctx, policy, lead, leads, as_of, "text", id_field=id_field, input_format=input_format,
+              strict_warnings=strict_warnings)
 
 
 # Written by the last-resort handler when memory has run out: built now,

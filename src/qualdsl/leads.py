@@ -1,54 +1,58 @@
 """Reading leads from files: a JSON object, a JSON array, JSONL or CSV.
 
-Every record is returned, good or bad: a record that does not load carries
-its error and location, so callers count and report it instead of dropping it.
+A thin layer over batch.inputs (the one streaming reader) for callers that
+want LeadRecords (`diff --leads`, test suites' lead files). Every record is
+returned, good or bad: a record that does not load carries its error and
+location, so callers count and report it instead of dropping it.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import json
+import os
+import stat
+import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import attrs
 
+from .batch.inputs import InputError, Row, read_rows, read_stream, sniff_format
+
 MAX_LEADS_BYTES = 512 * 1024 * 1024
+
+# The file as a whole cannot be read (missing, binary, not UTF-8).
+LeadFileError = InputError
 
 
 @attrs.frozen
 class LeadRecord:
     """One lead read from a file, or the reason it could not be read."""
 
-    lead: Any
+    lead: object
     location: str  # "leads.jsonl:12"
     error: str | None = None
 
 
-class LeadFileError(Exception):
-    """The file as a whole cannot be read (missing, binary, not UTF-8)."""
-
-
 def read_text(path: str) -> str:
-    """The text of a leads file, or '-' for standard input."""
-    import sys
-
+    """The whole text of a small file (a suite, a case table), '-' for stdin:
+    read with a size limit while reading, regular files and FIFOs only."""
     if path == "-":
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_LEADS_BYTES + 1)
     else:
         try:
-            file = Path(path)
-            if file.is_dir():
+            mode = os.stat(path).st_mode
+            if stat.S_ISDIR(mode):
                 raise LeadFileError(f"{path}: is a directory, not a leads file")
-            if file.stat().st_size > MAX_LEADS_BYTES:
-                raise LeadFileError(f"{path}: file is too large for a leads file")
-            data = file.read_bytes()
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+                raise LeadFileError(f"{path}: not a regular file")
+            with open(path, "rb") as file:
+                data = file.read(MAX_LEADS_BYTES + 1)
         except FileNotFoundError:
             raise LeadFileError(f"{path}: no such file") from None
         except OSError as error:
             raise LeadFileError(f"{path}: cannot read file: {error.strerror}") from None
+    if len(data) > MAX_LEADS_BYTES:
+        raise LeadFileError(f"{path}: file is too large for a leads file")
     if b"\x00" in data:
         raise LeadFileError(f"{path}: file is binary (it contains NUL bytes), not leads")
     try:
@@ -56,6 +60,14 @@ def read_text(path: str) -> str:
     except UnicodeDecodeError as error:
         raise LeadFileError(f"{path}: not valid UTF-8 (bad byte at offset {error.start})") from None
     return text.removeprefix("\ufeff")
+
+
+def _records(rows: Iterator[object]) -> Iterator[LeadRecord]:
+    for row in rows:
+        if type(row) is Row:
+            yield LeadRecord(row.lead, f"{row.source}:{row.line}")
+        else:
+            yield LeadRecord(None, row.location, row.error)  # type: ignore[attr-defined]
 
 
 def parse_leads(text: str, name: str, *, format: str | None = None) -> Iterator[LeadRecord]:
@@ -68,76 +80,11 @@ def parse_leads(text: str, name: str, *, format: str | None = None) -> Iterator[
         elif lowered.endswith((".jsonl", ".ndjson")):
             format = "jsonl"
         else:
-            stripped = text.lstrip()
-            if stripped.startswith("["):
-                format = "json"
-            elif stripped.startswith("{"):
-                # One object (possibly over many lines) or JSON lines.
-                try:
-                    json.loads(text)
-                    format = "json"
-                except json.JSONDecodeError:
-                    format = "jsonl"
-            else:
-                format = "jsonl"
-    if format == "csv":
-        yield from _csv(text, display)
-    elif format == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            yield LeadRecord(None, f"{display}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}")
-            return
-        except RecursionError:
-            yield LeadRecord(None, display, "invalid JSON: nested too deeply")
-            return
-        if isinstance(data, list):
-            for index, lead in enumerate(data):
-                yield LeadRecord(lead, f"{display}[{index}]")
-        else:
-            yield LeadRecord(data, display)
-    else:
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                yield LeadRecord(json.loads(line), f"{display}:{number}")
-            except json.JSONDecodeError as error:
-                yield LeadRecord(None, f"{display}:{number}:{error.colno}", f"invalid JSON: {error.msg}")
-            except RecursionError:
-                yield LeadRecord(None, f"{display}:{number}", "invalid JSON: nested too deeply")
-
-
-def _csv(text: str, display: str) -> Iterator[LeadRecord]:
-    """CSV rows as flat objects; `company.employees` columns are found by the
-    flat-key lookup. Empty cells are missing values, not empty strings."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as error:
-        yield LeadRecord(None, f"{display}:1", f"invalid CSV: {error}")
-        return
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield LeadRecord(None, f"{display}:{reader.line_num}", f"invalid CSV: {error}")
-            continue
-        location = f"{display}:{reader.line_num}"
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            yield LeadRecord(
-                None, location, f"row has {len(row)} cells but the header has {len(header)}"
-            )
-            continue
-        yield LeadRecord({key: cell for key, cell in zip(header, row) if cell != ""}, location)
+            format = "json" if text.lstrip()[:1] in ("[", "{") else "jsonl"
+    stream = io.BytesIO(text.encode("utf-8", "surrogatepass"))
+    return _records(read_stream(stream, display, format))
 
 
 def read_leads(path: str, *, format: str | None = None) -> Iterator[LeadRecord]:
-    """Records from a file path ('-' for standard input)."""
-    return parse_leads(read_text(path), path, format=format)
+    """Records from a file path ('-' for standard input), streamed."""
+    return _records(read_rows([path], format=sniff_format(path, format)))

@@ -1,0 +1,301 @@
+"""`qualdsl score`: decide every lead of CRM exports and data files.
+
+Exit codes: 0 done; 1 more unreadable rows than --max-errors (every other
+row is still decided and written); 2 usage, a policy that does not
+compile, or an input that cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+import tempfile
+import time
+from typing import IO, Any, cast
+
+import click
+
+from ..cli import Exit, _as_of_or_exit, print_diagnostics
+from ..decision import Decision
+from .engines import ENGINES
+from .inputs import FORMATS, STDIN, RowError
+
+_PROGRESS_EVERY = 0.2  # seconds between progress bar redraws
+
+
+@click.command("score")
+@click.argument("policy", type=click.Path())
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("-o", "--output", "output", metavar="OUT",
+              help="Write decisions here: *.jsonl (decision JSON), *.csv or *.parquet (flat columns). "
+                   "Default: JSONL on stdout.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Decide as of this date or datetime (UTC). Default: now.")
+@click.option("--engine", type=click.Choice(list(ENGINES)), default="python", show_default=True,
+              help="What evaluates the policy.")
+@click.option("--errors", "errors_path", metavar="FILE",
+              help="Write unreadable rows here as JSONL records (default: stderr).")
+@click.option("--max-errors", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Exit 1 when more rows than this cannot be read.")
+@click.option("--id-field", "id_field", metavar="PATH",
+              help="The field reported as each decision's `lead` (default `id`; e.g. \"Prospect ID\").")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (python engine); output order is kept.")
+@click.option("--no-progress", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
+@click.option("--input-format", type=click.Choice(FORMATS), default=None,
+              help="Read every INPUT in this format (default: from the extension; `-` is JSONL).")
+@click.pass_context
+def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], output: str | None,
+                  as_of: str | None, engine: str, errors_path: str | None, max_errors: int,
+                  id_field: str | None, jobs: int, no_progress: bool, input_format: str | None) -> None:
+    """Decide every lead in INPUT files (CSV, JSONL, a JSON array, Parquet; `-` reads JSONL from stdin).
+
+    Rows that cannot be read are never dropped: each is written to --errors
+    (or stderr) as {"source", "line", "error", "raw"}, and rows read =
+    decisions written + error rows. A summary goes to stderr.
+    """
+    from ..api import load, parse_field_path
+    from ..errors import QualError
+    from .engines import EngineUnavailable, ScoreJob, get_engine
+    from .inputs import InputError, check_input, total_size
+    from .inputs import input_format as format_of
+
+    if inputs.count(STDIN) > 1:
+        raise click.UsageError("stdin (`-`) can be read only once")
+    if id_field is not None:
+        try:
+            parse_field_path(id_field)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--id-field") from None
+    kind = "jsonl"
+    if output is not None:
+        from .outputs import output_format
+
+        try:
+            kind = output_format(output)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="-o") from None
+    for path in inputs:
+        try:
+            format_of(path, input_format)
+        except InputError as error:
+            raise click.BadParameter(str(error), param_hint="INPUT") from None
+        try:
+            check_input(path)  # before anything is written
+        except InputError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(Exit.USAGE)
+    if engine == "python" and "parquet" in [kind] + [format_of(path, input_format) for path in inputs]:
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise click.UsageError("reading or writing Parquet needs pyarrow: pip install 'qualdsl[parquet]'")
+    moment = _as_of_or_exit(as_of)
+    try:
+        runner = get_engine(engine)
+    except EngineUnavailable as error:
+        raise click.UsageError(str(error)) from None
+    try:
+        compiled = load(policy, id_field=id_field)
+    except QualError as error:
+        print_diagnostics(ctx, error.diagnostics)
+        ctx.exit(Exit.USAGE)
+
+    job = ScoreJob(policy, id_field, inputs, input_format, moment, jobs,
+                   encoding=(kind, compiled.blocks, compiled.hash))
+    show_progress = not no_progress and sys.stderr.isatty()
+    bar = _ProgressBar(job, total_size(inputs)) if show_progress else None
+    started = time.monotonic()
+    errors_file: IO[bytes] | None = None
+    sink = _Output(output, kind, compiled)
+    counts = _Counts()
+    try:
+        if errors_path is not None:
+            try:
+                errors_file = open(errors_path, "wb")  # noqa: SIM115 - closed below
+            except OSError as error:
+                raise click.BadParameter(f"cannot write {errors_path}: {error.strerror}",
+                                         param_hint="--errors") from None
+        sink.open()
+        for result in runner.run(job, compiled):
+            if type(result) is RowError:
+                counts.errors += 1
+                _write_error(result, errors_file)
+            elif type(result) is tuple:  # encoded by a worker: (tier, route, row)
+                counts.add(result[0], result[1])
+                sink.writer.write_row(result[2])
+            else:
+                decision = cast(Decision, result)
+                counts.add(decision.tier, decision.route)
+                sink.writer.write(decision)
+            if bar is not None:
+                bar.update(counts.rows)
+        sink.commit()
+    except InputError as error:
+        sink.abandon()
+        if bar is not None:
+            bar.clear()
+        click.echo(f"error: {error}", err=True)
+        ctx.exit(Exit.USAGE)
+    except BrokenPipeError:
+        sink.abandon()
+        _quiet_stdout()
+        ctx.exit(Exit.OK)
+    except BaseException:
+        sink.abandon()
+        raise
+    finally:
+        if errors_file is not None:
+            errors_file.close()
+    if bar is not None:
+        bar.clear()
+    click.echo(counts.summary(time.monotonic() - started, output, errors_path), err=True)
+    if counts.errors > max_errors:
+        ctx.exit(Exit.FINDINGS)
+
+
+def _write_error(error: Any, stream: IO[bytes] | None) -> None:
+    from .outputs import dumps
+
+    line = dumps(error.to_dict()).encode("utf-8") + b"\n"
+    if stream is None:
+        sys.stderr.flush()
+        sys.stderr.buffer.write(line)
+        sys.stderr.buffer.flush()
+    else:
+        stream.write(line)
+
+
+def _quiet_stdout() -> None:
+    # `qualdsl score ... | head`: stop quietly, and keep Python from
+    # complaining about the closed pipe at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+class _Output:
+    """The decisions' destination: stdout, or a file written under a
+    temporary name and renamed when the run ends, so a run stopped by an
+    unreadable input leaves no half-written output."""
+
+    def __init__(self, path: str | None, kind: str, policy: Any) -> None:
+        self.path, self.kind, self.policy = path, kind, policy
+        self.temp: str | None = None
+        self.writer: Any = None
+        self.stream: IO[bytes] | None = None
+
+    def open(self) -> None:
+        from .outputs import CsvWriter, JsonlWriter, ParquetWriter
+
+        blocks, digest = self.policy.blocks, self.policy.hash
+        if self.path is None:
+            self.writer = JsonlWriter(sys.stdout.buffer, digest)
+            return
+        folder = os.path.dirname(os.path.abspath(self.path))
+        try:
+            handle, self.temp = tempfile.mkstemp(prefix=".qualdsl-", suffix=os.path.basename(self.path), dir=folder)
+        except OSError as error:
+            raise click.BadParameter(f"cannot write {self.path}: {error.strerror}", param_hint="-o") from None
+        if self.kind == "parquet":
+            os.close(handle)
+            self.writer = ParquetWriter(self.temp, blocks, digest)
+            return
+        self.stream = os.fdopen(handle, "wb")
+        if self.kind == "csv":
+            self.writer = CsvWriter(self.stream, blocks, digest)
+        else:
+            self.writer = JsonlWriter(self.stream, digest)
+
+    def commit(self) -> None:
+        self.writer.close()
+        if self.stream is not None:
+            self.stream.close()
+        if self.temp is not None and self.path is not None:
+            mask = os.umask(0)  # mkstemp makes the file private; give it the usual mode
+            os.umask(mask)
+            os.chmod(self.temp, 0o666 & ~mask)
+            os.replace(self.temp, self.path)
+            self.temp = None
+
+    def abandon(self) -> None:
+        try:
+            if self.stream is not None:
+                self.stream.close()
+        except OSError:
+            pass
+        if self.temp is not None:
+            try:
+                os.unlink(self.temp)
+            except OSError:
+                pass
+            self.temp = None
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.decisions = 0
+        self.errors = 0
+        self.tiers: collections.Counter[str] = collections.Counter()
+        self.routes: collections.Counter[str] = collections.Counter()
+
+    @property
+    def rows(self) -> int:
+        return self.decisions + self.errors
+
+    def add(self, tier: str | None, route: str | None) -> None:
+        self.decisions += 1
+        self.tiers[tier if tier is not None else "(none)"] += 1
+        self.routes[route if route is not None else "(none)"] += 1
+
+    def summary(self, elapsed: float, output: str | None, errors_path: str | None) -> str:
+        rate = f", {self.rows / elapsed:,.0f} rows/s" if elapsed > 0 and self.rows else ""
+        lines = [
+            f"{self.rows:,} rows read in {elapsed:.1f}s{rate}: {self.decisions:,} decisions "
+            f"written to {output or 'stdout'}, {self.errors:,} unreadable row{'s' if self.errors != 1 else ''}"
+            + (f" (in {errors_path})" if errors_path and self.errors else ""),
+        ]
+        if self.tiers:
+            lines.append("tiers:  " + ", ".join(f"{name} {count:,}" for name, count in self.tiers.most_common()))
+            lines.append("routes: " + ", ".join(f"{name} {count:,}" for name, count in self.routes.most_common()))
+        return "\n".join(lines)
+
+
+class _ProgressBar:
+    """One line on stderr, redrawn at most every _PROGRESS_EVERY seconds."""
+
+    def __init__(self, job: Any, total: int | None) -> None:
+        self.job, self.total = job, total
+        self.started = self.last = time.monotonic()
+        self.drawn = False
+
+    def update(self, rows: int) -> None:
+        now = time.monotonic()
+        if now - self.last < _PROGRESS_EVERY:
+            return
+        self.last = now
+        elapsed = now - self.started
+        rate = rows / elapsed if elapsed > 0 else 0.0
+        text = f"{rows:,} rows  {rate:,.0f} rows/s"
+        fraction = self.job.progress.fraction(self.total)
+        if fraction:
+            width = 24
+            filled = int(width * fraction)
+            remaining = elapsed * (1 - fraction) / fraction
+            text = f"[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  {text}  ETA {_clock(remaining)}"
+        sys.stderr.write("\r" + text + "\x1b[K")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.drawn = False
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

@@ -1,0 +1,256 @@
+"""Writing decisions: JSONL (the decision JSON), or flat rows in CSV or Parquet.
+
+Strict JSON always: a score or points value that is not finite (inf, nan)
+is written as null and the decision gets a warning saying so. Text that
+cannot be encoded (a lone surrogate from lead data) is escaped: `\\ud800`
+in JSON, a backslash escape in CSV and Parquet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Sequence
+from typing import IO, Any, Protocol
+
+from ..decision import Decision, RuleResult
+
+OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+PARQUET_BATCH_ROWS = 8192
+
+
+def flat_columns(blocks: Sequence[str]) -> list[str]:
+    """The flat columns, in order (the SQL backend's `--flat` uses the same)."""
+    return (["policy", "policy_hash", "lead", "as_of", "icp_pass", "icp_reasons"]
+            + [f"score_{block}" for block in blocks]
+            + ["score_total", "tier", "route", "rules", "warnings"])
+
+
+def output_format(path: str) -> str:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise ValueError(f"cannot tell the output format of `{path}`: name it *.jsonl, *.csv or *.parquet")
+    return OUTPUT_FORMATS[suffix]
+
+
+class Writer(Protocol):
+    def write(self, decision: Decision) -> None: ...
+
+    def write_row(self, row: Any) -> None:
+        """A row its encoder (`encoder(kind, ...)`) made, maybe in another process."""
+
+    def close(self) -> None: ...
+
+
+def dumps(value: Any, indent: int | None = None) -> str:
+    """Strict JSON text; escapes what UTF-8 cannot carry (lone surrogates)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, allow_nan=False, indent=indent)
+    return text
+
+
+def finite(decision: Decision) -> Decision:
+    """The decision with non-finite scores and points as None, and a warning
+    for each; the same decision when every number is finite (the usual case)."""
+    scores = decision.scores
+    check = 0.0  # finite iff every number is finite (or the sum overflowed: the slow path then finds nothing)
+    for value in scores.values():
+        check += value
+    for rule in decision.rules:
+        check += rule[3]
+    if check - check == 0.0:
+        return decision
+    warnings = list(decision.warnings)
+    fixed: dict[str, Any] = {}
+    for name, value in scores.items():
+        if math.isfinite(value):
+            fixed[name] = value
+        else:
+            fixed[name] = None
+            warnings.append(f"scores.{name}: {value} is not a finite number; written as null")
+    rules = []
+    for index, rule in enumerate(decision.rules):
+        if not math.isfinite(rule.points):
+            warnings.append(f"rules[{index}] ({rule.block}.{rule.rule}): points {rule.points} "
+                            "is not a finite number; written as null")
+            rule = rule._replace(points=None)  # type: ignore[arg-type]
+        rules.append(rule)
+    if len(warnings) == len(decision.warnings):
+        return decision
+    return decision._replace(scores=fixed, rules=tuple(rules), warnings=warnings)
+
+
+def decision_json(decision: Decision, policy_hash: str) -> dict[str, Any]:
+    """Decision.to_dict() with `policy_hash` after `policy`."""
+    data = finite(decision).to_dict()
+    return {"policy": data.pop("policy"), "policy_hash": policy_hash, **data}
+
+
+class _RulesText:
+    """The `rules` column: the ledger as JSON text, built from cached pieces
+    (one json.dumps per row would cost as much as evaluating the lead)."""
+
+    def __init__(self) -> None:
+        self.cache: dict[RuleResult, str] = {}
+
+    def __call__(self, rules: tuple[RuleResult, ...]) -> str:
+        cache = self.cache
+        parts = []
+        for rule in rules:
+            text = cache.get(rule)
+            if text is None:
+                text = dumps(rule.to_dict())
+                if len(cache) > 100_000:  # decayed points vary without bound
+                    cache.clear()
+                cache[rule] = text
+            parts.append(text)
+        return "[" + ",".join(parts) + "]"
+
+
+class FlatRows:
+    """Decisions as flat rows (lists in flat_columns order)."""
+
+    def __init__(self, blocks: Sequence[str], policy_hash: str) -> None:
+        self.blocks = tuple(blocks)
+        self.hash = policy_hash
+        self.rules = _RulesText()
+        self.reasons: dict[tuple[str, ...], str] = {}  # ICP reasons come from a fixed set
+
+    def row(self, decision: Decision) -> list[Any]:
+        decision = finite(decision)
+        scores = decision.scores
+        reasons = "[]"
+        if decision.reasons:
+            key = tuple(decision.reasons)
+            reasons = self.reasons.get(key) or self.reasons.setdefault(key, dumps(decision.reasons))
+        return [
+            decision.policy, self.hash, decision.lead, decision.as_of, decision.icp_pass, reasons,
+            *[scores[block] for block in self.blocks],
+            scores["total"], decision.tier, decision.route,
+            self.rules(decision.rules),
+            dumps(decision.warnings) if decision.warnings else "[]",
+        ]
+
+
+class JsonlRows:
+    """Decisions as JSONL lines (bytes, newline included)."""
+
+    def __init__(self, policy_hash: str) -> None:
+        self.hash = policy_hash
+
+    def row(self, decision: Decision) -> bytes:
+        return dumps(decision_json(decision, self.hash)).encode("utf-8") + b"\n"
+
+
+class CsvRows(FlatRows):
+    """Flat rows as CSV cells: booleans as JSON spells them, floats exact."""
+
+    def row(self, decision: Decision) -> list[Any]:
+        row = super().row(decision)
+        row[4] = "true" if row[4] else "false"
+        return ["" if cell is None else repr(cell) if type(cell) is float else cell for cell in row]
+
+
+Encoder = JsonlRows | CsvRows | FlatRows
+
+
+def encoder(kind: str, blocks: Sequence[str], policy_hash: str) -> Encoder:
+    """What turns a decision into an output row for a format. Picklable and
+    stream-free, so worker processes encode and the writer only writes."""
+    if kind == "jsonl":
+        return JsonlRows(policy_hash)
+    if kind == "csv":
+        return CsvRows(blocks, policy_hash)
+    return FlatRows(blocks, policy_hash)
+
+
+class JsonlWriter:
+    def __init__(self, stream: IO[bytes], policy_hash: str, *, flush: bool = False) -> None:
+        self.stream = stream
+        self.encoder = JsonlRows(policy_hash)
+        self.flush = flush
+
+    def write(self, decision: Decision) -> None:
+        self.write_row(self.encoder.row(decision))
+
+    def write_row(self, row: bytes) -> None:
+        self.stream.write(row)
+        if self.flush:
+            self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.flush()
+
+
+class CsvWriter:
+    def __init__(self, stream: IO[bytes], blocks: Sequence[str], policy_hash: str) -> None:
+        # backslashreplace: a lone surrogate in a lead id becomes `\ud800` text.
+        self.text = io.TextIOWrapper(stream, encoding="utf-8", errors="backslashreplace", newline="",
+                                     write_through=False)
+        self.writer = csv.writer(self.text)
+        self.encoder = CsvRows(blocks, policy_hash)
+        self.writer.writerow(flat_columns(blocks))
+
+    def write(self, decision: Decision) -> None:
+        self.write_row(self.encoder.row(decision))
+
+    def write_row(self, row: list[Any]) -> None:
+        self.writer.writerow(row)
+
+    def close(self) -> None:
+        self.text.flush()
+        self.text.detach()
+
+
+class ParquetWriter:
+    def __init__(self, path: str, blocks: Sequence[str], policy_hash: str) -> None:
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        self.pa = pa
+        self.columns = flat_columns(blocks)
+        types = ([pa.string()] * 4 + [pa.bool_(), pa.string()] + [pa.float64()] * (len(blocks) + 1)
+                 + [pa.string()] * 5)
+        self.schema = pa.schema(list(zip(self.columns, types)))
+        self.encoder = FlatRows(blocks, policy_hash)
+        self.rows: list[list[Any]] = []
+        # Dictionary pages only where values repeat; the ledger text rarely does.
+        repeating = [c for c in self.columns if c not in ("lead", "rules") and not c.startswith("score_")]
+        self.writer = pq.ParquetWriter(path, self.schema, use_dictionary=repeating)
+
+    def write(self, decision: Decision) -> None:
+        self.write_row(self.encoder.row(decision))
+
+    def write_row(self, row: list[Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= PARQUET_BATCH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.rows:
+            return
+        pa = self.pa
+        arrays = []
+        for column, field in zip(zip(*self.rows), self.schema):
+            try:
+                arrays.append(pa.array(column, field.type))
+            except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate: escape it
+                arrays.append(pa.array([_escape(v) for v in column], field.type))
+        self.writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+        self.rows = []
+
+    def close(self) -> None:
+        self._flush()
+        self.writer.close()
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value

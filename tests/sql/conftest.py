@@ -25,7 +25,12 @@ class Engine:
         return [row[0] for row in rows]
 
     def rows(self, expression: exp.Expression, values: list[Any], sql_type: str) -> list[tuple[Any, Any]]:
-        select = exp.select(expression.as_("r"), exp.column("v")).from_("t").order_by("i")
+        return [(row[0], row[1]) for row in self.many([expression], values, sql_type)]
+
+    def many(self, expressions: list[exp.Expression], values: list[Any], sql_type: str) -> list[tuple[Any, ...]]:
+        """Each row: the expressions' results, then the value as Python sees it."""
+        columns = [e.as_(f"r{i}") for i, e in enumerate(expressions)]
+        select = exp.select(*columns, exp.column("v")).from_("t").order_by("i")
         # One statement for all values (executemany is slow): the list cast to
         # the type, unpacked by position. The type is the test's own text.
         self.connection.execute(

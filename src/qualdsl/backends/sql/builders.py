@@ -94,7 +94,10 @@ def not_(value: exp.Expression) -> exp.Expression:
 
 
 def paren(value: exp.Expression) -> exp.Expression:
-    if isinstance(value, (exp.Column, exp.Literal, exp.Paren, exp.Anonymous, exp.Func, exp.Boolean, exp.Null)):
+    # Binary nodes (AND is a Func in sqlglot too) always get parentheses.
+    if isinstance(value, exp.Binary) or isinstance(value, (exp.Not, exp.Neg, exp.Is)):
+        return exp.Paren(this=value)
+    if isinstance(value, (exp.Column, exp.Literal, exp.Paren, exp.Func, exp.Boolean, exp.Null, exp.Case, exp.Cast)):
         return value
     return exp.Paren(this=value)
 

@@ -7,10 +7,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import ir
+from .backends.python import CompiledPolicy, RuleInfo, compile_policy
 from .build import parse_module
 from .check import CheckedPolicy, check
-from .compile import CompiledPolicy, RuleInfo, compile_policy
 from .decision import Decision
+from .lower import lower
 from .source import MAX_SOURCE_BYTES, Source, decode_source, problem_span, read_source
 
 UTC = dt.timezone.utc
@@ -24,7 +26,8 @@ def normalize_as_of(as_of: dt.datetime | dt.date | str) -> dt.datetime:
         value = to_datetime(as_of.strip())
         if value is BAD:
             raise ValueError(f"as_of: `{as_of}` is not an ISO 8601 date or datetime")
-        return value
+        moment: dt.datetime = value
+        return moment
     if isinstance(as_of, dt.datetime):
         return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
     if isinstance(as_of, dt.date):
@@ -42,8 +45,9 @@ def format_as_of(as_of: dt.datetime) -> str:
 class Policy:
     """A compiled policy, ready to evaluate leads."""
 
-    def __init__(self, checked: CheckedPolicy, compiled: CompiledPolicy):
+    def __init__(self, checked: CheckedPolicy, ir: ir.Policy, compiled: CompiledPolicy):
         self.checked = checked
+        self.ir = ir  # what the policy means: every backend and tool reads this
         self.compiled = compiled
         self._evaluate = compiled.function
         self._last: tuple[Any, Any, str] = (object(), None, "")
@@ -66,9 +70,9 @@ class Policy:
         """sha256 of the policy's canonical form: the same for two files that
         differ only in layout or comments, different for any change of meaning."""
         if self._hash is None:
-            from .canonical import policy_hash
+            from .ir_json import policy_hash
 
-            self._hash = policy_hash(self.checked)
+            self._hash = policy_hash(self.ir)
         return self._hash
 
     @property
@@ -77,11 +81,11 @@ class Policy:
 
     @property
     def tiers(self) -> tuple[str, ...]:
-        return self.checked.tier_names
+        return self.ir.tier_names
 
     @property
     def routes(self) -> tuple[str, ...]:
-        return tuple(r.queue for r in self.checked.routes.routes) if self.checked.routes else ()
+        return self.ir.queues
 
     @property
     def schema(self) -> dict[str, str] | None:
@@ -92,7 +96,7 @@ class Policy:
 
     @property
     def blocks(self) -> tuple[str, ...]:
-        return tuple(b.name for b in self.checked.blocks)
+        return tuple(b.name for b in self.ir.blocks)
 
     def _times(self, as_of: Any) -> tuple[Any, dt.datetime, str]:
         moment = normalize_as_of(as_of)
@@ -155,7 +159,8 @@ def compile_source(source: Source, *, id_field: str | None = None) -> Policy:
     reported as the decision's `lead` (default `id`)."""
     id_path = parse_field_path(id_field) if id_field is not None else ("id",)
     checked = check(parse_module(source), source)
-    return Policy(checked, compile_policy(checked, id_path))
+    lowered = lower(checked, id_field=id_path)
+    return Policy(checked, lowered, compile_policy(lowered))
 
 
 def load(path: str | Path, *, id_field: str | None = None) -> Policy:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -124,9 +125,9 @@ class _Builder:
     def atom(self, span: Span, children: list) -> _Paren:
         return _Paren(children[0], span)
 
-    def _error(self, message: str, span: Span, help: str | None = None) -> None:
+    def _error(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.diagnostics.append(
-            Diagnostic.error(message, self.source.path, span, help=help, source_text=self.source.text)
+            Diagnostic.error(message, self.source.path, span, help=help, code=code, source_text=self.source.text)
         )
 
     # ------------------------------------------------------------ top level
@@ -174,11 +175,11 @@ class _Builder:
         for child in children[1:]:
             if isinstance(child, tuple) and child[0] == "max":
                 if maximum is not None:
-                    self._error("`max` is given twice for this block", child[2])
+                    self._error("QE022", "`max` is given twice for this block", child[2])
                 maximum = child[1]
             elif isinstance(child, tuple) and child[0] == "min":
                 if minimum is not None:
-                    self._error("`min` is given twice for this block", child[2])
+                    self._error("QE022", "`min` is given twice for this block", child[2])
                 minimum = child[1]
             else:
                 statements.append(child)
@@ -222,12 +223,12 @@ class _Builder:
     def event_max(self, span: Span, children: list) -> tuple:
         token = children[0]
         text = str(token)
+        value = self._number(text, Span.from_token(token))
         if "." in text:
             self._error(
-                f"`max` takes a whole number of events, not `{text}`", Span.from_token(token)
+                "QE023", f"`max` takes a whole number of events, not `{_shown(text)}`", Span.from_token(token)
             )
-            return ("max", int(float(text)), span)
-        return ("max", int(text), span)
+        return ("max", int(value), span)
 
     # -------------------------------------------------------- tiers, route
     def tiers_block(self, span: Span, children: list) -> n.Tiers:
@@ -323,11 +324,24 @@ class _Builder:
         return n.Literal(_string(children[0]), span=span)
 
     def number(self, span: Span, children: list) -> n.Literal:
-        return n.Literal(_number(str(children[0])), span=span)
+        return n.Literal(self._number(str(children[0]), span), span=span)
 
     def signed_number(self, span: Span, children: list) -> n.Literal:
         text = "".join(str(c) for c in children)
-        return n.Literal(_number(text), span=span)
+        return n.Literal(self._number(text, span), span=span)
+
+    def _number(self, text: str, span: Span) -> int | float:
+        """A number literal: an int, or a float for `1.5`. Numbers are float64
+        in the language, so a literal float64 cannot hold is refused (and a
+        long literal is never converted digit by digit: no 4,300-digit limit)."""
+        exact = Decimal(text)
+        if abs(exact) > _LARGEST_NUMBER:
+            self._error(
+                "QE026", f"the number `{_shown(text)}` is out of range",
+                span, help="numbers are at most about 1.8e308 in size (float64)",
+            )
+            return 0
+        return float(exact) if "." in text else int(exact)
 
     def true(self, span: Span, children: list) -> n.Literal:
         return n.Literal(True, span=span)
@@ -340,7 +354,7 @@ class _Builder:
         try:
             value: Any = dt.date.fromisoformat(text)
         except ValueError:
-            self._error(f"`{text}` is not a valid date", span)
+            self._error("QE024", f"`{text}` is not a valid date", span)
             value = dt.date(1970, 1, 1)
         return n.Literal(value, span=span)
 
@@ -349,7 +363,13 @@ class _Builder:
         try:
             value: Any = parse_datetime_literal(text)
         except ValueError:
-            self._error(f"`{text}` is not a valid datetime", span)
+            self._error("QE025", f"`{text}` is not a valid datetime", span)
+            value = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        except OverflowError:
+            self._error(
+                "QE027", f"the datetime `{text}` is out of range", span,
+                help="a datetime must be between years 1 and 9999 once converted to UTC",
+            )
             value = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
         return n.Literal(value, span=span)
 
@@ -362,10 +382,12 @@ def _string(token: Any) -> str:
     return json.loads(str(token))
 
 
-def _number(text: str) -> int | float:
-    if "." in text:
-        return float(text)
-    return int(text)
+_LARGEST_NUMBER = Decimal(sys.float_info.max)
+
+
+def _shown(text: str) -> str:
+    """A literal as a message quotes it: a very long one is cut."""
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
 
 
 def build(tree: lark.Tree, source: Source, comments: list | None = None) -> n.Module:

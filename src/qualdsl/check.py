@@ -12,30 +12,34 @@ from __future__ import annotations
 
 import collections
 import difflib
+import json
 import os
-import re
+from collections.abc import Iterable, Iterator
 
 import attrs
 
 from . import nodes as n
 from .build import parse_module
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, Suggestion
 from .errors import CheckError, QualError, SourceError
+from .functions import FUNCTIONS
+from .regex import regex_error
 from .schema import FIELD_TYPES, category, describe, element_type, list_type, literal_type
 from .source import Source, Span, read_source
+from .visitor import children
 
 RESERVED_BLOCK_NAMES = ("total", "score", "icp", "tier")
 DISQUALIFIED = "disqualified"
-FUNCTIONS = {
-    # name: (accepted argument categories, result type)
-    "domain": (("string",), "string"),
-    "lower": (("string",), "string"),
-    "len": (("string", "list"), "int"),
-    "days_since": (("time",), "int"),
-    "count": ((), "int"),  # takes an events query
-}
 # Contexts a name can be read in.
 LEAD, EVENT, TIERS, ROUTE = "lead", "event", "tiers", "route"
+
+# The numeric range of the language (docs/language.md, "Numbers"): points and
+# block caps stay where float64 adds whole numbers exactly, so no sum of
+# points can overflow; `max K` and durations stay where dates can be
+# computed from them.
+MAX_POINTS = 10**15
+MAX_EVENTS_PER_RULE = 10**9
+MAX_DURATION_DAYS = 365_000  # about 1,000 years
 
 
 @attrs.frozen
@@ -58,6 +62,27 @@ class FieldInfo:
     file: str
 
 
+@attrs.frozen
+class ConditionSite:
+    """A place where the policy states a condition, and what reads it."""
+
+    kind: str  # require, reject, rule, where, tier, route
+    context: str  # LEAD, EVENT, TIERS or ROUTE: what names mean in `expr`
+    expr: n.Expr
+    owner: object  # the statement holding it (Require, WhenRule, EventRule, Tier, ...)
+    block: str | None  # the score block of a rule or `where`; None elsewhere
+
+
+@attrs.frozen
+class _Names:
+    """The lookup tables of `resolve`, built once per policy (a policy with
+    thousands of statements must not scan them once per name read)."""
+
+    blocks: frozenset[str]
+    tiers: dict[str, str]  # casefolded name -> declared name (and `disqualified`)
+    set_types: dict[str, str]
+
+
 @attrs.define
 class CheckedPolicy:
     """A policy that is known to be meaningful, with everything resolved."""
@@ -78,6 +103,7 @@ class CheckedPolicy:
     routes: n.Routes | None
     included: tuple[n.Module, ...] = ()
     sources: dict[str, Source] = attrs.Factory(dict)
+    _names: _Names | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -86,40 +112,91 @@ class CheckedPolicy:
     def resolve(self, name: n.Name, context: str) -> Ref:
         return resolve(self, name, context)
 
+    def lookup(self) -> _Names:
+        """The lookup tables (blocks, sets and tiers do not change once checked)."""
+        if self._names is None:
+            tiers = {DISQUALIFIED: DISQUALIFIED}
+            for tier in reversed(self.tier_names):  # the first declaration wins
+                tiers[tier.casefold()] = tier
+            self._names = _Names(
+                blocks=frozenset(block.name for block in self.blocks),
+                tiers=tiers,
+                set_types={
+                    name: list_type([item.value for item in decl.items.items]) for name, decl in self.sets.items()
+                },
+            )
+        return self._names
+
+    def conditions(self) -> Iterator[ConditionSite]:
+        """Every condition the policy states, in evaluation order: ICP, score
+        rules (and the `where` of event rules), tiers, routes. Conditions
+        inside `count(events where ...)` are part of their expression
+        (walk it with `expression_nodes`)."""
+        if self.icp:
+            for statement in self.icp.statements:
+                kind = "require" if isinstance(statement, n.Require) else "reject"
+                yield ConditionSite(kind, LEAD, statement.condition, statement, None)
+        for block in self.blocks:
+            for rule in block.rules:
+                if isinstance(rule, n.WhenRule):
+                    yield ConditionSite("rule", LEAD, rule.condition, rule, block.name)
+                elif rule.where is not None:
+                    yield ConditionSite("where", EVENT, rule.where, rule, block.name)
+        for tier in self.tiers.tiers if self.tiers else ():
+            if tier.condition is not None:
+                yield ConditionSite("tier", TIERS, tier.condition, tier, None)
+        for route in self.routes.routes if self.routes else ():
+            if route.condition is not None:
+                yield ConditionSite("route", ROUTE, route.condition, route, None)
+
+
+_EVENT_FIELD_TYPES = {("type",): "string", ("at",): "datetime"}
+
 
 def resolve(policy: CheckedPolicy, name: n.Name, context: str) -> Ref:
     """The meaning of a name: the contract's lookup order, by context."""
+    path = name.path
     if name.is_bare:
-        word = name.path[0]
+        word = path[0]
+        tables = policy.lookup()
         if context in (TIERS, ROUTE):
             if word == "score":
-                return Ref("outcome", "score", name.path, "number")
-            if any(block.name == word for block in policy.blocks):
-                return Ref("outcome", word, name.path, "number")
+                return Ref("outcome", "score", path, "number")
+            if word in tables.blocks:
+                return Ref("outcome", word, path, "number")
             if word == "icp":
-                return Ref("outcome", "icp", name.path, "bool")
+                return Ref("outcome", "icp", path, "bool")
             if context == ROUTE and word == "tier":
-                return Ref("outcome", "tier", name.path, "tier")
+                return Ref("outcome", "tier", path, "tier")
         if word in policy.lets:
-            return Ref("let", word, name.path, policy.let_types.get(word, "any"))
+            return Ref("let", word, path, policy.let_types.get(word, "any"))
         if word in policy.sets:
-            return Ref("set", word, name.path, list_type([i.value for i in policy.sets[word].items.items]))
+            return Ref("set", word, path, tables.set_types[word])
         if context in (TIERS, ROUTE):
-            folded = word.casefold()
-            for tier in policy.tier_names + (DISQUALIFIED,):
-                if tier.casefold() == folded:
-                    return Ref("tier", tier, name.path, "tier")
+            tier = tables.tiers.get(word.casefold())
+            if tier is not None:
+                return Ref("tier", tier, path, "tier")
     if context == EVENT:
-        event_type = {("type",): "string", ("at",): "datetime"}.get(name.path, "any")
-        return Ref("event_field", name.dotted, name.path, event_type)
+        return Ref("event_field", name.dotted, path, _EVENT_FIELD_TYPES.get(path, "any"))
     if policy.schema is None:
-        if policy.events_field == name.path:
-            return Ref("field", name.dotted, name.path, "events")
-        return Ref("field", name.dotted, name.path, "any")
-    info = policy.schema.get(name.path)
+        if policy.events_field == path:
+            return Ref("field", name.dotted, path, "events")
+        return Ref("field", name.dotted, path, "any")
+    info = policy.schema.get(path)
     if info is None:
-        return Ref("unknown", name.dotted, name.path, "any")
-    return Ref("field", name.dotted, name.path, info.type)
+        return Ref("unknown", name.dotted, path, "any")
+    return Ref("field", name.dotted, path, info.type)
+
+
+def expression_nodes(expr: object, context: str) -> Iterator[tuple[object, str]]:
+    """Every node of an expression, pre-order, with the context its names are
+    read in: inside `count(events where ...)` they are the event's."""
+    stack: list[tuple[object, str]] = [(expr, context)]
+    while stack:
+        node, current = stack.pop()
+        yield node, current
+        inner = EVENT if isinstance(node, n.EventsQuery) else current
+        stack.extend((child, inner) for child in reversed(list(children(node))))
 
 
 # ====================================================== loading + includes
@@ -205,10 +282,26 @@ class _Checker:
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, Source] = {source.path: source}
 
-    def error(self, message: str, span: Span, help: str | None = None, path: str | None = None) -> None:
+    def error(
+        self, code: str, message: str, span: Span, help: str | None = None, path: str | None = None,
+        suggestion: Suggestion | None = None,
+    ) -> None:
         path = path or self.source.path
         source = self.sources.get(path, self.source)
-        self.diagnostics.append(Diagnostic.error(message, path, span, help=help, source_text=source.text))
+        self.diagnostics.append(
+            Diagnostic.error(message, path, span, help=help, code=code, source_text=source.text, suggestion=suggestion)
+        )
+
+    def did_you_mean(
+        self, word: str, candidates: Iterable[str], span: Span, otherwise: str | None, cutoff: float = 0.6
+    ) -> tuple[str | None, Suggestion | None]:
+        """The help and the structured fix for a mistyped word: the closest
+        candidate (difflib), or `otherwise` when none is close."""
+        close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+        if not close:
+            return otherwise, None
+        message = f"did you mean `{close[0]}`?"
+        return message, Suggestion(span, close[0], message)
 
     # ----------------------------------------------------------- structure
     def run(self) -> CheckedPolicy:
@@ -217,36 +310,39 @@ class _Checker:
         name, title = "policy", None
         if not policy_decls:
             self.error(
-                "missing `policy` line",
+                "QE100", "missing `policy` line",
                 module.items[0].span if module.items else Span(0, 0, 1, 1, 1, 1),
                 help='a policy file starts with `policy NAME "title"`',
             )
         else:
             name, title = policy_decls[0].name, policy_decls[0].title
             if module.items[0] is not policy_decls[0]:
-                self.error("the `policy` line must come first", policy_decls[0].span)
+                self.error("QE101", "the `policy` line must come first", policy_decls[0].span)
             for extra in policy_decls[1:]:
                 self.error(
-                    "a second `policy` line",
+                    "QE102", "a second `policy` line",
                     extra.span,
                     help=f"a file holds one policy; this one is `{name}`",
                 )
         for kind, word in ((n.Icp, "icp"), (n.Tiers, "tiers"), (n.Routes, "route")):
             for extra in module.all(kind)[1:]:
-                self.error(f"a second `{word}` block", extra.span, help=f"merge it into the first `{word}` block")
+                self.error("QE103", f"a second `{word}` block", extra.span, help=f"merge it into the first `{word}` block")
         schemas = module.all(n.Schema)
         for extra in schemas[1:]:
-            self.error("a second `schema` block", extra.span, help="merge it into the first `schema` block")
+            self.error("QE103", "a second `schema` block", extra.span, help="merge it into the first `schema` block")
 
         included, sources, include_errors = load_modules(self.source, module)
         self.sources.update(sources)
-        self.diagnostics.extend(include_errors)
+        self.diagnostics.extend(_with_include_code(d) for d in include_errors)
+        # A file that could not be included may have defined any field, set
+        # or let: an unknown name then is most likely its, not a mistake.
+        self.failed_include = bool(include_errors)
         for other in included:
             for item in other.items:
                 if not isinstance(item, (n.Schema, n.SetDecl, n.LetDecl, n.Include)):
                     word = _item_word(item)
                     self.error(
-                        f"an included file may not hold `{word}`",
+                        "QE104", f"an included file may not hold `{word}`",
                         item.span,
                         help="an included file holds only `schema`, `set`, `let` and `include`",
                         path=other.path,
@@ -259,7 +355,7 @@ class _Checker:
             events_fields = [info for info in schema.values() if info.type == "events"]
             for extra in events_fields[1:]:
                 self.error(
-                    f"a second `events` field `{'.'.join(extra.path)}`",
+                    "QE108", f"a second `events` field `{'.'.join(extra.path)}`",
                     extra.span,
                     help=f"a policy has one events field; it is `{'.'.join(events_fields[0].path)}`",
                     path=extra.file,
@@ -280,7 +376,7 @@ class _Checker:
                     if item.name in table:
                         where = files_of[word + item.name]
                         self.error(
-                            f"{word} `{item.name}` is defined twice",
+                            "QE109", f"{word} `{item.name}` is defined twice",
                             item.span,
                             help=f"the first definition is in `{where}`" if where != current.path
                             else f"the first is at line {table[item.name].span.line}",
@@ -321,25 +417,25 @@ class _Checker:
                 for field in block.fields:
                     type_name = str(field.type)
                     if type_name not in FIELD_TYPES:
-                        close = difflib.get_close_matches(type_name, FIELD_TYPES, n=1)
+                        help, fix = self.did_you_mean(
+                            type_name, FIELD_TYPES, field.type.span, f"types are {', '.join(FIELD_TYPES)}"
+                        )
                         self.error(
-                            f"unknown type `{type_name}` for field `{field.field.dotted}`",
-                            field.type.span,
-                            help=f"did you mean `{close[0]}`?" if close else f"types are {', '.join(FIELD_TYPES)}",
-                            path=current.path,
+                            "QE105", f"unknown type `{type_name}` for field `{field.field.dotted}`",
+                            field.type.span, help=help, path=current.path, suggestion=fix,
                         )
                         continue
                     known = schema.get(field.field.path)
                     if known is not None:
                         if known.type != type_name:
                             self.error(
-                                f"field `{field.field.dotted}` is declared as `{known.type}` and as `{type_name}`",
+                                "QE106", f"field `{field.field.dotted}` is declared as `{known.type}` and as `{type_name}`",
                                 field.span,
                                 help=f"the other declaration is in `{known.file}`, line {known.span.line}",
                                 path=current.path,
                             )
                         elif known.file == current.path:
-                            self.error(f"field `{field.field.dotted}` is declared twice", field.span, path=current.path)
+                            self.error("QE107", f"field `{field.field.dotted}` is declared twice", field.span, path=current.path)
                         continue
                     schema[field.field.path] = FieldInfo(field.field.path, type_name, field.span, current.path)
         return schema
@@ -353,7 +449,7 @@ class _Checker:
             if name in seen:
                 other_what, other_span, _ = seen[name]
                 self.error(
-                    f"{what} `{name}` has the same name as {other_what} `{name}`",
+                    "QE110", f"{what} `{name}` has the same name as {other_what} `{name}`",
                     span,
                     help=f"the {other_what} is at line {other_span.line}; rename one of them",
                     path=path,
@@ -373,13 +469,13 @@ class _Checker:
         for block in policy.blocks:
             if block.name in RESERVED_BLOCK_NAMES:
                 self.error(
-                    f"a score block may not be named `{block.name}`",
+                    "QE111", f"a score block may not be named `{block.name}`",
                     block.span,
                     help=f"`{block.name}` already means something in tiers and routes",
                 )
                 continue
             if block.name in blocks_seen:
-                self.error(f"score block `{block.name}` is defined twice", block.span)
+                self.error("QE112", f"score block `{block.name}` is defined twice", block.span)
                 continue
             blocks_seen.add(block.name)
             claim(block.name, "score block", block.span, self.source.path)
@@ -387,7 +483,7 @@ class _Checker:
         for tier in policy.tiers.tiers if policy.tiers else ():
             if tier.name.casefold() == DISQUALIFIED:
                 self.error(
-                    "a tier may not be named `disqualified`",
+                    "QE113", "a tier may not be named `disqualified`",
                     tier.span,
                     help="`disqualified` is the tier of every lead that fails ICP",
                 )
@@ -395,7 +491,7 @@ class _Checker:
             if tier.name.casefold() in folded:
                 first = folded[tier.name.casefold()]
                 self.error(
-                    f"tier `{tier.name}` is declared twice",
+                    "QE114", f"tier `{tier.name}` is declared twice",
                     tier.span,
                     help=f"tier names ignore case; `{first.name}` is at line {first.span.line}",
                 )
@@ -406,22 +502,27 @@ class _Checker:
     # -------------------------------------------------------------- blocks
     def check_blocks(self) -> None:
         for block in self.policy.blocks:
+            for word, cap in (("max", block.max), ("min", block.min)):
+                if cap is not None:
+                    self.check_points(cap, f"the block's `{word}`", block.span)
+            for rule in block.rules:
+                self.check_points(rule.points, "the points", rule.span)
             if block.max is not None and block.min is not None and block.min > block.max:
                 self.error(
-                    f"block `{block.name}` has `min {_num(block.min)}` above `max {_num(block.max)}`",
+                    "QE115", f"block `{block.name}` has `min {_num(block.min)}` above `max {_num(block.max)}`",
                     block.span,
                 )
             decays = [s for s in block.statements if isinstance(s, (n.DecayEvery, n.DecayHalfLife))]
             for extra in decays[1:]:
-                self.error(f"block `{block.name}` declares `decay` twice", extra.span, help="a block has one decay")
+                self.error("QE116", f"block `{block.name}` declares `decay` twice", extra.span, help="a block has one decay")
             expires = [s for s in block.statements if isinstance(s, n.Expire)]
             for extra in expires[1:]:
-                self.error(f"block `{block.name}` declares `expire` twice", extra.span)
+                self.error("QE117", f"block `{block.name}` declares `expire` twice", extra.span)
             for statement in block.statements:
                 if isinstance(statement, n.DecayEvery):
                     if not (0 < statement.percent <= 100):
                         self.error(
-                            f"decay of {_num(statement.percent)}% is outside 0–100%",
+                            "QE118", f"decay of {_num(statement.percent)}% is outside 0–100%",
                             statement.span,
                             help="a decay takes more than 0% and at most 100% per period",
                         )
@@ -434,7 +535,7 @@ class _Checker:
             for rule in block.rules:
                 if rule.name in names:
                     self.error(
-                        f"rule `{rule.name}` is defined twice in block `{block.name}`",
+                        "QE120", f"rule `{rule.name}` is defined twice in block `{block.name}`",
                         rule.span,
                         help=f"the first is at line {names[rule.name].span.line}; rule names are unique within a block",
                     )
@@ -442,17 +543,37 @@ class _Checker:
                     names[rule.name] = rule
                 if isinstance(rule, n.EventRule):
                     if rule.max is not None and rule.max < 1:
-                        self.error(f"`max {rule.max}` counts no events", rule.span, help="`max` takes 1 or more")
+                        self.error("QE121", f"`max {rule.max}` counts no events", rule.span, help="`max` takes 1 or more")
+                    elif rule.max is not None and rule.max > MAX_EVENTS_PER_RULE:
+                        self.error(
+                            "QE150", f"`max {_cut(str(rule.max))}` is out of range", rule.span,
+                            help=f"`max` counts at most {MAX_EVENTS_PER_RULE:,} events",
+                        )
                     if self.policy.events_field is None:
                         self.error(
-                            f"rule `{rule.name}` counts events but the schema has no `events` field",
+                            "QE122", f"rule `{rule.name}` counts events but the schema has no `events` field",
                             rule.span,
                             help="declare one in the schema: `events: events`",
                         )
 
     def check_period(self, duration: n.Duration) -> None:
         if duration.microseconds <= 0:
-            self.error(f"the duration `{duration}` is zero", duration.span, help="a period must be longer than zero")
+            self.error("QE119", f"the duration `{duration}` is zero", duration.span, help="a period must be longer than zero")
+        self.check_duration_range(duration)
+
+    def check_duration_range(self, duration: n.Duration, path: str | None = None) -> None:
+        if duration.microseconds > MAX_DURATION_DAYS * 86_400 * 1_000_000:
+            self.error(
+                "QE151", f"the duration `{_cut(str(duration))}` is out of range", duration.span,
+                help=f"a duration is at most {MAX_DURATION_DAYS:,}d (about 1,000 years)", path=path,
+            )
+
+    def check_points(self, value: float | int, what: str, span: Span) -> None:
+        if abs(value) > MAX_POINTS:
+            self.error(
+                "QE150", f"{what} `{_cut(_num(value))}` is out of range", span,
+                help="points, `max` and `min` are at most 1,000,000,000,000,000 (1e15) in size",
+            )
 
     # ------------------------------------------------------ tiers + routes
     def check_tiers_and_routes(self) -> None:
@@ -464,7 +585,7 @@ class _Checker:
             for index, item in enumerate(items):
                 if item.condition is None and index != len(items) - 1:
                     self.error(
-                        "`otherwise` must be last",
+                        "QE123", "`otherwise` must be last",
                         item.span,
                         help=f"every {word} after it could never be chosen",
                     )
@@ -496,7 +617,7 @@ class _Checker:
                     if state.get(used) == 1:
                         cycle = trail[trail.index(used):] + [used]
                         self.error(
-                            f"let `{used}` depends on itself: {' -> '.join(cycle)}",
+                            "QE124", f"let `{used}` depends on itself: {' -> '.join(cycle)}",
                             policy.lets[used].span,
                             path=self.let_files[used],
                         )
@@ -518,28 +639,14 @@ class _Checker:
 
     # --------------------------------------------------------- expressions
     def check_expressions(self) -> None:
-        policy = self.policy
-        if policy.icp:
-            for statement in policy.icp.statements:
-                self.condition(statement.condition, LEAD)
-        for block in policy.blocks:
-            for rule in block.rules:
-                if isinstance(rule, n.WhenRule):
-                    self.condition(rule.condition, LEAD)
-                elif rule.where is not None:
-                    self.condition(rule.where, EVENT)
-        for tier in policy.tiers.tiers if policy.tiers else ():
-            if tier.condition is not None:
-                self.condition(tier.condition, TIERS)
-        for route in policy.routes.routes if policy.routes else ():
-            if route.condition is not None:
-                self.condition(route.condition, ROUTE)
+        for site in self.policy.conditions():
+            self.condition(site.expr, site.context)
 
     def condition(self, expr: n.Expr, context: str, path: str | None = None) -> None:
         found = self.expression(expr, context, path)
         if category(found) not in ("bool", "any"):
             self.error(
-                f"a condition must be true or false, but this is {describe(found)}",
+                "QE125", f"a condition must be true or false, but this is {describe(found)}",
                 expr.span,
                 help="compare it: `x >= 10`, `x == \"a\"`, `x is present`",
                 path=path,
@@ -562,7 +669,12 @@ class _Checker:
             self.unknown_name(expr, context, path)
         return ref.type
 
+    def hidden_by_failed_include(self, expr: n.Name) -> bool:
+        return self.failed_include
+
     def unknown_name(self, expr: n.Name, context: str, path: str | None, container: bool = False) -> None:
+        if self.hidden_by_failed_include(expr):
+            return
         policy = self.policy
         candidates = [".".join(p) for p in (policy.schema or {})]
         if expr.is_bare:
@@ -571,78 +683,81 @@ class _Checker:
                 candidates += ["score", "icp"] + [b.name for b in policy.blocks] + list(policy.tier_names)
                 if context == ROUTE:
                     candidates.append("tier")
-        close = difflib.get_close_matches(expr.dotted, candidates, n=1, cutoff=0.6)
         if not expr.is_bare:
-            message, otherwise = f"unknown field `{expr.dotted}`", "declare the field in the schema"
+            code, message, otherwise = "QE127", f"unknown field `{expr.dotted}`", "declare the field in the schema"
         elif container:
-            message = f"unknown set `{expr.dotted}`"
+            code, message = "QE128", f"unknown set `{expr.dotted}`"
             otherwise = "define it with `set NAME = [...]`, or declare a list field in the schema"
         else:
             # A bare word may be a field, a let or a set (or, in tiers and
             # routes, an outcome or a tier): say which were tried.
             tried = "a score block, tier, let, set or schema field" if context in (TIERS, ROUTE) \
                 else "a schema field, let or set"
-            message = f"unknown name `{expr.dotted}`: not {tried}"
+            code, message = "QE126", f"unknown name `{expr.dotted}`: not {tried}"
             otherwise = "declare the field in the schema, or define it with `let`"
-        self.error(
-            message,
-            expr.span,
-            help=f"did you mean `{close[0]}`?" if close else otherwise,
-            path=path,
-        )
+        help, fix = self.did_you_mean(expr.dotted, candidates, expr.span, otherwise)
+        self.error(code, message, expr.span, help=help, path=path, suggestion=fix)
 
     def expr_Call(self, expr: n.Call, context: str, path: str | None) -> str:
         if expr.function not in FUNCTIONS:
-            close = difflib.get_close_matches(expr.function, FUNCTIONS, n=1)
-            self.error(
-                f"unknown function `{expr.function}`",
-                expr.span,
-                help=f"did you mean `{close[0]}`?" if close else f"functions are {', '.join(FUNCTIONS)}",
-                path=path,
+            name_span = Span(
+                expr.span.start, expr.span.start + len(expr.function), expr.span.line, expr.span.column,
+                expr.span.line, expr.span.column + len(expr.function),
             )
+            help, fix = self.did_you_mean(expr.function, FUNCTIONS, name_span, f"functions are {', '.join(FUNCTIONS)}")
+            self.error("QE129", f"unknown function `{expr.function}`", expr.span, help=help, path=path, suggestion=fix)
             return "any"
-        accepted, result = FUNCTIONS[expr.function]
-        if len(expr.arguments) != 1:
-            self.error(f"`{expr.function}` takes exactly one argument", expr.span, path=path)
-            return result
-        argument = expr.arguments[0]
-        if expr.function == "count":
-            if not isinstance(argument, n.EventsQuery):
-                self.error(
-                    "`count` counts events: write `count(events where ... within ...)`",
-                    expr.span, path=path,
-                )
-                return result
-            if context == EVENT:
-                self.error("`count` cannot be used inside `where`", expr.span, path=path)
-            if self.policy.events_field is None:
-                self.error(
-                    "`count` reads events but the schema has no `events` field",
-                    expr.span, help="declare one in the schema: `events: events`", path=path,
-                )
-            if argument.where is not None:
-                self.condition(argument.where, EVENT, path)
-            if argument.within is not None:
-                if argument.within.microseconds < 0:
-                    self.error("`within` must not be negative", argument.within.span, path=path)
-            return result
-        if isinstance(argument, n.EventsQuery):
+        function = FUNCTIONS[expr.function]
+        result = function.result
+        if len(expr.arguments) != len(function.parameters):
+            count = len(function.parameters)
             self.error(
-                f"`{expr.function}` cannot take an events query; only `count` can",
-                argument.span, help="to name a field called `events`, write `` `events` ``", path=path,
+                "QE130", f"`{expr.function}` takes exactly {'one argument' if count == 1 else f'{count} arguments'}",
+                expr.span, path=path,
             )
             return result
-        found = self.expression(argument, context, path)
-        if category(found) not in accepted and found != "any":
-            wanted = " or ".join(describe(a if a != "time" else "date") for a in accepted)
-            self.error(
-                f"`{expr.function}` takes {wanted}, not {describe(found)}",
-                argument.span, path=path,
-            )
+        for argument, accepted in zip(expr.arguments, function.parameters):
+            if "events_query" in accepted:
+                self.events_argument(expr, argument, context, path)
+            elif isinstance(argument, n.EventsQuery):
+                self.error(
+                    "QE134", f"`{expr.function}` cannot take an events query; only `count` can",
+                    argument.span, help="to name a field called `events`, write `` `events` ``", path=path,
+                )
+            else:
+                found = self.expression(argument, context, path)
+                if category(found) not in accepted and found != "any":
+                    wanted = " or ".join(describe(a if a != "time" else "date") for a in accepted)
+                    self.error(
+                        "QE135", f"`{expr.function}` takes {wanted}, not {describe(found)}",
+                        argument.span, path=path,
+                    )
         return result
 
+    def events_argument(self, call: n.Call, argument: n.Expr | n.EventsQuery, context: str, path: str | None) -> None:
+        """The argument of `count`: an events query over the lead's events."""
+        if not isinstance(argument, n.EventsQuery):
+            self.error(
+                "QE131", f"`{call.function}` counts events: write `{call.function}(events where ... within ...)`",
+                call.span, path=path,
+            )
+            return
+        if context == EVENT:
+            self.error("QE132", f"`{call.function}` cannot be used inside `where`", call.span, path=path)
+        if self.policy.events_field is None:
+            self.error(
+                "QE122", f"`{call.function}` reads events but the schema has no `events` field",
+                call.span, help="declare one in the schema: `events: events`", path=path,
+            )
+        if argument.where is not None:
+            self.condition(argument.where, EVENT, path)
+        if argument.within is not None:
+            if argument.within.microseconds < 0:
+                self.error("QE133", "`within` must not be negative", argument.within.span, path=path)
+            self.check_duration_range(argument.within, path)
+
     def expr_EventsQuery(self, expr: n.EventsQuery, context: str, path: str | None) -> str:
-        self.error("an events query only goes inside `count(...)`", expr.span, path=path)
+        self.error("QE136", "an events query only goes inside `count(...)`", expr.span, path=path)
         return "any"
 
     def _operands_bool(self, operands: tuple, context: str, path: str | None) -> str:
@@ -675,13 +790,10 @@ class _Checker:
                     other.value.casefold() not in {t.casefold() for t in names}:
                 unknown = other.value
             if unknown is not None:
-                close = difflib.get_close_matches(unknown, names, n=1)
-                self.error(
-                    f"unknown tier `{unknown}`",
-                    other.span,
-                    help=f"did you mean `{close[0]}`?" if close else f"tiers are {', '.join(names)}",
-                    path=path,
-                )
+                help, fix = self.did_you_mean(unknown, names, other.span, f"tiers are {', '.join(names)}")
+                if fix is not None and isinstance(other, n.Literal):
+                    fix = attrs.evolve(fix, replacement=json.dumps(fix.replacement, ensure_ascii=False))
+                self.error("QE137", f"unknown tier `{unknown}`", other.span, help=help, path=path, suggestion=fix)
                 return other
         return None
 
@@ -700,11 +812,11 @@ class _Checker:
             return
         if lc != rc:
             self.error(
-                f"`{op}` compares {describe(left)} with {describe(right)}; it is never true",
+                "QE138", f"`{op}` compares {describe(left)} with {describe(right)}; it is never true",
                 expr.span, help="compare values of the same type", path=path,
             )
         elif op not in ("==", "!=") and lc not in ("number", "string", "time"):
-            self.error(f"`{op}` does not order {describe(left)} values", expr.span, path=path)
+            self.error("QE139", f"`{op}` does not order {describe(left)} values", expr.span, path=path)
 
     def expr_In(self, expr: n.In, context: str, path: str | None) -> str:
         item = self.expression(expr.item, context, path)
@@ -716,7 +828,7 @@ class _Checker:
         word = "not in" if expr.negated else "in"
         if category(container) not in ("list", "any"):
             self.error(
-                f"`{word}` needs a list (a list literal, a set or a list field), not {describe(container)}",
+                "QE140", f"`{word}` needs a list (a list literal, a set or a list field), not {describe(container)}",
                 expr.container.span,
                 help="to test for a substring, use `contains`" if category(container) == "string" else None,
                 path=path,
@@ -726,7 +838,7 @@ class _Checker:
             if category(item) not in ("any",) and category(element) not in ("any",) \
                     and category(item) != category(element):
                 self.error(
-                    f"`{word}` looks for {describe(item)} in a list of {element} values; it never matches",
+                    "QE141", f"`{word}` looks for {describe(item)} in a list of {element} values; it never matches",
                     expr.span, path=path,
                 )
         return "bool"
@@ -744,17 +856,16 @@ class _Checker:
                 help = None
                 if category(found) == "list" and side is expr.left:
                     help = "to test a list, write `\"value\" in field`"
-                self.error(f"`{expr.op}` works on strings, not {describe(found)}", side.span, help=help, path=path)
+                self.error("QE142", f"`{expr.op}` works on strings, not {describe(found)}", side.span, help=help, path=path)
         return "bool"
 
     def expr_Matches(self, expr: n.Matches, context: str, path: str | None) -> str:
         found = self.expression(expr.value, context, path)
         if category(found) not in ("string", "any"):
-            self.error(f"`matches` works on strings, not {describe(found)}", expr.value.span, path=path)
-        try:
-            re.compile(expr.pattern, re.IGNORECASE if expr.ignore_case else 0)
-        except re.error as problem:
-            self.error(f"bad regex `/{expr.pattern}/`: {problem.msg}", expr.span, path=path)
+            self.error("QE143", f"`matches` works on strings, not {describe(found)}", expr.value.span, path=path)
+        problem = regex_error(expr.pattern, expr.ignore_case)
+        if problem is not None:
+            self.error(problem.code, f"bad regex `/{expr.pattern}/`: {problem.message}", expr.span, path=path)
         return "bool"
 
     def expr_IsMissing(self, expr: n.IsMissing, context: str, path: str | None) -> str:
@@ -766,7 +877,7 @@ class _Checker:
         right = self.expression(expr.right, context, path)
         for found, side in ((left, expr.left), (right, expr.right)):
             if category(found) not in ("number", "any"):
-                self.error(f"`{expr.op}` works on numbers, not {describe(found)}", side.span, path=path)
+                self.error("QE147", f"`{expr.op}` works on numbers, not {describe(found)}", side.span, path=path)
         if left == right == "int" and expr.op != "/":
             return "int"
         return "number"
@@ -774,35 +885,48 @@ class _Checker:
     def expr_Negate(self, expr: n.Negate, context: str, path: str | None) -> str:
         found = self.expression(expr.operand, context, path)
         if category(found) not in ("number", "any"):
-            self.error(f"`-` works on numbers, not {describe(found)}", expr.operand.span, path=path)
+            self.error("QE148", f"`-` works on numbers, not {describe(found)}", expr.operand.span, path=path)
         return found if found in ("int", "number") else "number"
 
 
 def _names_in(expr: object) -> list[n.Name]:
-    """Every Name inside an expression (not inside `where`, which reads events)."""
-    found: list[n.Name] = []
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, n.Name):
-            found.append(node)
-        elif isinstance(node, n.EventsQuery):
-            if node.where is not None:
-                stack.extend(x for x in _names_in(node.where) if x.is_bare)
-        elif attrs.has(type(node)):
-            for field in attrs.fields(type(node)):
-                value = getattr(node, field.name)
-                if isinstance(value, tuple):
-                    stack.extend(value)
-                elif attrs.has(type(value)):
-                    stack.append(value)
-    return found
+    """Every Name inside an expression that reads the lead's side: inside
+    `where` (which reads events) only bare words, which may name lets and sets."""
+    return [
+        node for node, context in expression_nodes(expr, LEAD)
+        if isinstance(node, n.Name) and (context != EVENT or node.is_bare)
+    ]
+
+
+# Codes of the include errors of `load_modules`, by the start of their message;
+# an error it reports without a code gets one here (the loader may say why
+# a file cannot be read in its own words: QE034).
+_INCLUDE_MESSAGES = (
+    ("`include` needs the policy", "QE030"),
+    ("is an absolute path", "QE031"),
+    ("leaves the policy's directory", "QE032"),
+    ("makes a cycle", "QE033"),
+)
+
+
+def _with_include_code(diagnostic: Diagnostic) -> Diagnostic:
+    if diagnostic.code is not None:
+        return diagnostic
+    for words, code in _INCLUDE_MESSAGES:
+        if words in diagnostic.message:
+            return attrs.evolve(diagnostic, code=code)
+    return attrs.evolve(diagnostic, code="QE034")
 
 
 def _item_word(item: object) -> str:
     return {
         n.PolicyDecl: "policy", n.Icp: "icp", n.ScoreBlock: "score", n.Tiers: "tiers", n.Routes: "route",
     }.get(type(item), type(item).__name__.lower())
+
+
+def _cut(text: str) -> str:
+    """A number as a message quotes it: a very long one is cut."""
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
 
 
 def _num(value: object) -> str:

@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rule": ("qualdsl.lint.cli:rule_command", "Show the documentation of a lint rule."),
     "diff": ("qualdsl.diff.cli:diff_command", "What a policy change means, and does to leads."),
     "fmt": ("qualdsl.fmt:fmt_command", "Format policies in the canonical layout."),
+    "compile": ("qualdsl.targets:compile_command", "Compile a policy to portable JSON, SQL or Python."),
+    "backtest": ("qualdsl.backtest.cli:backtest_command", "Measure a policy against real conversion outcomes."),
 }
 
 

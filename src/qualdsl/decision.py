@@ -6,6 +6,7 @@ second, and a tuple is the cheapest immutable record Python has.
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
 
@@ -63,8 +64,29 @@ class Decision(NamedTuple):
             "warnings": list(self.warnings),
         }
 
+    def to_json(self, *, indent: int | None = None, extra: dict[str, Any] | None = None) -> str:
+        """The decision JSON as strict JSON text (`extra` keys appended, e.g.
+        `policy_hash`); see `json_text`."""
+        data = self.to_dict()
+        if extra:
+            data.update(extra)
+        return json_text(data, indent=indent)
+
     def explain(self) -> str:
         """A readable account of every point (see explain.py)."""
         from .explain import explain
 
         return explain(self)
+
+
+def json_text(data: Any, *, indent: int | None = None) -> str:
+    """Strict JSON that any consumer can read: no NaN or Infinity (the checker
+    keeps every score finite, so reaching one is a bug, not data), and text
+    with lone surrogates from lead data escaped (`\\ud800`) instead of
+    failing to encode."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, indent=indent, ensure_ascii=True, allow_nan=False)
+    return text

@@ -20,6 +20,25 @@ class Severity(enum.Enum):
 
 
 @attrs.frozen
+class Suggestion:
+    """A fix an editor can offer: replace the text at `span` with `replacement`."""
+
+    span: Span
+    replacement: str
+    message: str  # "did you mean `company.employees`?"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "replacement": self.replacement,
+            "message": self.message,
+        }
+
+
+@attrs.frozen
 class Diagnostic:
     """A message about a place in a policy file."""
 
@@ -31,6 +50,7 @@ class Diagnostic:
     help: str | None = None
     # The source text, so a diagnostic can be rendered without re-reading the file.
     source_text: str | None = attrs.field(default=None, eq=False, repr=False)
+    suggestion: Suggestion | None = attrs.field(default=None, kw_only=True)
 
     @classmethod
     def error(
@@ -42,8 +62,9 @@ class Diagnostic:
         help: str | None = None,
         code: str | None = None,
         source_text: str | None = None,
+        suggestion: Suggestion | None = None,
     ) -> Diagnostic:
-        return cls(message, path, span, Severity.ERROR, code, help, source_text)
+        return cls(message, path, span, Severity.ERROR, code, help, source_text, suggestion=suggestion)
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -58,6 +79,8 @@ class Diagnostic:
         }
         if self.help:
             data["help"] = self.help
+        if self.suggestion is not None:
+            data["suggestion"] = self.suggestion.to_dict()
         return data
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
+from . import ir
 from .decision import Decision, RuleResult
 
-if TYPE_CHECKING:
-    from .api import Policy
+
+class HasIR(Protocol):
+    """Anything that carries a policy's IR (an api.Policy)."""
+
+    @property
+    def ir(self) -> ir.Policy: ...
 
 
 def _points(value: float) -> str:
@@ -20,7 +26,7 @@ def _number(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _painter(color: bool):
+def _painter(color: bool) -> Callable[[str, str], str]:
     """ANSI styling when colour is on; the identity (byte-identical text) otherwise."""
 
     def paint(text: str, code: str) -> str:
@@ -55,7 +61,7 @@ def _rule_detail(rule: RuleResult, base: float | None) -> str:
     return ""
 
 
-def explain(decision: Decision, policy: Policy | None = None, *, color: bool = False) -> str:
+def explain(decision: Decision, policy: ir.Policy | HasIR | None = None, *, color: bool = False) -> str:
     """The decision as an indented report; with the policy, nominal points and caps too.
 
     With `color`, outcomes are coloured (pass/fail, fired rules, tier, route);
@@ -74,12 +80,9 @@ def explain(decision: Decision, policy: Policy | None = None, *, color: bool = F
         lines.append(f"ICP      {paint('FAIL', RED)}")
         for reason in decision.reasons:
             lines.append(f"  {paint('✗', RED)} {reason}")
-    blocks = {}
-    if policy is not None:
-        blocks = {b.name: b for b in policy.checked.blocks}
-    nominal = {}
-    if policy is not None:
-        nominal = {(r.block, r.rule): r.node.points for r in policy.rules}
+    meaning = policy if isinstance(policy, ir.Policy) or policy is None else policy.ir
+    blocks = {b.name: b for b in meaning.blocks} if meaning is not None else {}
+    nominal = {(b.name, r.name): r.points for b in blocks.values() for r in b.rules}
     width = max([len(r.rule) for r in decision.rules] + [10]) + 4
     for name, total in decision.scores.items():
         if name == "total":

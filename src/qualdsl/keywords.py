@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .functions import FUNCTIONS as _BUILTINS
+
 # Words that open a top-level item.
 DECLARATIONS: tuple[str, ...] = (
     "policy", "include", "schema", "set", "let", "icp", "score", "tiers", "route",
@@ -43,7 +45,8 @@ KEYWORDS: frozenset[str] = frozenset(
 SCHEMA_TYPES: tuple[str, ...] = (
     "string", "int", "number", "bool", "date", "datetime", "list", "events",
 )
-FUNCTIONS: tuple[str, ...] = ("domain", "lower", "len", "days_since", "count")
+# The built-in functions' names, from their one table (functions.py).
+FUNCTIONS: tuple[str, ...] = tuple(_BUILTINS)
 # Bare words that read a decision's outcome inside `tiers` and `route`.
 OUTCOMES: tuple[str, ...] = ("score", "icp", "tier")
 

@@ -142,9 +142,11 @@ def _with_glued_keywords(
     for offset, (token, word) in sorted(glued.items()):
         keyword = str(token)
         if token.type == "DURATION":
+            code = "QE020"
             message = f"bad duration `{word}`"
             help = "a duration is a number and a unit `h`, `d` or `w`: `12h`, `30d`, `1.5d`, `2w`"
         else:
+            code = "QE019"
             message = f"unexpected `{word}`"
             help = (
                 f"`{word}` is one word, not the keyword `{keyword}`; "
@@ -152,7 +154,7 @@ def _with_glued_keywords(
             )
         found.append(
             Diagnostic.error(
-                message, source.path, source.span_at(offset, len(word)), help=help,
+                message, source.path, source.span_at(offset, len(word)), help=help, code=code,
                 source_text=source.text,
             )
         )
@@ -182,6 +184,7 @@ def _check_nesting(tree: lark.Tree, source: Source) -> None:
                         source.path,
                         span,
                         help="split it into named parts with `let`",
+                        code="QE021",
                         source_text=source.text,
                     )
                 ]

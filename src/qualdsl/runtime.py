@@ -23,7 +23,7 @@ _MISS = object()
 # ============================================================== lookups
 
 
-def lookup(lead: Mapping, path: tuple[str, ...], flat: str) -> Any:
+def lookup(lead: Mapping[str, Any], path: tuple[str, ...], flat: str) -> Any:
     """`a.b` is a nested lookup; when that fails, the flat key "a.b" is tried."""
     current: Any = lead
     for segment in path:
@@ -225,7 +225,8 @@ def coercion_warning(field: str, type_name: str, value: Any) -> str:
 
 # =============================================================== events
 
-Event = tuple  # (at: datetime, type: str, casefolded type: str, raw: Mapping, index: int)
+# (at, type, casefolded type, the raw event, its index in the input)
+Event = tuple[dt.datetime, str, str, Mapping[str, Any], int]
 
 
 def load_events(raw: Any, field: str, as_of: dt.datetime, warnings: list[str]) -> Any:
@@ -236,9 +237,9 @@ def load_events(raw: Any, field: str, as_of: dt.datetime, warnings: list[str]) -
     if type(raw) not in (list, tuple):
         warnings.append(coercion_warning(field, "events", raw))
         return None
-    events = []
+    events: list[Event] = []
     for index, element in enumerate(raw):
-        at = BAD
+        at: Any = BAD
         kind = element.get("type") if type(element) is dict or isinstance(element, Mapping) else None
         if type(kind) is str:
             at = element.get("at")
@@ -260,7 +261,8 @@ def load_events(raw: Any, field: str, as_of: dt.datetime, warnings: list[str]) -
             )
             continue
         if at <= as_of:
-            events.append((at, kind, kind.casefold(), element, index))
+            name: str = kind  # type: ignore[assignment]  # a str: checked above
+            events.append((at, name, name.casefold(), element, index))
     events.sort(key=_RECENCY, reverse=True)
     return events
 
@@ -306,9 +308,8 @@ def kind(value: Any) -> str | None:
 def _time(value: Any) -> dt.datetime:
     if type(value) is dt.date:
         return dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    moment: dt.datetime = value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def eq(a: Any, b: Any) -> bool:
@@ -318,12 +319,33 @@ def eq(a: Any, b: Any) -> bool:
     if ka is None or ka != kind(b):
         return False
     if ka == "s":
-        return a.casefold() == b.casefold()
+        return bool(a.casefold() == b.casefold())
     if ka == "t":
         return _time(a) == _time(b)
     if ka == "l":
-        return len(a) == len(b) and all(eq(x, y) for x, y in zip(a, b))
-    return a == b
+        return _lists_equal(a, b)
+    return bool(a == b)
+
+
+def _lists_equal(a: Any, b: Any) -> bool:
+    """Lists equal element by element, without recursion: lead data may nest
+    lists thousands deep."""
+    pairs = [(a, b)]
+    while pairs:
+        left, right = pairs.pop()
+        if len(left) != len(right):
+            return False
+        for x, y in zip(left, right):
+            if x is None or y is None:
+                return False
+            kx = kind(x)
+            if kx is None or kx != kind(y):
+                return False
+            if kx == "l":
+                pairs.append((x, y))
+            elif not eq(x, y):
+                return False
+    return True
 
 
 def ne(a: Any, b: Any) -> bool:
@@ -394,7 +416,7 @@ def list_has_str(folded: str, values: Any) -> bool:
     return False
 
 
-def str_member(item: Any, folded: frozenset) -> bool:
+def str_member(item: Any, folded: frozenset[str]) -> bool:
     """`x in SET` where the set holds only strings (pre-casefolded)."""
     return type(item) is str and item.casefold() in folded
 
@@ -411,7 +433,7 @@ def ends_with(a: Any, b: Any) -> bool:
     return type(a) is str and type(b) is str and a.casefold().endswith(b.casefold())
 
 
-def matches(value: Any, pattern: re.Pattern) -> bool:
+def matches(value: Any, pattern: Any) -> bool:
     return type(value) is str and pattern.search(value) is not None
 
 

@@ -88,6 +88,15 @@ def decode_source(data: bytes, path: str) -> tuple[str | None, str | None]:
     return text, None
 
 
+def problem_code(problem: str) -> str:
+    """The compile-error code of a decode_source problem."""
+    if problem.startswith("file is too large"):
+        return "QE002"
+    if problem.startswith("file is binary"):
+        return "QE003"
+    return "QE004"
+
+
 def problem_span(data: bytes) -> Span:
     """Where decode_source found its problem: the first NUL or bad UTF-8 byte."""
     if len(data) > MAX_SOURCE_BYTES:
@@ -114,14 +123,14 @@ def read_source(path: str | Path) -> Source:
     try:
         data = Path(path).read_bytes()
     except IsADirectoryError:
-        raise SourceError([Diagnostic.error("is a directory, not a policy file", name)]) from None
+        raise SourceError([Diagnostic.error("is a directory, not a policy file", name, code="QE001")]) from None
     except FileNotFoundError:
-        raise SourceError([Diagnostic.error("no such file", name)]) from None
+        raise SourceError([Diagnostic.error("no such file", name, code="QE001")]) from None
     except OSError as error:
-        raise SourceError([Diagnostic.error(f"cannot read file: {error.strerror}", name)]) from None
+        raise SourceError([Diagnostic.error(f"cannot read file: {error.strerror}", name, code="QE001")]) from None
     text, problem = decode_source(data, name)
     if problem is not None:
-        raise SourceError([Diagnostic.error(problem, name, problem_span(data))])
+        raise SourceError([Diagnostic.error(problem, name, problem_span(data), code=problem_code(problem))])
     assert text is not None
     return Source(text, name)
 

@@ -42,6 +42,8 @@ STATEMENT_WORDS = (
     "policy", "schema", "set", "let", "include", "icp", "score", "tiers", "route",
     "require", "reject", "rule", "decay", "expire", "tier", "to",
 )
+# Words that open a top-level item: one inside a block means the block was left open.
+DECLARATION_WORDS = frozenset({"schema", "set", "let", "include", "icp", "score", "tiers", "route", "policy"})
 _STATEMENT_LINE = re.compile(r"^[ \t]*(?:(?:%s)\b|\})" % "|".join(STATEMENT_WORDS))
 
 
@@ -91,22 +93,27 @@ def describe(error: Any, source: Source, text: str) -> tuple[Diagnostic, int]:
     import lark
 
     help: str | None = None
+    code = "QE010"  # an unexpected token or character
     if isinstance(error, lark.exceptions.UnexpectedCharacters):
         offset = error.pos_in_stream
         char = text[offset] if offset < len(text) else ""
         length = 1
         if char == '"':
             message = "unterminated string or invalid escape in string"
+            code = "QE011"
             help = 'strings end on the same line: `"..."`, with JSON escapes (`\\"`, `\\n`, `\\u00e9`)'
             line_end = text.find("\n", offset)
             length = (line_end if line_end != -1 else len(text)) - offset
         elif char == "=":
             message = "unexpected `=`"
+            code = "QE012"
             help = "use `==` to compare; `=` only follows `set NAME` and `let NAME`"
         elif char == "`":
             message = "unterminated `backticked` name"
+            code = "QE013"
         elif char == "/":
             message = "unexpected `/`"
+            code = "QE014"
             help = "a regex literal only follows `matches`: `x matches /pattern/`"
         else:
             shown = char if char.isprintable() else repr(char)
@@ -130,12 +137,14 @@ def describe(error: Any, source: Source, text: str) -> tuple[Diagnostic, int]:
             offset = len(text)
             length = 0
             message = "unexpected end of file"
+            code = "QE015"
             if "RBRACE" in expected:
                 open_at = _unclosed_brace(text)
                 message += ": a `{` is never closed"
+                code = "QE016"
                 if open_at is not None:
                     line, column = source.position(open_at)
-                    help = f"the block opened at line {line}, column {column} needs a `}}`"
+                    help = f"the block {_block_header(text, open_at)}opened at line {line}, column {column} needs a `}}`"
             elif expected:
                 message += f"; expected {_expected_text(expected)}"
         else:
@@ -149,14 +158,27 @@ def describe(error: Any, source: Source, text: str) -> tuple[Diagnostic, int]:
             if before in STATEMENT_WORDS and token.type not in ("$END",):
                 # `x ==` then a new `rule` line: the keyword was read as a name.
                 message = f"the statement before this `{before}` is unfinished"
+                code = "QE017"
                 offset = line_start + text[line_start:offset].index(before)
                 length = len(before)
                 help = f"`{before}` was read as a name because the line before it ends mid-expression"
+            elif str(token) in DECLARATION_WORDS and not before and "RBRACE" in expected \
+                    and (open_at := _unclosed_brace(text[:offset])) is not None:
+                # A declaration inside a block: the block before it is never closed.
+                line, column = source.position(open_at)
+                message = f"unexpected {_token_text(token)}: a `{{` is never closed"
+                code = "QE016"
+                help = f"the block {_block_header(text, open_at)}opened at line {line} needs a `}}` before this line"
+            elif token.type == "REGEX" or (str(token) == "/" and "MUL_OP" not in expected):
+                code = "QE014"
+                help = "a regex literal only follows `matches`: `x matches /pattern/`"
             elif token.type == "EQUAL":
                 message = "unexpected `=`"
+                code = "QE012"
                 help = "use `==` to compare; `=` only follows `set NAME` and `let NAME`"
             elif token.type == "COMPARE_OP" and "COMPARE_OP" not in expected:
                 message = f"comparisons do not chain: unexpected {_token_text(token)}"
+                code = "QE018"
                 help = "write `1 < x and x < 3`"
             elif expected == {"_WHEN", "_PER"}:
                 help = 'a rule reads `rule NAME +5 when CONDITION` or `rule NAME +5 per event "TYPE"`'
@@ -165,7 +187,14 @@ def describe(error: Any, source: Source, text: str) -> tuple[Diagnostic, int]:
             elif "_AS" in expected and token.type != "_AS":
                 help = '`reject CONDITION as "reason"` needs its reason'
     span = source.span_at(offset, length) if offset < len(source.text) or length == 0 else source.span_at(offset, 0)
-    return Diagnostic.error(message, source.path, span, help=help, source_text=source.text), offset
+    return Diagnostic.error(message, source.path, span, help=help, code=code, source_text=source.text), offset
+
+
+def _block_header(text: str, open_at: int) -> str:
+    """`score fit ` for the `{` at `open_at`: the words before it on its line."""
+    header = text[text.rfind("\n", 0, open_at) + 1:open_at].strip()
+    header = " ".join(header.split())
+    return f"`{header}` " if header and len(header) <= 60 else ""
 
 
 def _unclosed_brace(text: str) -> int | None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 
 import qualdsl
+from qualdsl import backends
+from qualdsl.backends import Evaluator
 
 UTC = dt.timezone.utc
 T = dt.datetime(2026, 11, 1, tzinfo=UTC)  # the evaluation time of most tests
@@ -27,9 +30,31 @@ def ago(delta: dt.timedelta, t: dt.datetime = T) -> str:
     return iso(t - delta)
 
 
+def _test_backends() -> list[str]:
+    """QUALDSL_TEST_BACKENDS (comma separated), or every backend whose engine is installed."""
+    chosen = os.environ.get("QUALDSL_TEST_BACKENDS")
+    return [b.strip() for b in chosen.split(",") if b.strip()] if chosen else backends.available()
+
+
+BACKENDS = _test_backends()
+# The backend `compiled()` builds evaluators for; the `backend` fixture
+# (tests/core/conftest.py) sets it, so one corpus runs on every backend.
+BACKEND = "python"
+
+
 @functools.lru_cache(maxsize=None)
-def compiled(text: str) -> qualdsl.Policy:
-    return qualdsl.loads(text)
+def on_backend(policy: qualdsl.Policy, backend: str) -> Evaluator:
+    """The policy as the named backend runs it."""
+    return policy if backend == "python" else backends.evaluator(backend, policy.ir)
+
+
+def compiled(text: str) -> Evaluator:
+    return _compiled(text, BACKEND)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(text: str, backend: str) -> Evaluator:
+    return on_backend(qualdsl.loads(text), backend)
 
 
 def evaluate(text: str, lead: object, as_of: object = T) -> dict:

@@ -16,14 +16,22 @@ import pytest
 
 import qualdsl
 
+from qd_helpers import on_backend
+
 POLICY_PATH = Path(__file__).resolve().parents[1] / "cases" / "parse" / "saas_inbound.qual"
 T = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 DECAY = 0.9  # `decay 10% every 7d`: factor 0.9 ** floor(age / 7d)
 
 
 @pytest.fixture(scope="module")
-def policy() -> qualdsl.Policy:
+def loaded() -> qualdsl.Policy:
     return qualdsl.load(POLICY_PATH)
+
+
+@pytest.fixture
+def policy(loaded: qualdsl.Policy, backend: str) -> object:
+    """The example as each backend runs it (the conformance harness)."""
+    return on_backend(loaded, backend)
 
 
 def assert_same(actual, expected, where="decision"):
@@ -57,7 +65,8 @@ def ledger(fit, engagement):
     return rows
 
 
-def test_the_example_parses_checks_and_compiles(policy):
+def test_the_example_parses_checks_and_compiles(loaded):
+    policy = loaded
     assert policy.name == "saas_inbound"
     assert policy.title == "Inbound demo and content leads"
     assert policy.blocks == ("fit", "engagement")

@@ -325,8 +325,8 @@ def test_cli_check_reports_located_errors_and_exit_1(monkeypatch, snapshot):
     monkeypatch.chdir(CASES)
     result = CliRunner().invoke(cli, ["check", "errors/unknown_field.qual", "errors/two_policies.qual"])
     assert result.exit_code == 1
-    assert "errors/unknown_field.qual:6:11: error: unknown field `company.employes`" in result.stderr
-    assert "errors/two_policies.qual:2:1: error: a second `policy` line" in result.stderr
+    assert "errors/unknown_field.qual:6:11: error[QE127]: unknown field `company.employes`" in result.stderr
+    assert "errors/two_policies.qual:2:1: error[QE102]: a second `policy` line" in result.stderr
     assert result.stdout == ""
     assert result.stderr == snapshot
 
@@ -353,8 +353,8 @@ def test_cli_check_missing_and_binary_files_exit_1(tmp_path):
     binary.write_bytes(b"\x00\x01")
     result = CliRunner().invoke(cli, ["check", str(tmp_path / "missing.qual"), str(binary)])
     assert result.exit_code == 1
-    assert "missing.qual:1:1: error: no such file" in result.stderr
-    assert "b.qual:1:1: error: file is binary" in result.stderr
+    assert "missing.qual:1:1: error[QE001]: no such file" in result.stderr
+    assert "b.qual:1:1: error[QE003]: file is binary" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 
 import qualdsl
 
+from qd_helpers import BACKENDS, on_backend
+
 UTC = dt.timezone.utc
 T = dt.datetime(2026, 11, 1, tzinfo=UTC)
 POLICY_PATH = Path(__file__).resolve().parents[1] / "cases" / "parse" / "saas_inbound.qual"
@@ -517,11 +519,12 @@ SETTINGS = settings(max_examples=3000, deadline=None,
 # ======================================================= differential test
 
 
+@pytest.mark.parametrize("backend_name", BACKENDS)
 @SETTINGS
 @given(lead=any_lead, as_of=as_of_values)
-def test_the_example_policy_agrees_with_the_reference(lead, as_of):
+def test_the_example_policy_agrees_with_the_reference(backend_name, lead, as_of):
     expected, patterns = reference_decision(lead, as_of)
-    actual = POLICY.evaluate(lead, as_of=as_of).to_dict()
+    actual = on_backend(POLICY, backend_name).evaluate(lead, as_of=as_of).to_dict()
     assert_agrees(actual, expected, patterns)
 
 

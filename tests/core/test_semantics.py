@@ -17,6 +17,9 @@ from qualdsl.errors import CheckError, ParseError, QualError
 
 from qd_helpers import T, UTC, ago, compiled, days, evaluate, holds, iso, warnings_of
 
+# Every golden case runs on every backend (the conformance harness).
+pytestmark = pytest.mark.usefixtures("backend")
+
 # ====================================================== string comparison
 
 

@@ -81,3 +81,10 @@ def test_cli_doc_shows_the_real_explanation() -> None:
     policy = qualdsl.load(ROOT / "policies" / "saas_inbound.qual")
     lead = json.loads((ROOT / "policies" / "saas_inbound.lead.json").read_text(encoding="utf-8"))
     assert explain(policy.evaluate(lead, as_of="2026-11-01"), policy) == quoted
+
+
+def test_builtin_functions_section_is_generated_from_the_table() -> None:
+    from qualdsl.functions import markdown_table
+
+    text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    assert markdown_table() in text

@@ -10,7 +10,7 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error, Keyword, Name, Number, Operator, String, Literal, Comment
 
 from qualdsl import keywords
-from qualdsl.check import FUNCTIONS
+from qualdsl.functions import FUNCTIONS
 from qualdsl.highlight import QualdslLexer, highlight_line
 from qualdsl.parse import grammar_text
 from qualdsl.schema import FIELD_TYPES

@@ -113,7 +113,7 @@ def test_broken_policy_reports_compile_errors_without_traceback(workdir: Path) -
     result = run("lint", "--format", "json", name)
     assert result.exit_code == 1
     findings = json.loads(result.stdout)
-    assert findings and all(f["code"] == "QD000" and f["severity"] == "error" for f in findings)
+    assert findings and all(f["code"].startswith("QE") and f["severity"] == "error" for f in findings)
     assert findings[0]["line"] == 6
     assert "Traceback" not in result.output
 
@@ -122,7 +122,7 @@ def test_missing_file_is_a_located_error(workdir: Path) -> None:
     result = run("lint", "--format", "json", "nope.qual")
     assert result.exit_code == 1
     [finding] = json.loads(result.stdout)
-    assert finding["code"] == "QD000" and finding["message"] == "no such file"
+    assert finding["code"] == "QE001" and finding["message"] == "no such file"
 
 
 def test_empty_directory_is_a_usage_error(workdir: Path) -> None:
@@ -191,7 +191,7 @@ def test_rule_command_lists_rules_and_rejects_unknown_codes() -> None:
     assert "QD116  forbidden-field" in listing.stdout
     unknown = run("rule", "QD999")
     assert unknown.exit_code == 2
-    assert "no lint rule `QD999`" in unknown.stderr
+    assert "no lint rule or compile error `QD999`" in unknown.stderr
 
 
 def test_lint_of_fixture_directory_uses_its_config(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -219,7 +219,7 @@ def test_a_binary_file_named_on_the_command_line_is_an_error_not_a_fragment(tmp_
     broken.write_bytes(b"policy p\x00\x01\x02")
     result = run("lint", str(broken))
     assert result.exit_code == 1
-    assert "QD000" in result.output and "binary" in result.output
+    assert "error[QE003]" in result.output and "binary" in result.output
 
 
 def test_check_reports_binary_policies_found_in_a_directory(tmp_path: Path) -> None:
@@ -227,5 +227,5 @@ def test_check_reports_binary_policies_found_in_a_directory(tmp_path: Path) -> N
     (tmp_path / "fragment.qual").write_text('set s = ["a"]\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["check", str(tmp_path)])
     assert result.exit_code == 1
-    assert "broken.qual:1:1: error: file is not valid UTF-8" in result.output
+    assert "broken.qual:1:1: error[QE004]: file is not valid UTF-8" in result.output
     assert "fragment.qual" not in result.output  # a fragment is checked through its policies

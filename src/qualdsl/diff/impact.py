@@ -2,18 +2,23 @@
 of the same moment, and count what moves.
 
 A lead that fails to load is counted and kept in `errors`, never dropped.
+With outcomes (`--outcome FIELD`), each transition also counts how many of
+the leads it moves converted, beside the old policy's conversion per tier
+and route: "212 leads move MQL → SQL; 34% of them converted, against 61% of
+today's SQL".
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from ..api import Policy
+from ..backtest.inputs import AsOf, Outcomes
 from ..decision import Decision
 from ..leads import LeadRecord
 
@@ -41,10 +46,58 @@ class Transition:
     after: str | None
     count: int
     examples: tuple[str, ...]
+    with_outcome: int | None = None  # moved leads whose outcome is known (None: no --outcome)
+    converted: int | None = None
+
+    @property
+    def rate(self) -> float | None:
+        return self.converted / self.with_outcome if self.with_outcome and self.converted is not None else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"from": self.before, "to": self.after, "count": self.count,
-                "examples": list(self.examples)}
+        data: dict[str, Any] = {"from": self.before, "to": self.after, "count": self.count,
+                                "examples": list(self.examples)}
+        if self.with_outcome is not None:
+            data.update(with_outcome=self.with_outcome, converted=self.converted, rate=self.rate)
+        return data
+
+
+@attrs.frozen
+class Conversion:
+    """Leads with a known outcome in one tier or route of the OLD policy, and how many converted."""
+
+    name: str | None
+    leads: int
+    converted: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.converted / self.leads if self.leads else None
+
+    def to_dict(self, key: str) -> dict[str, Any]:
+        return {key: self.name, "leads": self.leads, "converted": self.converted, "rate": self.rate}
+
+
+@attrs.frozen
+class OutcomeSummary:
+    """What the history says, with --outcome: today's conversion by tier and route."""
+
+    field: str
+    with_outcome: int
+    converted: int
+    unknown: int  # evaluated leads whose outcome is missing or not a known value
+    tiers: tuple[Conversion, ...]  # under the old policy
+    routes: tuple[Conversion, ...]
+
+    def tier_rate(self, tier: str | None) -> float | None:
+        return next((c.rate for c in self.tiers if c.name == tier), None)
+
+    def route_rate(self, route: str | None) -> float | None:
+        return next((c.rate for c in self.routes if c.name == route), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "with_outcome": self.with_outcome, "converted": self.converted,
+                "unknown": self.unknown, "old_tiers": [c.to_dict("tier") for c in self.tiers],
+                "old_routes": [c.to_dict("route") for c in self.routes]}
 
 
 @attrs.frozen
@@ -91,6 +144,7 @@ class Impact:
     causes: tuple[Cause, ...]  # for leads whose tier or route changed, most first
     flips_without_rule_change: int  # moved by tier/route/ICP conditions alone
     errors: tuple[LeadError, ...]
+    outcome: OutcomeSummary | None = None
 
     @property
     def shifted_percent(self) -> float:
@@ -122,6 +176,7 @@ class Impact:
             "causes": [c.to_dict() for c in self.causes],
             "flips_without_rule_change": self.flips_without_rule_change,
             "errors": [e.to_dict() for e in self.errors],
+            **({"outcome": self.outcome.to_dict()} if self.outcome is not None else {}),
         }
 
 
@@ -156,11 +211,22 @@ def measure_impact(
     new: Policy,
     records: Iterable[LeadRecord],
     *,
-    as_of: dt.datetime,
+    as_of: dt.datetime | AsOf,
     examples: int = 3,
+    outcomes: Outcomes | None = None,
 ) -> Impact:
-    """Evaluate `old` (None: the policy is new) and `new` on every lead as of `as_of`."""
+    """Evaluate `old` (None: the policy is new) and `new` on every lead as of
+    `as_of`: one moment, or each lead's own (AsOf.of_field; a lead whose
+    field does not parse is counted in `errors`). With `outcomes`, count
+    conversions of the leads each transition moves."""
     from ..api import format_as_of
+
+    moments = as_of if isinstance(as_of, AsOf) else AsOf(as_of)
+    outcome_of: dict[tuple[str, Any, Any], list[int]] = {}  # transition -> [with outcome, converted]
+    old_tiers: dict[str | None, list[int]] = {name: [0, 0] for name in (old.tiers if old else ())}
+    old_routes: dict[str | None, list[int]] = {name: [0, 0] for name in (old.routes if old else ())}
+    unknown = 0
+    known = [0, 0]  # leads with a known outcome, converted
 
     tiers: Counter[tuple[str | None, str | None]] = Counter()
     routes: Counter[tuple[str | None, str | None]] = Counter()
@@ -180,13 +246,41 @@ def measure_impact(
         if len(found) < examples:
             found.append(lead_id)
 
+    def tally(kind: str, pair: tuple[Any, Any], converted: bool | None) -> None:
+        if converted is not None:
+            counts = outcome_of.setdefault((kind, *pair), [0, 0])
+            counts[0] += 1
+            counts[1] += converted
+
     for record in records:
         if record.error is not None:
             errors.append(LeadError(record.location, record.error))
             continue
+        moment = moments.moment
+        if moment is None:
+            if not isinstance(record.lead, Mapping):
+                errors.append(LeadError(record.location, "a lead must be an object to have an as-of field"))
+                continue
+            moment, problem = moments.read(record.lead)
+            if moment is None:
+                errors.append(LeadError(record.location, f"as-of time unusable: {problem}"))
+                continue
         leads += 1
-        after = new.evaluate(record.lead, as_of=as_of)
-        before = old.evaluate(record.lead, as_of=as_of) if old is not None else None
+        after = new.evaluate(record.lead, as_of=moment)
+        before = old.evaluate(record.lead, as_of=moment) if old is not None else None
+        converted: bool | None = None
+        if outcomes is not None:
+            converted = outcomes.read(record.lead)[0] if isinstance(record.lead, Mapping) else None
+            if converted is None:
+                unknown += 1
+            else:
+                known[0] += 1
+                known[1] += converted
+            if converted is not None and before is not None:
+                for table, name in ((old_tiers, before.tier), (old_routes, before.route)):
+                    counts = table.setdefault(name, [0, 0])
+                    counts[0] += 1
+                    counts[1] += converted
         lead_id = after.lead if after.lead is not None else record.location
         icp_pair = (ICP_WORDS[before.icp_pass] if before else None, ICP_WORDS[after.icp_pass])
         tier_pair = (before.tier if before else None, after.tier)
@@ -198,12 +292,14 @@ def measure_impact(
             icp_changed += 1
             icps[icp_pair] += 1
             note("icp", icp_pair, lead_id)
+            tally("icp", icp_pair, converted)
             if icp_pair[1] == "fail":
                 disqualified += 1
         if tier_pair[0] != tier_pair[1]:
             tier_changed += 1
             tiers[tier_pair] += 1
             note("tier", tier_pair, lead_id)
+            tally("tier", tier_pair, converted)
             moved = True
             if before is not None and _rank(tier_pair[1], order) > _rank(tier_pair[0], order):
                 demoted += 1
@@ -211,6 +307,7 @@ def measure_impact(
             route_changed += 1
             routes[route_pair] += 1
             note("route", route_pair, lead_id)
+            tally("route", route_pair, converted)
             moved = True
         score_moved = before is None or abs(delta) > EPSILON
         if score_moved:
@@ -236,10 +333,20 @@ def measure_impact(
 
     def transitions(kind: str, counter: Counter[tuple[Any, Any]]) -> tuple[Transition, ...]:
         ranked = sorted(counter.items(), key=lambda item: (-item[1], str(item[0][0]), str(item[0][1])))
-        return tuple(Transition(a, b, count, tuple(samples[(kind, a, b)])) for (a, b), count in ranked)
+        if outcomes is None:
+            return tuple(Transition(a, b, count, tuple(samples[(kind, a, b)])) for (a, b), count in ranked)
+        return tuple(Transition(a, b, count, tuple(samples[(kind, a, b)]),
+                                *outcome_of.get((kind, a, b), [0, 0])) for (a, b), count in ranked)
+
+    summary = None
+    if outcomes is not None:
+        summary = OutcomeSummary(
+            outcomes.field, known[0], known[1], unknown,
+            tuple(Conversion(name, *counts) for name, counts in old_tiers.items()),
+            tuple(Conversion(name, *counts) for name, counts in old_routes.items()))
 
     return Impact(
-        as_of=format_as_of(as_of),
+        as_of=format_as_of(moments.moment) if moments.moment is not None else moments.describe(),
         leads=leads,
         changed=changed,
         icp_changed=icp_changed,
@@ -260,4 +367,5 @@ def measure_impact(
                      sorted(causes.items(), key=lambda item: (-item[1], item[0]))),
         flips_without_rule_change=alone,
         errors=tuple(errors),
+        outcome=summary,
     )

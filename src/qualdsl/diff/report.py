@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from .impact import Impact, Transition
+from .impact import Impact, OutcomeSummary, Transition
 from .semantic import SECTIONS, Change, Changed, Moved, change_to_dict
 
 SECTION_TITLES = {
@@ -150,6 +150,35 @@ def _gate_line(report: DiffReport) -> str | None:
     return f"{shifted:.1f}% of leads change tier or route (limit {report.fail_above:g}%)"
 
 
+def _rate(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{100 * rate:.0f}%"
+
+
+def _history(t: Transition, kind: str, outcome: OutcomeSummary | None) -> str:
+    """`34% of them converted, against 61% of today's SQL` (with --outcome)."""
+    if outcome is None or t.with_outcome is None:
+        return ""
+    if not t.with_outcome:
+        return "no known outcome"
+    text = f"{_rate(t.rate)} of them converted"
+    if t.with_outcome != t.count:
+        text += f" ({t.converted:,} of {t.with_outcome:,} with an outcome)"
+    today = outcome.tier_rate(t.after) if kind == "tier" else outcome.route_rate(t.after) \
+        if kind == "route" else None
+    if kind in ("tier", "route"):
+        text += (f", against {_rate(today)} of today's {_value(t.after)}" if today is not None else
+                 f"; no lead with an outcome is {_value(t.after)} today")
+    return text
+
+
+def _outcome_line(outcome: OutcomeSummary) -> str:
+    line = (f"Outcome {outcome.field}: {outcome.converted:,} of {outcome.with_outcome:,} leads converted "
+            f"({_percent(outcome.converted, outcome.with_outcome)})")
+    if outcome.unknown:
+        line += f"; {_plural(outcome.unknown, 'lead')} with a missing or unknown outcome left out of the rates"
+    return line
+
+
 # ==================================================================== text
 
 
@@ -181,6 +210,8 @@ def render_text(report: DiffReport, *, color: bool = False) -> str:
         out.append("")
         out.append(style(f"Impact on {_plural(impact.leads, 'lead')} as of {impact.as_of}", "1"))
         out.append(f"  {_plural(impact.changed, 'lead')} changed: " + _impact_sentence(impact))
+        if impact.outcome is not None:
+            out.append(f"  {_outcome_line(impact.outcome)}")
         for warning in _warnings(report):
             out.append(style(f"  warning: {warning}", "33"))
         for title, transitions in (("Tier", impact.tier_transitions), ("Route", impact.route_transitions),
@@ -191,7 +222,9 @@ def render_text(report: DiffReport, *, color: bool = False) -> str:
             width = max(len(f"{_value(t.before)} → {_value(t.after)}") for t in transitions)
             for t in transitions:
                 pair = f"{_value(t.before)} → {_value(t.after)}"
-                out.append(f"    {pair:<{width}}  {t.count:>6,}   e.g. {', '.join(t.examples)}")
+                history = _history(t, title.lower(), impact.outcome)
+                out.append(f"    {pair:<{width}}  {t.count:>6,}   " + (f"{history}; " if history else "")
+                           + f"e.g. {', '.join(t.examples)}")
         if impact.score_deltas:
             out.append(f"  Score changes (total, new - old): min {_number(impact.score_delta_min or 0)}, "
                        f"max {_number(impact.score_delta_max or 0)}, "
@@ -238,12 +271,23 @@ def _fence(body: str) -> str:
     return ticks
 
 
-def _transition_table(transitions: tuple[Transition, ...], total: int) -> list[str]:
-    lines = ["| From | To | Leads | Share | Examples |", "|---|---|---:|---:|---|"]
+def _transition_table(transitions: tuple[Transition, ...], total: int, kind: str = "",
+                      outcome: OutcomeSummary | None = None) -> list[str]:
+    if outcome is None:
+        lines = ["| From | To | Leads | Share | Examples |", "|---|---|---:|---:|---|"]
+    else:
+        lines = ["| From | To | Leads | Share | Converted | Today's rate in To | Examples |",
+                 "|---|---|---:|---:|---:|---:|---|"]
     for t in transitions:
         examples = ", ".join(_code(e) for e in t.examples)
+        history = ""
+        if outcome is not None:
+            today = (outcome.tier_rate(t.after) if kind == "tier" else
+                     outcome.route_rate(t.after) if kind == "route" else None)
+            moved = f"{_rate(t.rate)} of {t.with_outcome:,}" if t.with_outcome else "n/a"
+            history = f"{moved} | {_rate(today) if kind in ('tier', 'route') else '—'} | "
         lines.append(f"| {_cell(_value(t.before))} | {_cell(_value(t.after))} | {t.count:,} | "
-                     f"{_percent(t.count, total)} | {_cell(examples)} |")
+                     f"{_percent(t.count, total)} | {history}{_cell(examples)} |")
     return lines
 
 
@@ -269,11 +313,14 @@ def render_markdown(report: DiffReport) -> str:
     if gate and not report.gate_tripped:
         out += ["", f"✅ {gate}."]
     if impact is not None:
+        if impact.outcome is not None:
+            out += ["", _cell(_outcome_line(impact.outcome)) + "."]
         for title, transitions in (("Tier transitions", impact.tier_transitions),
                                    ("Route transitions", impact.route_transitions),
                                    ("ICP transitions", impact.icp_transitions)):
             if transitions:
-                out += ["", f"#### {title}", ""] + _transition_table(transitions, impact.leads)
+                out += ["", f"#### {title}", ""] + _transition_table(
+                    transitions, impact.leads, title.split()[0].lower(), impact.outcome)
         if not (impact.tier_transitions or impact.route_transitions or impact.icp_transitions):
             out += ["", "No lead changes tier, route or ICP result."]
     if report.changes:

@@ -113,17 +113,26 @@ def _summary(diagnostics: list[Diagnostic], count: int) -> None:
 
 @click.command("rule")
 @click.argument("code", required=False)
-def rule_command(code: str | None) -> None:
-    """Show the documentation of lint rule CODE (e.g. QD101 or unreachable-tier),
-    or list every rule."""
+@click.option("--list", "list_all", is_flag=True, help="List every lint rule and compile-error code.")
+def rule_command(code: str | None, list_all: bool) -> None:
+    """Show the documentation of lint rule or compile error CODE (e.g. QD101,
+    unreachable-tier, QE127), or list them all."""
+    from ..error_codes import CODES, get_code
     from .registry import COMPILE_ERROR, get_rule, load_rules
 
     rules = load_rules()
-    if code is None:
+    if code is None or list_all:
         for rule in (COMPILE_ERROR, *rules.values()):
             click.echo(f"{rule.code}  {rule.name:<28} {rule.level.value:<8} {rule.summary}")
+        for entry in CODES.values():
+            click.echo(f"{entry.code}  {entry.name:<28} {'error':<8} {entry.title}")
         return
     found = get_rule(code)
-    if found is None:
-        raise click.BadParameter(f"no lint rule `{code}`; `qualdsl rule` lists them", param_hint="CODE")
-    click.echo(found.documentation(), nl=False)
+    if found is not None:
+        click.echo(found.documentation(), nl=False)
+        return
+    entry = get_code(code)
+    if entry is None:
+        raise click.BadParameter(f"no lint rule or compile error `{code}`; `qualdsl rule --list` lists them",
+                                 param_hint="CODE")
+    click.echo(entry.documentation(), nl=False)

@@ -32,6 +32,7 @@ import attrs
 
 from .. import nodes as n
 from ..check import EVENT, ROUTE, TIERS, CheckedPolicy, resolve
+from ..visitor import map_children
 
 Value = tuple[str, Any]  # (kind, normalised value): ("s", "gb"), ("n", 5.0), ...
 Subject = tuple[Any, ...]  # ("field", path), ("event", path), ("outcome", name), ("expr", node)
@@ -465,18 +466,7 @@ class Reasoner:
             return self.expand(let) if let is not None else expr
         if isinstance(expr, n.EventsQuery):
             return expr  # `where` reads the event, not the lead
-        if attrs.has(type(expr)):
-            changes = {}
-            for field in attrs.fields(type(expr)):
-                if field.name == "span":
-                    continue
-                value = getattr(expr, field.name)
-                if isinstance(value, tuple):
-                    changes[field.name] = tuple(self.expand(v) for v in value)
-                elif attrs.has(type(value)):
-                    changes[field.name] = self.expand(value)
-            return attrs.evolve(expr, **changes) if changes else expr
-        return expr
+        return map_children(expr, self.expand)
 
 
 def interval(low: float | None, high: float | None) -> Values:

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from .. import nodes as n
-from ..check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, Ref, resolve
+from ..check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, ConditionSite, Ref, expression_nodes, resolve
 from ..diagnostics import Diagnostic, Severity
 from ..source import is_policy_file
 from ..errors import QualError
@@ -78,23 +78,9 @@ class LintContext:
             for item in module.items:
                 if isinstance(item, n.LetDecl) and policy.let_types.get(item.name) == "bool":
                     yield from self._with_queries(Place(item.value, LEAD, f"let `{item.name}`", path))
-        if policy.icp:
-            for statement in policy.icp.statements:
-                word = "require" if isinstance(statement, n.Require) else "reject"
-                yield from self._with_queries(Place(statement.condition, LEAD, f'`{word} ... "{statement.reason}"`'))
-        for block in policy.blocks:
-            for rule in block.rules:
-                where = f"rule `{rule.name}` in block `{block.name}`"
-                if isinstance(rule, n.WhenRule):
-                    yield from self._with_queries(Place(rule.condition, LEAD, where))
-                elif rule.where is not None:
-                    yield Place(rule.where, EVENT, f"the `where` of {where}")
-        for tier in policy.tiers.tiers if policy.tiers else ():
-            if tier.condition is not None:
-                yield from self._with_queries(Place(tier.condition, TIERS, f"tier `{tier.name}`"))
-        for route in policy.routes.routes if policy.routes else ():
-            if route.condition is not None:
-                yield from self._with_queries(Place(route.condition, ROUTE, f'route to "{route.queue}"'))
+        for site in policy.conditions():
+            place = Place(site.expr, site.context, describe_site(site))
+            yield from (self._with_queries(place) if site.kind != "where" else (place,))
 
     def _with_queries(self, place: Place) -> Iterator[Place]:
         yield place
@@ -118,21 +104,8 @@ class LintContext:
             for item in module.items:
                 if isinstance(item, n.LetDecl):
                     add(item.value, LEAD, main if module is policy.module else module.path, item.name)
-        if policy.icp:
-            for statement in policy.icp.statements:
-                add(statement.condition, LEAD, main)
-        for block in policy.blocks:
-            for rule in block.rules:
-                if isinstance(rule, n.WhenRule):
-                    add(rule.condition, LEAD, main)
-                elif rule.where is not None:
-                    add(rule.where, EVENT, main)
-        for tier in policy.tiers.tiers if policy.tiers else ():
-            if tier.condition is not None:
-                add(tier.condition, TIERS, main)
-        for route in policy.routes.routes if policy.routes else ():
-            if route.condition is not None:
-                add(route.condition, ROUTE, main)
+        for site in policy.conditions():
+            add(site.expr, site.context, main)
         return tuple(found)
 
     def reads_events(self) -> bool:
@@ -159,26 +132,23 @@ class LintContext:
         return source.text if source else None
 
 
-def walk(expr: Any, context: str) -> Iterator[tuple[Any, str]]:
-    """Every node of an expression, with the context its names are read in
-    (inside `count(events where ...)` names are the event's)."""
-    stack: list[tuple[Any, str]] = [(expr, context)]
-    while stack:
-        node, current = stack.pop()
-        yield node, current
-        if isinstance(node, n.EventsQuery):
-            if node.where is not None:
-                stack.append((node.where, EVENT))
-            continue
-        if attrs.has(type(node)):
-            children: list[Any] = []
-            for field in attrs.fields(type(node)):
-                value = getattr(node, field.name)
-                if isinstance(value, tuple):
-                    children.extend(v for v in value if attrs.has(type(v)))
-                elif attrs.has(type(value)) and field.name != "span":
-                    children.append(value)
-            stack.extend((child, current) for child in reversed(children))
+def describe_site(site: ConditionSite) -> str:
+    """How a finding names where a condition is: "tier `SQL`", ..."""
+    owner: Any = site.owner
+    if site.kind in ("require", "reject"):
+        return f'`{site.kind} ... "{owner.reason}"`'
+    if site.kind == "rule":
+        return f"rule `{owner.name}` in block `{site.block}`"
+    if site.kind == "where":
+        return f"the `where` of rule `{owner.name}` in block `{site.block}`"
+    if site.kind == "tier":
+        return f"tier `{owner.name}`"
+    return f'route to "{owner.queue}"'
+
+
+# Every node of an expression with the context its names are read in (the
+# checker's walker: inside `count(events where ...)` names are the event's).
+walk = expression_nodes
 
 
 # ============================================================== running
@@ -244,7 +214,8 @@ def _silenced(diagnostic: Diagnostic, suppressed: dict[tuple[str, int], frozense
 
 def lint_file(path: str, config: LintConfig = LintConfig()) -> LintResult:
     """Compile and lint one policy file. A policy that does not compile gets
-    its compile errors, coded QD000, and no lint findings."""
+    its compile errors (with their QE codes; QD000 for one without) and no
+    lint findings."""
     from ..api import load
 
     try:

@@ -87,7 +87,10 @@ tier SQL when scor >= 80
 tier SQL when score >= 80
 ```
 
-QD000 cannot be selected, ignored, re-levelled or suppressed.
+Each compile error is reported under its own stable code (`QE0xx`, `QE1xx`:
+see [compile-errors.md](compile-errors.md) and `qualdsl rule QE101`); QD000
+names a compile error that has none. Compile errors cannot be selected,
+ignored, re-levelled or suppressed.
 """,
 )
 

@@ -5,13 +5,16 @@ documentation; each result names its rule by `ruleId` and `ruleIndex`, has
 a `level` (error, warning, note), a message, and one physical location with
 a region (1-based lines and columns, counted in Unicode code points).
 Relative paths are kept relative to `%SRCROOT%` (the repository root when
-run from it), so GitHub can place the alert on the file. Fingerprints are
-left to `github/codeql-action/upload-sarif`, which computes them from the
-file when missing.
+run from it), so GitHub can place the alert on the file. Each result has a
+`partialFingerprints` entry computed from the rule, the file, the message
+and the text of the flagged line (not its number), so an alert keeps its
+identity when lines move and code scanning does not duplicate it.
+Compile errors are reported under their QE code, with a descriptor each.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -19,10 +22,14 @@ from pathlib import Path, PurePosixPath
 
 from .. import __version__
 from ..diagnostics import Diagnostic
+from ..error_codes import CODES, CompileErrorCode
 from .registry import COMPILE_ERROR, LintRule, load_rules
+
+FINGERPRINT_KEY = "qualdsl/v1"
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/qualdsl/qualdsl/blob/main/docs/lint-rules.md"
+COMPILE_ERRORS_URI = "https://github.com/qualdsl/qualdsl/blob/main/docs/compile-errors.md"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
@@ -37,6 +44,33 @@ def _descriptor(rule: LintRule) -> dict[str, object]:
         "defaultConfiguration": {"level": LEVELS[rule.level.value]},
         "properties": {"tags": ["qualdsl", "lead-qualification"]},
     }
+
+
+def _compile_error_descriptor(entry: CompileErrorCode) -> dict[str, object]:
+    doc = entry.documentation()
+    return {
+        "id": entry.code,
+        "name": entry.name,
+        "shortDescription": {"text": entry.title},
+        "fullDescription": {"text": entry.title},
+        "help": {"text": doc, "markdown": doc},
+        "helpUri": f"{COMPILE_ERRORS_URI}#{entry.code.lower()}-{entry.name}",
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["qualdsl", "compile-error"]},
+    }
+
+
+def _identity(d: Diagnostic, code: str) -> tuple[str, str, str, str]:
+    """Rule, file, message and the flagged line's text (not its number)."""
+    lines = (d.source_text or "").split("\n")
+    line = lines[d.span.line - 1].strip() if 1 <= d.span.line <= len(lines) else ""
+    return (code, d.path, d.message, line)
+
+
+def fingerprint(identity: tuple[str, ...], occurrence: int) -> str:
+    """A stable identity; `occurrence` tells apart identical findings."""
+    key = "\0".join((*identity, str(occurrence)))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def artifact_uri(path: str) -> tuple[str, str | None]:
@@ -54,11 +88,18 @@ def artifact_uri(path: str) -> tuple[str, str | None]:
 
 
 def sarif_log(diagnostics: Iterable[Diagnostic]) -> dict[str, object]:
+    diagnostics = list(diagnostics)
     rules = [COMPILE_ERROR, *load_rules().values()]
-    index = {rule.code: position for position, rule in enumerate(rules)}
+    descriptors = [_descriptor(rule) for rule in rules]
+    used = sorted({d.code for d in diagnostics if d.code in CODES})
+    descriptors += [_compile_error_descriptor(CODES[code]) for code in used]
+    index = {str(descriptor["id"]): position for position, descriptor in enumerate(descriptors)}
     results = []
+    seen: dict[tuple[str, str, str, str], int] = {}
     for d in diagnostics:
         code = d.code or COMPILE_ERROR.code
+        identity = _identity(d, code)
+        occurrence = seen[identity] = seen.get(identity, -1) + 1
         uri, base = artifact_uri(d.path)
         location: dict[str, object] = {"uri": uri}
         if base:
@@ -77,6 +118,7 @@ def sarif_log(diagnostics: Iterable[Diagnostic]) -> dict[str, object]:
             "level": LEVELS[d.severity.value],
             "message": {"text": text},
             "locations": [{"physicalLocation": {"artifactLocation": location, "region": region}}],
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint(identity, occurrence)},
         }
         if code in index:
             result["ruleIndex"] = index[code]
@@ -90,7 +132,7 @@ def sarif_log(diagnostics: Iterable[Diagnostic]) -> dict[str, object]:
                 "semanticVersion": __version__,
                 "version": __version__,
                 "informationUri": INFORMATION_URI,
-                "rules": [_descriptor(rule) for rule in rules],
+                "rules": descriptors,
             }},
             "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).resolve().as_uri() + "/"}},

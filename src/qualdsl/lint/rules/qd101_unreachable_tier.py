@@ -42,46 +42,44 @@ tiers {
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ... import nodes as n
 from ...check import ROUTE, TIERS
 from ..conditions import interval
-from ..engine import LintContext, walk
+from ..engine import LintContext, describe_site, walk
 from ..registry import Finding, rule
 from ..scores import number
 
 
 @rule("QD101", "unreachable-tier", "warning")
 def check(context: LintContext) -> Iterator[Finding]:
-    policy = context.policy
-    groups = (
-        (TIERS, [(t, f"tier `{t.name}`") for t in policy.tiers.tiers] if policy.tiers else []),
-        (ROUTE, [(r, f'route to "{r.queue}"') for r in policy.routes.routes] if policy.routes else []),
-    )
-    for kind, items in groups:
-        plain = context.reasoner(kind)
-        bounded = context.reasoner(kind, with_scores=True)
-        for item, label in items:
-            condition = item.condition
-            if condition is None or plain.never(condition) or not bounded.never(condition):
-                continue  # no condition, contradictory on its own (QD104), or reachable
-            culprit, outcome = _culprit(context, kind, condition)
-            if culprit is None:
-                yield Finding(
-                    f"{label} is unreachable: its condition needs scores that no lead can have",
-                    item.span,
-                    help="compare the thresholds with the blocks' points, `max` and `min`",
-                )
-                continue
-            reach = context.score_ranges[outcome]
-            low, high = number(reach.low), number(reach.high)
+    reasoners = {kind: (context.reasoner(kind), context.reasoner(kind, with_scores=True)) for kind in (TIERS, ROUTE)}
+    for site in context.policy.conditions():
+        if site.context not in reasoners:
+            continue
+        kind, label, condition = site.context, describe_site(site), site.expr
+        item: Any = site.owner
+        plain, bounded = reasoners[kind]
+        if plain.never(condition) or not bounded.never(condition):
+            continue  # contradictory on its own (QD104), or reachable
+        culprit, outcome = _culprit(context, kind, condition)
+        if culprit is None:
             yield Finding(
-                f"{label} is unreachable: it needs `{context.snippet(culprit)}`, "
-                f"but `{outcome}` can only be {low} to {high}",
-                culprit.span,
-                help=f"change the threshold to lie within {low} to {high}, "
-                     f"or change the points, `max` or `min` behind `{outcome}`",
+                f"{label} is unreachable: its condition needs scores that no lead can have",
+                item.span,
+                help="compare the thresholds with the blocks' points, `max` and `min`",
             )
+            continue
+        reach = context.score_ranges[outcome]
+        low, high = number(reach.low), number(reach.high)
+        yield Finding(
+            f"{label} is unreachable: it needs `{context.snippet(culprit)}`, "
+            f"but `{outcome}` can only be {low} to {high}",
+            culprit.span,
+            help=f"change the threshold to lie within {low} to {high}, "
+                 f"or change the points, `max` or `min` behind `{outcome}`",
+        )
 
 
 def _culprit(context: LintContext, kind: str, condition: n.Expr) -> tuple[n.Expr | None, str]:

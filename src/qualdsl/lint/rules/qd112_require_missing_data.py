@@ -35,6 +35,7 @@ icp {
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ... import nodes as n
 from ...check import LEAD, resolve
@@ -45,13 +46,12 @@ from ..registry import Finding, rule
 @rule("QD112", "require-missing-data", "info")
 def check(context: LintContext) -> Iterator[Finding]:
     policy = context.policy
-    if policy.icp is None:
-        return
     reasoner = context.reasoner(LEAD)
-    for statement in policy.icp.statements:
-        if not isinstance(statement, n.Require):
+    for site in policy.conditions():
+        if site.kind != "require":
             continue
-        condition = reasoner.expand(statement.condition)
+        statement: Any = site.owner
+        condition = reasoner.expand(site.expr)
         fields: list[tuple[str, ...]] = []
         guarded: set[tuple[str, ...]] = set()
         for node, inner in walk(condition, LEAD):

@@ -37,6 +37,7 @@ from collections.abc import Iterator
 
 from ... import nodes as n
 from ...check import LEAD, resolve
+from ...functions import FUNCTIONS
 from ..engine import LintContext, walk
 from ..registry import Finding, rule
 
@@ -64,7 +65,7 @@ def _timely(context: LintContext, rule_: n.Rule) -> bool:
         return True
     expanded = context.reasoner(LEAD).expand(rule_.condition)
     for node, inner in walk(expanded, LEAD):
-        if isinstance(node, n.Call) and node.function in ("count", "days_since"):
+        if isinstance(node, n.Call) and node.function in FUNCTIONS and FUNCTIONS[node.function].reads_time:
             return True
         if isinstance(node, n.Name) and inner == LEAD:
             if resolve(context.policy, node, LEAD).type in ("date", "datetime", "events"):

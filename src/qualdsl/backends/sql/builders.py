@@ -129,3 +129,10 @@ def matches(value: exp.Expression, pattern: str) -> exp.Expression:
 
 def full_match(value: exp.Expression, pattern: str) -> exp.Expression:
     return call("regexp_full_match", value, string(pattern))
+
+
+def bind(value: exp.Expression, name: str, body: exp.Expression) -> exp.Expression:
+    """`body` with `name` bound to `value`, computed once: DuckDB has no LET
+    in expressions, so a one-element list is transformed and unpacked."""
+    listed = exp.Transform(this=exp.Array(expressions=[value]), expression=lam(body, name))
+    return call("list_extract", listed, integer(1))

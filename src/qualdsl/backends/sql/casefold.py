@@ -26,6 +26,7 @@ from sqlglot import exp
 from . import builders as b
 
 TABLE_FILE = "casefold_duckdb.json"
+LOWER_FILE = "lower_duckdb.json"  # the same for Python's str.lower (lower(), domain())
 
 
 def code_points() -> list[str]:
@@ -33,8 +34,11 @@ def code_points() -> list[str]:
     return [chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF]
 
 
-def build_table(lower: Callable[[Sequence[str]], Sequence[str]]) -> dict[str, Any]:
-    """The table for an engine whose lower() of each code point is `lower`."""
+def build_table(
+    lower: Callable[[Sequence[str]], Sequence[str]], target: Callable[[str], str] = str.casefold
+) -> dict[str, Any]:
+    """The table for an engine whose lower() of each code point is `lower`,
+    to compute `target` (str.casefold, or str.lower)."""
     chars = code_points()
     groups: dict[str, list[str]] = {}
     for char, lowered in zip(chars, lower(chars)):
@@ -44,7 +48,7 @@ def build_table(lower: Callable[[Sequence[str]], Sequence[str]]) -> dict[str, An
     for lowered, members in groups.items():
         folds: dict[str, list[str]] = {}
         for char in members:
-            folds.setdefault(char.casefold(), []).append(char)
+            folds.setdefault(target(char), []).append(char)
         # The casefold of most of the group is lower()'s to fix; the others
         # are replaced before lower() by their casefold.
         main = max(folds, key=lambda fold: (len(folds[fold]), fold == lowered))
@@ -69,9 +73,9 @@ def build_table(lower: Callable[[Sequence[str]], Sequence[str]]) -> dict[str, An
     }
 
 
-@functools.lru_cache(maxsize=1)
-def table() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath(TABLE_FILE).read_text(encoding="utf-8")
+@functools.lru_cache(maxsize=2)
+def table(name: str = TABLE_FILE) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -84,20 +88,36 @@ def as_json(data: dict[str, Any]) -> dict[str, Any]:
 
 def casefold(text: exp.Expression) -> exp.Expression:
     """The SQL of `text.casefold()` for a VARCHAR expression (NULL stays NULL)."""
-    data = table()
+    return _mapped(text, table(TABLE_FILE))
+
+
+def python_lower(text: exp.Expression) -> exp.Expression:
+    """The SQL of `text.lower()`, character by character. Known gap: Python
+    lowers a word-final `Σ` to `ς` (context), this gives `σ`; comparisons
+    casefold both to `σ`, so only `matches` on such a value can differ."""
+    return _mapped(text, table(LOWER_FILE))
+
+
+def _mapped(text: exp.Expression, data: dict[str, Any]) -> exp.Expression:
     lowered: exp.Expression = text
     for char, fold in data["before"]:
         lowered = exp.Replace(this=lowered, expression=b.string(char), replacement=b.string(fold))
-    lowered = b.call("lower", lowered)
     # translate() and the replace() chain are slow (a map built per row): a
-    # regex scan lets only text holding one of the rare characters pay.
+    # regex scan lets only text holding one of the rare characters pay. Each
+    # step is bound to a name so the SQL stays small.
+    folded: exp.Expression = exp.column("__cf")
     singles = data["translate"]
-    translated = b.call("translate", lowered, b.string(singles[0]), b.string(singles[1]))
-    folded = b.case((_holds_any(lowered, singles[0]), translated), default=lowered)
-    replaced = folded
-    for char, fold in data["replace"]:
-        replaced = exp.Replace(this=replaced, expression=b.string(char), replacement=b.string(fold))
-    folded = b.case((_holds_any(folded, "".join(char for char, _ in data["replace"])), replaced), default=folded)
+    if singles[0]:
+        translated = b.call("translate", folded, b.string(singles[0]), b.string(singles[1]))
+        folded = b.case((_holds_any(folded, singles[0]), translated), default=folded)
+    if data["replace"]:
+        replaced: exp.Expression = exp.column("__cg")
+        for char, fold in data["replace"]:
+            replaced = exp.Replace(this=replaced, expression=b.string(char), replacement=b.string(fold))
+        keys = "".join(char for char, _ in data["replace"])
+        folded = b.bind(folded, "__cg", b.case((_holds_any(exp.column("__cg"), keys), replaced),
+                                                default=exp.column("__cg")))
+    folded = b.bind(b.call("lower", lowered), "__cf", folded)
     ascii_only = b.eq(b.call("strlen", text), b.call("length", text))
     return b.case((ascii_only, b.call("lower", text)), default=folded)
 
@@ -119,10 +139,11 @@ def _duckdb_lower(chars: Sequence[str]) -> list[str]:
 def main() -> None:
     import pathlib
 
-    path = pathlib.Path(__file__).with_name(TABLE_FILE)
-    data = build_table(_duckdb_lower)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {path}: {len(data['replace'])} replacements", file=sys.stderr)
+    for name, target in ((TABLE_FILE, str.casefold), (LOWER_FILE, str.lower)):
+        path = pathlib.Path(__file__).with_name(name)
+        data = build_table(_duckdb_lower, target)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {path}: {len(data['replace'])} replacements", file=sys.stderr)
 
 
 if __name__ == "__main__":

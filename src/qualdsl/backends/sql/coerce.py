@@ -70,6 +70,8 @@ def coerce_field(value: exp.Expression, source: exp.DataType, target: str, field
 def coerce(value: exp.Expression, source: exp.DataType, target: str) -> exp.Expression:
     """`runtime.COERCE[target]` of a value of SQL type `source`; NULL for BAD."""
     kind = source.this
+    if kind == T.JSON:  # its text, as the DuckDB client gives it
+        value, kind = b.cast(value, "VARCHAR"), T.VARCHAR
     if target == "string":
         return _to_string(value, kind)
     if target == "int":

@@ -37,6 +37,7 @@ class Value:
     type: str
     nullable: bool = True
     bits: int = 64
+    folded: exp.Expression | None = None  # the casefolded string, computed once per row
 
     @property
     def category(self) -> str:
@@ -74,6 +75,8 @@ def folded(value: Value) -> exp.Expression:
     """A string value casefolded; a literal is folded now, in Python."""
     if isinstance(value.sql, exp.Literal) and value.sql.is_string:
         return b.string(value.sql.this.casefold())
+    if value.folded is not None:
+        return value.folded
     return casefold(value.sql)
 
 

@@ -27,7 +27,8 @@ INTEGERS = {
     exp.DataType.Type.UINT128,
 }
 FLOATS = {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}
-TEXTS = {exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR}
+# JSON columns reach Python as their text (a str), so they are text here too.
+TEXTS = {exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.JSON}
 TIMESTAMPS = {exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ}
 LISTS = {exp.DataType.Type.ARRAY, exp.DataType.Type.LIST}
 
@@ -53,6 +54,8 @@ def show(value: exp.Expression, source: exp.DataType) -> exp.Expression:
 def json_text(value: exp.Expression, source: exp.DataType) -> exp.Expression:
     """json.dumps of a non-NULL value (NULL inside lists and structs is `null`)."""
     kind = source.this
+    if kind == exp.DataType.Type.JSON:
+        return json_string(b.cast(value, "VARCHAR"))
     if kind in TEXTS:
         return json_string(value)
     if kind in INTEGERS:

@@ -61,6 +61,7 @@ class _Compiler:
         self.columns = dict(columns)
         self.fields: dict[tuple[str, ...], Value] = {}
         self.block_totals: dict[str, str] = {}
+        self.event_element: exp.DataType | None = None  # the SQL type of one input event
 
     # ------------------------------------------------------------ sources
     def source(self, path: tuple[str, ...]) -> Source:
@@ -154,6 +155,8 @@ class _Compiler:
             out.append(b.cast(b.null(), ev.EVENTS_TYPE).as_("__ev"))
             return b.cast(exp.Array(expressions=[]), "VARCHAR[]")
         loaded = ev.load_events(part[0], part[1], events.name, exp.column(T_COLUMN))
+        if part[1].this in (exp.DataType.Type.ARRAY, exp.DataType.Type.LIST):
+            self.event_element = part[1].expressions[0]
         out.append(loaded.events.as_("__ev"))
         return loaded.warnings
 
@@ -173,7 +176,10 @@ class _Compiler:
                 return Value(exp.Dot(this=event, expression=exp.to_identifier("type")), "string", nullable=False)
             if node.path == ("at",):
                 return Value(exp.Dot(this=event, expression=exp.to_identifier("at")), "datetime", nullable=False)
-            raise refuse(f"the untyped event field `{node.name}`", node)
+            found = ev.attribute(event, self.event_element, node.path)
+            if found is None:
+                raise refuse(f"the event field `{node.name}` of this column type", node)
+            return Value(found[0], found[1])
         if isinstance(node, ir.Outcome):
             if node.outcome == "total":
                 return Value(exp.column("__total"), "number", nullable=False)
@@ -316,7 +322,7 @@ class _Compiler:
                     if rule.where is not None:
                         test = b.and_(test, self.condition(rule.where, exp.column(name)))
                     chosen: exp.Expression = exp.ArrayFilter(
-                        this=b.call("coalesce", exp.column("__ev"), b.cast(exp.Array(expressions=[]), ev.EVENTS_TYPE)),
+                        this=b.call("coalesce", exp.column("__ev"), exp.Array(expressions=[])),
                         expression=b.lam(test, name))
                     if rule.max_events is not None:
                         chosen = b.call("list_slice", chosen, b.integer(1), b.integer(rule.max_events))
@@ -472,7 +478,7 @@ def compile_select(
 
 def compile_sql(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, dialect: str = "duckdb",
-    table: str = "leads", as_of: dt.datetime | None = None, pretty: bool = True,
+    table: str = "leads", as_of: dt.datetime | None = None, pretty: bool = False,
 ) -> str:
     """The decision SELECT as SQL text for a dialect (only duckdb is exact today)."""
     if dialect != "duckdb":

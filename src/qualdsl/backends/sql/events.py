@@ -72,9 +72,42 @@ def load_events(value: exp.Expression, source: exp.DataType, field: str, as_of: 
         exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at),
         exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind),
         exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind)),
+        exp.PropertyEQ(this=exp.to_identifier("e"), expression=element),  # other keys, as they are
     ])
     events = b.call("list_sort", exp.Transform(this=exists, expression=b.lam(event, "__x")))
-    return Loaded(b.cast(events, EVENTS_TYPE), warnings)
+    return Loaded(events, warnings)
+
+
+# What Python sees for an event key of each SQL type (runtime.event_field
+# returns the value as it is): its static type in the IR's vocabulary.
+_ATTR_TYPES = {
+    "string": TEXTS, "bool": {T.BOOLEAN},
+    "int": {T.TINYINT, T.SMALLINT, T.INT, T.BIGINT, T.UTINYINT, T.USMALLINT, T.UINT},
+    "number": {T.DOUBLE, T.FLOAT},
+}
+
+
+def attribute(event: exp.Expression, element_type: exp.DataType | None, path: tuple[str, ...]) -> tuple[exp.Expression, str] | None:
+    """An event's own key (not `type` or `at`) as (SQL, static type); None
+    when the events' SQL type cannot hold it exactly as Python sees it."""
+    node = _member(event, "e")
+    sql_type = element_type
+    for segment in path:
+        if sql_type is None or sql_type.this != T.STRUCT:
+            return b.null(), "string"  # missing for every event: compares false
+        members = {c.this.name: c.args["kind"] for c in sql_type.expressions}
+        if segment not in members:
+            return b.null(), "string"
+        node, sql_type = _member(node, segment), members[segment]
+    assert sql_type is not None
+    if sql_type.this == T.JSON:
+        return b.cast(node, "VARCHAR"), "string"
+    for static, kinds in _ATTR_TYPES.items():
+        if sql_type.this in kinds:
+            return node, static
+    if sql_type.this in (T.TIMESTAMP, T.TIMESTAMPNTZ, T.TIMESTAMPTZ, T.DATE):
+        return b.call("epoch_us", node), "datetime"
+    return None
 
 
 def age(event: exp.Expression) -> exp.Expression:

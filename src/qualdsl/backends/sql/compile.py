@@ -120,7 +120,7 @@ class _Compiler:
                 event_warnings = self.events_columns(out)
                 warnings.append(event_warnings)
             value, warning = self.coerced(field.path, field.type, field.name)
-            out.append(value.as_(f"__f{index}"))
+            out.append(value.as_(f"__f{index}", copy=False))
             folded = exp.column(f"__k{index}") if field.type == "string" else None
             self.fields[field.path] = Value(exp.column(f"__f{index}"), field.type, folded=folded)
             if warning is not None:
@@ -128,11 +128,11 @@ class _Compiler:
         if events is not None and (events.position is None or events.position >= len(declared)):
             warnings.append(self.events_columns(out))
         elif events is None:
-            out.append(b.cast(b.null(), ev.EVENTS_TYPE).as_("__ev"))
+            out.append(b.cast(b.null(), ev.EVENTS_TYPE).as_("__ev", copy=False))
         listed = exp.ArrayConcat(this=b.cast(exp.Array(expressions=[]), "VARCHAR[]"), expressions=warnings) \
             if warnings else b.cast(exp.Array(expressions=[]), "VARCHAR[]")
         kept = exp.ArrayFilter(this=listed, expression=b.lam(b.not_null(exp.column("__w")), "__w"))
-        out.append(kept.as_("__warnings"))
+        out.append(kept.as_("__warnings", copy=False))
         # The decision's `lead`: the id as text (runtime.lead_id), never a warning.
         lead = policy.lead_id
         if lead.declared and lead.path in self.fields:
@@ -143,7 +143,7 @@ class _Compiler:
             source = self.source(lead.path)
             parts = [p for p in (source.nested, source.flat) if p is not None]
             lead_value = coerce(parts[0][0], parts[0][1], "string") if parts else b.cast(b.null(), "VARCHAR")
-        out.append(lead_value.as_("__lead"))
+        out.append(lead_value.as_("__lead", copy=False))
         return out
 
     def events_columns(self, out: list[exp.Expression]) -> exp.Expression:
@@ -152,12 +152,12 @@ class _Compiler:
         source = self.source(events.path)
         part = source.nested or source.flat
         if part is None:
-            out.append(b.cast(b.null(), ev.EVENTS_TYPE).as_("__ev"))
+            out.append(b.cast(b.null(), ev.EVENTS_TYPE).as_("__ev", copy=False))
             return b.cast(exp.Array(expressions=[]), "VARCHAR[]")
         loaded = ev.load_events(part[0], part[1], events.name, exp.column(T_COLUMN))
         if part[1].this in (exp.DataType.Type.ARRAY, exp.DataType.Type.LIST):
             self.event_element = part[1].expressions[0]
-        out.append(loaded.events.as_("__ev"))
+        out.append(loaded.events.as_("__ev", copy=False))
         return loaded.warnings
 
     # -------------------------------------------------------- expressions
@@ -225,12 +225,7 @@ class _Compiler:
                 return b.not_null(exp.column("__ev")) if node.negated else b.is_null(exp.column("__ev"))
             return logic.is_missing(self.value(node.value, event), node.negated)
         if isinstance(node, ir.Matches):
-            value = self.value(node.value, event)
-            if value.category != "string":
-                return b.false()
-            pattern = ("(?i)" if node.ignore_case else "") + node.pattern
-            test = b.call("regexp_matches", value.sql, b.string(pattern), b.string("s"))
-            return logic.never_null(test)
+            return logic.matches(self.value(node.value, event), node.pattern, node.ignore_case)
         if isinstance(node, ir.Member):
             item = self.value(node.item, event)
             container = node.container
@@ -295,7 +290,7 @@ class _Compiler:
             reasons.append(b.case((fails, b.string(check.reason))))
         listed = exp.Array(expressions=reasons) if reasons else b.cast(exp.Array(expressions=[]), "VARCHAR[]")
         out.append(exp.ArrayFilter(this=b.cast(listed, "VARCHAR[]"),
-                                   expression=b.lam(b.not_null(exp.column("__r")), "__r")).as_("__reasons"))
+                                   expression=b.lam(b.not_null(exp.column("__r")), "__r")).as_("__reasons", copy=False))
         counter = 0
         for block in self.policy.blocks:
             when_factor = None
@@ -312,9 +307,9 @@ class _Compiler:
                     fired = self.condition(rule.condition)
                     value: exp.Expression = points if when_factor is None else exp.Add(
                         this=exp.Mul(this=points, expression=b.paren(when_factor)), expression=b.double(0.0))
-                    out.append(fired.as_(h))
-                    out.append(b.case((exp.column(h), value), default=b.double(0.0)).as_(p) if False else
-                               b.case((fired, value), default=b.double(0.0)).as_(p))
+                    out.append(fired.as_(h, copy=False))
+                    out.append(b.case((exp.column(h), value), default=b.double(0.0)).as_(p, copy=False) if False else
+                               b.case((fired, value), default=b.double(0.0)).as_(p, copy=False))
                 else:
                     name = "__e"
                     test: exp.Expression = b.eq(exp.Dot(this=exp.column(name), expression=exp.to_identifier("folded")),
@@ -332,8 +327,8 @@ class _Compiler:
                     total = b.call("list_reduce", contributions,
                                    b.lam(exp.Add(this=exp.column("__a"), expression=exp.column("__x")), "__a", "__x"),
                                    b.double(0.0))
-                    out.append(exp.GT(this=b.call("len", chosen), expression=b.integer(0)).as_(h))
-                    out.append(total.as_(p))
+                    out.append(exp.GT(this=b.call("len", chosen), expression=b.integer(0)).as_(h, copy=False))
+                    out.append(total.as_(p, copy=False))
                 ledger.append((block.name, rule.name, h, p))
         return out, ledger
 
@@ -350,7 +345,7 @@ class _Compiler:
                 total = b.case((exp.LT(this=total, expression=floor), floor), default=total)
             column = f"__b{index}"
             self.block_totals[block.name] = column
-            out.append(total.as_(column))
+            out.append(total.as_(column, copy=False))
         return out
 
     def first_match(self, choices: tuple[ir.Choice, ...] | None) -> exp.Expression:
@@ -368,28 +363,28 @@ class _Compiler:
     # -------------------------------------------------------------- whole
     def select(self, table: exp.Expression, as_of: exp.Expression, as_of_text: exp.Expression) -> exp.Select:
         policy = self.policy
-        base = exp.select(exp.Star(), as_of.as_(T_COLUMN), as_of_text.as_("__as_of")).from_(table)
-        layer1 = exp.select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer()).from_(
-            base.subquery("__leads"))
+        base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(table, copy=False)
+        layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer()).from_(
+            base.subquery("__leads", copy=False), copy=False)
         # Each string field casefolded once per row (comparisons read `__k`).
-        folds = [casefold(value.sql).as_(value.folded.name) for value in self.fields.values()
+        folds = [casefold(value.sql).as_(value.folded.name, copy=False) for value in self.fields.values()
                  if value.folded is not None]
-        layer1 = exp.select(exp.Star(), *folds).from_(layer1.subquery("__coerced")) if folds else layer1
+        layer1 = _select(exp.Star(), *folds).from_(layer1.subquery("__coerced", copy=False), copy=False) if folds else layer1
         rules, ledger = self.rules_layer()
-        layer2 = exp.select(exp.Star(), *rules).from_(layer1.subquery("__fields"))
+        layer2 = _select(exp.Star(), *rules).from_(layer1.subquery("__fields", copy=False), copy=False)
         totals = self.totals_layer(ledger)
         total = _sum([exp.column(self.block_totals[block.name]) for block in policy.blocks])
         passed = b.eq(b.call("len", exp.column("__reasons")), b.integer(0))
-        layer3 = exp.select(exp.Star(), *totals, total.as_("__total"), passed.as_("__passed")).from_(
-            layer2.subquery("__rules"))
+        layer3 = _select(exp.Star(), *totals, total.as_("__total", copy=False), passed.as_("__passed", copy=False)).from_(
+            layer2.subquery("__rules", copy=False), copy=False)
         if policy.tiers:
             tier = b.case((b.not_(exp.column("__passed")), b.string("disqualified")),
                           default=self.first_match(policy.tiers))
         else:
             tier = b.case((exp.column("__passed"), b.cast(b.null(), "VARCHAR")), default=b.string("disqualified"))
-        layer4 = exp.select(exp.Star(), tier.as_("__tier")).from_(layer3.subquery("__totals"))
-        layer5 = exp.select(exp.Star(), self.first_match(policy.routes).as_("__route")).from_(
-            layer4.subquery("__tiers"))
+        layer4 = _select(exp.Star(), tier.as_("__tier", copy=False)).from_(layer3.subquery("__totals", copy=False), copy=False)
+        layer5 = _select(exp.Star(), self.first_match(policy.routes).as_("__route", copy=False)).from_(
+            layer4.subquery("__tiers", copy=False), copy=False)
         scores = [exp.PropertyEQ(this=exp.to_identifier(block.name, quoted=True),
                                  expression=exp.column(self.block_totals[block.name])) for block in policy.blocks]
         scores.append(exp.PropertyEQ(this=exp.to_identifier("total", quoted=True), expression=exp.column("__total")))
@@ -407,17 +402,23 @@ class _Compiler:
             exp.PropertyEQ(this=exp.to_identifier("pass", quoted=True), expression=exp.column("__passed")),
             exp.PropertyEQ(this=exp.to_identifier("reasons"), expression=exp.column("__reasons")),
         ])
-        return exp.select(
-            b.string(policy.name).as_("policy"),
-            exp.column("__lead").as_("lead"),
-            exp.column("__as_of").as_("as_of"),
-            icp.as_("icp"),
-            exp.Struct(expressions=scores).as_("scores"),
-            exp.column("__tier").as_("tier"),
-            exp.column("__route").as_("route"),
-            rules_value.as_("rules"),
-            exp.column("__warnings").as_("warnings"),
-        ).from_(layer5.subquery("__routes"))
+        return _select(
+            b.string(policy.name).as_("policy", copy=False),
+            exp.column("__lead").as_("lead", copy=False),
+            exp.column("__as_of").as_("as_of", copy=False),
+            icp.as_("icp", copy=False),
+            exp.Struct(expressions=scores).as_("scores", copy=False),
+            exp.column("__tier").as_("tier", copy=False),
+            exp.column("__route").as_("route", copy=False),
+            rules_value.as_("rules", copy=False),
+            exp.column("__warnings").as_("warnings", copy=False),
+        ).from_(layer5.subquery("__routes", copy=False), copy=False)
+
+
+def _select(*columns: exp.Expression) -> exp.Select:
+    """A SELECT of these columns, built without copying them (sqlglot's
+    builders copy by default: quadratic on a policy's deep trees)."""
+    return exp.Select(expressions=list(columns))
 
 
 def _sum(terms: list[exp.Expression]) -> exp.Expression:

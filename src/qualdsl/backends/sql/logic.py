@@ -193,6 +193,16 @@ def string_test(op: str, left: Value, right: Value) -> exp.Expression:
     return never_null(b.call(function, folded(left), folded(right)))
 
 
+def matches(value: Value, pattern: str, ignore_case: bool) -> exp.Expression:
+    """`x matches /re/`: DuckDB's regexp_matches is RE2's unanchored search with
+    RE2's defaults (`.` stops at newline, `$` is the end of the text), as
+    regex.compile_regex; the pattern is a literal node, flags `c` or `i`."""
+    if value.category != "string":
+        return b.false()
+    flags = b.string("i" if ignore_case else "c")
+    return never_null(b.call("regexp_matches", value.sql, b.string(pattern), flags))
+
+
 def is_missing(value: Value, negated: bool = False) -> exp.Expression:
     return b.not_null(value.sql) if negated else b.is_null(value.sql)
 

@@ -30,6 +30,7 @@ from .casefold import casefold, python_lower
 from .coerce import SQL_TYPES, coerce, coerce_field
 from .errors import SqlRefused
 from .logic import Value
+from .show import json_text
 
 T_COLUMN = "__t"  # the evaluation time, microseconds since the epoch, UTC
 
@@ -361,7 +362,8 @@ class _Compiler:
         return b.case(*whens, default=default) if whens else default
 
     # -------------------------------------------------------------- whole
-    def select(self, table: exp.Expression, as_of: exp.Expression, as_of_text: exp.Expression) -> exp.Select:
+    def select(self, table: exp.Expression, as_of: exp.Expression, as_of_text: exp.Expression,
+               flat: bool = False, policy_hash: str = "") -> exp.Select:
         policy = self.policy
         base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(table, copy=False)
         layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer()).from_(
@@ -398,6 +400,9 @@ class _Compiler:
         ])
         rules_value = rules_list if ledger else b.cast(
             exp.Array(expressions=[]), "STRUCT(block VARCHAR, rule VARCHAR, fired BOOLEAN, points DOUBLE)[]")
+        source = layer5.subquery("__routes", copy=False)
+        if flat:
+            return self.flat_columns(ledger, policy_hash).from_(source, copy=False)
         icp = exp.Struct(expressions=[
             exp.PropertyEQ(this=exp.to_identifier("pass", quoted=True), expression=exp.column("__passed")),
             exp.PropertyEQ(this=exp.to_identifier("reasons"), expression=exp.column("__reasons")),
@@ -412,13 +417,53 @@ class _Compiler:
             exp.column("__route").as_("route", copy=False),
             rules_value.as_("rules", copy=False),
             exp.column("__warnings").as_("warnings", copy=False),
-        ).from_(layer5.subquery("__routes", copy=False), copy=False)
+        ).from_(source, copy=False)
+
+    def flat_columns(self, ledger: list[tuple[str, str, str, str]], policy_hash: str) -> exp.Select:
+        """The flat row of batch's CSV and Parquet outputs: the lists as the
+        JSON text Python's json.dumps writes (rules joined by `,`, as batch does)."""
+        text_list = b.sql_type("VARCHAR[]")
+        rule_type = b.sql_type("STRUCT(block VARCHAR, rule VARCHAR, fired BOOLEAN, points DOUBLE)")
+        rules = [json_text(exp.Struct(expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("block"), expression=b.string(block_name)),
+            exp.PropertyEQ(this=exp.to_identifier("rule"), expression=b.string(rule_name)),
+            exp.PropertyEQ(this=exp.to_identifier("fired"), expression=exp.column(h)),
+            exp.PropertyEQ(this=exp.to_identifier("points"), expression=exp.column(p)),
+        ]), rule_type) for block_name, rule_name, h, p in ledger]
+        rules_text = b.concat(b.string("["), *_joined(rules, ","), b.string("]"))
+        columns = [
+            b.string(self.policy.name).as_("policy", copy=False),
+            b.string(policy_hash).as_("policy_hash", copy=False),
+            exp.column("__lead").as_("lead", copy=False),
+            exp.column("__as_of").as_("as_of", copy=False),
+            exp.column("__passed").as_("icp_pass", copy=False),
+            json_text(exp.column("__reasons"), text_list).as_("icp_reasons", copy=False),
+        ]
+        columns += [exp.column(self.block_totals[block.name]).as_(f"score_{block.name}", copy=False)
+                    for block in self.policy.blocks]
+        columns += [
+            exp.column("__total").as_("score_total", copy=False),
+            exp.column("__tier").as_("tier", copy=False),
+            exp.column("__route").as_("route", copy=False),
+            rules_text.as_("rules", copy=False),
+            json_text(exp.column("__warnings"), text_list).as_("warnings", copy=False),
+        ]
+        return _select(*columns)
 
 
 def _select(*columns: exp.Expression) -> exp.Select:
     """A SELECT of these columns, built without copying them (sqlglot's
     builders copy by default: quadratic on a policy's deep trees)."""
     return exp.Select(expressions=list(columns))
+
+
+def _joined(parts: list[exp.Expression], separator: str) -> list[exp.Expression]:
+    joined: list[exp.Expression] = []
+    for index, part in enumerate(parts):
+        if index:
+            joined.append(b.string(separator))
+        joined.append(part)
+    return joined
 
 
 def _sum(terms: list[exp.Expression]) -> exp.Expression:
@@ -451,10 +496,11 @@ def _micros(value: dt.datetime | dt.date) -> int:
 
 def compile_select(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, table: str = "leads",
-    as_of: dt.datetime | None = None,
+    as_of: dt.datetime | None = None, flat: bool = False,
 ) -> exp.Select:
     """The decision SELECT as a sqlglot tree. `as_of` None: the named parameter
-    `$as_of` (an ISO 8601 text, read as `--as-of` is)."""
+    `$as_of` (an ISO 8601 text, read as `--as-of` is). `flat`: batch's flat
+    columns (policy, policy_hash, lead, ..., rules and warnings as JSON text)."""
     types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
     compiler = _Compiler(policy, types)
     if as_of is not None:
@@ -474,14 +520,17 @@ def compile_select(
             (exp.NEQ(this=fraction, expression=b.integer(0)),
              b.concat(b.string("."), b.call("lpad", b.cast(b.call("abs", fraction), "VARCHAR"), b.integer(6), b.string("0")))),
             default=b.string("")), b.string("Z"))
-    return compiler.select(exp.to_table(table), t_value, t_text)
+    from ...ir_json import policy_hash
+
+    return compiler.select(exp.to_table(table), t_value, t_text, flat, policy_hash(policy) if flat else "")
 
 
 def compile_sql(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, dialect: str = "duckdb",
-    table: str = "leads", as_of: dt.datetime | None = None, pretty: bool = False,
+    table: str = "leads", as_of: dt.datetime | None = None, flat: bool = False, pretty: bool = False,
 ) -> str:
     """The decision SELECT as SQL text for a dialect (only duckdb is exact today)."""
     if dialect != "duckdb":
         raise SqlRefused("the decision SELECT", dialect)
-    return compile_select(policy, columns, table=table, as_of=as_of).sql(dialect=dialect, pretty=pretty)
+    select = compile_select(policy, columns, table=table, as_of=as_of, flat=flat)
+    return select.sql(dialect=dialect, pretty=pretty)

@@ -148,3 +148,23 @@ def test_structs_are_never_scalars(engine):
 def test_datetime_examples(engine, text, us):
     check(engine, [text], "VARCHAR", ["datetime"])
     assert expected(text, "datetime")[0] == us
+
+
+@settings(max_examples=3, deadline=None)  # JSON dispatch queries are large to plan
+@given(st.lists(st.one_of(st.none(), texts, st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False),
+                          st.booleans(), st.lists(st.one_of(st.none(), texts, st.integers(-5, 5), st.floats(-5, 5)), max_size=3),
+                          st.dictionaries(st.text(max_size=3), st.one_of(st.none(), texts, st.integers(-5, 5)), max_size=3)),
+                min_size=1, max_size=120))
+def test_json_values(engine, values):
+    """A JSON column: coerced and shown as Python sees json.loads of each value."""
+    import json as json_
+
+    texts_ = [None if v is None else json_.dumps(v) for v in values]
+    source = b.sql_type("JSON")
+    for target in TARGETS:
+        coerced = coerce_field(V, source, target, "f.x")
+        rows = engine.many([coerced.value, coerced.warning], texts_, "JSON")
+        for (value_sql, warning_sql, _), value in zip(rows, values):
+            want, want_warnings = expected(value, target)
+            assert same(value_sql, want), (target, value, value_sql, want)
+            assert ([warning_sql] if warning_sql is not None else []) == want_warnings, (target, value)

@@ -70,8 +70,8 @@ def coerce_field(value: exp.Expression, source: exp.DataType, target: str, field
 def coerce(value: exp.Expression, source: exp.DataType, target: str) -> exp.Expression:
     """`runtime.COERCE[target]` of a value of SQL type `source`; NULL for BAD."""
     kind = source.this
-    if kind == T.JSON:  # its text, as the DuckDB client gives it
-        value, kind = b.cast(value, "VARCHAR"), T.VARCHAR
+    if kind == T.JSON:
+        return _from_json(value, target)
     if target == "string":
         return _to_string(value, kind)
     if target == "int":
@@ -106,6 +106,24 @@ def coerce(value: exp.Expression, source: exp.DataType, target: str) -> exp.Expr
     if target in ("list[string]", "list[number]"):
         return _to_list(value, source, target[5:-1])
     raise AssertionError(target)
+
+
+def _from_json(value: exp.Expression, target: str) -> exp.Expression:
+    """A JSON-typed value (DuckDB's type for a JSONL key whose values differ in
+    kind), coerced by what json.loads gives: each JSON kind as its SQL type."""
+    kind = b.call("json_type", value)
+    whens = [
+        (b.eq(kind, b.string("VARCHAR")),
+         coerce(b.call("json_extract_string", value, b.string("$")), b.sql_type("VARCHAR"), target)),
+        (b.eq(kind, b.string("BIGINT")), coerce(b.cast(value, "BIGINT"), b.sql_type("BIGINT"), target)),
+        (b.eq(kind, b.string("UBIGINT")), coerce(b.cast(value, "UBIGINT"), b.sql_type("UBIGINT"), target)),
+        (b.eq(kind, b.string("DOUBLE")), coerce(b.cast(value, "DOUBLE"), b.sql_type("DOUBLE"), target)),
+        (b.eq(kind, b.string("BOOLEAN")), coerce(b.cast(value, "BOOLEAN"), b.sql_type("BOOLEAN"), target)),
+    ]
+    if target.startswith("list["):
+        elements = b.sql_type("JSON[]")
+        whens.append((b.eq(kind, b.string("ARRAY")), coerce(b.cast(value, "JSON[]"), elements, target)))
+    return b.case(*whens, default=b.cast(b.null(), SQL_TYPES[target]))
 
 
 def _micros(value: exp.Expression) -> exp.Expression:

@@ -35,6 +35,11 @@ LISTS = {exp.DataType.Type.ARRAY, exp.DataType.Type.LIST}
 
 def json_string(text: exp.Expression) -> exp.Expression:
     """A VARCHAR as a JSON string literal, escaped as json.dumps does."""
+    name = f"__q{sum(1 for _ in text.find_all(exp.Lambda)) + 1}"
+    return b.bind(text, name, _json_string(exp.column(name)))
+
+
+def _json_string(text: exp.Expression) -> exp.Expression:
     escaped: exp.Expression = text
     for char, escape in _ESCAPES:  # backslash first, so later escapes stay
         escaped = exp.Replace(this=escaped, expression=b.string(char), replacement=b.string(escape))
@@ -51,11 +56,11 @@ def show(value: exp.Expression, source: exp.DataType) -> exp.Expression:
     )
 
 
-def json_text(value: exp.Expression, source: exp.DataType) -> exp.Expression:
+def json_text(value: exp.Expression, source: exp.DataType, depth: int = 0) -> exp.Expression:
     """json.dumps of a non-NULL value (NULL inside lists and structs is `null`)."""
     kind = source.this
     if kind == exp.DataType.Type.JSON:
-        return json_string(b.cast(value, "VARCHAR"))
+        return _json_value(value, depth)
     if kind in TEXTS:
         return json_string(value)
     if kind in INTEGERS:
@@ -72,7 +77,8 @@ def json_text(value: exp.Expression, source: exp.DataType) -> exp.Expression:
         return b.concat(b.string('"'), b.cast(value, "VARCHAR"), b.string('"'))
     if kind in LISTS:
         element = source.expressions[0]
-        shown = exp.Transform(this=value, expression=b.lam(_or_null(exp.column("e"), element), "e"))
+        name = f"__s{depth}"
+        shown = exp.Transform(this=value, expression=b.lam(_or_null(exp.column(name), element, depth + 1), name))
         return b.concat(
             b.string("["), b.call("array_to_string", shown, b.string(", ")), b.string("]")
         )
@@ -83,14 +89,57 @@ def json_text(value: exp.Expression, source: exp.DataType) -> exp.Expression:
             key = json.dumps(name, ensure_ascii=False) + ": "
             parts.append(b.string((", " if index else "") + key))
             member = exp.Dot(this=b.paren(value), expression=exp.to_identifier(name, quoted=True))
-            parts.append(_or_null(member, field.args["kind"]))
+            parts.append(_or_null(member, field.args["kind"], depth + 1))
         parts.append(b.string("}"))
         return b.concat(*parts)
     raise SqlRefused(f"a column of type {source.sql(b.DIALECT)}", "duckdb")
 
 
-def _or_null(value: exp.Expression, source: exp.DataType) -> exp.Expression:
-    return b.case((b.is_null(value), b.string("null")), default=json_text(value, source))
+def _or_null(value: exp.Expression, source: exp.DataType, depth: int = 0) -> exp.Expression:
+    return b.case((b.is_null(value), b.string("null")), default=json_text(value, source, depth))
+
+
+JSON_DEPTH = 2  # nesting shown exactly inside a JSON-typed value; deeper: DuckDB's text
+
+
+def json_kind(value: exp.Expression) -> exp.Expression:
+    return b.call("json_type", value)
+
+
+def _json_value(value: exp.Expression, depth: int) -> exp.Expression:
+    """json.dumps of what json.loads gives for a JSON value (a column DuckDB
+    typed JSON because its values differ in kind)."""
+    bound = f"__j{sum(1 for _ in value.find_all(exp.Lambda)) + 1}"
+    return b.bind(value, bound, _json_shown(exp.column(bound), depth))
+
+
+def _json_shown(value: exp.Expression, depth: int) -> exp.Expression:
+    kind = json_kind(value)
+    text = b.call("json_extract_string", value, b.string("$"))
+    whens = [
+        (b.eq(kind, b.string("VARCHAR")), json_string(text)),
+        (b.eq(kind, b.string("DOUBLE")), _float_json(b.cast(value, "DOUBLE"))),
+        (b.eq(kind, b.string("NULL")), b.string("null")),
+    ]
+    if depth < JSON_DEPTH:
+        name = f"__s{depth}"
+        items = exp.Transform(this=b.cast(value, "JSON[]"),
+                              expression=b.lam(b.call("coalesce", _json_value(exp.column(name), depth + 1),
+                                                      b.string("null")), name))
+        key = exp.column(f"__k{depth}")
+        entries = b.call("map_entries", b.cast(value, "MAP(VARCHAR, JSON)"))
+        pairs = exp.Transform(this=entries, expression=b.lam(b.concat(
+            json_string(exp.Dot(this=key, expression=exp.to_identifier("key"))), b.string(": "),
+            b.call("coalesce", _json_value(exp.Dot(this=key, expression=exp.to_identifier("value")), depth + 1),
+                   b.string("null"))), key.name))
+        whens += [
+            (b.eq(kind, b.string("ARRAY")),
+             b.concat(b.string("["), b.call("array_to_string", items, b.string(", ")), b.string("]"))),
+            (b.eq(kind, b.string("OBJECT")),
+             b.concat(b.string("{"), b.call("array_to_string", pairs, b.string(", ")), b.string("}"))),
+        ]
+    # BIGINT, UBIGINT, BOOLEAN: the JSON text is Python's (digits, true/false).
+    return b.case(*whens, default=b.cast(value, "VARCHAR"))
 
 
 def _float_json(value: exp.Expression) -> exp.Expression:

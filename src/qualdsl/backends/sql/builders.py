@@ -136,3 +136,15 @@ def bind(value: exp.Expression, name: str, body: exp.Expression) -> exp.Expressi
     in expressions, so a one-element list is transformed and unpacked."""
     listed = exp.Transform(this=exp.Array(expressions=[value]), expression=lam(body, name))
     return call("list_extract", listed, integer(1))
+
+
+def replace_all(text: exp.Expression, pairs: list[tuple[str, str]]) -> exp.Expression:
+    """replace() of each (old, new) in order, as one flat list_reduce rather
+    than nested calls (nesting hundreds deep breaks parsers, sqlglot's too)."""
+    table = exp.Array(expressions=[exp.Array(expressions=[string(old), string(new)]) for old, new in pairs])
+    step = exp.Replace(
+        this=exp.column("__acc"),
+        expression=call("list_extract", exp.column("__pair"), integer(1)),
+        replacement=call("list_extract", exp.column("__pair"), integer(2)),
+    )
+    return call("list_reduce", table, lam(step, "__acc", "__pair"), text)

@@ -111,9 +111,7 @@ def _mapped(text: exp.Expression, data: dict[str, Any]) -> exp.Expression:
         translated = b.call("translate", folded, b.string(singles[0]), b.string(singles[1]))
         folded = b.case((_holds_any(folded, singles[0]), translated), default=folded)
     if data["replace"]:
-        replaced: exp.Expression = exp.column("__cg")
-        for char, fold in data["replace"]:
-            replaced = exp.Replace(this=replaced, expression=b.string(char), replacement=b.string(fold))
+        replaced = b.replace_all(exp.column("__cg"), [(char, fold) for char, fold in data["replace"]])
         keys = "".join(char for char, _ in data["replace"])
         folded = b.bind(folded, "__cg", b.case((_holds_any(exp.column("__cg"), keys), replaced),
                                                 default=exp.column("__cg")))

@@ -531,6 +531,8 @@ def compile_sql(
 ) -> str:
     """The decision SELECT as SQL text for a dialect (only duckdb is exact today)."""
     if dialect != "duckdb":
-        raise SqlRefused("the decision SELECT", dialect)
+        # Exactness is proven on DuckDB only (casefold table, RE2, lambdas).
+        path = policy.loc.path if policy.loc is not None else "<policy>"
+        raise SqlRefused("the decision SELECT (proven exact on duckdb only)", dialect, path=path)
     select = compile_select(policy, columns, table=table, as_of=as_of, flat=flat)
     return select.sql(dialect=dialect, pretty=pretty)

@@ -40,9 +40,7 @@ def json_string(text: exp.Expression) -> exp.Expression:
 
 
 def _json_string(text: exp.Expression) -> exp.Expression:
-    escaped: exp.Expression = text
-    for char, escape in _ESCAPES:  # backslash first, so later escapes stay
-        escaped = exp.Replace(this=escaped, expression=b.string(char), replacement=b.string(escape))
+    escaped = b.replace_all(text, _ESCAPES)  # backslash first, so later escapes stay
     needs = b.matches(text, '[\\x00-\\x1f"\\\\]')
     return b.concat(b.string('"'), b.case((needs, escaped), default=text), b.string('"'))
 

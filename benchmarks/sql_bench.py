@@ -29,8 +29,8 @@ import qualdsl
 from qualdsl.backends.sql.duckdb_engine import decisions, score_duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
-UTC = dt.timezone.utc
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+UTC = dt.UTC
 
 
 def typed_lead(rng: random.Random, index: int) -> dict[str, Any]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
 import json
+from typing import Any
 
 import duckdb
 from sqlglot import exp
@@ -14,7 +13,7 @@ from qualdsl.api import Policy
 from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql.compile import compile_sql
 
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def connect() -> duckdb.DuckDBPyConnection:

@@ -71,6 +71,6 @@ def test_engine_on_the_real_xeducation_export(tmp_path):
     flat = connect().read_parquet(str(out)).fetchall()
     assert [r[2] for r in flat] == [w["lead"] for w in want]
     jsonl = tmp_path / "out.jsonl"
-    score_duckdb(policy, [str(export)], as_of=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc), output_path=str(jsonl))
+    score_duckdb(policy, [str(export)], as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), output_path=str(jsonl))
     first = json.loads(jsonl.read_text(encoding="utf-8").splitlines()[0])
     assert list(first)[:2] == ["policy", "policy_hash"] and first["policy_hash"] == policy.hash

@@ -16,7 +16,7 @@ from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql.coerce import coerce_field
 
 V = b.column("v")
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TARGETS = ["string", "int", "number", "bool", "date", "datetime", "list[string]", "list[number]"]
 
 
@@ -46,7 +46,7 @@ def expected(value: Any, target: str) -> tuple[Any, list[str]]:
     if result is None:
         return None, warnings
     if target == "date":
-        result = dt.datetime(result.year, result.month, result.day, tzinfo=dt.timezone.utc)
+        result = dt.datetime(result.year, result.month, result.day, tzinfo=dt.UTC)
     if target in ("date", "datetime"):
         delta = result - EPOCH
         return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds, warnings
@@ -74,7 +74,7 @@ def same(a: Any, b_: Any) -> bool:
     if isinstance(a, list) and isinstance(b_, list):
         return len(a) == len(b_) and all(same(x, y) for x, y in zip(a, b_))
     if type(a) is float and type(b_) is float:
-        return (a == b_ and math.copysign(1, a) == math.copysign(1, b_)) or (a != a and b_ != b_)
+        return (a == b_ and math.copysign(1, a) == math.copysign(1, b_)) or (math.isnan(a) and math.isnan(b_))
     return type(a) is type(b_) and a == b_
 
 
@@ -123,7 +123,7 @@ def test_wide_ints_and_bools(engine):
 @given(st.lists(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)), min_size=1, max_size=20))
 def test_times(engine, values):
     check(engine, values, "TIMESTAMP")
-    check(engine, [v.replace(tzinfo=dt.timezone.utc) for v in values], "TIMESTAMPTZ")
+    check(engine, [v.replace(tzinfo=dt.UTC) for v in values], "TIMESTAMPTZ")
     check(engine, [v.date() for v in values], "DATE")
 
 

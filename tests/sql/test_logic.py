@@ -16,7 +16,7 @@ from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql import logic
 from qualdsl.backends.sql.errors import SqlRefused
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 TROUBLE = "ßẞİıΣσςꭰᎠﬃKk"
 SQL = {"string": "VARCHAR", "int": "BIGINT", "number": "DOUBLE", "bool": "BOOLEAN", "datetime": "BIGINT"}
@@ -95,7 +95,7 @@ def test_list_fields(engine, rows):
 
 def same(a: Any, c: Any) -> bool:
     if type(a) is float and type(c) is float:
-        return (a == c and math.copysign(1, a) == math.copysign(1, c)) or (a != a and c != c)
+        return (a == c and math.copysign(1, a) == math.copysign(1, c)) or (math.isnan(a) and math.isnan(c))
     return type(a) is type(c) and a == c
 
 

@@ -13,7 +13,7 @@ from sqlglot import exp
 DIALECT = "duckdb"
 
 
-def call(name: str, *args: exp.Expression) -> exp.Expression:
+def call(name: str, *args: exp.Expr) -> exp.Expr:
     """A DuckDB function by its own name (no sqlglot reinterpretation)."""
     return exp.Anonymous(this=name.upper(), expressions=list(args))
 
@@ -22,12 +22,12 @@ def string(text: str) -> exp.Literal:
     return exp.Literal.string(text)
 
 
-def integer(value: int) -> exp.Expression:
+def integer(value: int) -> exp.Expr:
     literal = exp.Literal.number(abs(value))
     return exp.Neg(this=literal) if value < 0 else literal
 
 
-def double(value: float) -> exp.Expression:
+def double(value: float) -> exp.Expr:
     """A DOUBLE literal; repr() round-trips every finite float exactly (-0.0 too)."""
     assert math.isfinite(value), value
     node = exp.Cast(this=exp.Literal.number(repr(abs(value))), to=sql_type("DOUBLE"))
@@ -50,15 +50,15 @@ def sql_type(text: str) -> exp.DataType:
     return exp.DataType.build(text, dialect=DIALECT)
 
 
-def cast(value: exp.Expression, to: str) -> exp.Cast:
+def cast(value: exp.Expr, to: str) -> exp.Cast:
     return exp.Cast(this=value, to=sql_type(to))
 
 
-def try_cast(value: exp.Expression, to: str) -> exp.TryCast:
+def try_cast(value: exp.Expr, to: str) -> exp.TryCast:
     return exp.TryCast(this=value, to=sql_type(to))
 
 
-def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+def case(*whens: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Case:
     node = exp.Case()
     for condition, result in whens:
         node = node.when(condition, result, copy=False)
@@ -67,7 +67,7 @@ def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression 
     return node
 
 
-def concat(*parts: exp.Expression) -> exp.Expression:
+def concat(*parts: exp.Expr) -> exp.Expr:
     """`a || b || ...` (NULL when any part is NULL)."""
     result = parts[0]
     for part in parts[1:]:
@@ -75,46 +75,46 @@ def concat(*parts: exp.Expression) -> exp.Expression:
     return result
 
 
-def and_(*parts: exp.Expression) -> exp.Expression:
+def and_(*parts: exp.Expr) -> exp.Expr:
     result = parts[0]
     for part in parts[1:]:
         result = exp.And(this=paren(result), expression=paren(part))
     return result
 
 
-def or_(*parts: exp.Expression) -> exp.Expression:
+def or_(*parts: exp.Expr) -> exp.Expr:
     result = parts[0]
     for part in parts[1:]:
         result = exp.Or(this=paren(result), expression=paren(part))
     return result
 
 
-def not_(value: exp.Expression) -> exp.Expression:
+def not_(value: exp.Expr) -> exp.Expr:
     return exp.Not(this=paren(value))
 
 
-def paren(value: exp.Expression) -> exp.Expression:
+def paren(value: exp.Expr) -> exp.Expr:
     # Binary nodes (AND is a Func in sqlglot too) always get parentheses.
-    if isinstance(value, exp.Binary) or isinstance(value, (exp.Not, exp.Neg, exp.Is)):
+    if isinstance(value, (exp.Binary, exp.Not, exp.Neg, exp.Is)):
         return exp.Paren(this=value)
     if isinstance(value, (exp.Column, exp.Literal, exp.Paren, exp.Func, exp.Boolean, exp.Null, exp.Case, exp.Cast)):
         return value
     return exp.Paren(this=value)
 
 
-def is_null(value: exp.Expression) -> exp.Expression:
+def is_null(value: exp.Expr) -> exp.Expr:
     return exp.Is(this=paren(value), expression=exp.Null())
 
 
-def not_null(value: exp.Expression) -> exp.Expression:
+def not_null(value: exp.Expr) -> exp.Expr:
     return exp.Not(this=is_null(value))
 
 
-def eq(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+def eq(a: exp.Expr, b: exp.Expr) -> exp.Expr:
     return exp.EQ(this=paren(a), expression=paren(b))
 
 
-def lam(body: exp.Expression, *names: str) -> exp.Lambda:
+def lam(body: exp.Expr, *names: str) -> exp.Lambda:
     return exp.Lambda(this=body, expressions=[exp.to_identifier(name) for name in names])
 
 
@@ -122,23 +122,23 @@ def column(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def matches(value: exp.Expression, pattern: str) -> exp.Expression:
+def matches(value: exp.Expr, pattern: str) -> exp.Expr:
     """RE2 search of a constant pattern (ours, never the user's here)."""
     return call("regexp_matches", value, string(pattern))
 
 
-def full_match(value: exp.Expression, pattern: str) -> exp.Expression:
+def full_match(value: exp.Expr, pattern: str) -> exp.Expr:
     return call("regexp_full_match", value, string(pattern))
 
 
-def bind(value: exp.Expression, name: str, body: exp.Expression) -> exp.Expression:
+def bind(value: exp.Expr, name: str, body: exp.Expr) -> exp.Expr:
     """`body` with `name` bound to `value`, computed once: DuckDB has no LET
     in expressions, so a one-element list is transformed and unpacked."""
     listed = exp.Transform(this=exp.Array(expressions=[value]), expression=lam(body, name))
     return call("list_extract", listed, integer(1))
 
 
-def replace_all(text: exp.Expression, pairs: list[tuple[str, str]]) -> exp.Expression:
+def replace_all(text: exp.Expr, pairs: list[tuple[str, str]]) -> exp.Expr:
     """replace() of each (old, new) in order, as one flat list_reduce rather
     than nested calls (nesting hundreds deep breaks parsers, sqlglot's too)."""
     table = exp.Array(expressions=[exp.Array(expressions=[string(old), string(new)]) for old, new in pairs])

@@ -86,26 +86,26 @@ def as_json(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def casefold(text: exp.Expression) -> exp.Expression:
+def casefold(text: exp.Expr) -> exp.Expr:
     """The SQL of `text.casefold()` for a VARCHAR expression (NULL stays NULL)."""
     return _mapped(text, table(TABLE_FILE))
 
 
-def python_lower(text: exp.Expression) -> exp.Expression:
+def python_lower(text: exp.Expr) -> exp.Expr:
     """The SQL of `text.lower()`, character by character. Known gap: Python
     lowers a word-final `Σ` to `ς` (context), this gives `σ`; comparisons
     casefold both to `σ`, so only `matches` on such a value can differ."""
     return _mapped(text, table(LOWER_FILE))
 
 
-def _mapped(text: exp.Expression, data: dict[str, Any]) -> exp.Expression:
-    lowered: exp.Expression = text
+def _mapped(text: exp.Expr, data: dict[str, Any]) -> exp.Expr:
+    lowered: exp.Expr = text
     for char, fold in data["before"]:
         lowered = exp.Replace(this=lowered, expression=b.string(char), replacement=b.string(fold))
     # translate() and the replace() chain are slow (a map built per row): a
     # regex scan lets only text holding one of the rare characters pay. Each
     # step is bound to a name so the SQL stays small.
-    folded: exp.Expression = exp.column("__cf")
+    folded: exp.Expr = exp.column("__cf")
     singles = data["translate"]
     if singles[0]:
         translated = b.call("translate", folded, b.string(singles[0]), b.string(singles[1]))
@@ -120,14 +120,14 @@ def _mapped(text: exp.Expression, data: dict[str, Any]) -> exp.Expression:
     return b.case((ascii_only, b.call("lower", text)), default=folded)
 
 
-def _holds_any(text: exp.Expression, chars: str) -> exp.Expression:
+def _holds_any(text: exp.Expr, chars: str) -> exp.Expr:
     """Whether text holds one of `chars` (none of them is special in a class)."""
     return b.call("regexp_matches", text, b.string(f"[{chars}]"))
 
 
 def _duckdb_lower(chars: Sequence[str]) -> list[str]:
     import duckdb
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]
 
     connection = duckdb.connect()
     chars_table = pa.table({"c": list(chars)})  # noqa: F841 (read by name below)

@@ -49,11 +49,11 @@ _INT64 = 2.0**63
 class Coerced:
     """A field's value after coercion, and its warning (None: none is possible)."""
 
-    value: exp.Expression
-    warning: exp.Expression | None
+    value: exp.Expr
+    warning: exp.Expr | None
 
 
-def coerce_field(value: exp.Expression, source: exp.DataType, target: str, field: str) -> Coerced:
+def coerce_field(value: exp.Expr, source: exp.DataType, target: str, field: str) -> Coerced:
     """`runtime.coerce_field`: the value converted, NULL when missing or bad, and
     the warning `"<field>: expected <type>, got <value>; treated as missing"`."""
     converted = coerce(value, source, target)
@@ -67,7 +67,7 @@ def coerce_field(value: exp.Expression, source: exp.DataType, target: str, field
     return Coerced(converted, warning)
 
 
-def coerce(value: exp.Expression, source: exp.DataType, target: str) -> exp.Expression:
+def coerce(value: exp.Expr, source: exp.DataType, target: str) -> exp.Expr:
     """`runtime.COERCE[target]` of a value of SQL type `source`; NULL for BAD."""
     kind = source.this
     if kind == T.JSON:
@@ -108,7 +108,7 @@ def coerce(value: exp.Expression, source: exp.DataType, target: str) -> exp.Expr
     raise AssertionError(target)
 
 
-def _from_json(value: exp.Expression, target: str) -> exp.Expression:
+def _from_json(value: exp.Expr, target: str) -> exp.Expr:
     """A JSON-typed value (DuckDB's type for a JSONL key whose values differ in
     kind), coerced by what json.loads gives: each JSON kind as its SQL type."""
     kind = b.call("json_type", value)
@@ -126,12 +126,12 @@ def _from_json(value: exp.Expression, target: str) -> exp.Expression:
     return b.case(*whens, default=b.cast(b.null(), SQL_TYPES[target]))
 
 
-def _micros(value: exp.Expression) -> exp.Expression:
+def _micros(value: exp.Expr) -> exp.Expr:
     """A DATE, TIMESTAMP or TIMESTAMPTZ as microseconds since the epoch, UTC."""
     return b.call("epoch_us", value)
 
 
-def _to_string(value: exp.Expression, kind: object) -> exp.Expression:
+def _to_string(value: exp.Expr, kind: object) -> exp.Expr:
     if kind in TEXTS:
         return value
     if kind in INTEGERS:
@@ -148,12 +148,12 @@ def _to_string(value: exp.Expression, kind: object) -> exp.Expression:
     return b.cast(b.null(), "VARCHAR")
 
 
-def _integral(number: exp.Expression) -> exp.Expression:
+def _integral(number: exp.Expr) -> exp.Expr:
     """float.is_integer() (false for NaN and infinities)."""
     return b.and_(b.call("isfinite", number), b.eq(number, b.call("trunc", number)))
 
 
-def _to_int(value: exp.Expression, kind: object) -> exp.Expression:
+def _to_int(value: exp.Expr, kind: object) -> exp.Expr:
     if kind == T.BIGINT:
         return value
     if kind in INTEGERS:
@@ -171,7 +171,7 @@ def _to_int(value: exp.Expression, kind: object) -> exp.Expression:
     return b.cast(b.null(), "BIGINT")
 
 
-def _to_number(value: exp.Expression, kind: object) -> exp.Expression:
+def _to_number(value: exp.Expr, kind: object) -> exp.Expr:
     if kind == T.DOUBLE:
         return b.case((b.call("isfinite", value), value))
     if kind in FLOATS:
@@ -185,7 +185,7 @@ def _to_number(value: exp.Expression, kind: object) -> exp.Expression:
     return b.cast(b.null(), "DOUBLE")
 
 
-def _to_list(value: exp.Expression, source: exp.DataType, element: str) -> exp.Expression:
+def _to_list(value: exp.Expr, source: exp.DataType, element: str) -> exp.Expr:
     sql = SQL_TYPES[f"list[{element}]"]
     if source.this not in LISTS:
         return b.cast(b.null(), sql)  # a scalar is not wrapped
@@ -200,12 +200,12 @@ def _to_list(value: exp.Expression, source: exp.DataType, element: str) -> exp.E
     ))
 
 
-def _depth(value: exp.Expression) -> int:
+def _depth(value: exp.Expr) -> int:
     """A lambda variable name unique within the expression it is built into."""
     return sum(1 for _ in value.find_all(exp.Lambda)) + 1
 
 
-def datetime_from_text(text: exp.Expression) -> exp.Expression:
+def datetime_from_text(text: exp.Expr) -> exp.Expr:
     """runtime.to_datetime of a string, as microseconds since the epoch, UTC.
 
     `datetime.fromisoformat` after runtime's rewrites accepts: a valid date
@@ -213,13 +213,13 @@ def datetime_from_text(text: exp.Expression) -> exp.Expression:
     digits (cut to 6); an offset `Z`, `+HH`, `+HH:MM` or `+HHMM` of less
     than 24 hours (minutes up to 99 are taken as minutes); and then the
     instant must lie in years 1..9999 UTC."""
-    def group(index: int) -> exp.Expression:
+    def group(index: int) -> exp.Expr:
         return b.call("regexp_extract", text, b.string(_DATETIME_TEXT), b.integer(index))
 
-    def number(index: int) -> exp.Expression:
+    def number(index: int) -> exp.Expr:
         return b.cast(b.call("nullif", group(index), b.string("")), "BIGINT")
 
-    def zero_if_empty(index: int) -> exp.Expression:
+    def zero_if_empty(index: int) -> exp.Expr:
         return b.call("coalesce", number(index), b.integer(0))
 
     day = group(1)

@@ -17,7 +17,7 @@ with a located error (errors.SqlRefused).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 from sqlglot import exp
@@ -39,9 +39,9 @@ T_COLUMN = "__t"  # the evaluation time, microseconds since the epoch, UTC
 class Source:
     """Where a lead field is in the relation: SQL expressions and their types."""
 
-    nested: tuple[exp.Expression, exp.DataType] | None  # a STRUCT member
-    struct: exp.Expression | None  # the STRUCT column it is in (NULL: try flat)
-    flat: tuple[exp.Expression, exp.DataType] | None  # a column named `a.b`
+    nested: tuple[exp.Expr, exp.DataType] | None  # a STRUCT member
+    struct: exp.Expr | None  # the STRUCT column it is in (NULL: try flat)
+    flat: tuple[exp.Expr, exp.DataType] | None  # a column named `a.b`
 
 
 def _loc_of(node: object) -> tuple[str, object]:
@@ -71,7 +71,7 @@ class _Compiler:
         nested = None
         struct = None
         if path[0] in self.columns:
-            node: exp.Expression = b.column(path[0])
+            node: exp.Expr = b.column(path[0])
             sql_type = self.columns[path[0]]
             for depth, segment in enumerate(path[1:]):
                 members = {c.this.name: c.args["kind"] for c in sql_type.expressions} \
@@ -91,7 +91,7 @@ class _Compiler:
         flat = (b.column(flat_name), self.columns[flat_name]) if len(path) > 1 and flat_name in self.columns else None
         return Source(nested, struct, flat)
 
-    def coerced(self, path: tuple[str, ...], target: str, name: str) -> tuple[exp.Expression, exp.Expression | None]:
+    def coerced(self, path: tuple[str, ...], target: str, name: str) -> tuple[exp.Expr, exp.Expr | None]:
         source = self.source(path)
         parts = [p for p in (source.nested, source.flat) if p is not None]
         if not parts:
@@ -107,15 +107,15 @@ class _Compiler:
                 b.case((use_flat, warnings[1]), default=warnings[0]))
 
     # ------------------------------------------------------------ layer 1
-    def fields_layer(self) -> list[exp.Expression]:
+    def fields_layer(self) -> list[exp.Expr]:
         policy = self.policy
-        out: list[exp.Expression] = []
-        warnings: list[exp.Expression] = []
+        out: list[exp.Expr] = []
+        warnings: list[exp.Expr] = []
         declared = [f for f in policy.fields if f.declared]
         if len(declared) != len(policy.fields):
             raise refuse("a policy without a schema (SQL needs each field's type)", policy)
         events = policy.events
-        event_warnings: exp.Expression | None = None
+        event_warnings: exp.Expr | None = None
         for index, field in enumerate(declared):
             if events is not None and events.position == index:
                 event_warnings = self.events_columns(out)
@@ -147,7 +147,7 @@ class _Compiler:
         out.append(lead_value.as_("__lead", copy=False))
         return out
 
-    def events_columns(self, out: list[exp.Expression]) -> exp.Expression:
+    def events_columns(self, out: list[exp.Expr]) -> exp.Expr:
         events = self.policy.events
         assert events is not None
         source = self.source(events.path)
@@ -162,7 +162,7 @@ class _Compiler:
         return loaded.warnings
 
     # -------------------------------------------------------- expressions
-    def value(self, node: ir.Expr, event: exp.Expression | None = None) -> Value:
+    def value(self, node: ir.Expr, event: exp.Expr | None = None) -> Value:
         if isinstance(node, ir.Const):
             if isinstance(node.value, (dt.datetime, dt.date)):
                 return Value(b.integer(_micros(node.value)), node.type, nullable=False)
@@ -204,7 +204,7 @@ class _Compiler:
             return Value(self.condition(node, event), "bool", nullable=False)
         raise refuse(f"`{type(node).__name__}`", node)
 
-    def condition(self, node: ir.Expr, event: exp.Expression | None = None) -> exp.Expression:
+    def condition(self, node: ir.Expr, event: exp.Expr | None = None) -> exp.Expr:
         """A never-NULL BOOLEAN."""
         if isinstance(node, ir.Truth):
             return logic.truth(self.value(node.operand, event))
@@ -241,7 +241,7 @@ class _Compiler:
             return self.condition(self.policy.let(node.name).value, event)
         return logic.truth(self.value(node, event))  # a value as a condition: true only for true
 
-    def call(self, node: ir.Call, event: exp.Expression | None) -> Value:
+    def call(self, node: ir.Call, event: exp.Expr | None) -> Value:
         if node.function == "days_since":
             argument = self.value(node.arguments[0], event)
             if argument.category != "time":
@@ -267,11 +267,11 @@ class _Compiler:
             return Value(b.cast(b.null(), "BIGINT"), "int")
         raise refuse(f"the built-in `{node.function}()`", node)
 
-    def count(self, node: ir.Count, event: exp.Expression | None) -> exp.Expression:
+    def count(self, node: ir.Count, event: exp.Expr | None) -> exp.Expr:
         if event is not None:
             raise refuse("`count` inside `where`", node)
         name = "__c"
-        tests: list[exp.Expression] = []
+        tests: list[exp.Expr] = []
         if node.where is not None:
             tests.append(self.condition(node.where, exp.column(name)))
         if node.within is not None:
@@ -281,8 +281,8 @@ class _Compiler:
         return b.call("coalesce", b.call("len", selected), b.integer(0))
 
     # ------------------------------------------------------------- blocks
-    def rules_layer(self) -> tuple[list[exp.Expression], list[tuple[str, str, str, str]]]:
-        out: list[exp.Expression] = []
+    def rules_layer(self) -> tuple[list[exp.Expr], list[tuple[str, str, str, str]]]:
+        out: list[exp.Expr] = []
         ledger: list[tuple[str, str, str, str]] = []
         reasons = []
         for check in self.policy.icp:
@@ -306,18 +306,18 @@ class _Compiler:
                 points = b.double(float(rule.points))
                 if isinstance(rule, ir.WhenRule):
                     fired = self.condition(rule.condition)
-                    value: exp.Expression = points if when_factor is None else exp.Add(
+                    value: exp.Expr = points if when_factor is None else exp.Add(
                         this=exp.Mul(this=points, expression=b.paren(when_factor)), expression=b.double(0.0))
                     out.append(fired.as_(h, copy=False))
                     out.append(b.case((exp.column(h), value), default=b.double(0.0)).as_(p, copy=False) if False else
                                b.case((fired, value), default=b.double(0.0)).as_(p, copy=False))
                 else:
                     name = "__e"
-                    test: exp.Expression = b.eq(exp.Dot(this=exp.column(name), expression=exp.to_identifier("folded")),
+                    test: exp.Expr = b.eq(exp.Dot(this=exp.column(name), expression=exp.to_identifier("folded")),
                                                 b.string(rule.event_type_folded))
                     if rule.where is not None:
                         test = b.and_(test, self.condition(rule.where, exp.column(name)))
-                    chosen: exp.Expression = exp.ArrayFilter(
+                    chosen: exp.Expr = exp.ArrayFilter(
                         this=b.call("coalesce", exp.column("__ev"), exp.Array(expressions=[])),
                         expression=b.lam(test, name))
                     if rule.max_events is not None:
@@ -333,8 +333,8 @@ class _Compiler:
                 ledger.append((block.name, rule.name, h, p))
         return out, ledger
 
-    def totals_layer(self, ledger: list[tuple[str, str, str, str]]) -> list[exp.Expression]:
-        out: list[exp.Expression] = []
+    def totals_layer(self, ledger: list[tuple[str, str, str, str]]) -> list[exp.Expr]:
+        out: list[exp.Expr] = []
         for index, block in enumerate(self.policy.blocks):
             terms = [exp.column(p) for name, _, _, p in ledger if name == block.name]
             total = _sum(terms)
@@ -349,9 +349,9 @@ class _Compiler:
             out.append(total.as_(column, copy=False))
         return out
 
-    def first_match(self, choices: tuple[ir.Choice, ...] | None) -> exp.Expression:
+    def first_match(self, choices: tuple[ir.Choice, ...] | None) -> exp.Expr:
         whens = []
-        default: exp.Expression = b.cast(b.null(), "VARCHAR")
+        default: exp.Expr = b.cast(b.null(), "VARCHAR")
         for choice in choices or ():
             assert isinstance(choice.target, ir.Const) and isinstance(choice.target.value, str)
             target = b.string(choice.target.value)
@@ -362,7 +362,7 @@ class _Compiler:
         return b.case(*whens, default=default) if whens else default
 
     # -------------------------------------------------------------- whole
-    def select(self, table: exp.Expression, as_of: exp.Expression, as_of_text: exp.Expression,
+    def select(self, table: exp.Expr, as_of: exp.Expr, as_of_text: exp.Expr,
                flat: bool = False, policy_hash: str = "") -> exp.Select:
         policy = self.policy
         base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(table, copy=False)
@@ -451,14 +451,14 @@ class _Compiler:
         return _select(*columns)
 
 
-def _select(*columns: exp.Expression) -> exp.Select:
+def _select(*columns: exp.Expr) -> exp.Select:
     """A SELECT of these columns, built without copying them (sqlglot's
     builders copy by default: quadratic on a policy's deep trees)."""
     return exp.Select(expressions=list(columns))
 
 
-def _joined(parts: list[exp.Expression], separator: str) -> list[exp.Expression]:
-    joined: list[exp.Expression] = []
+def _joined(parts: list[exp.Expr], separator: str) -> list[exp.Expr]:
+    joined: list[exp.Expr] = []
     for index, part in enumerate(parts):
         if index:
             joined.append(b.string(separator))
@@ -466,7 +466,7 @@ def _joined(parts: list[exp.Expression], separator: str) -> list[exp.Expression]
     return joined
 
 
-def _sum(terms: list[exp.Expression]) -> exp.Expression:
+def _sum(terms: Sequence[exp.Expr]) -> exp.Expr:
     """Left to right, as the Python backend adds: `a + b + c`, `0.0` for none."""
     if not terms:
         return b.double(0.0)
@@ -482,14 +482,14 @@ def _const_type(value: object) -> str:
     return literal_type(value)
 
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _micros(value: dt.datetime | dt.date) -> int:
     if not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     elif value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     delta = value - EPOCH
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
@@ -507,8 +507,8 @@ def compile_select(
         from ...api import format_as_of, normalize_as_of
 
         moment = normalize_as_of(as_of)
-        t_value: exp.Expression = b.integer(_micros(moment))
-        t_text: exp.Expression = b.string(format_as_of(moment))
+        t_value: exp.Expr = b.integer(_micros(moment))
+        t_text: exp.Expr = b.string(format_as_of(moment))
     else:
         from .coerce import datetime_from_text
 

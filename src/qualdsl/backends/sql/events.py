@@ -26,15 +26,15 @@ T = exp.DataType.Type
 
 @attrs.frozen
 class Loaded:
-    events: exp.Expression  # EVENTS_TYPE, NULL when the field is missing or not a list
-    warnings: exp.Expression  # VARCHAR[] (NULL entries are dropped later)
+    events: exp.Expr  # EVENTS_TYPE, NULL when the field is missing or not a list
+    warnings: exp.Expr  # VARCHAR[] (NULL entries are dropped later)
 
 
-def _member(value: exp.Expression, name: str) -> exp.Expression:
+def _member(value: exp.Expr, name: str) -> exp.Expr:
     return exp.Dot(this=b.paren(value), expression=exp.to_identifier(name, quoted=True))
 
 
-def load_events(value: exp.Expression, source: exp.DataType, field: str, as_of: exp.Expression) -> Loaded:
+def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Expr) -> Loaded:
     """runtime.load_events of a column of SQL type `source`."""
     if source.this not in LISTS:
         warning = b.case((b.not_null(value), b.concat(
@@ -43,12 +43,12 @@ def load_events(value: exp.Expression, source: exp.DataType, field: str, as_of: 
     element_type = source.expressions[0]
     members = {c.this.name: c.args["kind"] for c in element_type.expressions} \
         if element_type.this == T.STRUCT else {}
-    x, i = exp.column("__x"), exp.column("__i")
+    x = exp.column("__x")
     element = _member(x, "e")
     if "type" in members and members["type"].this in TEXTS and "at" in members:
         at = coerce(_member(element, "at"), members["at"], "datetime")
         kind = _member(element, "type")
-        valid: exp.Expression = b.and_(b.not_null(element), b.not_null(kind), b.not_null(at))
+        valid: exp.Expr = b.and_(b.not_null(element), b.not_null(kind), b.not_null(at))
     else:  # no element can be an event (not an object, or no string `type`)
         at, kind, valid = b.cast(b.null(), "BIGINT"), b.cast(b.null(), "VARCHAR"), b.false()
     pair = exp.Struct(expressions=[
@@ -87,7 +87,7 @@ _ATTR_TYPES = {
 }
 
 
-def attribute(event: exp.Expression, element_type: exp.DataType | None, path: tuple[str, ...]) -> tuple[exp.Expression, str] | None:
+def attribute(event: exp.Expr, element_type: exp.DataType | None, path: tuple[str, ...]) -> tuple[exp.Expr, str] | None:
     """An event's own key (not `type` or `at`) as (SQL, static type); None
     when the events' SQL type cannot hold it exactly as Python sees it."""
     node = _member(event, "e")
@@ -110,12 +110,12 @@ def attribute(event: exp.Expression, element_type: exp.DataType | None, path: tu
     return None
 
 
-def age(event: exp.Expression) -> exp.Expression:
+def age(event: exp.Expr) -> exp.Expr:
     """`T - at` of a loaded event, in microseconds (never negative)."""
     return exp.Sub(this=exp.column("__t"), expression=_member(event, "at"))
 
 
-def floor_div(value: exp.Expression, divisor: int) -> exp.Expression:
+def floor_div(value: exp.Expr, divisor: int) -> exp.Expr:
     """Python's `//` of a BIGINT by a positive constant (DuckDB's `//` truncates)."""
     assert divisor > 0
     quotient = exp.IntDiv(this=b.paren(value), expression=b.integer(divisor))
@@ -124,12 +124,12 @@ def floor_div(value: exp.Expression, divisor: int) -> exp.Expression:
         (exp.LT(this=remainder, expression=b.integer(0)), b.integer(1)), default=b.integer(0)))
 
 
-def factor(block: ir.Block, age_us: exp.Expression) -> exp.Expression:
+def factor(block: ir.Block, age_us: exp.Expr) -> exp.Expr:
     """The block's decay factor for an age (backends/python.py factor_lines)."""
     decay, expire = block.decay, block.expire
     if isinstance(decay, ir.StepDecay):
         steps = exp.IntDiv(this=b.paren(age_us), expression=b.integer(decay.period))  # age >= 0: the floor
-        value: exp.Expression = exp.Pow(this=b.double(decay.keep), expression=b.cast(steps, "DOUBLE"))
+        value: exp.Expr = exp.Pow(this=b.double(decay.keep), expression=b.cast(steps, "DOUBLE"))
     elif isinstance(decay, ir.HalfLife):
         ratio = exp.Div(this=b.cast(age_us, "DOUBLE"), expression=b.cast(b.integer(decay.period), "DOUBLE"))
         value = exp.Pow(this=b.double(0.5), expression=ratio)

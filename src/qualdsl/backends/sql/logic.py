@@ -33,11 +33,11 @@ class Value:
     """A typed SQL expression: static schema type, whether it can be missing,
     and for an int the bits its value can need (sign included)."""
 
-    sql: exp.Expression
+    sql: exp.Expr
     type: str
     nullable: bool = True
     bits: int = 64
-    folded: exp.Expression | None = None  # the casefolded string, computed once per row
+    folded: exp.Expr | None = None  # the casefolded string, computed once per row
 
     @property
     def category(self) -> str:
@@ -60,18 +60,18 @@ def literal(value: object) -> Value:
     raise AssertionError(value)
 
 
-def never_null(condition: exp.Expression) -> exp.Expression:
+def never_null(condition: exp.Expr) -> exp.Expr:
     return b.call("coalesce", condition, b.false())
 
 
-def truth(value: Value) -> exp.Expression:
+def truth(value: Value) -> exp.Expr:
     """A condition holds only when its value is the boolean true."""
     if value.type != "bool":
         return b.false()
     return never_null(value.sql) if value.nullable else value.sql
 
 
-def folded(value: Value) -> exp.Expression:
+def folded(value: Value) -> exp.Expr:
     """A string value casefolded; a literal is folded now, in Python."""
     if isinstance(value.sql, exp.Literal) and value.sql.is_string:
         return b.string(value.sql.this.casefold())
@@ -80,7 +80,7 @@ def folded(value: Value) -> exp.Expression:
     return casefold(value.sql)
 
 
-def compare(op: str, left: Value, right: Value) -> exp.Expression:
+def compare(op: str, left: Value, right: Value) -> exp.Expr:
     """`left op right` with the contract's semantics (runtime.eq/ne/lt/...)."""
     if op not in _ALL:
         raise AssertionError(op)
@@ -90,7 +90,7 @@ def compare(op: str, left: Value, right: Value) -> exp.Expression:
     if kind == "bool" and op not in ("==", "!="):
         return b.false()  # booleans are not ordered
     if kind == "string":
-        test: exp.Expression = _ALL[op](this=b.paren(folded(left)), expression=b.paren(folded(right)))
+        test: exp.Expr = _ALL[op](this=b.paren(folded(left)), expression=b.paren(folded(right)))
     elif kind == "number":
         test = _compare_numbers(op, left, right)
     else:  # bool, and time (microseconds): plain SQL on non-NULL operands
@@ -101,11 +101,11 @@ def compare(op: str, left: Value, right: Value) -> exp.Expression:
     return never_null(b.and_(*guards, test)) if guards else test
 
 
-def _is_nan(value: Value) -> exp.Expression:
+def _is_nan(value: Value) -> exp.Expr:
     return b.call("isnan", value.sql) if value.type == "number" else b.false()
 
 
-def _compare_numbers(op: str, left: Value, right: Value) -> exp.Expression:
+def _compare_numbers(op: str, left: Value, right: Value) -> exp.Expr:
     if left.type == "number" and right.type == "number":
         plain = _ALL[op](this=b.paren(left.sql), expression=b.paren(right.sql))
         if op == "==":
@@ -121,7 +121,7 @@ def _compare_numbers(op: str, left: Value, right: Value) -> exp.Expression:
     return _int_vs_double(op, left, right)
 
 
-def _int_vs_double(op: str, left: Value, right: Value) -> exp.Expression:
+def _int_vs_double(op: str, left: Value, right: Value) -> exp.Expr:
     """An integer against a double, exactly: for an integer i and a real x,
     i < x iff i < ceil(x), i <= x iff i <= floor(x), i == x iff x is integral
     and equal. Doubles beyond 2**126 are beyond every int the SQL holds."""
@@ -130,11 +130,11 @@ def _int_vs_double(op: str, left: Value, right: Value) -> exp.Expression:
     big = exp.GT(this=b.call("abs", x), expression=limit)
     positive = exp.GT(this=x, expression=b.double(0.0))
 
-    def rounded(function: str) -> exp.Expression:
+    def rounded(function: str) -> exp.Expr:
         return b.cast(b.call(function, x), "HUGEINT")
 
     if op in ("<", ">="):
-        exact: exp.Expression = _ALL[op](this=b.paren(i), expression=rounded("ceil"))
+        exact: exp.Expr = _ALL[op](this=b.paren(i), expression=rounded("ceil"))
     elif op in ("<=", ">"):
         exact = _ALL[op](this=b.paren(i), expression=rounded("floor"))
     else:
@@ -150,17 +150,17 @@ def _int_vs_double(op: str, left: Value, right: Value) -> exp.Expression:
     return b.case((b.call("isnan", x), nan), (big, beyond), default=exact)
 
 
-def between(value: Value, low: Value, high: Value) -> exp.Expression:
+def between(value: Value, low: Value, high: Value) -> exp.Expr:
     return b.and_(compare(">=", value, low), compare("<=", value, high))
 
 
-def member(item: Value, elements: list[Value], negated: bool = False) -> exp.Expression:
+def member(item: Value, elements: list[Value], negated: bool = False) -> exp.Expr:
     """`item in [...]` / `not in` over a constant list (runtime.member/not_member):
     `not in` is false when the item is missing."""
     same_kind = [e for e in elements if e.category == item.category and item.category != "list"]
     if item.category == "string" and same_kind:
         strings = [folded(e) for e in same_kind]
-        found: exp.Expression = exp.In(this=b.paren(folded(item)), expressions=strings)
+        found: exp.Expr = exp.In(this=b.paren(folded(item)), expressions=strings)
     elif same_kind:
         found = b.or_(*(compare("==", item, e) for e in same_kind))
     else:
@@ -171,11 +171,11 @@ def member(item: Value, elements: list[Value], negated: bool = False) -> exp.Exp
     return never_null(b.and_(present, b.not_(found)))
 
 
-def list_member(item: Value, values: Value, negated: bool = False) -> exp.Expression:
+def list_member(item: Value, values: Value, negated: bool = False) -> exp.Expr:
     """`item in LIST_FIELD` for a list[string] or list[number] field."""
     element = Value(exp.column("__m"), values.type[5:-1], nullable=False)
     if item.category != element.category:
-        found: exp.Expression = b.false()
+        found: exp.Expr = b.false()
     else:
         test = compare("==", attrs.evolve(item, nullable=False), element)
         found = never_null(b.call("list_bool_or", exp.Transform(this=values.sql, expression=b.lam(test, "__m"))))
@@ -185,7 +185,7 @@ def list_member(item: Value, values: Value, negated: bool = False) -> exp.Expres
     return never_null(b.and_(present, b.not_(found)))
 
 
-def string_test(op: str, left: Value, right: Value) -> exp.Expression:
+def string_test(op: str, left: Value, right: Value) -> exp.Expr:
     """contains / starts_with / ends_with, casefolded; false unless both are strings."""
     if left.category != "string" or right.category != "string":
         return b.false()
@@ -193,7 +193,7 @@ def string_test(op: str, left: Value, right: Value) -> exp.Expression:
     return never_null(b.call(function, folded(left), folded(right)))
 
 
-def matches(value: Value, pattern: str, ignore_case: bool) -> exp.Expression:
+def matches(value: Value, pattern: str, ignore_case: bool) -> exp.Expr:
     """`x matches /re/`: DuckDB's regexp_matches is RE2's unanchored search with
     RE2's defaults (`.` stops at newline, `$` is the end of the text), as
     regex.compile_regex; the pattern is a literal node, flags `c` or `i`."""
@@ -203,7 +203,7 @@ def matches(value: Value, pattern: str, ignore_case: bool) -> exp.Expression:
     return never_null(b.call("regexp_matches", value.sql, b.string(pattern), flags))
 
 
-def is_missing(value: Value, negated: bool = False) -> exp.Expression:
+def is_missing(value: Value, negated: bool = False) -> exp.Expr:
     return b.not_null(value.sql) if negated else b.is_null(value.sql)
 
 
@@ -243,7 +243,7 @@ def negate(value: Value) -> Value:
     return Value(exp.Neg(this=b.paren(value.sql)), "number", value.nullable)
 
 
-def _as_double(value: Value) -> exp.Expression:
+def _as_double(value: Value) -> exp.Expr:
     """float(x) as Python rounds it: BIGINT casts round correctly; HUGEINT
     goes through its digits (DuckDB's HUGEINT -> DOUBLE cast does not)."""
     if value.type == "number":

@@ -33,19 +33,19 @@ TIMESTAMPS = {exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ}
 LISTS = {exp.DataType.Type.ARRAY, exp.DataType.Type.LIST}
 
 
-def json_string(text: exp.Expression) -> exp.Expression:
+def json_string(text: exp.Expr) -> exp.Expr:
     """A VARCHAR as a JSON string literal, escaped as json.dumps does."""
     name = f"__q{sum(1 for _ in text.find_all(exp.Lambda)) + 1}"
     return b.bind(text, name, _json_string(exp.column(name)))
 
 
-def _json_string(text: exp.Expression) -> exp.Expression:
+def _json_string(text: exp.Expr) -> exp.Expr:
     escaped = b.replace_all(text, _ESCAPES)  # backslash first, so later escapes stay
     needs = b.matches(text, '[\\x00-\\x1f"\\\\]')
     return b.concat(b.string('"'), b.case((needs, escaped), default=text), b.string('"'))
 
 
-def show(value: exp.Expression, source: exp.DataType) -> exp.Expression:
+def show(value: exp.Expr, source: exp.DataType) -> exp.Expr:
     """`runtime.show` of a non-NULL value of SQL type `source` (cut at 1,000)."""
     text = json_text(value, source)
     return b.case(
@@ -54,7 +54,7 @@ def show(value: exp.Expression, source: exp.DataType) -> exp.Expression:
     )
 
 
-def json_text(value: exp.Expression, source: exp.DataType, depth: int = 0) -> exp.Expression:
+def json_text(value: exp.Expr, source: exp.DataType, depth: int = 0) -> exp.Expr:
     """json.dumps of a non-NULL value (NULL inside lists and structs is `null`)."""
     kind = source.this
     if kind == exp.DataType.Type.JSON:
@@ -81,7 +81,7 @@ def json_text(value: exp.Expression, source: exp.DataType, depth: int = 0) -> ex
             b.string("["), b.call("array_to_string", shown, b.string(", ")), b.string("]")
         )
     if kind == exp.DataType.Type.STRUCT:
-        parts: list[exp.Expression] = [b.string("{")]
+        parts: list[exp.Expr] = [b.string("{")]
         for index, field in enumerate(source.expressions):
             name = field.this.name
             key = json.dumps(name, ensure_ascii=False) + ": "
@@ -93,25 +93,25 @@ def json_text(value: exp.Expression, source: exp.DataType, depth: int = 0) -> ex
     raise SqlRefused(f"a column of type {source.sql(b.DIALECT)}", "duckdb")
 
 
-def _or_null(value: exp.Expression, source: exp.DataType, depth: int = 0) -> exp.Expression:
+def _or_null(value: exp.Expr, source: exp.DataType, depth: int = 0) -> exp.Expr:
     return b.case((b.is_null(value), b.string("null")), default=json_text(value, source, depth))
 
 
 JSON_DEPTH = 2  # nesting shown exactly inside a JSON-typed value; deeper: DuckDB's text
 
 
-def json_kind(value: exp.Expression) -> exp.Expression:
+def json_kind(value: exp.Expr) -> exp.Expr:
     return b.call("json_type", value)
 
 
-def _json_value(value: exp.Expression, depth: int) -> exp.Expression:
+def _json_value(value: exp.Expr, depth: int) -> exp.Expr:
     """json.dumps of what json.loads gives for a JSON value (a column DuckDB
     typed JSON because its values differ in kind)."""
     bound = f"__j{sum(1 for _ in value.find_all(exp.Lambda)) + 1}"
     return b.bind(value, bound, _json_shown(exp.column(bound), depth))
 
 
-def _json_shown(value: exp.Expression, depth: int) -> exp.Expression:
+def _json_shown(value: exp.Expr, depth: int) -> exp.Expr:
     kind = json_kind(value)
     text = b.call("json_extract_string", value, b.string("$"))
     whens = [
@@ -140,7 +140,7 @@ def _json_shown(value: exp.Expression, depth: int) -> exp.Expression:
     return b.case(*whens, default=b.cast(value, "VARCHAR"))
 
 
-def _float_json(value: exp.Expression) -> exp.Expression:
+def _float_json(value: exp.Expr) -> exp.Expr:
     text = b.call("format", b.string("{}"), value)
     return b.case(
         (b.call("isnan", value), b.string("NaN")),
@@ -151,7 +151,7 @@ def _float_json(value: exp.Expression) -> exp.Expression:
     )
 
 
-def _datetime_str(value: exp.Expression, aware: bool) -> exp.Expression:
+def _datetime_str(value: exp.Expr, aware: bool) -> exp.Expr:
     """str(datetime): `YYYY-MM-DD HH:MM:SS[.ffffff][+00:00]`."""
     utc = b.call("timezone", b.string("UTC"), value) if aware else value
     micros = b.call("microsecond", utc)  # seconds * 1e6 + microseconds

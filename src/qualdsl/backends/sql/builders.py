@@ -1,0 +1,150 @@
+"""Small constructors over sqlglot expression nodes.
+
+User text only ever becomes a `string()` literal node; function names and
+types are constants of this package.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlglot import exp
+
+DIALECT = "duckdb"
+
+
+def call(name: str, *args: exp.Expr) -> exp.Expr:
+    """A DuckDB function by its own name (no sqlglot reinterpretation)."""
+    return exp.Anonymous(this=name.upper(), expressions=list(args))
+
+
+def string(text: str) -> exp.Literal:
+    return exp.Literal.string(text)
+
+
+def integer(value: int) -> exp.Expr:
+    literal = exp.Literal.number(abs(value))
+    return exp.Neg(this=literal) if value < 0 else literal
+
+
+def double(value: float) -> exp.Expr:
+    """A DOUBLE literal; repr() round-trips every finite float exactly (-0.0 too)."""
+    assert math.isfinite(value), value
+    node = exp.Cast(this=exp.Literal.number(repr(abs(value))), to=sql_type("DOUBLE"))
+    return exp.Neg(this=node) if math.copysign(1.0, value) < 0 else node
+
+
+def null() -> exp.Null:
+    return exp.Null()
+
+
+def true() -> exp.Boolean:
+    return exp.Boolean(this=True)
+
+
+def false() -> exp.Boolean:
+    return exp.Boolean(this=False)
+
+
+def sql_type(text: str) -> exp.DataType:
+    return exp.DataType.build(text, dialect=DIALECT)
+
+
+def cast(value: exp.Expr, to: str) -> exp.Cast:
+    return exp.Cast(this=value, to=sql_type(to))
+
+
+def try_cast(value: exp.Expr, to: str) -> exp.TryCast:
+    return exp.TryCast(this=value, to=sql_type(to))
+
+
+def case(*whens: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Case:
+    node = exp.Case()
+    for condition, result in whens:
+        node = node.when(condition, result, copy=False)
+    if default is not None:
+        node = node.else_(default, copy=False)
+    return node
+
+
+def concat(*parts: exp.Expr) -> exp.Expr:
+    """`a || b || ...` (NULL when any part is NULL)."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = exp.DPipe(this=result, expression=part, safe=True)
+    return result
+
+
+def and_(*parts: exp.Expr) -> exp.Expr:
+    result = parts[0]
+    for part in parts[1:]:
+        result = exp.And(this=paren(result), expression=paren(part))
+    return result
+
+
+def or_(*parts: exp.Expr) -> exp.Expr:
+    result = parts[0]
+    for part in parts[1:]:
+        result = exp.Or(this=paren(result), expression=paren(part))
+    return result
+
+
+def not_(value: exp.Expr) -> exp.Expr:
+    return exp.Not(this=paren(value))
+
+
+def paren(value: exp.Expr) -> exp.Expr:
+    # Binary nodes (AND is a Func in sqlglot too) always get parentheses.
+    if isinstance(value, (exp.Binary, exp.Not, exp.Neg, exp.Is)):
+        return exp.Paren(this=value)
+    if isinstance(value, (exp.Column, exp.Literal, exp.Paren, exp.Func, exp.Boolean, exp.Null, exp.Case, exp.Cast)):
+        return value
+    return exp.Paren(this=value)
+
+
+def is_null(value: exp.Expr) -> exp.Expr:
+    return exp.Is(this=paren(value), expression=exp.Null())
+
+
+def not_null(value: exp.Expr) -> exp.Expr:
+    return exp.Not(this=is_null(value))
+
+
+def eq(a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    return exp.EQ(this=paren(a), expression=paren(b))
+
+
+def lam(body: exp.Expr, *names: str) -> exp.Lambda:
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(name) for name in names])
+
+
+def column(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def matches(value: exp.Expr, pattern: str) -> exp.Expr:
+    """RE2 search of a constant pattern (ours, never the user's here)."""
+    return call("regexp_matches", value, string(pattern))
+
+
+def full_match(value: exp.Expr, pattern: str) -> exp.Expr:
+    return call("regexp_full_match", value, string(pattern))
+
+
+def bind(value: exp.Expr, name: str, body: exp.Expr) -> exp.Expr:
+    """`body` with `name` bound to `value`, computed once: DuckDB has no LET
+    in expressions, so a one-element list is transformed and unpacked."""
+    listed = exp.Transform(this=exp.Array(expressions=[value]), expression=lam(body, name))
+    return call("list_extract", listed, integer(1))
+
+
+def replace_all(text: exp.Expr, pairs: list[tuple[str, str]]) -> exp.Expr:
+    """replace() of each (old, new) in order, as one flat list_reduce rather
+    than nested calls (nesting hundreds deep breaks parsers, sqlglot's too)."""
+    table = exp.Array(expressions=[exp.Array(expressions=[string(old), string(new)]) for old, new in pairs])
+    step = exp.Replace(
+        this=exp.column("__acc"),
+        expression=call("list_extract", exp.column("__pair"), integer(1)),
+        replacement=call("list_extract", exp.column("__pair"), integer(2)),
+    )
+    return call("list_reduce", table, lam(step, "__acc", "__pair"), text)

@@ -1,0 +1,262 @@
+"""A column of any SQL type coerced to a schema type, as `runtime.COERCE` does.
+
+The Python value of a SQL value is what the DuckDB client returns for it
+(VARCHAR -> str, BIGINT -> int, DOUBLE -> float, DATE -> date, TIMESTAMP ->
+naive datetime, TIMESTAMPTZ -> aware datetime, DECIMAL -> Decimal, LIST ->
+list, STRUCT -> dict); every builder here gives what runtime.py's function
+gives for that value, and NULL where it gives BAD or the value is missing.
+
+Representations in SQL: string VARCHAR, int BIGINT, number DOUBLE, bool
+BOOLEAN, date and datetime BIGINT microseconds since the epoch (UTC),
+list[string] VARCHAR[], list[number] DOUBLE[].
+
+Decided: an `int` is 64-bit in SQL. A value Python would hold as a larger int
+(`"99999999999999999999"`, `1e19`, a UBIGINT over 2**63-1) becomes missing
+with the coercion warning; runtime.to_int must reject the same values for
+the engines to agree (reported to the lead).
+"""
+
+from __future__ import annotations
+
+import attrs
+from sqlglot import exp
+
+from . import builders as b
+from .show import FLOATS, INTEGERS, LISTS, TEXTS, TIMESTAMPS, show
+
+T = exp.DataType.Type
+
+SQL_TYPES = {
+    "string": "VARCHAR", "int": "BIGINT", "number": "DOUBLE", "bool": "BOOLEAN",
+    "date": "BIGINT", "datetime": "BIGINT", "list[string]": "VARCHAR[]", "list[number]": "DOUBLE[]",
+}
+
+_INT_TEXT = r"[+-]?[0-9]+(?:\.0+)?"
+_DECIMAL_TEXT = r"[+-]?[0-9]+(?:\.[0-9]+)?"
+_DATE_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# runtime._DATETIME_TEXT, in RE2 (the same syntax for these constructs).
+_DATETIME_TEXT = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?"
+    r"(Z|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?$"
+)
+MIN_US = -62135596800000000  # 0001-01-01T00:00:00Z, the first datetime Python has
+MAX_US = 253402300799999999  # 9999-12-31T23:59:59.999999Z, the last
+_INT64 = 2.0**63
+
+
+@attrs.frozen
+class Coerced:
+    """A field's value after coercion, and its warning (None: none is possible)."""
+
+    value: exp.Expr
+    warning: exp.Expr | None
+
+
+def coerce_field(value: exp.Expr, source: exp.DataType, target: str, field: str) -> Coerced:
+    """`runtime.coerce_field`: the value converted, NULL when missing or bad, and
+    the warning `"<field>: expected <type>, got <value>; treated as missing"`."""
+    converted = coerce(value, source, target)
+    if converted is value:
+        return Coerced(value, None)
+    warning = b.case((
+        b.and_(b.not_null(value), b.is_null(converted)),
+        b.concat(b.string(f"{field}: expected {target}, got "), show(value, source),
+                 b.string("; treated as missing")),
+    ))
+    return Coerced(converted, warning)
+
+
+def coerce(value: exp.Expr, source: exp.DataType, target: str) -> exp.Expr:
+    """`runtime.COERCE[target]` of a value of SQL type `source`; NULL for BAD."""
+    kind = source.this
+    if kind == T.JSON:
+        return _from_json(value, target)
+    if target == "string":
+        return _to_string(value, kind)
+    if target == "int":
+        return _to_int(value, kind)
+    if target == "number":
+        return _to_number(value, kind)
+    if target == "bool":
+        if kind == T.BOOLEAN:
+            return value
+        if kind in TEXTS:
+            return b.case(
+                (b.full_match(value, "[Tt][Rr][Uu][Ee]"), b.true()),
+                (b.full_match(value, "[Ff][Aa][Ll][Ss][Ee]"), b.false()),
+            )
+        return b.cast(b.null(), "BOOLEAN")
+    if target == "date":
+        if kind == T.DATE:
+            return _micros(value)
+        if kind in TEXTS:
+            return b.case((
+                b.and_(b.full_match(value, _DATE_TEXT),
+                       exp.NEQ(this=b.call("substring", value, b.integer(1), b.integer(4)), expression=b.string("0000"))),
+                _micros(b.try_cast(value, "DATE")),
+            ))
+        return b.cast(b.null(), "BIGINT")
+    if target == "datetime":
+        if kind == T.DATE or kind in TIMESTAMPS or kind == T.TIMESTAMPTZ:
+            return _micros(value)
+        if kind in TEXTS:
+            return datetime_from_text(value)
+        return b.cast(b.null(), "BIGINT")
+    if target in ("list[string]", "list[number]"):
+        return _to_list(value, source, target[5:-1])
+    raise AssertionError(target)
+
+
+def _from_json(value: exp.Expr, target: str) -> exp.Expr:
+    """A JSON-typed value (DuckDB's type for a JSONL key whose values differ in
+    kind), coerced by what json.loads gives: each JSON kind as its SQL type."""
+    kind = b.call("json_type", value)
+    whens = [
+        (b.eq(kind, b.string("VARCHAR")),
+         coerce(b.call("json_extract_string", value, b.string("$")), b.sql_type("VARCHAR"), target)),
+        (b.eq(kind, b.string("BIGINT")), coerce(b.cast(value, "BIGINT"), b.sql_type("BIGINT"), target)),
+        (b.eq(kind, b.string("UBIGINT")), coerce(b.cast(value, "UBIGINT"), b.sql_type("UBIGINT"), target)),
+        (b.eq(kind, b.string("DOUBLE")), coerce(b.cast(value, "DOUBLE"), b.sql_type("DOUBLE"), target)),
+        (b.eq(kind, b.string("BOOLEAN")), coerce(b.cast(value, "BOOLEAN"), b.sql_type("BOOLEAN"), target)),
+    ]
+    if target.startswith("list["):
+        elements = b.sql_type("JSON[]")
+        whens.append((b.eq(kind, b.string("ARRAY")), coerce(b.cast(value, "JSON[]"), elements, target)))
+    return b.case(*whens, default=b.cast(b.null(), SQL_TYPES[target]))
+
+
+def _micros(value: exp.Expr) -> exp.Expr:
+    """A DATE, TIMESTAMP or TIMESTAMPTZ as microseconds since the epoch, UTC."""
+    return b.call("epoch_us", value)
+
+
+def _to_string(value: exp.Expr, kind: object) -> exp.Expr:
+    if kind in TEXTS:
+        return value
+    if kind in INTEGERS:
+        return b.cast(value, "VARCHAR")
+    if kind in FLOATS:
+        number = b.cast(value, "DOUBLE")
+        # str(int(f)): exact through HUGEINT. Decided, like ints: an integral
+        # float of 2**127 or more (39+ digits) is missing with the warning.
+        in_range = b.and_(
+            exp.GT(this=number, expression=b.double(-(2.0**127))),
+            exp.LT(this=number, expression=b.double(2.0**127)),
+        )
+        return b.case((b.and_(_integral(number), in_range), b.cast(b.cast(number, "HUGEINT"), "VARCHAR")))
+    return b.cast(b.null(), "VARCHAR")
+
+
+def _integral(number: exp.Expr) -> exp.Expr:
+    """float.is_integer() (false for NaN and infinities)."""
+    return b.and_(b.call("isfinite", number), b.eq(number, b.call("trunc", number)))
+
+
+def _to_int(value: exp.Expr, kind: object) -> exp.Expr:
+    if kind == T.BIGINT:
+        return value
+    if kind in INTEGERS:
+        return b.try_cast(value, "BIGINT")
+    if kind in FLOATS:
+        number = b.cast(value, "DOUBLE")
+        in_range = b.and_(
+            exp.GTE(this=number, expression=b.double(-_INT64)),
+            exp.LT(this=number, expression=b.double(_INT64)),
+        )
+        return b.case((b.and_(_integral(number), in_range), b.cast(number, "BIGINT")))
+    if kind in TEXTS:
+        digits = b.call("regexp_extract", value, b.string(r"^[+-]?[0-9]+"))
+        return b.case((b.full_match(value, _INT_TEXT), b.try_cast(digits, "BIGINT")))
+    return b.cast(b.null(), "BIGINT")
+
+
+def _to_number(value: exp.Expr, kind: object) -> exp.Expr:
+    if kind == T.DOUBLE:
+        return b.case((b.call("isfinite", value), value))
+    if kind in FLOATS:
+        number = b.cast(value, "DOUBLE")
+        return b.case((b.call("isfinite", number), number))
+    if kind in INTEGERS:
+        return b.cast(value, "DOUBLE")
+    if kind in TEXTS:
+        # float(text): correctly rounded, and inf for hundreds of digits, as Python.
+        return b.case((b.full_match(value, _DECIMAL_TEXT), b.try_cast(value, "DOUBLE")))
+    return b.cast(b.null(), "DOUBLE")
+
+
+def _to_list(value: exp.Expr, source: exp.DataType, element: str) -> exp.Expr:
+    sql = SQL_TYPES[f"list[{element}]"]
+    if source.this not in LISTS:
+        return b.cast(b.null(), sql)  # a scalar is not wrapped
+    inner = source.expressions[0]
+    name = f"__e{_depth(value)}"
+    present = exp.ArrayFilter(this=value, expression=b.lam(b.not_null(exp.column(name)), name))
+    converted = exp.Transform(this=present, expression=b.lam(coerce(exp.column(name), inner, element), name))
+    kept = exp.ArrayFilter(this=converted, expression=b.lam(b.not_null(exp.column(name)), name))
+    return b.case((
+        b.eq(b.call("len", kept), b.call("len", present)),  # no element was BAD
+        b.cast(converted, sql),
+    ))
+
+
+def _depth(value: exp.Expr) -> int:
+    """A lambda variable name unique within the expression it is built into."""
+    return sum(1 for _ in value.find_all(exp.Lambda)) + 1
+
+
+def datetime_from_text(text: exp.Expr) -> exp.Expr:
+    """runtime.to_datetime of a string, as microseconds since the epoch, UTC.
+
+    `datetime.fromisoformat` after runtime's rewrites accepts: a valid date
+    from year 1; hours < 24, minutes and seconds < 60; 1 or more fraction
+    digits (cut to 6); an offset `Z`, `+HH`, `+HH:MM` or `+HHMM` of less
+    than 24 hours (minutes up to 99 are taken as minutes); and then the
+    instant must lie in years 1..9999 UTC."""
+    def group(index: int) -> exp.Expr:
+        return b.call("regexp_extract", text, b.string(_DATETIME_TEXT), b.integer(index))
+
+    def number(index: int) -> exp.Expr:
+        return b.cast(b.call("nullif", group(index), b.string("")), "BIGINT")
+
+    def zero_if_empty(index: int) -> exp.Expr:
+        return b.call("coalesce", number(index), b.integer(0))
+
+    day = group(1)
+    has_clock = exp.NEQ(this=group(2), expression=b.string(""))
+    hour, minute, second = zero_if_empty(2), zero_if_empty(3), zero_if_empty(4)
+    fraction = b.call("coalesce", b.cast(b.call("nullif", b.call(
+        "rpad", b.call("left", group(5), b.integer(6)), b.integer(6), b.string("0")), b.string("000000")), "BIGINT"),
+        b.integer(0))
+    offset_minutes = exp.Mul(
+        this=b.case((b.eq(group(7), b.string("-")), b.integer(-1)), default=b.integer(1)),
+        expression=exp.Paren(this=exp.Add(
+            this=exp.Mul(this=zero_if_empty(8), expression=b.integer(60)), expression=zero_if_empty(9))),
+    )
+    midnight = _micros(b.try_cast(day, "DATE"))
+    clock_us = exp.Add(
+        this=exp.Mul(this=exp.Paren(this=exp.Add(
+            this=exp.Mul(this=exp.Paren(this=exp.Add(
+                this=exp.Mul(this=hour, expression=b.integer(60)), expression=minute)), expression=b.integer(60)),
+            expression=second)), expression=b.integer(1_000_000)),
+        expression=fraction,
+    )
+    instant = exp.Sub(
+        this=exp.Add(this=midnight, expression=exp.Paren(this=clock_us)),
+        expression=exp.Mul(this=exp.Paren(this=offset_minutes), expression=b.integer(60_000_000)),
+    )
+    valid = b.and_(
+        b.matches(text, _DATETIME_TEXT),
+        exp.NEQ(this=b.call("left", day, b.integer(4)), expression=b.string("0000")),
+        b.not_null(midnight),
+        b.or_(b.not_(has_clock), b.and_(
+            exp.LT(this=hour, expression=b.integer(24)),
+            exp.LT(this=minute, expression=b.integer(60)),
+            exp.LT(this=second, expression=b.integer(60)),
+            exp.LT(this=exp.Paren(this=exp.Add(
+                this=exp.Mul(this=zero_if_empty(8), expression=b.integer(60)), expression=zero_if_empty(9))),
+                expression=b.integer(24 * 60)),
+        )),
+    )
+    in_range = exp.Between(this=instant, low=b.integer(MIN_US), high=b.integer(MAX_US))
+    return b.case((b.and_(valid, in_range), instant))

@@ -1,0 +1,538 @@
+"""ir.Policy -> one DuckDB SELECT over the leads relation, deciding every lead
+as `Policy.evaluate` does (warnings included).
+
+The SELECT is layered (each layer a subquery reading the one below):
+1. fields: every declared field coerced (coerce.py) with its warning, the
+   events loaded (events.py), the lead id;
+2. rules: each rule's `fired` and points, the ICP reasons;
+3. totals: block totals (capped, floored), the total, ICP passed;
+4. the tier; 5. the route; then the decision columns.
+
+Types come from the relation (`columns`: name -> SQL type, as DuckDB's
+DESCRIBE gives them): a nested field is a STRUCT member or a flat column
+named by its dotted path. Anything the SQL cannot decide exactly is refused
+with a located error (errors.SqlRefused).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import attrs
+from sqlglot import exp
+
+from ... import ir
+from . import builders as b
+from . import events as ev
+from . import logic
+from .casefold import casefold, python_lower
+from .coerce import SQL_TYPES, coerce, coerce_field
+from .errors import SqlRefused
+from .logic import Value
+from .show import json_text
+
+T_COLUMN = "__t"  # the evaluation time, microseconds since the epoch, UTC
+
+
+@attrs.frozen
+class Source:
+    """Where a lead field is in the relation: SQL expressions and their types."""
+
+    nested: tuple[exp.Expr, exp.DataType] | None  # a STRUCT member
+    struct: exp.Expr | None  # the STRUCT column it is in (NULL: try flat)
+    flat: tuple[exp.Expr, exp.DataType] | None  # a column named `a.b`
+
+
+def _loc_of(node: object) -> tuple[str, object]:
+    loc = getattr(node, "loc", None)
+    return (loc.path, loc.span) if loc is not None else ("<policy>", None)
+
+
+def refuse(construct: str, node: object) -> SqlRefused:
+    path, span = _loc_of(node)
+    if span is None:
+        return SqlRefused(construct, b.DIALECT, path=path)
+    return SqlRefused(construct, b.DIALECT, path=path, span=span)  # type: ignore[arg-type]
+
+
+class _Compiler:
+    def __init__(self, policy: ir.Policy, columns: Mapping[str, exp.DataType]):
+        self.policy = policy
+        self.columns = dict(columns)
+        self.fields: dict[tuple[str, ...], Value] = {}
+        self.block_totals: dict[str, str] = {}
+        self.event_element: exp.DataType | None = None  # the SQL type of one input event
+
+    # ------------------------------------------------------------ sources
+    def source(self, path: tuple[str, ...]) -> Source:
+        """runtime.lookup: the nested value, or the flat dotted key when the
+        nesting is missing."""
+        nested = None
+        struct = None
+        if path[0] in self.columns:
+            node: exp.Expr = b.column(path[0])
+            sql_type = self.columns[path[0]]
+            for depth, segment in enumerate(path[1:]):
+                members = {c.this.name: c.args["kind"] for c in sql_type.expressions} \
+                    if sql_type.this == exp.DataType.Type.STRUCT else {}
+                if segment not in members:
+                    node, sql_type = b.null(), b.sql_type("VARCHAR")
+                    break
+                if depth == 0:
+                    struct = node
+                elif depth > 0:
+                    raise refuse("a field nested more than two levels", self.policy)
+                node = exp.Dot(this=b.paren(node), expression=exp.to_identifier(segment, quoted=True))
+                sql_type = members[segment]
+            if not isinstance(node, exp.Null):
+                nested = (node, sql_type)
+        flat_name = ".".join(path)
+        flat = (b.column(flat_name), self.columns[flat_name]) if len(path) > 1 and flat_name in self.columns else None
+        return Source(nested, struct, flat)
+
+    def coerced(self, path: tuple[str, ...], target: str, name: str) -> tuple[exp.Expr, exp.Expr | None]:
+        source = self.source(path)
+        parts = [p for p in (source.nested, source.flat) if p is not None]
+        if not parts:
+            return b.cast(b.null(), SQL_TYPES[target]), None
+        coerced = [coerce_field(value, sql_type, target, name) for value, sql_type in parts]
+        if len(coerced) == 1:
+            return coerced[0].value, coerced[0].warning
+        # Both a STRUCT member and a flat column: the flat one only when the STRUCT is NULL.
+        assert source.struct is not None
+        use_flat = b.is_null(source.struct)
+        warnings = [c.warning if c.warning is not None else b.cast(b.null(), "VARCHAR") for c in coerced]
+        return (b.case((use_flat, coerced[1].value), default=coerced[0].value),
+                b.case((use_flat, warnings[1]), default=warnings[0]))
+
+    # ------------------------------------------------------------ layer 1
+    def fields_layer(self) -> list[exp.Expr]:
+        policy = self.policy
+        out: list[exp.Expr] = []
+        warnings: list[exp.Expr] = []
+        declared = [f for f in policy.fields if f.declared]
+        if len(declared) != len(policy.fields):
+            raise refuse("a policy without a schema (SQL needs each field's type)", policy)
+        events = policy.events
+        event_warnings: exp.Expr | None = None
+        for index, field in enumerate(declared):
+            if events is not None and events.position == index:
+                event_warnings = self.events_columns(out)
+                warnings.append(event_warnings)
+            value, warning = self.coerced(field.path, field.type, field.name)
+            out.append(value.as_(f"__f{index}", copy=False))
+            folded = exp.column(f"__k{index}") if field.type == "string" else None
+            self.fields[field.path] = Value(exp.column(f"__f{index}"), field.type, folded=folded)
+            if warning is not None:
+                warnings.append(exp.Array(expressions=[warning]))
+        if events is not None and (events.position is None or events.position >= len(declared)):
+            warnings.append(self.events_columns(out))
+        elif events is None:
+            out.append(b.cast(b.null(), ev.EVENTS_TYPE).as_("__ev", copy=False))
+        listed = exp.ArrayConcat(this=b.cast(exp.Array(expressions=[]), "VARCHAR[]"), expressions=warnings) \
+            if warnings else b.cast(exp.Array(expressions=[]), "VARCHAR[]")
+        kept = exp.ArrayFilter(this=listed, expression=b.lam(b.not_null(exp.column("__w")), "__w"))
+        out.append(kept.as_("__warnings", copy=False))
+        # The decision's `lead`: the id as text (runtime.lead_id), never a warning.
+        lead = policy.lead_id
+        if lead.declared and lead.path in self.fields:
+            lead_value = self.fields[lead.path].sql if lead.type == "string" else None
+        else:
+            lead_value = None
+        if lead_value is None:
+            source = self.source(lead.path)
+            parts = [p for p in (source.nested, source.flat) if p is not None]
+            lead_value = coerce(parts[0][0], parts[0][1], "string") if parts else b.cast(b.null(), "VARCHAR")
+        out.append(lead_value.as_("__lead", copy=False))
+        return out
+
+    def events_columns(self, out: list[exp.Expr]) -> exp.Expr:
+        events = self.policy.events
+        assert events is not None
+        source = self.source(events.path)
+        part = source.nested or source.flat
+        if part is None:
+            out.append(b.cast(b.null(), ev.EVENTS_TYPE).as_("__ev", copy=False))
+            return b.cast(exp.Array(expressions=[]), "VARCHAR[]")
+        loaded = ev.load_events(part[0], part[1], events.name, exp.column(T_COLUMN))
+        if part[1].this in (exp.DataType.Type.ARRAY, exp.DataType.Type.LIST):
+            self.event_element = part[1].expressions[0]
+        out.append(loaded.events.as_("__ev", copy=False))
+        return loaded.warnings
+
+    # -------------------------------------------------------- expressions
+    def value(self, node: ir.Expr, event: exp.Expr | None = None) -> Value:
+        if isinstance(node, ir.Const):
+            if isinstance(node.value, (dt.datetime, dt.date)):
+                return Value(b.integer(_micros(node.value)), node.type, nullable=False)
+            return logic.literal(node.value)
+        if isinstance(node, ir.FieldRef):
+            return self.fields[node.path]
+        if isinstance(node, ir.LetRef):
+            return self.value(self.policy.let(node.name).value, event)
+        if isinstance(node, ir.EventAttr):
+            assert event is not None
+            if node.path == ("type",):
+                return Value(exp.Dot(this=event, expression=exp.to_identifier("type")), "string", nullable=False)
+            if node.path == ("at",):
+                return Value(exp.Dot(this=event, expression=exp.to_identifier("at")), "datetime", nullable=False)
+            found = ev.attribute(event, self.event_element, node.path)
+            if found is None:
+                raise refuse(f"the event field `{node.name}` of this column type", node)
+            return Value(found[0], found[1])
+        if isinstance(node, ir.Outcome):
+            if node.outcome == "total":
+                return Value(exp.column("__total"), "number", nullable=False)
+            if node.outcome == "block":
+                assert node.block is not None
+                return Value(exp.column(self.block_totals[node.block]), "number", nullable=False)
+            if node.outcome == "icp":
+                return Value(exp.column("__passed"), "bool", nullable=False)
+            return Value(exp.column("__tier"), "tier")
+        if isinstance(node, ir.TierConst):
+            return Value(b.string(node.name), "tier", nullable=False)
+        if isinstance(node, ir.Count):
+            return Value(self.count(node, event), "int", nullable=False)
+        if isinstance(node, ir.Call):
+            return self.call(node, event)
+        if isinstance(node, ir.Arith):
+            return logic.arith(node.op, self.value(node.left, event), self.value(node.right, event))
+        if isinstance(node, ir.Negate):
+            return logic.negate(self.value(node.operand, event))
+        if isinstance(node, ir.CONDITION_NODES):
+            return Value(self.condition(node, event), "bool", nullable=False)
+        raise refuse(f"`{type(node).__name__}`", node)
+
+    def condition(self, node: ir.Expr, event: exp.Expr | None = None) -> exp.Expr:
+        """A never-NULL BOOLEAN."""
+        if isinstance(node, ir.Truth):
+            return logic.truth(self.value(node.operand, event))
+        if isinstance(node, ir.Not):
+            return b.not_(self.condition(node.operand, event))
+        if isinstance(node, ir.And):
+            return b.and_(*(self.condition(o, event) for o in node.operands))
+        if isinstance(node, ir.Or):
+            return b.or_(*(self.condition(o, event) for o in node.operands))
+        if isinstance(node, ir.Compare):
+            return logic.compare(node.op, self.value(node.left, event), self.value(node.right, event))
+        if isinstance(node, ir.Between):
+            return logic.between(self.value(node.value, event), self.value(node.low, event),
+                                 self.value(node.high, event))
+        if isinstance(node, ir.StringTest):
+            return logic.string_test(node.op, self.value(node.left, event), self.value(node.right, event))
+        if isinstance(node, ir.IsMissing):
+            if isinstance(node.value, ir.EventsRef):
+                return b.not_null(exp.column("__ev")) if node.negated else b.is_null(exp.column("__ev"))
+            return logic.is_missing(self.value(node.value, event), node.negated)
+        if isinstance(node, ir.Matches):
+            return logic.matches(self.value(node.value, event), node.pattern, node.ignore_case)
+        if isinstance(node, ir.Member):
+            item = self.value(node.item, event)
+            container = node.container
+            if isinstance(container, ir.ConstList):
+                elements = [self.value(ir.Const(value=v, type=_const_type(v)), event) for v in container.values]
+                return logic.member(item, elements, node.negated)
+            values = self.value(container, event)
+            if values.type not in ("list[string]", "list[number]"):
+                raise refuse(f"`in` over a value of type {values.type}", node)
+            return logic.list_member(item, values, node.negated)
+        if isinstance(node, ir.LetRef):
+            return self.condition(self.policy.let(node.name).value, event)
+        return logic.truth(self.value(node, event))  # a value as a condition: true only for true
+
+    def call(self, node: ir.Call, event: exp.Expr | None) -> Value:
+        if node.function == "days_since":
+            argument = self.value(node.arguments[0], event)
+            if argument.category != "time":
+                return Value(b.cast(b.null(), "BIGINT"), "int")
+            age = exp.Sub(this=exp.column(T_COLUMN), expression=b.paren(argument.sql))
+            return Value(ev.floor_div(age, 86_400_000_000), "int", argument.nullable)
+        if node.function in ("lower", "domain"):
+            argument = self.value(node.arguments[0], event)
+            if argument.category != "string":
+                return Value(b.cast(b.null(), "VARCHAR"), "string")
+            text = argument.sql
+            if node.function == "lower":
+                return Value(python_lower(text), "string", argument.nullable)
+            after = b.call("list_extract", b.call("string_split", text, b.string("@")), b.integer(-1))
+            value = b.case((b.call("contains", text, b.string("@")), python_lower(after)))
+            return Value(value, "string")
+        if node.function == "len":
+            argument = self.value(node.arguments[0], event)
+            if argument.category == "string":
+                return Value(b.call("length", argument.sql), "int", argument.nullable)
+            if argument.category == "list":
+                return Value(b.call("len", argument.sql), "int", argument.nullable)
+            return Value(b.cast(b.null(), "BIGINT"), "int")
+        raise refuse(f"the built-in `{node.function}()`", node)
+
+    def count(self, node: ir.Count, event: exp.Expr | None) -> exp.Expr:
+        if event is not None:
+            raise refuse("`count` inside `where`", node)
+        name = "__c"
+        tests: list[exp.Expr] = []
+        if node.where is not None:
+            tests.append(self.condition(node.where, exp.column(name)))
+        if node.within is not None:
+            tests.append(exp.LTE(this=ev.age(exp.column(name)), expression=b.integer(node.within)))
+        selected = exp.Column(this=exp.to_identifier("__ev")) if not tests else exp.ArrayFilter(
+            this=exp.column("__ev"), expression=b.lam(b.and_(*tests), name))
+        return b.call("coalesce", b.call("len", selected), b.integer(0))
+
+    # ------------------------------------------------------------- blocks
+    def rules_layer(self) -> tuple[list[exp.Expr], list[tuple[str, str, str, str]]]:
+        out: list[exp.Expr] = []
+        ledger: list[tuple[str, str, str, str]] = []
+        reasons = []
+        for check in self.policy.icp:
+            condition = self.condition(check.condition)
+            fails = b.not_(condition) if check.kind == "require" else condition
+            reasons.append(b.case((fails, b.string(check.reason))))
+        listed = exp.Array(expressions=reasons) if reasons else b.cast(exp.Array(expressions=[]), "VARCHAR[]")
+        out.append(exp.ArrayFilter(this=b.cast(listed, "VARCHAR[]"),
+                                   expression=b.lam(b.not_null(exp.column("__r")), "__r")).as_("__reasons", copy=False))
+        counter = 0
+        for block in self.policy.blocks:
+            when_factor = None
+            if block.decays and any(isinstance(r, ir.WhenRule) for r in block.rules):
+                latest = b.call("list_extract", exp.column("__ev"), b.integer(1))
+                latest_at = exp.Dot(this=b.paren(latest), expression=exp.to_identifier("at"))
+                when_age = b.call("coalesce", exp.Sub(this=exp.column(T_COLUMN), expression=latest_at), b.integer(0))
+                when_factor = ev.factor(block, when_age)
+            for rule in block.rules:
+                counter += 1
+                p, h = f"__p{counter}", f"__h{counter}"
+                points = b.double(float(rule.points))
+                if isinstance(rule, ir.WhenRule):
+                    fired = self.condition(rule.condition)
+                    value: exp.Expr = points if when_factor is None else exp.Add(
+                        this=exp.Mul(this=points, expression=b.paren(when_factor)), expression=b.double(0.0))
+                    out.append(fired.as_(h, copy=False))
+                    out.append(b.case((exp.column(h), value), default=b.double(0.0)).as_(p, copy=False) if False else
+                               b.case((fired, value), default=b.double(0.0)).as_(p, copy=False))
+                else:
+                    name = "__e"
+                    test: exp.Expr = b.eq(exp.Dot(this=exp.column(name), expression=exp.to_identifier("folded")),
+                                                b.string(rule.event_type_folded))
+                    if rule.where is not None:
+                        test = b.and_(test, self.condition(rule.where, exp.column(name)))
+                    chosen: exp.Expr = exp.ArrayFilter(
+                        this=b.call("coalesce", exp.column("__ev"), exp.Array(expressions=[])),
+                        expression=b.lam(test, name))
+                    if rule.max_events is not None:
+                        chosen = b.call("list_slice", chosen, b.integer(1), b.integer(rule.max_events))
+                    each = points if not block.decays else exp.Mul(
+                        this=points, expression=b.paren(ev.factor(block, ev.age(exp.column(name)))))
+                    contributions = exp.Transform(this=chosen, expression=b.lam(each, name))
+                    total = b.call("list_reduce", contributions,
+                                   b.lam(exp.Add(this=exp.column("__a"), expression=exp.column("__x")), "__a", "__x"),
+                                   b.double(0.0))
+                    out.append(exp.GT(this=b.call("len", chosen), expression=b.integer(0)).as_(h, copy=False))
+                    out.append(total.as_(p, copy=False))
+                ledger.append((block.name, rule.name, h, p))
+        return out, ledger
+
+    def totals_layer(self, ledger: list[tuple[str, str, str, str]]) -> list[exp.Expr]:
+        out: list[exp.Expr] = []
+        for index, block in enumerate(self.policy.blocks):
+            terms = [exp.column(p) for name, _, _, p in ledger if name == block.name]
+            total = _sum(terms)
+            if block.max is not None:
+                cap = b.double(float(block.max))
+                total = b.case((exp.GT(this=total, expression=cap), cap), default=total)
+            if block.min is not None:
+                floor = b.double(float(block.min))
+                total = b.case((exp.LT(this=total, expression=floor), floor), default=total)
+            column = f"__b{index}"
+            self.block_totals[block.name] = column
+            out.append(total.as_(column, copy=False))
+        return out
+
+    def first_match(self, choices: tuple[ir.Choice, ...] | None) -> exp.Expr:
+        whens = []
+        default: exp.Expr = b.cast(b.null(), "VARCHAR")
+        for choice in choices or ():
+            assert isinstance(choice.target, ir.Const) and isinstance(choice.target.value, str)
+            target = b.string(choice.target.value)
+            if choice.condition is None:
+                default = target
+                break
+            whens.append((self.condition(choice.condition), target))
+        return b.case(*whens, default=default) if whens else default
+
+    # -------------------------------------------------------------- whole
+    def select(self, table: exp.Expr, as_of: exp.Expr, as_of_text: exp.Expr,
+               flat: bool = False, policy_hash: str = "") -> exp.Select:
+        policy = self.policy
+        base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(table, copy=False)
+        layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer()).from_(
+            base.subquery("__leads", copy=False), copy=False)
+        # Each string field casefolded once per row (comparisons read `__k`).
+        folds = [casefold(value.sql).as_(value.folded.name, copy=False) for value in self.fields.values()
+                 if value.folded is not None]
+        layer1 = _select(exp.Star(), *folds).from_(layer1.subquery("__coerced", copy=False), copy=False) if folds else layer1
+        rules, ledger = self.rules_layer()
+        layer2 = _select(exp.Star(), *rules).from_(layer1.subquery("__fields", copy=False), copy=False)
+        totals = self.totals_layer(ledger)
+        total = _sum([exp.column(self.block_totals[block.name]) for block in policy.blocks])
+        passed = b.eq(b.call("len", exp.column("__reasons")), b.integer(0))
+        layer3 = _select(exp.Star(), *totals, total.as_("__total", copy=False), passed.as_("__passed", copy=False)).from_(
+            layer2.subquery("__rules", copy=False), copy=False)
+        if policy.tiers:
+            tier = b.case((b.not_(exp.column("__passed")), b.string("disqualified")),
+                          default=self.first_match(policy.tiers))
+        else:
+            tier = b.case((exp.column("__passed"), b.cast(b.null(), "VARCHAR")), default=b.string("disqualified"))
+        layer4 = _select(exp.Star(), tier.as_("__tier", copy=False)).from_(layer3.subquery("__totals", copy=False), copy=False)
+        layer5 = _select(exp.Star(), self.first_match(policy.routes).as_("__route", copy=False)).from_(
+            layer4.subquery("__tiers", copy=False), copy=False)
+        scores = [exp.PropertyEQ(this=exp.to_identifier(block.name, quoted=True),
+                                 expression=exp.column(self.block_totals[block.name])) for block in policy.blocks]
+        scores.append(exp.PropertyEQ(this=exp.to_identifier("total", quoted=True), expression=exp.column("__total")))
+        rules_list = exp.Array(expressions=[
+            exp.Struct(expressions=[
+                exp.PropertyEQ(this=exp.to_identifier("block"), expression=b.string(block_name)),
+                exp.PropertyEQ(this=exp.to_identifier("rule"), expression=b.string(rule_name)),
+                exp.PropertyEQ(this=exp.to_identifier("fired"), expression=exp.column(h)),
+                exp.PropertyEQ(this=exp.to_identifier("points"), expression=exp.column(p)),
+            ]) for block_name, rule_name, h, p in ledger
+        ])
+        rules_value = rules_list if ledger else b.cast(
+            exp.Array(expressions=[]), "STRUCT(block VARCHAR, rule VARCHAR, fired BOOLEAN, points DOUBLE)[]")
+        source = layer5.subquery("__routes", copy=False)
+        if flat:
+            return self.flat_columns(ledger, policy_hash).from_(source, copy=False)
+        icp = exp.Struct(expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("pass", quoted=True), expression=exp.column("__passed")),
+            exp.PropertyEQ(this=exp.to_identifier("reasons"), expression=exp.column("__reasons")),
+        ])
+        return _select(
+            b.string(policy.name).as_("policy", copy=False),
+            exp.column("__lead").as_("lead", copy=False),
+            exp.column("__as_of").as_("as_of", copy=False),
+            icp.as_("icp", copy=False),
+            exp.Struct(expressions=scores).as_("scores", copy=False),
+            exp.column("__tier").as_("tier", copy=False),
+            exp.column("__route").as_("route", copy=False),
+            rules_value.as_("rules", copy=False),
+            exp.column("__warnings").as_("warnings", copy=False),
+        ).from_(source, copy=False)
+
+    def flat_columns(self, ledger: list[tuple[str, str, str, str]], policy_hash: str) -> exp.Select:
+        """The flat row of batch's CSV and Parquet outputs: the lists as the
+        JSON text Python's json.dumps writes (rules joined by `,`, as batch does)."""
+        text_list = b.sql_type("VARCHAR[]")
+        rule_type = b.sql_type("STRUCT(block VARCHAR, rule VARCHAR, fired BOOLEAN, points DOUBLE)")
+        rules = [json_text(exp.Struct(expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("block"), expression=b.string(block_name)),
+            exp.PropertyEQ(this=exp.to_identifier("rule"), expression=b.string(rule_name)),
+            exp.PropertyEQ(this=exp.to_identifier("fired"), expression=exp.column(h)),
+            exp.PropertyEQ(this=exp.to_identifier("points"), expression=exp.column(p)),
+        ]), rule_type) for block_name, rule_name, h, p in ledger]
+        rules_text = b.concat(b.string("["), *_joined(rules, ","), b.string("]"))
+        columns = [
+            b.string(self.policy.name).as_("policy", copy=False),
+            b.string(policy_hash).as_("policy_hash", copy=False),
+            exp.column("__lead").as_("lead", copy=False),
+            exp.column("__as_of").as_("as_of", copy=False),
+            exp.column("__passed").as_("icp_pass", copy=False),
+            json_text(exp.column("__reasons"), text_list).as_("icp_reasons", copy=False),
+        ]
+        columns += [exp.column(self.block_totals[block.name]).as_(f"score_{block.name}", copy=False)
+                    for block in self.policy.blocks]
+        columns += [
+            exp.column("__total").as_("score_total", copy=False),
+            exp.column("__tier").as_("tier", copy=False),
+            exp.column("__route").as_("route", copy=False),
+            rules_text.as_("rules", copy=False),
+            json_text(exp.column("__warnings"), text_list).as_("warnings", copy=False),
+        ]
+        return _select(*columns)
+
+
+def _select(*columns: exp.Expr) -> exp.Select:
+    """A SELECT of these columns, built without copying them (sqlglot's
+    builders copy by default: quadratic on a policy's deep trees)."""
+    return exp.Select(expressions=list(columns))
+
+
+def _joined(parts: list[exp.Expr], separator: str) -> list[exp.Expr]:
+    joined: list[exp.Expr] = []
+    for index, part in enumerate(parts):
+        if index:
+            joined.append(b.string(separator))
+        joined.append(part)
+    return joined
+
+
+def _sum(terms: Sequence[exp.Expr]) -> exp.Expr:
+    """Left to right, as the Python backend adds: `a + b + c`, `0.0` for none."""
+    if not terms:
+        return b.double(0.0)
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return total
+
+
+def _const_type(value: object) -> str:
+    from ...schema import literal_type
+
+    return literal_type(value)
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _micros(value: dt.datetime | dt.date) -> int:
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    delta = value - EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def compile_select(
+    policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, table: str = "leads",
+    as_of: dt.datetime | None = None, flat: bool = False,
+) -> exp.Select:
+    """The decision SELECT as a sqlglot tree. `as_of` None: the named parameter
+    `$as_of` (an ISO 8601 text, read as `--as-of` is). `flat`: batch's flat
+    columns (policy, policy_hash, lead, ..., rules and warnings as JSON text)."""
+    types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
+    compiler = _Compiler(policy, types)
+    if as_of is not None:
+        from ...api import format_as_of, normalize_as_of
+
+        moment = normalize_as_of(as_of)
+        t_value: exp.Expr = b.integer(_micros(moment))
+        t_text: exp.Expr = b.string(format_as_of(moment))
+    else:
+        from .coerce import datetime_from_text
+
+        parameter = exp.Placeholder(this="as_of")
+        t_value = datetime_from_text(b.cast(parameter, "VARCHAR"))
+        seconds = b.call("strftime", b.call("make_timestamp", t_value), b.string("%Y-%m-%dT%H:%M:%S"))
+        fraction = exp.Mod(this=t_value, expression=b.integer(1_000_000))
+        t_text = b.concat(seconds, b.case(
+            (exp.NEQ(this=fraction, expression=b.integer(0)),
+             b.concat(b.string("."), b.call("lpad", b.cast(b.call("abs", fraction), "VARCHAR"), b.integer(6), b.string("0")))),
+            default=b.string("")), b.string("Z"))
+    from ...ir_json import policy_hash
+
+    return compiler.select(exp.to_table(table), t_value, t_text, flat, policy_hash(policy) if flat else "")
+
+
+def compile_sql(
+    policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, dialect: str = "duckdb",
+    table: str = "leads", as_of: dt.datetime | None = None, flat: bool = False, pretty: bool = False,
+) -> str:
+    """The decision SELECT as SQL text for a dialect (only duckdb is exact today)."""
+    if dialect != "duckdb":
+        # Exactness is proven on DuckDB only (casefold table, RE2, lambdas).
+        path = policy.loc.path if policy.loc is not None else "<policy>"
+        raise SqlRefused("the decision SELECT (proven exact on duckdb only)", dialect, path=path)
+    select = compile_select(policy, columns, table=table, as_of=as_of, flat=flat)
+    return select.sql(dialect=dialect, pretty=pretty)

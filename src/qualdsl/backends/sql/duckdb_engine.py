@@ -1,0 +1,130 @@
+"""The duckdb engine of `qualdsl score`: DuckDB reads the inputs natively
+(CSV as text, JSONL, Parquet), runs the compiled SELECT, and writes the
+outputs (Parquet and CSV by DuckDB itself, JSONL as batch writes it).
+
+Inputs reach DuckDB through its Python API (paths are never SQL text):
+- CSV: every cell VARCHAR (`all_varchar`), an empty cell NULL, as the python
+  engine reads a CSV (strings, coerced by the schema);
+- JSONL: DuckDB's inferred types (STRUCT for objects, LIST for arrays);
+- Parquet: its own types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ...decision import Decision, RuleResult
+from .compile import compile_sql
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+
+
+class InputProblem(ValueError):
+    """An input the engine cannot read (the message names it)."""
+
+
+def input_format(paths: Sequence[str], given: str | None = None) -> str:
+    if given:
+        return given
+    kinds = {FORMATS.get(os.path.splitext(p)[1].lower()) for p in paths}
+    if len(kinds) != 1 or None in kinds:
+        raise InputProblem(f"cannot tell the input format of {', '.join(paths)}: name them *.csv, *.jsonl or *.parquet")
+    kind = kinds.pop()
+    assert kind is not None
+    return kind
+
+
+def connect() -> Any:
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")  # nothing here may depend on the machine
+    return connection
+
+
+def load_leads(connection: Any, paths: Sequence[str], format: str | None = None) -> dict[str, str]:
+    """Create the view `leads` over the inputs; returns its column types."""
+    import duckdb
+
+    kind = input_format(paths, format)
+    files = list(paths)
+    try:
+        if kind == "csv":
+            relation = connection.read_csv(files, all_varchar=True, header=True)
+        elif kind == "jsonl":
+            relation = connection.read_json(files, format="newline_delimited")
+        else:
+            relation = connection.read_parquet(files)
+        relation.create_view("leads")
+        return {name: str(sql_type) for name, sql_type in zip(relation.columns, relation.types)}
+    except duckdb.Error as error:
+        raise InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}") from None
+
+
+def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime, format: str | None, flat: bool) -> tuple[Any, str]:
+    connection = connect()
+    columns = load_leads(connection, paths, format)
+    return connection, compile_sql(policy.ir, columns, table="leads", as_of=as_of, flat=flat)
+
+
+def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime, format: str | None = None) -> Iterator[Decision]:
+    """Every input row's Decision, in input order."""
+    connection, sql = _query(policy, paths, as_of, format, flat=False)
+    cursor = connection.execute(sql)
+    while True:
+        batch = cursor.fetchmany(10_000)
+        if not batch:
+            return
+        for row in batch:
+            yield _decision(row)
+
+
+def _decision(row: tuple[Any, ...]) -> Decision:
+    name, lead, as_of, icp, scores, tier, route, rules, warnings = row
+    return Decision(
+        name, lead, as_of, icp["pass"], list(icp["reasons"]), dict(scores), tier, route,
+        tuple(RuleResult(r["block"], r["rule"], r["fired"], r["points"]) for r in rules), list(warnings),
+    )
+
+
+def score_duckdb(policy: Any, input_paths: Sequence[str], *, as_of: dt.datetime, output_path: str,
+                 format: str | None = None) -> int:
+    """Decide every row of the inputs and write them to `output_path`
+    (`.parquet` and `.csv`: batch's flat columns; `.jsonl`: the decision JSON
+    plus `policy_hash`). Returns the number of rows written."""
+    kind = FORMATS.get(os.path.splitext(output_path)[1].lower())
+    if kind == "parquet" or kind == "csv":
+        connection, sql = _query(policy, input_paths, as_of, format, flat=True)
+        relation = connection.sql(sql)
+        if kind == "parquet":
+            relation.write_parquet(output_path)
+        else:
+            relation.write_csv(output_path, header=True)
+        return _count(output_path, kind)
+    if kind != "jsonl":
+        raise InputProblem(f"cannot tell the output format of `{output_path}`: name it *.jsonl, *.csv or *.parquet")
+    written = 0
+    with open(output_path, "w", encoding="utf-8") as out:
+        for decision in decisions(policy, input_paths, as_of=as_of, format=format):
+            data = decision.to_dict()
+            data = {"policy": data.pop("policy"), "policy_hash": policy.hash, **data}
+            out.write(json.dumps(data, ensure_ascii=False, allow_nan=False) + "\n")
+            written += 1
+    return written
+
+
+def _count(path: str, kind: str) -> int:
+    connection = connect()
+    relation = connection.read_parquet(path) if kind == "parquet" else connection.read_csv(path, all_varchar=True)
+    return int(relation.aggregate("count(*)").fetchall()[0][0])
+
+
+class DuckDBEngine:
+    """batch's Engine protocol: `run(job, policy)` yields Decisions in input order."""
+
+    def run(self, job: Any, policy: Any) -> Iterator[Decision]:
+        return decisions(policy, job.inputs, as_of=job.as_of, format=job.input_format)

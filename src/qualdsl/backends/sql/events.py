@@ -1,0 +1,141 @@
+"""The events window in SQL, as runtime.load_events and the Python backend
+read it: elements with a string `type` and an ISO 8601 `at` (others warned
+about, in input order, and ignored), only those with `at <= T`, most recent
+first with ties to the later element; ages, step decay with an exact floor on
+microseconds, half-life and expiry.
+
+Loaded events are a LIST of STRUCT(k, j, at, type, folded): `k = -at` and
+`j = -index` make DuckDB's list_sort (ascending, field by field) put them in
+the contract's order.
+"""
+
+from __future__ import annotations
+
+import attrs
+from sqlglot import exp
+
+from ... import ir
+from . import builders as b
+from .casefold import casefold
+from .coerce import coerce
+from .show import LISTS, TEXTS, show
+
+EVENTS_TYPE = "STRUCT(k BIGINT, j BIGINT, \"at\" BIGINT, \"type\" VARCHAR, folded VARCHAR)[]"
+T = exp.DataType.Type
+
+
+@attrs.frozen
+class Loaded:
+    events: exp.Expr  # EVENTS_TYPE, NULL when the field is missing or not a list
+    warnings: exp.Expr  # VARCHAR[] (NULL entries are dropped later)
+
+
+def _member(value: exp.Expr, name: str) -> exp.Expr:
+    return exp.Dot(this=b.paren(value), expression=exp.to_identifier(name, quoted=True))
+
+
+def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Expr) -> Loaded:
+    """runtime.load_events of a column of SQL type `source`."""
+    if source.this not in LISTS:
+        warning = b.case((b.not_null(value), b.concat(
+            b.string(f"{field}: expected events, got "), show(value, source), b.string("; treated as missing"))))
+        return Loaded(b.cast(b.null(), EVENTS_TYPE), exp.Array(expressions=[warning]))
+    element_type = source.expressions[0]
+    members = {c.this.name: c.args["kind"] for c in element_type.expressions} \
+        if element_type.this == T.STRUCT else {}
+    x = exp.column("__x")
+    element = _member(x, "e")
+    if "type" in members and members["type"].this in TEXTS and "at" in members:
+        at = coerce(_member(element, "at"), members["at"], "datetime")
+        kind = _member(element, "type")
+        valid: exp.Expr = b.and_(b.not_null(element), b.not_null(kind), b.not_null(at))
+    else:  # no element can be an event (not an object, or no string `type`)
+        at, kind, valid = b.cast(b.null(), "BIGINT"), b.cast(b.null(), "VARCHAR"), b.false()
+    pair = exp.Struct(expressions=[
+        exp.PropertyEQ(this=exp.to_identifier("e"), expression=exp.column("__v")),
+        exp.PropertyEQ(this=exp.to_identifier("i"), expression=exp.Sub(this=exp.column("__n"), expression=b.integer(1))),
+    ])
+    indexed = exp.Transform(this=value, expression=b.lam(pair, "__v", "__n"))
+    shown = b.case((b.is_null(element), b.string("null")), default=show(element, element_type))
+    message = b.concat(
+        b.string(f"{field}["), b.cast(_member(x, "i"), "VARCHAR"),
+        b.string("]: expected an event with a string `type` and an ISO 8601 `at`, got "), shown,
+        b.string("; ignored"),
+    )
+    bad = exp.ArrayFilter(this=indexed, expression=b.lam(b.not_(valid), "__x"))
+    warnings = exp.Transform(this=bad, expression=b.lam(message, "__x"))
+    exists = exp.ArrayFilter(this=indexed, expression=b.lam(
+        b.and_(valid, exp.LTE(this=at, expression=as_of)), "__x"))
+    event = exp.Struct(expressions=[
+        exp.PropertyEQ(this=exp.to_identifier("k"), expression=exp.Neg(this=b.paren(at))),
+        exp.PropertyEQ(this=exp.to_identifier("j"), expression=exp.Neg(this=_member(x, "i"))),
+        exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at),
+        exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind),
+        exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind)),
+        exp.PropertyEQ(this=exp.to_identifier("e"), expression=element),  # other keys, as they are
+    ])
+    events = b.call("list_sort", exp.Transform(this=exists, expression=b.lam(event, "__x")))
+    return Loaded(events, warnings)
+
+
+# What Python sees for an event key of each SQL type (runtime.event_field
+# returns the value as it is): its static type in the IR's vocabulary.
+_ATTR_TYPES = {
+    "string": TEXTS, "bool": {T.BOOLEAN},
+    "int": {T.TINYINT, T.SMALLINT, T.INT, T.BIGINT, T.UTINYINT, T.USMALLINT, T.UINT},
+    "number": {T.DOUBLE, T.FLOAT},
+}
+
+
+def attribute(event: exp.Expr, element_type: exp.DataType | None, path: tuple[str, ...]) -> tuple[exp.Expr, str] | None:
+    """An event's own key (not `type` or `at`) as (SQL, static type); None
+    when the events' SQL type cannot hold it exactly as Python sees it."""
+    node = _member(event, "e")
+    sql_type = element_type
+    for segment in path:
+        if sql_type is None or sql_type.this != T.STRUCT:
+            return b.null(), "string"  # missing for every event: compares false
+        members = {c.this.name: c.args["kind"] for c in sql_type.expressions}
+        if segment not in members:
+            return b.null(), "string"
+        node, sql_type = _member(node, segment), members[segment]
+    assert sql_type is not None
+    if sql_type.this == T.JSON:
+        return b.cast(node, "VARCHAR"), "string"
+    for static, kinds in _ATTR_TYPES.items():
+        if sql_type.this in kinds:
+            return node, static
+    if sql_type.this in (T.TIMESTAMP, T.TIMESTAMPNTZ, T.TIMESTAMPTZ, T.DATE):
+        return b.call("epoch_us", node), "datetime"
+    return None
+
+
+def age(event: exp.Expr) -> exp.Expr:
+    """`T - at` of a loaded event, in microseconds (never negative)."""
+    return exp.Sub(this=exp.column("__t"), expression=_member(event, "at"))
+
+
+def floor_div(value: exp.Expr, divisor: int) -> exp.Expr:
+    """Python's `//` of a BIGINT by a positive constant (DuckDB's `//` truncates)."""
+    assert divisor > 0
+    quotient = exp.IntDiv(this=b.paren(value), expression=b.integer(divisor))
+    remainder = exp.Mod(this=b.paren(value), expression=b.integer(divisor))
+    return exp.Sub(this=quotient, expression=b.case(
+        (exp.LT(this=remainder, expression=b.integer(0)), b.integer(1)), default=b.integer(0)))
+
+
+def factor(block: ir.Block, age_us: exp.Expr) -> exp.Expr:
+    """The block's decay factor for an age (backends/python.py factor_lines)."""
+    decay, expire = block.decay, block.expire
+    if isinstance(decay, ir.StepDecay):
+        steps = exp.IntDiv(this=b.paren(age_us), expression=b.integer(decay.period))  # age >= 0: the floor
+        value: exp.Expr = exp.Pow(this=b.double(decay.keep), expression=b.cast(steps, "DOUBLE"))
+    elif isinstance(decay, ir.HalfLife):
+        ratio = exp.Div(this=b.cast(age_us, "DOUBLE"), expression=b.cast(b.integer(decay.period), "DOUBLE"))
+        value = exp.Pow(this=b.double(0.5), expression=ratio)
+    else:
+        value = b.double(1.0)
+    if expire is not None:
+        value = b.case((exp.GT(this=b.paren(age_us), expression=b.integer(expire.after)), b.double(0.0)),
+                       default=value)
+    return value

@@ -1,0 +1,66 @@
+"""Differential helpers: the same relation decided by DuckDB and by Policy.evaluate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from qualdsl.api import Policy
+from qualdsl.backends.sql import builders as b
+from qualdsl.backends.sql.compile import compile_sql
+
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
+
+
+def decisions_both(connection: duckdb.DuckDBPyConnection, policy: Policy, table: str = "leads",
+                   as_of: dt.datetime = AS_OF, parameter: bool = False) -> tuple[list[Any], list[Any]]:
+    """(SQL decisions, Python decisions) for every row of `table`. Python gets
+    each row as the DuckDB client gives it (STRUCT -> dict, LIST -> list)."""
+    columns = {name: sql_type for name, sql_type, *_ in connection.execute(f'DESCRIBE "{table}"').fetchall()}
+    sql = compile_sql(policy.ir, columns, table=table, as_of=None if parameter else as_of)
+    cursor = connection.execute(sql, {"as_of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ")} if parameter else None)
+    names = [d[0] for d in cursor.description]
+    got = [_plain(dict(zip(names, row))) for row in cursor.fetchall()]
+    cursor = connection.execute(f'SELECT * FROM "{table}"')
+    lead_names = [d[0] for d in cursor.description]
+    types = {name: b.sql_type(t) for name, t in columns.items()}
+    leads = [{name: python_view(value, types[name]) for name, value in zip(lead_names, row)}
+             for row in cursor.fetchall()]
+    want = [policy.evaluate(lead, as_of=as_of).to_dict() for lead in leads]
+    return got, want
+
+
+def python_view(value: Any, sql_type: Any) -> Any:
+    """A value as a Python engine reading the same JSONL sees it: the DuckDB
+    client gives a JSON-typed value as its text, json.loads gives the value."""
+    if value is None:
+        return None
+    kind = sql_type.this
+    if kind == exp.DataType.Type.JSON:
+        return json.loads(value)
+    if kind == exp.DataType.Type.STRUCT:
+        members = {c.this.name: c.args["kind"] for c in sql_type.expressions}
+        return {k: python_view(v, members[k]) for k, v in value.items()}
+    if kind in (exp.DataType.Type.ARRAY, exp.DataType.Type.LIST):
+        return [python_view(v, sql_type.expressions[0]) for v in value]
+    return value
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    row["rules"] = [dict(rule) for rule in row["rules"]]
+    return row
+
+
+def same_bits(got: Any, want: Any) -> bool:
+    """Equal, with floats compared by their bits (repr round-trips exactly)."""
+    return repr(got) == repr(want)

@@ -1,0 +1,85 @@
+"""show.py prints every value's JSON text exactly as runtime.show does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qualdsl import runtime
+from qualdsl.backends.sql import builders as b
+from qualdsl.backends.sql.show import show
+
+V = b.column("v")
+
+
+def check(engine, values, sql_type):
+    source = b.sql_type(sql_type)
+    rows = engine.rows(show(V, source), values, sql_type)
+    for shown, value in rows:
+        assert shown == runtime.show(value), (value, shown)
+    return rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(), min_size=1, max_size=50))
+def test_strings(engine, values):
+    check(engine, values, "VARCHAR")
+
+
+def test_every_escape_and_the_cut(engine):
+    rows = check(engine, ["".join(chr(i) for i in range(130)), "é\u2028ß👍🏽", "x" * 1000, "é" * 1001, '"\\'], "VARCHAR")
+    assert rows[4][0] == '"\\"\\\\"'
+    assert rows[3][0].endswith("...") and len(rows[3][0]) == 1000
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(), min_size=1, max_size=50))
+def test_floats(engine, values):
+    check(engine, values, "DOUBLE")
+
+
+def test_float_shapes(engine):
+    rows = check(engine, [1e16, 1e-05, 0.0, -0.0, 1.0, 123456789012345680.0, 5e-324, float("nan"), float("inf"), -float("inf")], "DOUBLE")
+    assert [r[0] for r in rows][:4] == ["1e+16", "1e-05", "0.0", "-0.0"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=50))
+def test_ints(engine, values):
+    check(engine, values, "BIGINT")
+
+
+def test_bools_dates_decimals(engine):
+    check(engine, [True, False], "BOOLEAN")
+    check(engine, [dt.date(2026, 1, 31), dt.date(5, 3, 4), dt.date(9999, 12, 31)], "DATE")
+    check(engine, [decimal.Decimal("850.00"), decimal.Decimal("-1.5")], "DECIMAL(10,2)")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)), min_size=1, max_size=10))
+def test_timestamps(engine, values):
+    check(engine, values, "TIMESTAMP")
+    check(engine, [v.replace(tzinfo=dt.UTC) for v in values], "TIMESTAMPTZ")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.text(max_size=5))), min_size=1, max_size=5),
+       st.lists(st.lists(st.one_of(st.none(), st.floats())), min_size=1, max_size=5))
+def test_lists(engine, texts, numbers):
+    check(engine, texts, "VARCHAR[]")
+    check(engine, numbers, "DOUBLE[]")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.fixed_dictionaries({
+    "type": st.one_of(st.none(), st.text(max_size=5)),
+    "at": st.one_of(st.none(), st.datetimes(min_value=dt.datetime(1, 1, 1))),
+    "n": st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1)),
+    "tags": st.one_of(st.none(), st.lists(st.text(max_size=3), max_size=3)),
+}), min_size=1, max_size=5))
+def test_structs(engine, values):
+    check(engine, values, 'STRUCT(type VARCHAR, "at" TIMESTAMP, n BIGINT, tags VARCHAR[])')
+    check(engine, [[v, None] for v in values], 'STRUCT(type VARCHAR, "at" TIMESTAMP, n BIGINT, tags VARCHAR[])[]')

@@ -26,9 +26,11 @@ def compile_text(policy: Any, target: str, **options: Any) -> str:
     if target == "python":
         return str(policy.compiled.source)
     if target == "sql":
-        from .backends.sql import compile_sql
+        from .backends.sql.cli import schema_columns
+        from .backends.sql.compile import compile_sql
 
-        return str(compile_sql(policy.ir, **options)) + "\n"
+        columns = options.pop("columns", None) or schema_columns(policy.ir)
+        return compile_sql(policy.ir, columns, **options) + ";\n"
     raise ValueError(f"unknown target `{target}`")
 
 
@@ -42,10 +44,14 @@ def compile_text(policy: Any, target: str, **options: Any) -> str:
 @click.option("--flat", is_flag=True, help="Flat output columns for BI tools (sql).")
 @click.option("--as-of", "as_of", metavar="T", help="Evaluation time as a literal (sql); default: a parameter.")
 @click.option("--id-field", "id_field", metavar="PATH", help="The field reported as the decision's `lead` (default `id`).")
+@click.option("--like", type=click.Path(dir_okay=False, exists=True),
+              help="A sample input (CSV, JSONL, Parquet) whose column types the relation has (sql).")
+@click.option("--pretty", is_flag=True, help="Indent the SQL (sql).")
 @click.option("-o", "--output", type=click.Path(), help="Write here instead of stdout.")
 @click.pass_context
 def compile_command(ctx: click.Context, policy: str, target: str, dialect: str, table: str, flat: bool,
-                    as_of: str | None, id_field: str | None, output: str | None) -> None:
+                    as_of: str | None, id_field: str | None, like: str | None, pretty: bool,
+                    output: str | None) -> None:
     """Compile POLICY to JSON (the portable IR), SQL or Python."""
     from .api import load, normalize_as_of, parse_field_path
     from .cli import Exit, print_diagnostics
@@ -57,9 +63,10 @@ def compile_command(ctx: click.Context, policy: str, target: str, dialect: str, 
         except ValueError as problem:
             click.echo(f"qualdsl compile: --id-field: {problem}", err=True)
             ctx.exit(Exit.USAGE)
+    moment = None
     if as_of is not None:
         try:
-            normalize_as_of(as_of)
+            moment = normalize_as_of(as_of)
         except ValueError as problem:
             click.echo(f"qualdsl compile: --as-of: {problem}", err=True)
             ctx.exit(Exit.USAGE)
@@ -67,8 +74,18 @@ def compile_command(ctx: click.Context, policy: str, target: str, dialect: str, 
         loaded = load(policy, id_field=id_field)
         options: dict[str, Any] = {}
         if target == "sql":
-            options = {"dialect": dialect, "table": table, "flat": flat, "as_of": as_of,
-                       "policy_hash": loaded.hash}
+            options = {"dialect": dialect, "table": table, "flat": flat, "as_of": moment, "pretty": pretty}
+            if like is not None:
+                try:
+                    from .backends.sql.duckdb_engine import InputProblem, connect, load_leads
+                except ImportError:
+                    click.echo("qualdsl compile: --like needs DuckDB: pip install 'qualdsl[duckdb]'", err=True)
+                    ctx.exit(Exit.USAGE)
+                try:
+                    options["columns"] = load_leads(connect(), [like])
+                except InputProblem as problem:
+                    click.echo(f"qualdsl compile: --like: {problem}", err=True)
+                    ctx.exit(Exit.USAGE)
         text = compile_text(loaded, target, **options)
     except QualError as problem:
         print_diagnostics(ctx, problem.diagnostics)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from .backends.python import CompiledPolicy, RuleInfo, compile_policy
 from .build import parse_module
 from .check import CheckedPolicy, check
 from .decision import Decision
+from .loader import Loader, source_at
 from .lower import lower
-from .source import MAX_SOURCE_BYTES, Source, decode_source, problem_span, read_source
+from .source import MAX_SOURCE_BYTES, Source, decode_policy, read_source, source_error
 
 UTC = dt.timezone.utc
 
@@ -45,13 +47,26 @@ def format_as_of(as_of: dt.datetime) -> str:
 class Policy:
     """A compiled policy, ready to evaluate leads."""
 
-    def __init__(self, checked: CheckedPolicy, ir: ir.Policy, compiled: CompiledPolicy):
+    def __init__(self, checked: CheckedPolicy, ir: ir.Policy, compiled: CompiledPolicy,
+                 id_field: str | None = None):
         self.checked = checked
         self.ir = ir  # what the policy means: every backend and tool reads this
         self.compiled = compiled
+        self.id_field = id_field
         self._evaluate = compiled.function
         self._last: tuple[Any, Any, str] = (object(), None, "")
         self._hash: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its source texts (the policy and every file it includes),
+        recompiled on load, so a process pool can ship it to its workers: what
+        arrives is the policy that was loaded, even if the files changed since."""
+        main = self.checked.source
+        files = {
+            _store_key(source): source.text
+            for source in self.checked.sources.values() if source.name is not None
+        }
+        return (_unpickle, (main.text, main.path, _store_key(main) if main.name else None, files, self.id_field))
 
     @property
     def name(self) -> str:
@@ -154,38 +169,60 @@ def parse_field_path(text: str) -> tuple[str, ...]:
     return tuple(segments)
 
 
+def _store_key(source: Source) -> str:
+    """A source's key in the DictLoader a pickled policy is rebuilt with: its
+    loader name (an absolute path on disk) without the leading `/`, so that
+    includes resolve between the keys as they did between the files."""
+    return str(source.name).replace("\\", "/").lstrip("/")
+
+
+def _unpickle(text: str, path: str, key: str | None, files: dict[str, str], id_field: str | None) -> Policy:
+    from .loader import DictLoader
+
+    source = Source(text, path, name=key, loader=DictLoader(files)) if key is not None else Source(text, path)
+    return compile_source(source, id_field=id_field)
+
+
 def compile_source(source: Source, *, id_field: str | None = None) -> Policy:
     """Parse, check and compile one source. `id_field` is the field path
-    reported as the decision's `lead` (default `id`)."""
+    reported as the decision's `lead` (default `id`). Its includes are read
+    through `source.loader` (see loader.py)."""
     id_path = parse_field_path(id_field) if id_field is not None else ("id",)
     checked = check(parse_module(source), source)
     lowered = lower(checked, id_field=id_path)
-    return Policy(checked, lowered, compile_policy(lowered))
+    return Policy(checked, lowered, compile_policy(lowered), id_field)
 
 
-def load(path: str | Path, *, id_field: str | None = None) -> Policy:
-    """Load and compile a policy file; raise QualError with every problem."""
-    return compile_source(read_source(path), id_field=id_field)
+def load(path: str | Path, *, id_field: str | None = None, loader: Loader | None = None) -> Policy:
+    """Load and compile a policy; raise QualError with every problem.
+
+    Without `loader`, `path` is a file and its includes are read from disk,
+    confined to its folder, or to its project (the folder of the nearest
+    qualdsl.toml above it). With one, `path` is a name that loader knows
+    (e.g. a key of a DictLoader) and includes come from it too."""
+    if loader is not None:
+        return compile_source(loader.get_source(os.fspath(path), None), id_field=id_field)
+    return compile_source(source_at(read_source(path).text, path), id_field=id_field)
 
 
 def loads(
-    text: str | bytes, name: str = "<string>", *, path: str | Path | None = None, id_field: str | None = None
+    text: str | bytes, name: str = "<string>", *, path: str | Path | None = None,
+    id_field: str | None = None, loader: Loader | None = None,
 ) -> Policy:
-    """Compile policy text. `path` (where the text would live) lets `include` work."""
-    display = str(path) if path is not None else name
+    """Compile policy text. `path` is where the text would live: includes are
+    resolved from it, on disk, or through `loader` when one is given (then
+    `path` is a name in that loader; without it, names are relative to the
+    loader's root)."""
+    display = os.fspath(path) if path is not None else name
     if isinstance(text, str) and len(text) > MAX_SOURCE_BYTES:
-        from .diagnostics import Diagnostic
-        from .errors import SourceError
-
-        raise SourceError([Diagnostic.error(
-            f"policy text is too large ({len(text)} characters; the limit is {MAX_SOURCE_BYTES})", display)])
+        raise source_error(
+            f"policy text is too large ({len(text)} characters; the limit is {MAX_SOURCE_BYTES})", display,
+            code="QE002")
     if isinstance(text, bytes):
-        from .diagnostics import Diagnostic
-        from .errors import SourceError
-
-        decoded, problem = decode_source(text, display)
-        if problem is not None:
-            raise SourceError([Diagnostic.error(problem, display, problem_span(text))])
-        assert decoded is not None
-        text = decoded
-    return compile_source(Source(text, display), id_field=id_field)
+        text = decode_policy(text, display)
+    source = Source(text, display)
+    if loader is not None:
+        source = Source(text, display, name=display if path is not None else None, loader=loader)
+    elif path is not None:
+        source = source_at(text, display)
+    return compile_source(source, id_field=id_field)

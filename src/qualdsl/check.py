@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 import difflib
 import json
-import os
 from collections.abc import Iterable, Iterator
 
 import attrs
@@ -25,7 +24,7 @@ from .errors import CheckError, QualError, SourceError
 from .functions import FUNCTIONS
 from .regex import regex_error
 from .schema import FIELD_TYPES, category, describe, element_type, list_type, literal_type
-from .source import Source, Span, read_source
+from .source import Source, Span
 from .visitor import children
 
 RESERVED_BLOCK_NAMES = ("total", "score", "icp", "tier")
@@ -203,72 +202,69 @@ def expression_nodes(expr: object, context: str) -> Iterator[tuple[object, str]]
 
 
 def load_modules(source: Source, module: n.Module) -> tuple[list[n.Module], dict[str, Source], list[Diagnostic]]:
-    """Read every file the policy includes (transitively), confined to the
-    policy's directory tree. Returns included modules in first-seen order."""
+    """Read every file the policy includes (transitively) through the
+    source's loader (see loader.py; a file on disk without one gets the
+    FileSystemLoader of its folder or project). Returns included modules in
+    first-seen order, their sources by path, and every problem."""
+    from .loader import FileSystemLoader, Loader
+
     diagnostics: list[Diagnostic] = []
     sources = {source.path: source}
     modules: list[n.Module] = []
     if not any(isinstance(item, n.Include) for item in module.items):
         return modules, sources, diagnostics
-    if source.path.startswith("<"):
-        for item in module.all(n.Include):
-            diagnostics.append(
-                Diagnostic.error(
-                    "`include` needs the policy to be read from a file",
-                    source.path, item.span,
-                    help="load the policy with `qualdsl.load(path)` or pass `path=` to `loads`",
-                    source_text=source.text,
+    loader: Loader | None = source.loader
+    main = source.name
+    if loader is None:
+        if source.path.startswith("<"):
+            for item in module.all(n.Include):
+                diagnostics.append(
+                    Diagnostic.error(
+                        "`include` needs the policy to be read from a file",
+                        source.path, item.span,
+                        help="load the policy with `qualdsl.load(path)`, or pass `path=` or `loader=` to "
+                             "`loads` (on the command line: `--stdin-filename PATH`)",
+                        source_text=source.text,
+                    )
                 )
-            )
-        return modules, sources, diagnostics
-    root = os.path.realpath(os.path.dirname(os.path.abspath(source.path)))
-    main = os.path.realpath(os.path.abspath(source.path))
+            return modules, sources, diagnostics
+        files = FileSystemLoader.for_policy(source.path)
+        loader, main = files, files.name_of(source.path)
     seen = {main}
     # Breadth-first, each file in order; `chain` is the include path that led
     # to a file, so an include back into it is a cycle (a diamond is not).
-    queue: collections.deque[tuple[n.Module, Source, tuple[str, ...]]] = collections.deque(
-        [(module, source, (main,))]
+    queue: collections.deque[tuple[n.Module, Source, str | None, tuple[str | None, ...]]] = collections.deque(
+        [(module, source, main, (main,))]
     )
     while queue:
-        current, current_source, chain = queue.popleft()
-        base = os.path.dirname(os.path.abspath(current_source.path))
+        current, current_source, current_name, chain = queue.popleft()
         for item in current.all(n.Include):
-            def error(message: str, help: str | None = None) -> None:
-                diagnostics.append(
-                    Diagnostic.error(message, current_source.path, item.span, help=help,
-                                     source_text=current_source.text)
-                )
+            def error(message: str, help: str | None = None, item: n.Include = item,
+                      where: Source = current_source) -> None:
+                diagnostics.append(Diagnostic.error(message, where.path, item.span, help=help,
+                                                    source_text=where.text))
 
-            if os.path.isabs(item.path):
-                error(f"include `{item.path}` is an absolute path", "write a path relative to this file")
+            try:
+                included_source = loader.get_source(item.path, current_name)
+            except SourceError as problem:  # refused or unreadable: say so where it is included
+                first = problem.diagnostics[0]
+                error(f"include {first.message}", first.help)
                 continue
-            target = os.path.realpath(os.path.join(base, item.path))
-            if os.path.commonpath([root, target]) != root:
-                error(
-                    f"include `{item.path}` leaves the policy's directory",
-                    f"included files must be inside `{root}`",
-                )
-                continue
-            if target in chain:
+            key = included_source.name if included_source.name is not None else included_source.path
+            if key in chain:
                 error(f"include `{item.path}` makes a cycle")
                 continue
-            if target in seen:
+            if key in seen:
                 continue  # a file included twice is read once
-            seen.add(target)
-            display = os.path.relpath(target) if not os.path.isabs(source.path) else target
+            seen.add(key)
             try:
-                included_source = read_source(target)
-                included_source = Source(included_source.text, display)
                 included = parse_module(included_source)
             except QualError as problem:
-                if isinstance(problem, SourceError):  # unreadable: say so where it is included
-                    error(f"include `{item.path}`: {problem.diagnostics[0].message}")
-                else:
-                    diagnostics.extend(problem.diagnostics)
+                diagnostics.extend(problem.diagnostics)
                 continue
-            sources[display] = included_source
+            sources[included_source.path] = included_source
             modules.append(included)
-            queue.append((included, included_source, chain + (target,)))
+            queue.append((included, included_source, key, chain + (key,)))
     return modules, sources, diagnostics
 
 

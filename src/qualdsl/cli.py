@@ -14,11 +14,15 @@ import enum
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
+    from .source import Source
 
 
 class Exit(enum.IntEnum):
@@ -80,10 +84,24 @@ def use_color(ctx: click.Context | None, stream: Any = None) -> bool:
         return True
     if choice == "never":
         return False
+    # NO_COLOR (no-color.org) wins over FORCE_COLOR (force-color.org), as in
+    # pytest; FORCE_COLOR=0 forces nothing.
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
     stream = stream or sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def printable(text: str) -> str:
+    """Text any UTF-8 output can take: lone surrogates (from lead data, or a
+    YAML `"\\ud800"`) become `\\ud800` escapes instead of failing the write."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def source_highlighter() -> Any:
@@ -122,26 +140,46 @@ def cli(ctx: click.Context, color: str) -> None:
 # ----------------------------------------------------------------- check
 
 
+STDIN = "-"
+
+
 @click.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "output", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="How to print problems.")
+@click.option("--stdin-filename", "stdin_filename", metavar="PATH",
+              help="With `-`: where the text on stdin lives, so its includes resolve from there.")
 @click.pass_context
-def check_command(ctx: click.Context, paths: tuple[str, ...], output: str) -> None:
+def check_command(ctx: click.Context, paths: tuple[str, ...], output: str, stdin_filename: str | None) -> None:
     """Compile each policy and report every problem with its line and column.
 
     Exit 0 when every policy compiles, 1 otherwise. A directory is searched
-    for *.qual files (included fragments are checked through their policies).
+    for *.qual files (included fragments are checked through their policies);
+    `-` reads one policy from stdin. A fragment named on the command line (as
+    the pre-commit hook does) is parsed, and checked through its policies.
     """
-    from .api import load
+    from .api import compile_source, load
+    from .build import parse_module
     from .errors import QualError
     from .render import render_github, render_json
+    from .source import is_policy_file, read_source
 
+    if stdin_filename is not None and STDIN not in paths:
+        raise click.UsageError("--stdin-filename goes with `-` (stdin)")
     files = expand_policy_paths(paths)
-    problems = []
+    problems: list[Diagnostic] = []
+    policies = fragments = 0
     for path in files:
+        fragment = path != STDIN and os.path.isfile(path) and not is_policy_file(path)
+        fragments += fragment
+        policies += not fragment
         try:
-            load(path)
+            if path == STDIN:
+                compile_source(read_stdin_source(stdin_filename))
+            elif fragment:
+                parse_module(read_source(path))
+            else:
+                load(path)
         except QualError as error:
             problems.extend(error.diagnostics)
     if output == "json":
@@ -151,31 +189,43 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], output: str) -> No
             click.echo(render_github(problems))
     elif problems:
         print_diagnostics(ctx, problems)
-    noun = "policy" if len(files) == 1 else "policies"
+    noun = "policy" if policies == 1 else "policies"
+    counted = f"{policies} {noun}" + (f" and {fragments} fragment{'s' if fragments != 1 else ''}" if fragments else "")
     if problems:
-        click.echo(f"{len(problems)} error{'s' if len(problems) != 1 else ''} in {len(files)} {noun}", err=True)
+        click.echo(f"{len(problems)} error{'s' if len(problems) != 1 else ''} in {counted}", err=True)
         ctx.exit(Exit.FINDINGS)
-    click.echo(f"{len(files)} {noun} OK", err=True)
+    click.echo(f"{counted} OK", err=True)
+
+
+def read_stdin_bytes() -> bytes:
+    """The bytes on stdin, within a policy's size limit; SourceError otherwise."""
+    from .source import MAX_SOURCE_BYTES, UnreadableFile, read_limited, source_error
+
+    if sys.stdin is None:
+        raise click.UsageError("`-` reads stdin, but there is no stdin")
+    try:
+        return read_limited(sys.stdin.buffer, MAX_SOURCE_BYTES)
+    except UnreadableFile as problem:
+        raise source_error(str(problem), "<stdin>", code="QE001") from None
+
+
+def read_stdin_source(filename: str | None = None) -> Source:
+    """The policy text on stdin as a Source. With a filename, it is shown as
+    that path and its includes resolve from there (loader.source_at)."""
+    from .loader import source_at
+    from .source import Source, decode_policy
+
+    text = decode_policy(read_stdin_bytes(), filename or "<stdin>")
+    return source_at(text, filename) if filename is not None else Source(text, "<stdin>")
 
 
 def expand_policy_paths(paths: tuple[str, ...] | list[str]) -> list[str]:
-    """Files as given; directories searched for *.qual policies (files that
-    start with a `policy` line, so included fragments are skipped)."""
-    from pathlib import Path
+    """Files as given (`-` is stdin); directories searched for *.qual
+    policies (files with a `policy` line, so included fragments are skipped;
+    see loader.find_policy_files)."""
+    from .loader import find_policy_files
 
-    from .source import is_policy_file
-
-    files: list[str] = []
-    for path in paths:
-        p = Path(path)
-        if p.is_dir():
-            for found in sorted(p.rglob("*.qual")):
-                if any(part.startswith(".") for part in found.parts):
-                    continue
-                if is_policy_file(found):
-                    files.append(str(found))
-        else:
-            files.append(path)
+    files = find_policy_files(paths, fragments=False)
     if not files:
         raise click.UsageError(f"no policy files (*.qual) found in {', '.join(paths)}")
     return files
@@ -305,10 +355,28 @@ def explain_command(ctx: click.Context, policy: str, lead: str | None, leads: st
     _evaluate(ctx, policy, lead, leads, as_of, "text")
 
 
+# Written by the last-resort handler when memory has run out: built now,
+# because then nothing can be allocated (not even this message).
+_OUT_OF_MEMORY = b"qualdsl: internal error: out of memory\n"
+
+
+def _out_of_memory() -> None:
+    try:
+        try:
+            sys.stdout.flush()  # what was already written (decisions) is kept if it can be
+        except BaseException:  # noqa: BLE001, S110 - nothing may stop the exit below
+            pass
+        os.write(2, _OUT_OF_MEMORY)
+    finally:
+        os._exit(Exit.INTERNAL)  # no cleanup that could allocate, and never exit 1 ("findings")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: no traceback reaches the user."""
     try:
         cli.main(args=argv, prog_name="qualdsl", standalone_mode=True)
+    except MemoryError:
+        _out_of_memory()
     except SystemExit:
         raise
     except KeyboardInterrupt:
@@ -317,9 +385,22 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # a bug in qualdsl, not in the user's input
         if os.environ.get("QUALDSL_DEBUG"):
             raise
-        click.echo(
-            f"qualdsl: internal error: {type(error).__name__}: {error}\n"
-            "this is a bug in qualdsl; rerun with QUALDSL_DEBUG=1 for the traceback",
-            err=True,
-        )
+        try:
+            message = (
+                f"qualdsl: internal error: {type(error).__name__}: {_safe_text(error)}\n"
+                "this is a bug in qualdsl; rerun with QUALDSL_DEBUG=1 for the traceback"
+            )
+            click.echo(message, err=True)
+        except MemoryError:
+            _out_of_memory()
+        except Exception:  # noqa: BLE001 - the error's own text fails (its __str__ raises)
+            os.write(2, b"qualdsl: internal error\n")
         sys.exit(Exit.INTERNAL)
+
+
+def _safe_text(error: BaseException) -> str:
+    """An error's text, cut short and printable on any terminal."""
+    text = str(error)
+    if len(text) > 500:
+        text = text[:500] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

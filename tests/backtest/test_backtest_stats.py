@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
+
 from qualdsl.backtest import stats
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
@@ -27,7 +29,7 @@ scores_and_labels = st.integers(min_value=2, max_value=60).flatmap(lambda size: 
 ))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(scores_and_labels)
 def test_auc_matches_sklearn(data: tuple[list[float], list[bool]]) -> None:
     scores, labels = data
@@ -38,7 +40,7 @@ def test_auc_matches_sklearn(data: tuple[list[float], list[bool]]) -> None:
     assert ours == pytest.approx(sklearn_metrics.roc_auc_score(labels, scores), abs=1e-12)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(scores_and_labels)
 def test_roc_curve_matches_sklearn_and_its_area_is_the_auc(data: tuple[list[float], list[bool]]) -> None:
     scores, labels = data
@@ -53,7 +55,7 @@ def test_roc_curve_matches_sklearn_and_its_area_is_the_auc(data: tuple[list[floa
     assert area == pytest.approx(stats.roc_auc(scores, labels), abs=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.integers(1, 5000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
 def test_wilson_matches_scipy(data: tuple[int, int]) -> None:
     positives, leads = data
@@ -97,7 +99,7 @@ def test_auc_and_wilson_on_real_data() -> None:
     assert stats.wilson(sum(labels), len(labels)) == pytest.approx((reference.low, reference.high), abs=1e-12)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(scores_and_labels, st.lists(st.floats(-120, 120, allow_nan=False), min_size=1, max_size=10))
 def test_sweep_counts_match_a_direct_count(data: tuple[list[float], list[bool]], candidates: list[float]) -> None:
     values, labels = data

@@ -375,6 +375,8 @@ def test_cli_usage_errors_exit_2(args, monkeypatch):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from budget import examples
+
 _BASE = (CASES / "parse" / "saas_inbound.qual").read_text(encoding="utf-8")
 _PIECES = list('{}[]()"`/\\#=<>!+-*%.,:@ \n\tabxyz019') + [
     "when", "rule", "not", "and", "tier", "score", "max", "events", "per event", "2026-01-01",
@@ -382,7 +384,7 @@ _PIECES = list('{}[]()"`/\\#=<>!+-*%.,:@ \n\tabxyz019') + [
 ]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(edits=st.lists(st.tuples(st.integers(0, len(_BASE)), st.integers(0, 6), st.sampled_from(_PIECES)),
                       min_size=1, max_size=6))
 def test_mangled_policies_never_give_a_traceback(edits):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
+
 from qualdsl import runtime
 
 SHAPED = st.text(alphabet="0123456789-:TZt +./", min_size=20, max_size=20)
@@ -15,7 +17,7 @@ def _as_shaped(d: str) -> str:
     return f"{d[:4]}-{d[4:6]}-{d[6:8]}T{d[8:10]}:{d[10:12]}:{d[12:14]}Z"
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(st.one_of(SHAPED, DIGITS.map(_as_shaped)))
 def test_datetime_fast_path_matches_general_parser(text: str) -> None:
     fast = runtime.to_datetime(text)

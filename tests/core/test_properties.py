@@ -19,6 +19,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from budget import examples
+
 import qualdsl
 
 from qd_helpers import BACKENDS, on_backend
@@ -512,7 +514,7 @@ as_of_values = st.one_of(
                  timezones=st.just(UTC)),
 )
 
-SETTINGS = settings(max_examples=3000, deadline=None,
+SETTINGS = settings(max_examples=examples(3000), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -596,7 +598,7 @@ capped_lead = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(lead=capped_lead, as_of=as_of_values)
 def test_block_caps_hold(lead, as_of):
     decision = CAPPED_POLICY.evaluate(lead, as_of=as_of)
@@ -607,7 +609,7 @@ def test_block_caps_hold(lead, as_of):
     assert list(decision.scores) == ["a", "b", "total"]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(lead=capped_lead, later=st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=120)))
 def test_decay_never_grows_a_contribution(lead, later):
     # All generated events are before T; evaluating later adds no events.
@@ -617,7 +619,7 @@ def test_decay_never_grows_a_contribution(lead, later):
         assert abs(after.points) <= abs(before.points) + 1e-12, (before, after)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(lead=messy_lead(), as_of=as_of_values, future=st.lists(
     st.tuples(st.sampled_from(EVENT_TYPES), st.timedeltas(min_value=dt.timedelta(microseconds=1),
                                                          max_value=dt.timedelta(days=400))),
@@ -631,7 +633,7 @@ def test_time_travel_events_after_t_change_nothing(lead, as_of, future):
     assert json.dumps(after, sort_keys=False) == json.dumps(before, sort_keys=False)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(leads=st.lists(any_lead, max_size=8), as_of=as_of_values)
 def test_evaluate_many_equals_repeated_evaluate(leads, as_of):
     many = [d.to_dict() for d in POLICY.evaluate_many(iter(leads), as_of=as_of)]
@@ -639,7 +641,7 @@ def test_evaluate_many_equals_repeated_evaluate(leads, as_of):
     assert json.dumps(many) == json.dumps(one_by_one)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(lead=any_lead, as_of=as_of_values)
 def test_decision_json_round_trips(lead, as_of):
     decision = POLICY.evaluate(lead, as_of=as_of).to_dict()
@@ -647,7 +649,7 @@ def test_decision_json_round_trips(lead, as_of):
     assert json.loads(text) == decision
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(lead=capped_lead, as_of=as_of_values)
 def test_capped_policy_never_raises_and_is_json(lead, as_of):
     decision = CAPPED_POLICY.evaluate(lead, as_of=as_of).to_dict()

@@ -103,7 +103,7 @@ def test_policy_that_does_not_compile_exits_2_with_located_diagnostics(run, tmp_
     broken.write_text("policy b\nschema { n: int }\nscore s { rule r +1 when nosuch > 1 }\n")
     result = run("small_old.qual", str(broken))
     assert result.exit_code == 2
-    assert f"{broken}:3:26: error: unknown name `nosuch`" in result.stderr
+    assert f"{broken}:3:26: error[QE126]: unknown name `nosuch`" in result.stderr
     assert "must compile on both sides" in result.stderr
     assert result.stdout == ""
 
@@ -167,5 +167,5 @@ def test_both_broken_sides_are_reported_in_one_run(run, tmp_path: Path) -> None:
     two.write_text("policy two\ntiers { tier a when }\n")
     result = run(str(one), str(two))
     assert result.exit_code == 2
-    assert f"{one}:3:21: error: unknown name `m`" in result.stderr
+    assert f"{one}:3:21: error[QE126]: unknown name `m`" in result.stderr
     assert f"{two}:2:" in result.stderr

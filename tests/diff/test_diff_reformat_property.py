@@ -13,6 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from budget import examples
+
 import qualdsl
 from qualdsl.build import parse_module
 from qualdsl.diff.semantic import diff_policies
@@ -86,7 +88,7 @@ def test_reformatting_changes_the_text_but_not_the_meaning() -> None:
 
 
 @pytest.mark.parametrize("name", POLICIES)
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_reformatted_copy_has_no_semantic_change(name: str, data: st.DataObject) -> None:
     path = FIXTURES / name

@@ -77,7 +77,7 @@ def test_refuses_a_file_that_does_not_compile(tree: Path):
     path.write_text(BROKEN, encoding="utf-8")
     result = run(str(path))
     assert result.exit_code == 1
-    assert f"{path}:3:1: error:" in result.stderr
+    assert f"{path}:3:1: error[QE015]:" in result.stderr
     assert "Traceback" not in result.output
     assert path.read_text(encoding="utf-8") == BROKEN
 

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
+
 import qualdsl
 from qualdsl.build import parse_module
 from qualdsl.fmt import format_text
@@ -189,7 +191,7 @@ def _comment_free(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(st.data())
 def test_output_does_not_depend_on_the_original_whitespace(data):
     base = _comment_free(CONTRACT)

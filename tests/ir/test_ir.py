@@ -265,3 +265,31 @@ def test_generated_code_has_no_syntax_warnings():
     assert "is None" not in policy.compiled.source
     decision = policy.evaluate({}, as_of=T)
     assert [r.fired for r in decision.rules] == [False, True]
+
+
+def _decide_in_worker(policy: qualdsl.Policy, lead: dict[str, object]) -> dict[str, object]:
+    return policy.evaluate(lead, as_of=T).to_dict()
+
+
+def test_a_policy_pickles_with_its_includes_and_works_in_a_process_pool(tmp_path):
+    """Hardening: `Policy` pickles (recompiled from its source texts on load)."""
+    import concurrent.futures
+    import multiprocessing
+    import pickle
+
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.qual").write_text('set big = ["acme"]\n', encoding="utf-8")
+    main = tmp_path / "p.qual"
+    main.write_text('policy p\ninclude "shared/common.qual"\nscore s {\n rule r 5 when c in big\n}\n',
+                    encoding="utf-8")
+    policy = qualdsl.load(main, id_field="key")
+    copy = pickle.loads(pickle.dumps(policy))
+    # The files change after pickling: the copy is still the policy that was loaded.
+    (tmp_path / "shared" / "common.qual").write_text('set big = ["other"]\n', encoding="utf-8")
+    lead = {"key": "L-9", "c": "ACME"}
+    assert copy.hash == policy.hash and copy.path == policy.path
+    assert copy.evaluate(lead, as_of=T) == policy.evaluate(lead, as_of=T)
+    assert copy.evaluate(lead, as_of=T).lead == "L-9" and copy.evaluate(lead, as_of=T).total == 5.0
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        assert pool.submit(_decide_in_worker, policy, lead).result() == policy.evaluate(lead, as_of=T).to_dict()

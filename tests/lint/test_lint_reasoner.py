@@ -9,6 +9,8 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
+
 import qualdsl
 from qualdsl import nodes as n
 from qualdsl.check import LEAD, ROUTE, TIERS
@@ -92,7 +94,7 @@ def fired(policy, lead) -> list[bool]:
     return [r.fired for r in decision.rules]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(condition, condition)
 def test_never_always_and_implies_agree_with_the_evaluator(a: str, b: str) -> None:
     policy = policy_with(a, b)

@@ -10,17 +10,9 @@ BAD_SUITES = {
         "policy: demo.qual\nas_of: 2026-11-01\ncases:\n  - name: x\n    lead: {id: A}\n"
         "    expect:\n      teir: hot\n"
     ),
-    "unknown_tier": (
-        "policy: demo.qual\nas_of: 2026-11-01\ncases:\n  - name: x\n    lead: {id: A}\n"
-        "    expect: {tier: SQL}\n"
-    ),
     "lead_file_missing": (
         "policy: demo.qual\nas_of: 2026-11-01\ncases:\n  - name: x\n    lead_file: nope.json\n"
         "    expect: {tier: hot}\n"
-    ),
-    "unknown_rule_block_and_reason": (
-        "policy: demo.qual\nas_of: 2026-11-01\ncases:\n  - name: x\n    lead: {id: A}\n"
-        "    expect:\n      fired: [big_compnay]\n      scores: {fitt: 3}\n      reasons: [student]\n"
     ),
     "duplicate_names_and_keys": (
         "policy: demo.qual\nas_of: 2026-11-01\ncases:\n  - name: x\n    lead: {id: A}\n"
@@ -61,7 +53,7 @@ def test_typo_in_table_expectation_column_is_an_error(workdir, qualdsl_test):
 
 
 def test_a_bad_suite_does_not_stop_the_good_ones(workdir, qualdsl_test):
-    (workdir / "bad.test.yaml").write_text(BAD_SUITES["unknown_tier"])
+    (workdir / "bad.test.yaml").write_text(BAD_SUITES["typo_in_expectation_key"])
     result = qualdsl_test()
     assert result.exit_code == 2
     assert result.stdout.splitlines()[-1] == "9 passed, 0 failed, 1 error"

@@ -33,7 +33,7 @@ def test_failure_report_names_line_expected_actual_and_ledger(workdir, qualdsl_t
 
 def test_junit_xml_one_testcase_per_test_with_unique_names(workdir, qualdsl_test, snapshot):
     break_threshold(workdir)
-    result = qualdsl_test("--junit-xml", "report.xml")
+    result = qualdsl_test("--junit-xml", "report.xml", "--junit-family", "xunit1")  # with file and line
     assert result.exit_code == 1
     xml = (workdir / "report.xml").read_text()
     root = ET.fromstring(xml)
@@ -119,6 +119,6 @@ def test_policy_that_does_not_compile_prints_its_diagnostics_and_exits_2(workdir
     )
     result = qualdsl_test()
     assert result.exit_code == 2
-    assert "broken.qual:4:1: error:" in result.stdout
+    assert "broken.qual:4:1: error[QE010]:" in result.stdout
     assert result.stdout.splitlines()[-1] == "9 passed, 0 failed, 1 error"
     assert result.stdout == snapshot

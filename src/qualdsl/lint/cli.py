@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ..cli import Exit, expand_policy_paths, source_highlighter, use_color
+from ..cli import STDIN, Exit, expand_policy_paths, source_highlighter, use_color
 from ..diagnostics import Diagnostic, Severity
 
 
@@ -39,7 +40,13 @@ def lint_command(ctx: click.Context, paths: tuple[str, ...], output: str, select
     `qualdsl rule CODE` explains a rule. Silence one finding with
     `# qualdsl: ignore[QD101]` on its line.
     """
-    from .config import ConfigError, config_for, known_selector, split_codes, with_options
+    from .config import (
+        ConfigError,
+        config_for,
+        known_selector,
+        split_codes,
+        with_options,
+    )
     from .engine import is_policy_file, lint_file
 
     selected, ignored = split_codes(select), split_codes(ignore)
@@ -65,7 +72,7 @@ def lint_command(ctx: click.Context, paths: tuple[str, ...], output: str, select
         for path in files:
             config = with_options(config_for(path, config_path, cache), selected, ignored, fail_on)
             threshold = threshold or config.fail_on
-            diagnostics.extend(lint_file(path, config).diagnostics)
+            diagnostics.extend(_lint_stdin(config) if path == STDIN else lint_file(path, config).diagnostics)
     except ConfigError as error:
         from ..render import render_all_text
 
@@ -80,6 +87,24 @@ def lint_command(ctx: click.Context, paths: tuple[str, ...], output: str, select
     _summary(diagnostics, len(files))
     if failing:
         ctx.exit(Exit.FINDINGS)
+
+
+def _lint_stdin(config: Any) -> tuple[Diagnostic, ...]:
+    """`lint -`: the policy on stdin, read as `check -` reads it (cli.read_stdin_source)."""
+    import attrs
+
+    from ..api import compile_source
+    from ..cli import read_stdin_source
+    from ..errors import QualError
+    from .engine import lint_policy
+    from .registry import COMPILE_ERROR
+
+    try:
+        policy = compile_source(read_stdin_source())
+    except QualError as error:
+        return tuple(attrs.evolve(d, code=d.code or COMPILE_ERROR.code, severity=Severity.ERROR)
+                     for d in error.diagnostics)
+    return tuple(lint_policy(policy.checked, config))
 
 
 def _print(ctx: click.Context, output: str, diagnostics: list[Diagnostic]) -> None:

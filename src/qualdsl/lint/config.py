@@ -16,6 +16,7 @@ A bad file is reported with its line, and `qualdsl lint` exits 2.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -25,8 +26,11 @@ import attrs
 
 from ..diagnostics import Diagnostic, Severity
 from ..errors import QualError
-from ..source import Source
+from ..source import Source, UnreadableFile, read_text_file
 from .registry import COMPILE_ERROR, RULES, load_rules
+
+# A configuration file is small; anything larger is not one (and is not read whole).
+MAX_CONFIG_BYTES = 1024 * 1024
 
 KEYS = ("select", "ignore", "severity", "forbidden-fields", "fail-on")
 LEVELS = tuple(s.value for s in Severity)
@@ -79,7 +83,7 @@ def parse_field_path(text: str) -> tuple[str, ...]:
 def find_config(start: Path) -> Path | None:
     """The nearest qualdsl.toml, or pyproject.toml with [tool.qualdsl.lint],
     in `start` (a file's directory) or above it."""
-    directory = start.resolve()
+    directory = Path(os.path.realpath(start))  # Path.resolve() raises on a symlink loop
     if not directory.is_dir():
         directory = directory.parent
     for folder in (directory, *directory.parents):
@@ -94,8 +98,8 @@ def find_config(start: Path) -> Path | None:
 
 def _has_lint_table(pyproject: Path) -> bool:
     try:
-        text = pyproject.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_text_file(pyproject, MAX_CONFIG_BYTES)
+    except UnreadableFile:
         return False
     # A cheap test first: most pyproject files do not mention qualdsl at all.
     return "qualdsl" in text and re.search(r"^\s*\[\s*tool\.qualdsl", text, re.MULTILINE) is not None
@@ -105,8 +109,8 @@ def load_config(path: Path) -> LintConfig:
     """Read and validate one configuration file; raise ConfigError with its line."""
     display = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as problem:
+        text = read_text_file(path, MAX_CONFIG_BYTES, "a configuration file")
+    except UnreadableFile as problem:
         raise ConfigError([Diagnostic.error(f"cannot read lint configuration: {problem}", display)]) from None
     source = Source(text, display)
     try:
@@ -235,7 +239,7 @@ def config_for(path: str, explicit: str | None, cache: dict[Path, LintConfig]) -
         found = find_config(Path(path))
     if found is None:
         return LintConfig()
-    key = found.resolve()
+    key = Path(os.path.realpath(found))
     if key not in cache:
         cache[key] = load_config(found)
     return cache[key]

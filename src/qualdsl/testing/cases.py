@@ -26,8 +26,9 @@ import yaml
 from ..api import Policy, load, normalize_as_of
 from ..diagnostics import Diagnostic
 from ..errors import QualError
-from ..leads import LeadFileError, parse_leads, read_text
-from ..source import Span
+from ..leads import MAX_LEADS_BYTES, LeadFileError, parse_leads
+from ..loader import find_policy_files
+from ..source import Span, UnreadableFile, read_text_file
 from . import yamlsource as ys
 from .yamlsource import Mapping, Sequence
 
@@ -40,6 +41,10 @@ EXPECT_KEYS = ("icp", "reasons", "total", "scores", "tier", "route", "fired", "n
 TABLE_COLUMNS = ("name", "as_of")
 EXACT_TOLERANCE = 1e-6  # absorbs float64 summation order, nothing a person would notice
 APPROX_TOLERANCE = 0.01
+# Bounds on what a suite may hold: a suite or a case table is hand-written
+# (or generated, but reviewed), so these are far above real use.
+MAX_SUITE_BYTES = 16 * 1024 * 1024
+MAX_CASES = 100_000  # per suite, YAML cases and table rows together
 
 
 # ------------------------------------------------------------------ model
@@ -133,6 +138,9 @@ class TestItem:
     as_of: dt.datetime
     expectations: tuple[Expectation, ...]
     origin: YamlOrigin | TableOrigin = attrs.field(eq=False, repr=False)
+    # Expectations naming what the policy no longer has (a tier, route, block,
+    # rule or reason): errors of this item only; it still runs the others.
+    errors: tuple[Diagnostic, ...] = ()
 
     @property
     def id(self) -> str:
@@ -158,23 +166,17 @@ class Suite:
 # --------------------------------------------------------------- discovery
 
 
+SUITE_PATTERNS = ("*.test.yaml", "*.test.yml")
+
+
 def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Suite files under the paths (sorted, hidden directories skipped), and
-    the paths that do not exist."""
+    """Suite files under the paths (sorted; hidden folders below a path
+    skipped, see loader.find_policy_files), and the paths that do not exist."""
     found: list[str] = []
     missing: list[str] = []
     for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            for candidate in sorted(
-                list(path.rglob("*.test.yaml")) + list(path.rglob("*.test.yml"))
-            ):
-                relative = candidate.relative_to(path).parts
-                if any(part.startswith(".") for part in relative) or not candidate.is_file():
-                    continue
-                found.append(str(candidate))
-        elif path.is_file():
-            found.append(given)
+        if os.path.exists(given):  # a FIFO or a device too: reading it says why
+            found.extend(find_policy_files([given], patterns=SUITE_PATTERNS))
         else:
             missing.append(given)
     unique = list(dict.fromkeys(os.path.normpath(p) for p in found))
@@ -209,6 +211,7 @@ class _Reader:
         self.cache = cache
         self.base = Path(path).parent
         self.problems: list[Diagnostic] = []
+        self.gaps: list[Diagnostic] = []  # see TestItem.errors
         self.case_names: dict[str, int] = {}
         self.policy: Policy | None = None
 
@@ -243,7 +246,7 @@ class _Reader:
         try:
             if isinstance(value, (str, dt.date)):
                 return normalize_as_of(value)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a date, or out of range once in UTC
             pass
         self.problem(f"`as_of` must be a date or an ISO 8601 datetime, not `{value}`", span,
                      help="for example `as_of: 2026-11-01` or `as_of: 2026-11-01T09:30:00Z`")
@@ -300,6 +303,9 @@ class _Reader:
             cases = []
         if not isinstance(cases, list):
             self.problem("`cases` must be a list of cases", ys.value_span(data, "cases"))
+        elif len(cases) > MAX_CASES:
+            self.problem(f"the suite has {len(cases)} cases; the limit is {MAX_CASES}",
+                         ys.value_span(data, "cases"), help="split it into several suite files")
         else:
             for index, case in enumerate(cases):
                 items.extend(self.case(case, ys.item_span(cases, index), suite_as_of))
@@ -384,12 +390,14 @@ class _Reader:
             self.problem("the case has no `expect` (or `timeline`): it would test nothing", span)
         items = []
         for moment, expect, point_span, labelled in points:
+            gaps = len(self.gaps)
             expectations = self.expectations(expect, point_span)
             if name is None or lead is _NO_LEAD or moment is None or len(self.problems) > before:
                 continue
             label = f"{name} @ {as_of_label(moment)}" if labelled else name
             items.append(TestItem(self.path, label, self.path, point_span if labelled else span, lead,
-                                  moment, tuple(expectations), YamlOrigin(self.path, expect)))
+                                  moment, tuple(expectations), YamlOrigin(self.path, expect),
+                                  tuple(self.gaps[gaps:])))
         return items
 
     def lead(self, case: Mapping, span: Span) -> Any:
@@ -412,7 +420,7 @@ class _Reader:
             return _NO_LEAD
         resolved = self.relative(file)
         try:
-            records = list(parse_leads(read_text(resolved), resolved))
+            records = list(parse_leads(read_user_file(resolved, MAX_LEADS_BYTES, "a leads file"), resolved))
         except LeadFileError as error:
             self.problem(f"lead file: {error}", where, help="lead files are relative to the suite file")
             return _NO_LEAD
@@ -492,6 +500,12 @@ class _Reader:
             self.problem(message, value_where, help=help, path=path, text=text)
             return []
 
+        def gap(message: str, help: str | None = None, span: Span = value_where) -> list[Expectation]:
+            """The policy lacks what the expectation names: an error of this case only."""
+            self.gaps.append(Diagnostic.error(message, file, span, help=help,
+                                              source_text=text if path else self.text))
+            return []
+
         def made(want: Any) -> list[Expectation]:
             return [Expectation(key, want, file, where)]
 
@@ -517,18 +531,16 @@ class _Reader:
                 close = [folded[value.casefold()]] if value.casefold() in folded else \
                     difflib.get_close_matches(value, known, n=1, cutoff=0.5)
                 listed = ", ".join(f"`{k}`" for k in known) or "none"
-                return bad(f"policy `{policy.name}` has no {what} `{value}`",
+                return gap(f"policy `{policy.name}` has no {what} `{value}`",
                            f"did you mean `{close[0]}`?" if close else f"its {what}s: {listed}")
             return made(value)
         if key == "total" or key.startswith("scores."):
             block = key.removeprefix("scores.") if key != "total" else "total"
             if block != "total" and block not in policy.blocks:
                 close = difflib.get_close_matches(block, list(policy.blocks) + ["total"], n=1, cutoff=0.5)
-                self.problem(f"policy `{policy.name}` has no score block `{block}`", where,
-                             help=f"did you mean `{close[0]}`?" if close
-                             else "blocks: " + ", ".join(f"`{b}`" for b in policy.blocks) + ", `total`",
-                             path=path, text=text)
-                return []
+                return gap(f"policy `{policy.name}` has no score block `{block}`",
+                           f"did you mean `{close[0]}`?" if close
+                           else "blocks: " + ", ".join(f"`{b}`" for b in policy.blocks) + ", `total`", where)
             key = "total" if block == "total" else key
             number, message = parse_number(value)
             if number is None:
@@ -540,7 +552,7 @@ class _Reader:
             known = [s.reason for s in policy.checked.icp.statements] if policy.checked.icp else []
             if not isinstance(value, str) or value not in known:
                 close = difflib.get_close_matches(str(value), known, n=1, cutoff=0.5)
-                return bad(f"policy `{policy.name}` has no ICP reason `{value}`",
+                return gap(f"policy `{policy.name}` has no ICP reason `{value}`",
                            f"did you mean `{close[0]}`?" if close
                            else "reasons: " + (", ".join(f"`{k}`" for k in known) or "none (no icp)"))
             return made(value)
@@ -566,7 +578,7 @@ class _Reader:
                            "write `block.rule`: " + ", ".join(f"`{b}.{r}`" for b, r in matches))
             names = [f"{b}.{r}" for b, r in rules] + [r for _, r in rules]
             close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
-            return bad(f"policy `{policy.name}` has no rule `{value}`",
+            return gap(f"policy `{policy.name}` has no rule `{value}`",
                        f"did you mean `{close[0]}`?" if close else None)
         raise AssertionError(key)
 
@@ -575,7 +587,7 @@ class _Reader:
     def table(self, name: str, span: Span, suite_as_of: dt.datetime | None) -> list[TestItem]:
         path = self.relative(name)
         try:
-            text = read_text(path)
+            text = read_user_file(path, MAX_SUITE_BYTES, "a case table")
         except LeadFileError as error:
             self.problem(f"case table: {error}", span, help="table paths are relative to the suite file")
             return []
@@ -611,6 +623,7 @@ class _Reader:
                              path=path, text=text)
                 columns.append(("skip", ""))
             else:
+                self.check_lead_column(column, header_span(text, header, index), path, text)
                 columns.append(("lead", column))
         if not any(kind == "expect" for kind, _ in columns):
             self.problem(f"case table `{path}` has no `expect.*` columns: it would test nothing",
@@ -633,12 +646,17 @@ class _Reader:
                 continue
             row_index += 1
             where = line_span(text, start)
+            if row_index >= MAX_CASES:
+                self.problem(f"case table `{path}` has more than {MAX_CASES} rows", where, path=path, text=text,
+                             help="split it into several tables")
+                return items
             if len(row) != len(header):
                 self.problem(f"row has {len(row)} cells but the header has {len(header)}", where,
                              path=path, text=text)
                 continue
             lead: dict[str, Any] = {}
             expectations: list[Expectation] = []
+            gaps = len(self.gaps)
             expect_columns: list[tuple[str, int]] = []
             label = ""
             as_of = suite_as_of
@@ -649,7 +667,7 @@ class _Reader:
                     if cell.strip():
                         try:
                             as_of = normalize_as_of(cell)
-                        except ValueError:
+                        except (ValueError, OverflowError):
                             self.problem(f"`as_of` must be a date or an ISO 8601 datetime, not `{cell}`",
                                          where, path=path, text=text)
                             as_of = None
@@ -660,15 +678,35 @@ class _Reader:
                     expectations.extend(self.cell(key, cell.strip(), where, path, text))
                 elif kind == "lead" and cell != "":
                     set_path(lead, key, cell_value(cell))
-            if not expectations and len(self.problems) == before:
+            row_gaps = tuple(self.gaps[gaps:])
+            if not expectations and not row_gaps and len(self.problems) == before:
                 self.problem("row has no expectations (every `expect.*` cell is empty)", where,
                              path=path, text=text)
             if len(self.problems) > before or as_of is None:
                 continue
             test_name = f"{Path(path).name}:{start}" + (f" {label}" if label else "")
             items.append(TestItem(self.path, test_name, path, where, lead, as_of, tuple(expectations),
-                                  TableOrigin(path, row_index, tuple(expect_columns))))
+                                  TableOrigin(path, row_index, tuple(expect_columns)), row_gaps))
         return items
+
+    def check_lead_column(self, column: str, span: Span, path: str, text: str) -> None:
+        """A lead column the policy's schema does not know is a typo (`Lead Sorce`):
+        its values would silently never reach a rule."""
+        assert self.policy is not None
+        schema = self.policy.schema
+        if schema is None or column == "id" or column in schema:
+            return
+        if any(field.startswith(column + ".") for field in schema):
+            return  # a whole object in one cell, as JSON
+        fields = list(schema)
+        folded = {f.casefold(): f for f in fields}
+        close = [folded[column.casefold()]] if column.casefold() in folded else \
+            difflib.get_close_matches(column, fields, n=1, cutoff=0.6)
+        self.problem(f"lead column `{column}` is not a field of policy `{self.policy.name}`", span,
+                     path=path, text=text,
+                     help=f"did you mean `{close[0]}`?" if close else
+                     "lead columns are schema fields: " + ", ".join(f"`{f}`" for f in fields[:12])
+                     + (", ..." if len(fields) > 12 else ""))
 
     def cell(self, key: str, cell: str, where: Span, path: str, text: str) -> list[Expectation]:
         """A table cell: lists are `;`-separated, `null` is no tier/route."""
@@ -688,15 +726,22 @@ class _Reader:
 _NO_LEAD = object()
 
 
+def read_user_file(path: str, limit: int, what: str) -> str:
+    """A file a suite names, read safely (source.read_text_file); LeadFileError
+    with the path and the reason otherwise."""
+    try:
+        return read_text_file(path, limit, what)
+    except UnreadableFile as error:
+        raise LeadFileError(f"{path}: {error}") from None
+
+
 def load_suite(path: str, cache: PolicyCache | None = None) -> Suite:
     """Read a suite file and its tables; problems are collected, never raised."""
     cache = cache or PolicyCache()
     try:
-        text = read_text(path)
-    except LeadFileError as error:
-        message = str(error).removeprefix(f"{path}: ").replace("leads file", "test suite").replace(
-            "not leads", "not a test suite")
-        return Suite(path, None, None, (), (Diagnostic.error(message, path),), ())
+        text = read_text_file(path, MAX_SUITE_BYTES, "a test suite")
+    except UnreadableFile as error:
+        return Suite(path, None, None, (), (Diagnostic.error(str(error), path),), ())
     return _Reader(path, text, cache).read()
 
 
@@ -709,7 +754,10 @@ def parse_number(value: Any) -> tuple[NumberExpectation | None, str]:
         if isinstance(x, bool):
             return None
         if isinstance(x, (int, float)):
-            return float(x) if math.isfinite(x) else None
+            try:
+                return float(x) if math.isfinite(x) else None
+            except OverflowError:  # an int beyond any float (a 400-digit score)
+                return None
         if isinstance(x, str):
             try:
                 parsed = float(x.strip())
@@ -767,7 +815,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             return value.isoformat() + "Z"
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -780,7 +828,7 @@ def cell_value(cell: str) -> Any:
     if stripped[:1] in ("[", "{"):
         try:
             return json.loads(stripped)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError, ValueError):  # ValueError: a 5,000-digit int
             return cell
     return cell
 

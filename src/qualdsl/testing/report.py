@@ -48,7 +48,9 @@ def problems_of(suite: Suite) -> tuple[Diagnostic, ...]:
 
 
 def failure_lines(outcome: Outcome) -> list[str]:
-    return [
+    lines = [f"{d.path}:{d.span.line}: error: {d.message}" + (f" ({d.help})" if d.help else "")
+             for d in outcome.errors]
+    return lines + [
         f"{m.expectation.path}:{m.expectation.span.line}: {m.message}" for m in outcome.mismatches
     ]
 
@@ -149,6 +151,7 @@ def render_json(run: Run, *, coverage: bool = False) -> str:
                  "expected": m.expected, "actual": m.actual, "message": m.message}
                 for m in outcome.mismatches
             ],
+            "errors": [d.to_dict() for d in outcome.errors],
             "decision": outcome.decision.to_dict(),
         })
     data: dict[str, Any] = {
@@ -181,6 +184,8 @@ def render_github(run: Run, *, min_coverage: float | None = None) -> str:
     if problems:
         out.append(render_problems(problems))
     for outcome in run.outcomes:
+        if outcome.errors:
+            out.append(render_problems(list(outcome.errors)))
         for m in outcome.mismatches:
             title = f"qualdsl test: {outcome.item.name}"
             out.append(f"::error file={_property(m.expectation.path)},line={m.expectation.span.line},"
@@ -210,37 +215,57 @@ def classname(suite_path: str) -> str:
     return path.strip("./").replace("/", ".") or path
 
 
-def render_junit(run: Run) -> str:
-    """One <testsuite> per suite file, one <testcase> per test (with `file` and
-    `line`, which GitHub reporting actions use to annotate), a <failure> per
-    failing test, an <error> for a suite that could not run."""
+JUNIT_FAMILIES = ("xunit2", "xunit1")
+
+
+def render_junit(run: Run, family: str = "xunit2") -> str:
+    """One <testsuite> per suite file, one <testcase> per test, a <failure> per
+    failing test, an <error> for a test whose expectation names what the
+    policy lacks and for a suite that could not run.
+
+    `family` as pytest's junit_family: xunit2 (the default) validates against
+    Jenkins' junit-10.xsd, which has no `file` or `line` on <testcase>;
+    xunit1 adds them (some reporting actions annotate lines with them)."""
+    if family not in JUNIT_FAMILIES:
+        raise ValueError(f"unknown JUnit family `{family}`")
+    located = family == "xunit1"
     root = ET.Element("testsuites", name="qualdsl test")
     totals = {"tests": 0, "failures": 0, "errors": 0, "time": 0.0}
+
+    def testcase(parent: ET.Element, suite: str, name: str, path: str, line: int, seconds: str) -> ET.Element:
+        attributes = {"classname": _xml(classname(suite)), "name": _xml(name)}
+        if located:
+            attributes.update(file=_xml(path), line=str(line))
+        attributes["time"] = seconds
+        return ET.SubElement(parent, "testcase", attributes)
+
     for suite in run.suites:
         outcomes = [o for o in run.outcomes if o.item.suite == suite.path]
-        element = ET.SubElement(root, "testsuite", name=suite.path)
-        failures = sum(1 for o in outcomes if not o.passed)
-        errors = 0 if suite.ok else 1
+        element = ET.SubElement(root, "testsuite", name=_xml(suite.path))
+        failures = sum(1 for o in outcomes if o.mismatches and not o.errors)
+        errors = sum(1 for o in outcomes if o.errors) + (0 if suite.ok else 1)
         seconds = sum(o.seconds for o in outcomes)
-        tests = len(outcomes) + errors
+        tests = len(outcomes) + (0 if suite.ok else 1)
         for outcome in outcomes:
             item = outcome.item
-            line = outcome.mismatches[0].expectation.span.line if outcome.mismatches else item.span.line
-            case = ET.SubElement(element, "testcase", classname=classname(suite.path), name=_xml(item.name),
-                                 file=item.path, line=str(line), time=f"{outcome.seconds:.6f}")
-            if outcome.mismatches:
+            line = (outcome.errors[0].span.line if outcome.errors
+                    else outcome.mismatches[0].expectation.span.line if outcome.mismatches else item.span.line)
+            case = testcase(element, suite.path, item.name, item.path, line, f"{outcome.seconds:.6f}")
+            if outcome.errors:
+                first = outcome.errors[0]
+                error = ET.SubElement(case, "error", message=_xml(first.message), type="policy")
+                error.text = _xml("\n".join(failure_lines(outcome)))
+            elif outcome.mismatches:
                 message = outcome.mismatches[0].message
                 if len(outcome.mismatches) > 1:
                     message += f" (and {len(outcome.mismatches) - 1} more)"
-                policy = suite.policy
-                body = "\n".join(failure_lines(outcome)) + "\n\n" + explain(outcome.decision, policy)
+                body = "\n".join(failure_lines(outcome)) + "\n\n" + explain(outcome.decision, suite.policy)
                 failure = ET.SubElement(case, "failure", message=_xml(message), type="expectation")
                 failure.text = _xml(body)
         if not suite.ok:
             problems = problems_of(suite)
-            case = ET.SubElement(element, "testcase", classname=classname(suite.path),
-                                 name="(suite could not run)", file=suite.path,
-                                 line=str(problems[0].span.line if problems else 1), time="0")
+            case = testcase(element, suite.path, "(suite could not run)", suite.path,
+                            problems[0].span.line if problems else 1, "0")
             first = problems[0] if problems else None
             message = f"{first.path}:{first.span.line}: {first.message}" if first else "suite could not run"
             error = ET.SubElement(case, "error", message=_xml(message),

@@ -24,9 +24,19 @@ from typing import Any
 
 import attrs
 
+from .. import backends
 from ..api import Policy
+from ..backends import Evaluator
 from ..decision import Decision
-from .cases import Expectation, NumberExpectation, PolicyCache, Suite, TestItem, load_suite, number_text
+from .cases import (
+    Expectation,
+    NumberExpectation,
+    PolicyCache,
+    Suite,
+    TestItem,
+    load_suite,
+    number_text,
+)
 
 
 @attrs.frozen
@@ -52,8 +62,13 @@ class Outcome:
     seconds: float = attrs.field(eq=False)
 
     @property
+    def errors(self) -> tuple[Any, ...]:
+        """Expectations naming what the policy does not have (TestItem.errors)."""
+        return self.item.errors
+
+    @property
     def passed(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.item.errors
 
 
 @attrs.frozen
@@ -148,7 +163,7 @@ def check(expectation: Expectation, decision: Decision) -> Mismatch | None:
     raise AssertionError(key)
 
 
-def run_item(policy: Policy, item: TestItem) -> Outcome:
+def run_item(policy: Evaluator, item: TestItem) -> Outcome:
     start = time.perf_counter()
     decision = policy.evaluate(item.lead, as_of=item.as_of)
     mismatches = tuple(m for m in (check(e, decision) for e in item.expectations) if m is not None)
@@ -183,25 +198,32 @@ def coverage_of(policy: Policy, decisions: Iterable[Decision]) -> Coverage:
                     tuple(missing_tiers), tuple(missing_routes))
 
 
-def run_suites(suites: Sequence[Suite]) -> Run:
-    """Run every item of every suite that loaded cleanly; measure coverage per policy."""
+def run_suites(suites: Sequence[Suite], backend: str = "python") -> Run:
+    """Run every item of every suite that loaded cleanly on a backend (see
+    backends/: the same suites hold every backend to the same decisions);
+    measure coverage per policy. Raises BackendUnavailable."""
     outcomes: list[Outcome] = []
     by_policy: dict[str, tuple[Policy, list[Decision]]] = {}
+    evaluators: dict[str, Evaluator] = {}
     for suite in suites:
         if suite.policy is None:
             continue
         entry = by_policy.setdefault(suite.policy.path, (suite.policy, []))
         if not suite.ok:
             continue
+        if suite.policy.path not in evaluators:
+            evaluators[suite.policy.path] = (
+                suite.policy if backend == "python" else backends.evaluator(backend, suite.policy.ir)
+            )
         for item in suite.items:
-            outcome = run_item(suite.policy, item)
+            outcome = run_item(evaluators[suite.policy.path], item)
             outcomes.append(outcome)
             entry[1].append(outcome.decision)
     coverage = tuple(coverage_of(policy, decisions) for policy, decisions in by_policy.values())
     return Run(tuple(suites), tuple(outcomes), coverage)
 
 
-def run_paths(paths: Sequence[str]) -> Run:
+def run_paths(paths: Sequence[str], backend: str = "python") -> Run:
     """Load the given suite files and run them (the Python entry point)."""
     cache = PolicyCache()
-    return run_suites([load_suite(path, cache) for path in paths])
+    return run_suites([load_suite(path, cache) for path in paths], backend)

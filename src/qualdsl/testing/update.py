@@ -26,9 +26,8 @@ from typing import Any
 import yaml
 
 from ..decision import Decision
-from ..leads import read_text
 from . import yamlsource as ys
-from .cases import TableOrigin, YamlOrigin, plain
+from .cases import MAX_SUITE_BYTES, TableOrigin, YamlOrigin, plain, read_user_file
 from .runner import Outcome
 
 LIST_KEYS = ("reasons", "warnings", "fired", "not_fired")
@@ -110,7 +109,7 @@ def _block(mapping: dict[str, Any], indent: int) -> str:
 
 def update_yaml(path: str, outcomes: Sequence[Outcome]) -> int:
     """Rewrite the expect mappings of failing YAML cases in one file; returns how many."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_user_file(path, MAX_SUITE_BYTES, "a test suite")
     edits = []
     for outcome in outcomes:
         origin = outcome.item.origin
@@ -147,7 +146,7 @@ def _cell(key: str, decision: Decision) -> str:
 
 def update_table(path: str, outcomes: Sequence[Outcome]) -> int:
     """Rewrite the failing expect.* cells of failing rows in one CSV table."""
-    text = read_text(path)
+    text = read_user_file(path, MAX_SUITE_BYTES, "a case table")
     newline = "\r\n" if "\r\n" in text else "\n"
     rows = list(csv.reader(io.StringIO(text, newline="")))
     # Data rows in the order the loader counted them (blank rows skipped).

@@ -13,6 +13,7 @@ lead data into booleans without a word.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import yaml
@@ -37,8 +38,65 @@ class Sequence(list):  # type: ignore[type-arg]
     items_at: list[Node]
 
 
+# Bounds on the shape of a suite (see `load`): far beyond any real suite, far
+# below what would exhaust the stack or memory.
+MAX_DEPTH = 100  # nested collections
+MAX_ALIAS_NODES = 100_000  # nodes that aliases add, counted as if expanded
+
+
 class LocatedLoader(yaml.SafeLoader):
-    """SafeLoader whose containers know their source positions."""
+    """SafeLoader whose containers know their source positions, and which
+    refuses documents nested too deeply or whose aliases expand too far."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.depth = 0
+        self.aliases: list[tuple[Node, Any]] = []  # (the anchored node, where the alias is)
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            self.aliases.append((node, event.start_mark))
+            return node
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def check_aliases(self) -> None:
+        """Refuse a document whose aliases would expand beyond MAX_ALIAS_NODES
+        nodes (an "alias bomb": 450 bytes that expand to gigabytes) or refer to
+        themselves. Sizes are counted once per node, so this is linear."""
+        sizes: dict[int, int] = {}
+        open_: set[int] = set()
+
+        def size(node: Node, mark: Any) -> int:
+            key = id(node)
+            if key in sizes:
+                return sizes[key]
+            if key in open_:
+                raise yaml.composer.ComposerError(None, None, "an alias refers to a collection that holds it", mark)
+            open_.add(key)
+            total = 1
+            if isinstance(node, SequenceNode):
+                total += sum(size(child, mark) for child in node.value)
+            elif isinstance(node, MappingNode):
+                total += sum(size(k, mark) + size(v, mark) for k, v in node.value)
+            open_.discard(key)
+            sizes[key] = min(total, MAX_ALIAS_NODES + 1)  # capped: the sum cannot grow without bound
+            return sizes[key]
+
+        added = 0
+        for node, mark in self.aliases:
+            added += size(node, mark)
+            if added > MAX_ALIAS_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)", mark)
 
 
 # YAML 1.2 core booleans only (see the module docstring).
@@ -88,8 +146,42 @@ LocatedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
 def load(text: str) -> Any:
-    """Parse one YAML document with positions; raises yaml.YAMLError."""
-    return yaml.load(text, Loader=LocatedLoader)  # noqa: S506 - a SafeLoader subclass
+    """Parse one YAML document with positions; raises yaml.YAMLError (with a
+    mark) for bad YAML, too deep a document, an alias bomb, or a value that
+    cannot be built (a 5,000-digit integer, a timestamp out of range)."""
+    loader = LocatedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        loader.check_aliases()
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _guarded(tag: str, what: str) -> None:
+    """Make the constructor of `tag` turn Python's refusal (ValueError,
+    OverflowError) into a located YAML error."""
+    build = LocatedLoader.yaml_constructors[tag]
+
+    def construct(loader: LocatedLoader, node: Node) -> Any:
+        try:
+            return build(loader, node)
+        except (ValueError, OverflowError) as error:
+            reason = str(error)
+            if "Exceeds the limit" in reason:
+                reason = f"it has more than {sys.get_int_max_str_digits()} digits"
+            reason = reason.split(";")[0].split(":")[0] or "out of range"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{what} `{str(node.value)[:40]}` cannot be read: {reason}", node.start_mark) from None
+
+    LocatedLoader.add_constructor(tag, construct)
+
+
+_guarded("tag:yaml.org,2002:int", "the integer")
+_guarded("tag:yaml.org,2002:float", "the number")
+_guarded("tag:yaml.org,2002:timestamp", "the timestamp")
 
 
 def node_end(node: Node) -> Any:

@@ -1,0 +1,161 @@
+"""Reading user files safely (source.py): regular files only, a size limit
+counted while reading, and a sentence for every failure. Each class of the
+hardening issue has a test named after it."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import qualdsl
+from qualdsl.cli import cli
+from qualdsl.errors import SourceError
+from qualdsl.source import (
+    MAX_SOURCE_BYTES,
+    UnreadableFile,
+    read_file_bytes,
+    read_limited,
+    read_text_file,
+)
+
+DEVICES = [d for d in ("/dev/zero", "/dev/urandom", "/dev/full") if os.path.exists(d)]
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def run(*args: str, input: str | bytes | None = None, cwd: Path | None = None, timeout: float = 30):
+    """The real command in a child process: a hang fails by timeout, not by hanging the suite."""
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.run([sys.executable, "-m", "qualdsl", *args], input=input, capture_output=True, check=False,
+                          cwd=cwd, env=env, timeout=timeout)
+
+
+class TestDevicesAndEndlessFiles:
+    @pytest.mark.parametrize("device", DEVICES)
+    def test_a_device_as_a_policy_is_refused(self, device):
+        with pytest.raises(SourceError) as error:
+            qualdsl.load(device)
+        assert error.value.diagnostics[0].message == "is a character device, not a regular file"
+
+    @pytest.mark.parametrize("device", DEVICES)
+    def test_check_on_a_device_exits_1_with_the_reason(self, device):
+        result = run("check", device)
+        assert result.returncode == 1
+        assert b"is a character device, not a regular file" in result.stderr
+
+    def test_an_endless_stream_stops_at_the_limit(self):
+        class Endless(io.RawIOBase):
+            reads = 0
+
+            def readable(self) -> bool:
+                return True
+
+            def read(self, size: int = -1) -> bytes:
+                self.reads += 1
+                return b"x" * size
+
+        stream = Endless()
+        with pytest.raises(UnreadableFile) as error:
+            read_limited(stream, 1000)  # type: ignore[arg-type]
+        assert str(error.value).startswith("file is too large (over the limit of 1,000 bytes)")
+        assert stream.reads == 1  # limit+1 bytes asked for, then stopped
+
+    def test_check_dash_reads_dev_zero_on_stdin_within_the_limit(self):
+        with open("/dev/zero", "rb") as zero:
+            result = subprocess.run([sys.executable, "-m", "qualdsl", "check", "-"], stdin=zero, check=False,
+                                    capture_output=True, env={**os.environ, "PYTHONPATH": SRC}, timeout=60)
+        assert result.returncode == 1
+        assert b"file is too large" in result.stderr
+        assert b"Traceback" not in result.stderr
+
+    def test_a_file_over_the_limit_is_refused_by_its_size(self, tmp_path):
+        path = tmp_path / "big.qual"
+        path.write_bytes(b"#" * (MAX_SOURCE_BYTES + 1))
+        with pytest.raises(SourceError) as error:
+            qualdsl.load(path)
+        assert error.value.diagnostics[0].message.startswith("file is too large")
+
+
+class TestFifos:
+    def test_a_fifo_as_a_policy_never_blocks(self, tmp_path):
+        os.mkfifo(tmp_path / "p.qual")
+        result = run("check", "p.qual", cwd=tmp_path, timeout=20)
+        assert result.returncode == 1
+        assert b"p.qual:1:1: error: is a FIFO, not a regular file" in result.stderr
+
+    def test_a_fifo_in_a_directory_scan_is_skipped(self, tmp_path):
+        os.mkfifo(tmp_path / "p.qual")
+        (tmp_path / "ok.qual").write_text('policy ok\n', encoding="utf-8")
+        for command in ("check", "fmt", "lint"):
+            result = run(command, "--check" if command == "fmt" else ".", *(["."] if command == "fmt" else []),
+                         cwd=tmp_path, timeout=20)
+            assert b"Traceback" not in result.stderr, command
+            assert result.returncode in (0, 1), (command, result.stderr)
+
+    def test_read_file_bytes_refuses_a_fifo_even_with_a_writer(self, tmp_path):
+        fifo = tmp_path / "p"
+        os.mkfifo(fifo)
+        writer = os.open(fifo, os.O_RDWR)  # a FIFO that would deliver data
+        try:
+            with pytest.raises(UnreadableFile, match="is a FIFO, not a regular file"):
+                read_file_bytes(fifo, 100)
+        finally:
+            os.close(writer)
+
+
+class TestPathsAndKinds:
+    def test_a_directory(self, tmp_path):
+        with pytest.raises(UnreadableFile, match="^is a directory, not a policy$"):
+            read_file_bytes(tmp_path, 100, "a policy")
+
+    def test_a_missing_file(self, tmp_path):
+        with pytest.raises(UnreadableFile, match="^no such file$"):
+            read_file_bytes(tmp_path / "nope", 100)
+
+    def test_a_symlink_loop(self, tmp_path):
+        (tmp_path / "loop").symlink_to(tmp_path / "loop")
+        with pytest.raises(UnreadableFile, match="symlink loop"):
+            read_file_bytes(tmp_path / "loop", 100)
+
+    def test_a_nul_in_the_path(self):
+        with pytest.raises(UnreadableFile, match="NUL character"):
+            read_file_bytes("a\x00b", 100)
+
+    def test_a_lone_surrogate_in_the_path(self):
+        with pytest.raises(UnreadableFile, match="lone surrogate"):
+            read_file_bytes("a\ud800b", 100)
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root reads anything")
+    def test_permission_denied(self, tmp_path):
+        path = tmp_path / "secret"
+        path.write_text("x")
+        path.chmod(0)
+        with pytest.raises(UnreadableFile, match="^permission denied$"):
+            read_file_bytes(path, 100)
+
+    def test_text_drops_a_bom_and_refuses_nul_bytes(self, tmp_path):
+        (tmp_path / "a").write_bytes(b"\xef\xbb\xbfhello")
+        assert read_text_file(tmp_path / "a", 100) == "hello"
+        (tmp_path / "b").write_bytes(b"he\x00llo")
+        with pytest.raises(UnreadableFile, match="binary"):
+            read_text_file(tmp_path / "b", 100)
+
+
+class TestLintConfigSymlinkLoop:
+    def test_linting_a_symlink_loop_is_a_located_error(self, tmp_path):
+        (tmp_path / "loop.qual").symlink_to(tmp_path / "loop.qual")
+        result = CliRunner().invoke(cli, ["lint", str(tmp_path / "loop.qual")])
+        assert result.exit_code == 1, result.output
+        assert "loop.qual:1:1: error[QD000]: too many levels of symbolic links (a symlink loop?)" in result.output
+
+    def test_a_qualdsl_toml_symlink_loop_is_no_configuration(self, tmp_path):
+        (tmp_path / "qualdsl.toml").symlink_to(tmp_path / "qualdsl.toml")
+        (tmp_path / "p.qual").write_text("policy p\n", encoding="utf-8")
+        result = CliRunner().invoke(cli, ["lint", str(tmp_path / "p.qual")])
+        assert result.exit_code == 0, result.output
+        assert "1 policy linted: no problems" in result.output

@@ -4,7 +4,7 @@ same twice."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -18,16 +18,15 @@ from fuzz_properties import check_lead, schema_fields
 pytestmark = pytest.mark.fuzz
 
 BUNDLED = [path for path, text in fs.BUNDLED if path.parent == fs.POLICIES]
+_LOADED: dict[Path, qualdsl.Policy] = {}
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=[path.stem for path in BUNDLED])
-def test_hostile_leads(path: Any) -> None:
-    policy = qualdsl.load(path)
-
-    @fuzz_settings()
-    @given(lead=fs.leads(schema_fields(policy)), as_of=fs.as_of_moments)
-    def run(lead: Any, as_of: Any) -> None:
-        with no_hang():
-            check_lead(policy, lead, as_of)
-
-    run()
+@fuzz_settings()
+@given(data=fs.st.data())
+def test_hostile_leads(path: Path, data: fs.st.DataObject) -> None:
+    policy = _LOADED.get(path) or _LOADED.setdefault(path, qualdsl.load(path))
+    lead = data.draw(fs.leads(schema_fields(policy)), label="lead")
+    as_of = data.draw(fs.as_of_moments, label="as_of")
+    with no_hang():
+        check_lead(policy, lead, as_of)

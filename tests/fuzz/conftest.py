@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import fuzz_budget
+import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -26,16 +26,12 @@ BUNDLED = tuple(
     for path in sorted(POLICIES.glob("*.qual")) + sorted(POLICIES.glob("shared/*.qual"))
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=UTC)
 
 # ============================================================ literals
 
-KEYWORDS = (
-    "policy include schema set let icp require else reject as score max min decay every half_life "
-    "expire after rule when per event events where within tiers tier route to otherwise or and not in "
-    "between matches is missing present true false contains starts_with ends_with"
-).split()
+KEYWORDS = ["policy", "include", "schema", "set", "let", "icp", "require", "else", "reject", "as", "score", "max", "min", "decay", "every", "half_life", "expire", "after", "rule", "when", "per", "event", "events", "where", "within", "tiers", "tier", "route", "to", "otherwise", "or", "and", "not", "in", "between", "matches", "is", "missing", "present", "true", "false", "contains", "starts_with", "ends_with"]
 FUNCTIONS = ("domain", "lower", "len", "days_since", "count")
 FIELD_TYPES = ("string", "int", "number", "bool", "date", "datetime", "list[string]", "list[number]",
                "events", "list[int]", "map", "list[events]")  # the last three are wrong on purpose
@@ -353,7 +349,7 @@ def policies(draw: st.DrawFn) -> str:
 
 # ============================================================ mutations
 
-_TOKEN = re.compile(r'\s+|"(?:[^"\\\n]|\\.)*"|/(?:\\.|[^\\/\n])+/i?|[A-Za-z_][A-Za-z0-9_]*|[0-9.]+[%hdw]?|.', re.S)
+_TOKEN = re.compile(r'\s+|"(?:[^"\\\n]|\\.)*"|/(?:\\.|[^\\/\n])+/i?|[A-Za-z_][A-Za-z0-9_]*|[0-9.]+[%hdw]?|.', re.DOTALL)
 _INSERTS = st.one_of(
     st.sampled_from(KEYWORDS + list(FUNCTIONS) + ["{", "}", "(", ")", "[", "]", ",", ":", "=", ".", '"', "`",
                                                  "/", "#", "\n", "\t", "\f", "\x00", "\ufeff", "\ud800"]),

@@ -11,14 +11,13 @@ at least once); `-m fuzz` or QUALDSL_FUZZ_EXAMPLES runs all of it.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
 
+import fuzz_budget
 import pytest
 
-import fuzz_budget
 import qualdsl
 from qualdsl.testing.cases import MAX_SUITE_BYTES
 
@@ -78,16 +77,17 @@ def argv(command: str, role: str, hostile: Path) -> list[str]:
     return words + [str(hostile)]
 
 
-def _limits() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-    os.setsid()  # its own process group, so a timeout kills it and anything it started
+# The child limits its own address space, then runs the CLI as `python -m qualdsl` would.
+_LAUNCH = ("import resource, runpy, sys; "
+           "resource.setrlimit(resource.RLIMIT_AS, ({0}, {0})); "
+           "sys.argv[0] = 'qualdsl'; runpy.run_module('qualdsl', run_name='__main__', alter_sys=True)")
 
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(SOURCE), "NO_COLOR": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "qualdsl", *args], cwd=cwd, env=env, text=True,
-                               errors="replace", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, preexec_fn=_limits)
+    process = subprocess.Popen([sys.executable, "-c", _LAUNCH.format(MEMORY), *args], cwd=cwd, env=env,
+                               text=True, errors="replace", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, process_group=0)  # a timeout kills it and its children
     try:
         stdout, stderr = process.communicate(timeout=SECONDS)
     except subprocess.TimeoutExpired:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 import fuzz_budget
+import pytest
 import test_fuzz_cli
 
 pytestmark = pytest.mark.fuzz
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.fuzz
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "fuzzing.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("block", re.findall(r"```python\n(.*?)```", DOC, re.S))
+@pytest.mark.parametrize("block", re.findall(r"```python\n(.*?)```", DOC, re.DOTALL))
 def test_python_examples_run(block: str) -> None:
     exec(compile(block, "docs/fuzzing.md", "exec"), {})  # noqa: S102 - our own doc's example
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from hypothesis import given
-
 import fuzz_strategies as fs
+import pytest
 from fuzz_budget import fuzz_settings, no_hang
 from fuzz_properties import check_lead, check_policy_text, schema_fields
+from hypothesis import given
 
 pytestmark = pytest.mark.fuzz
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from fuzz_properties import check_lead
 
 import qualdsl
 
-from fuzz_properties import check_lead
-
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 MATCHING = qualdsl.loads("""
 policy p

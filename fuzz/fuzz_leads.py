@@ -20,10 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fuzz"))
 
 with atheris.instrument_imports(include=["qualdsl"]):
-    import qualdsl
     from fuzz_properties import check_lead
 
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    import qualdsl
+
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 POLICIES = [qualdsl.load(path) for path in sorted((ROOT / "policies").glob("*.qual"))]
 
 

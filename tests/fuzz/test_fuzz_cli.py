@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "policies" / "saas_inbound.qual"
 LEAD = ROOT / "policies" / "saas_inbound.lead.json"
 SOURCE = Path(qualdsl.__file__).resolve().parents[1]  # the subprocesses run the qualdsl under test
-SECONDS = 10  # a FIFO that blocks shows up as a timeout; startup takes ~1 s
+SECONDS = 6  # a FIFO that blocks shows up as a timeout; startup takes ~1 s
 MEMORY = 1024**3  # address space per run: "unbounded memory" fails here, not on the machine
 
 KINDS = ("binary", "not_utf8", "huge", "dev_zero", "fifo", "symlink_loop")

@@ -18,6 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fuzz"))
 
 with atheris.instrument_imports(include=["qualdsl"]):
+    # qualdsl imports its stages lazily: import them here so they are instrumented.
+    import qualdsl.api
+    import qualdsl.explain
+    import qualdsl.fmt
+    import qualdsl.lint.engine
+    import qualdsl.runtime  # noqa: F401
     from fuzz_properties import check_policy_text
 
 # Inside policies/ so that `include "shared/common.qual"` resolves.

@@ -475,8 +475,21 @@ def ends_with(a: Any, b: Any) -> bool:
     return type(a) is str and type(b) is str and a.casefold().endswith(b.casefold())
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def search(pattern: Any, text: str) -> bool:
+    """An RE2 search of a string."""
+    try:
+        return pattern.search(text) is not None
+    except UnicodeEncodeError:
+        # RE2 searches UTF-8, which cannot hold the lone surrogates lead data
+        # may carry: each is searched as U+FFFD, still one character.
+        return pattern.search(_SURROGATE.sub("\ufffd", text)) is not None
+
+
 def matches(value: Any, pattern: Any) -> bool:
-    return type(value) is str and pattern.search(value) is not None
+    return type(value) is str and search(pattern, value)
 
 
 def truth(value: Any) -> bool:

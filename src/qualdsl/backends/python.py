@@ -97,7 +97,7 @@ class _Codegen:
         for helper in (
             "lookup", "load_events", "group_by_type", "event_field", "coercion_warning", "coerce_field",
             "eq", "ne", "lt", "le", "gt", "ge", "between", "member", "not_member", "str_member",
-            "list_has_str", "contains", "starts_with", "ends_with", "matches", "add", "sub", "mul", "div",
+            "list_has_str", "contains", "starts_with", "ends_with", "matches", "search", "add", "sub", "mul", "div",
             "neg", "lead_id", *(name for name, _ in FUNCTIONS.values()),
         ):
             self.namespace[helper] = getattr(runtime, helper)
@@ -426,7 +426,7 @@ class _Codegen:
         # RE2 (regex.py): linear time, so no pattern can stall an evaluation.
         pattern = self.const(compile_regex(expr.pattern, expr.ignore_case))
         if value.simple and category(value.type) == "string":
-            return self._bool(f"({self._guard(value)}{pattern}.search({value.text}) is not None)")
+            return self._bool(f"({self._guard(value)}search({pattern}, {value.text}))")
         return self._bool(f"matches({value.text}, {pattern})")
 
     def gen_IsMissing(self, expr: ir.IsMissing) -> Code:

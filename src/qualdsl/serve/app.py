@@ -238,7 +238,7 @@ class Server:
             self.metrics.decision(policy.name, decision.tier, decision.route)
             lines.append(self.log.decision(policy.name, policy.hash, decision.lead, decision.tier,
                                            decision.route, seconds))
-        self.log.write(lines)
+        self.log.buffer(lines)
 
     async def reload(self) -> None:
         changes = await anyio.to_thread.run_sync(self.store.reload)
@@ -508,10 +508,14 @@ def create_app(
         await state.reload()
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(state.deadlines.sweep, min(max(limits.request_timeout / 4, 0.01), 0.5))
+            tasks.start_soon(state.log.flush_every)
             if reload_interval:
                 tasks.start_soon(state.watch, reload_interval)
-            yield
-            tasks.cancel_scope.cancel()
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                state.log.flush()
 
     routes = [  # the hot ones first: Starlette tries them in order
         Route("/v1/policies/{name}/evaluate", EvaluateRoute(), methods=["POST"]),

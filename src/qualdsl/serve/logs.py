@@ -40,7 +40,7 @@ class EventLog:
         self._pending_size = 0
 
     def now(self) -> str:
-        # isoformat, not strftime: a few times cheaper, and this runs once per decision.
+        # isoformat, not strftime: cheaper, and this runs once per decision.
         return self.clock().isoformat().replace("+00:00", "Z")
 
     def line(self, event: str, **fields: Any) -> str:
@@ -61,7 +61,7 @@ class EventLog:
         """Write whole lines soon: at the next flush, or now if `CHUNK` bytes are waiting."""
         with self._lock:
             self._pending.extend(lines)
-            self._pending_size += sum(len(line) for line in lines) + len(lines)
+            self._pending_size += sum(map(len, lines)) + len(lines)
             if self._pending_size >= CHUNK:
                 self._flush()
 

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..api import Policy, normalize_as_of
 from ..decision import Decision
 from .logs import EventLog
-from .metrics import Metrics
+from .metrics import Metrics, SharedMetrics
 from .reload import Clock, Entry, PolicyStore
 
 UTC = dt.UTC
@@ -202,6 +202,19 @@ class Server:
         self.store, self.limits, self.metrics, self.log, self.clock = store, limits, metrics, log, clock
         self._last_as_of: tuple[str | None, dt.datetime] = (None, clock())
         self.deadlines = Deadlines()
+        self.shared: SharedMetrics | None = None  # with several workers: see metrics.py
+
+    def all_metrics(self) -> Metrics:
+        return self.shared.total() if self.shared is not None else self.metrics
+
+    async def publish_metrics(self, interval: float) -> None:
+        assert self.shared is not None
+        while True:
+            await anyio.sleep(interval)
+            try:
+                self.shared.publish()
+            except OSError as error:  # a full disk must not stop the server; the log says why
+                self.log.message("metrics not published", error=str(error))
 
     def policy(self, name: str) -> Policy:
         entry = self.store.by_name.get(name)
@@ -280,7 +293,7 @@ async def readyz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     state = server(request)
     serving = {name: entry.policy.hash for name, entry in state.store.by_name.items() if entry.policy}
-    return Response(state.metrics.render(serving), media_type="text/plain; version=0.0.4; charset=utf-8")
+    return Response(state.all_metrics().render(serving), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 async def openapi(request: Request) -> Response:
@@ -494,14 +507,20 @@ def create_app(
     log_format: str = "json",
     log_stream: Any = None,
     clock: Clock = utc_now,
+    metrics_dir: str | Path | None = None,
+    metrics_interval: float = 1.0,
 ) -> Starlette:
     """The app serving every policy in `policy_dir`. `reload_interval` is the
     polling period in seconds (None: no hot reload). `clock` gives the
-    default `as_of` and the times in logs; tests pass a fixed one."""
+    default `as_of` and the times in logs; tests pass a fixed one.
+    `metrics_dir`, shared by the workers of one server, makes /metrics add up
+    all of them; each publishes its counts there every `metrics_interval` s."""
     directory = Path(policy_dir)
     metrics_ = Metrics()
     state = Server(PolicyStore(directory, clock), limits, metrics_, EventLog(log_format, log_stream, clock=clock),
                    clock)
+    if metrics_dir is not None:
+        state.shared = SharedMetrics(metrics_dir, metrics_)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -511,11 +530,17 @@ def create_app(
             tasks.start_soon(state.log.flush_every)
             if reload_interval:
                 tasks.start_soon(state.watch, reload_interval)
+            if state.shared is not None:
+                state.shared.publish()  # counted from the start, even before the first interval
+                tasks.start_soon(state.publish_metrics, metrics_interval)
             try:
                 yield
             finally:
                 tasks.cancel_scope.cancel()
                 state.log.flush()
+                if state.shared is not None:
+                    with contextlib.suppress(OSError):
+                        state.shared.publish()
 
     routes = [  # the hot ones first: Starlette tries them in order
         Route("/v1/policies/{name}/evaluate", EvaluateRoute(), methods=["POST"]),

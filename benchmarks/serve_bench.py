@@ -4,9 +4,10 @@ Two uvicorn processes on 127.0.0.1 (free ports), three targets measured in
 the same run by the same load generator, in interleaved one-second slices
 (so a change in the machine's load hits all three alike):
 
-1. bare     — a Starlette endpoint that reads the body and returns a fixed
-              decision of the same size (the demo lead's decision): the cost
-              of HTTP, uvicorn and Starlette alone, the baseline.
+1. bare     — a Starlette endpoint that reads and parses the body (orjson)
+              and returns, serialised by orjson, the decision `evaluate`
+              gives that lead, decided before the run: the same response
+              bytes without deciding, the baseline.
 2. evaluate — POST /v1/policies/saas_inbound/evaluate, one generated lead a
               request (benchmarks/leads.py), logs written (to /dev/null).
 3. batch    — POST .../evaluate-batch with 100 leads a request.
@@ -38,28 +39,45 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT / "src"), str(HERE)]
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+AS_OF_TEXT = "2026-11-01T00:00:00Z"
 BATCH = 100
+LEADS = 2000
 
 
 # ---------------------------------------------------------------- the servers (child processes)
 
 
+def _bodies(leads: list[dict[str, Any]]) -> tuple[list[bytes], list[bytes]]:
+    """The request bodies: one lead each, and batches of BATCH leads."""
+    single = [json.dumps({"lead": lead, "as_of": AS_OF_TEXT}).encode() for lead in leads]
+    batches = [json.dumps({"leads": leads[i:i + BATCH], "as_of": AS_OF_TEXT}).encode()
+               for i in range(0, len(leads), BATCH)]
+    return single, batches
+
+
 def _bare_app() -> Any:
+    """A fair peer of `evaluate` that decides nothing: a Starlette endpoint
+    that reads the body, parses it with orjson, and serialises with orjson
+    the very decision `evaluate` returns for that body (decided beforehand),
+    so the responses are byte for byte the same size."""
+    import orjson
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
 
     import qualdsl
+    from leads import generate
 
     policy = qualdsl.load(ROOT / "policies" / "saas_inbound.qual")
-    lead = json.loads((ROOT / "policies" / "saas_inbound.lead.json").read_text())
-    fixed = json.dumps({"decision": policy.evaluate(lead, as_of=AS_OF).to_dict(),
-                        "policy_hash": policy.hash}).encode()
+    leads = generate(LEADS, AS_OF)
+    answers = {body: {"decision": decision.to_dict(), "policy_hash": policy.hash}
+               for body, decision in zip(_bodies(leads)[0], policy.evaluate_many(leads, as_of=AS_OF))}
 
     async def endpoint(request: Request) -> Response:
-        await request.body()
-        return Response(fixed, media_type="application/json")
+        body = await request.body()
+        orjson.loads(body)
+        return Response(orjson.dumps(answers[body]), media_type="application/json")
 
     return Starlette(routes=[Route("/bare", endpoint, methods=["POST"])])
 
@@ -74,7 +92,8 @@ def serve(kind: str, port: int) -> None:
 
         log = open(os.devnull, "w")  # noqa: SIM115 -- open for the life of the server process
         app = create_app(ROOT / "policies", reload_interval=None, log_stream=log)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # The options `qualdsl serve` runs uvicorn with, for both servers.
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, server_header=False)
 
 
 # ---------------------------------------------------------------- the load generator
@@ -206,11 +225,7 @@ def main() -> int:
 
     from leads import generate
 
-    leads = generate(2000, AS_OF)
-    as_of = "2026-11-01T00:00:00Z"
-    single = [json.dumps({"lead": lead, "as_of": as_of}).encode() for lead in leads]
-    batches = [json.dumps({"leads": leads[i:i + BATCH], "as_of": as_of}).encode()
-               for i in range(0, len(leads), BATCH)]
+    single, batches = _bodies(generate(LEADS, AS_OF))
     base = "/v1/policies/saas_inbound"
     results = measure({"bare": ("/bare", single), "evaluate": (f"{base}/evaluate", single),
                        "batch": (f"{base}/evaluate-batch", batches)}, args.concurrency, args.seconds)

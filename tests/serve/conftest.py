@@ -51,7 +51,12 @@ class Served:
         self.log = log
 
     def log_lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.log.getvalue().splitlines()]
+        return [json.loads(line) for line in self.log_text().splitlines()]
+
+    def log_text(self) -> str:
+        """The log so far, decision lines still buffered (at most 0.1 s) included."""
+        self.client.app.state.server.log.flush()  # type: ignore[attr-defined]
+        return self.log.getvalue()
 
     def wait_for(self, predicate: Callable[[], bool], seconds: float = 15.0) -> None:
         """Poll until the background reload has happened (bounded)."""

@@ -267,7 +267,7 @@ def test_one_json_log_line_per_decision(serve: Any) -> None:
 def test_text_log_format(serve: Any) -> None:
     served = serve(log_format="text")
     served.client.post(EVALUATE, json={"lead": DEMO_LEAD, "as_of": AS_OF})
-    last = served.log.getvalue().splitlines()[-1]
+    last = served.log_text().splitlines()[-1]
     assert last.startswith("2026-11-01T12:00:00Z decision policy=saas_inbound ")
     assert " lead=L-1001 tier=SQL route=enterprise-east latency_ms=" in last
 

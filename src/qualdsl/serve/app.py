@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..api import Policy, normalize_as_of
 from ..decision import Decision
 from .logs import EventLog
-from .metrics import Metrics
+from .metrics import Metrics, SharedMetrics
 from .reload import Clock, Entry, PolicyStore
 
 UTC = dt.UTC
@@ -110,15 +110,26 @@ class Deadlines:
                     task.cancel()
 
 
-async def read_json(request: Request, limits: Limits, deadlines: Deadlines) -> dict[str, Any]:
+def _headers(scope: Scope) -> tuple[bytes, bytes | None]:
+    """Content-Type and Content-Length, straight from the ASGI scope (names are lower case)."""
+    media, length = None, None
+    for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
+        if name == b"content-type" and media is None:
+            media = value
+        elif name == b"content-length" and length is None:
+            length = value
+    return media or b"", length
+
+
+async def read_json(scope: Scope, receive: Receive, limits: Limits, deadlines: Deadlines) -> dict[str, Any]:
     """The body as a JSON object, refused early: content type before reading,
     Content-Length before reading, the running size while reading, nesting after."""
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    raw_media, declared = _headers(scope)
+    media = raw_media.split(b";", 1)[0].strip().lower().decode("latin-1")
     if media != "application/json":
         raise ApiError(415, "unsupported_media_type",
                        f"the body must be JSON sent as `Content-Type: application/json`, not `{media or 'nothing'}`")
     limit = limits.max_body_bytes
-    declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks, size = [], 0
@@ -127,7 +138,7 @@ async def read_json(request: Request, limits: Limits, deadlines: Deadlines) -> d
     deadlines.reading[task] = time.monotonic() + limits.request_timeout
     try:
         while True:  # the ASGI messages themselves: cheaper than request.stream()
-            message = await request.receive()
+            message = await receive()
             if message["type"] != "http.request":
                 raise ApiError(400, "client_disconnected", "the client went away before sending the body")
             chunk = message.get("body", b"")
@@ -191,6 +202,19 @@ class Server:
         self.store, self.limits, self.metrics, self.log, self.clock = store, limits, metrics, log, clock
         self._last_as_of: tuple[str | None, dt.datetime] = (None, clock())
         self.deadlines = Deadlines()
+        self.shared: SharedMetrics | None = None  # with several workers: see metrics.py
+
+    def all_metrics(self) -> Metrics:
+        return self.shared.total() if self.shared is not None else self.metrics
+
+    async def publish_metrics(self, interval: float) -> None:
+        assert self.shared is not None
+        while True:
+            await anyio.sleep(interval)
+            try:
+                self.shared.publish()
+            except OSError as error:  # a full disk must not stop the server; the log says why
+                self.log.message("metrics not published", error=str(error))
 
     def policy(self, name: str) -> Policy:
         entry = self.store.by_name.get(name)
@@ -227,7 +251,7 @@ class Server:
             self.metrics.decision(policy.name, decision.tier, decision.route)
             lines.append(self.log.decision(policy.name, policy.hash, decision.lead, decision.tier,
                                            decision.route, seconds))
-        self.log.write(lines)
+        self.log.buffer(lines)
 
     async def reload(self) -> None:
         changes = await anyio.to_thread.run_sync(self.store.reload)
@@ -269,7 +293,7 @@ async def readyz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     state = server(request)
     serving = {name: entry.policy.hash for name, entry in state.store.by_name.items() if entry.policy}
-    return Response(state.metrics.render(serving), media_type="text/plain; version=0.0.4; charset=utf-8")
+    return Response(state.all_metrics().render(serving), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 async def openapi(request: Request) -> Response:
@@ -304,19 +328,66 @@ async def show_policy(request: Request) -> Response:
     return json_response(_details(state.store.by_name[policy.name]))
 
 
-async def evaluate(request: Request) -> Response:
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+async def send_json(send: Send, body: bytes, status: int = 200) -> None:
+    """A JSON response as two ASGI messages: what Starlette's Response sends, without building one."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-length", str(len(body)).encode()), *_JSON_HEADERS]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def evaluate(state: Server, name: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """POST /v1/policies/{name}/evaluate, as plain ASGI: the hot path, so no
+    Request object, no router, no exception middleware (see FastEvaluate)."""
     started = time.perf_counter()
-    state = server(request)
-    policy = state.policy(request.path_params["name"])
-    body = await read_json(request, state.limits, state.deadlines)
-    _check_keys(body, "lead", ("as_of",))
-    moment = state.as_of(body)
+    try:
+        policy = state.policy(name)
+        body = await read_json(scope, receive, state.limits, state.deadlines)
+        _check_keys(body, "lead", ("as_of",))
+        moment = state.as_of(body)
+    except ApiError as error:
+        await send_api_error(state, error, send)
+        return
     before = time.perf_counter()
     decision = policy.evaluate(body["lead"], as_of=moment)
     state.record(policy, [(decision, time.perf_counter() - before)])
-    response = json_response({"decision": decision.to_dict(), "policy_hash": policy.hash})
+    await send_json(send, orjson.dumps({"decision": decision.to_dict(), "policy_hash": policy.hash}))
     state.metrics.request("evaluate", time.perf_counter() - started)
-    return response
+
+
+class EvaluateRoute:
+    """The same endpoint behind Starlette's router, for a request FastEvaluate
+    passed on (a class, not a function, so Starlette calls it as ASGI)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await evaluate(scope["app"].state.server, scope["path_params"]["name"], scope, receive, send)
+
+
+class FastEvaluate:
+    """Plain ASGI middleware answering POST .../evaluate before Starlette's
+    router and exception middleware, which cost about as much as the decision.
+    Anything else (other paths, other methods, odd names) goes on to the router."""
+
+    PREFIX, SUFFIX = "/v1/policies/", "/evaluate"
+
+    def __init__(self, app: ASGIApp, server: Server):
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            root: str = scope.get("root_path", "")
+            if root and path.startswith(root):  # as Starlette's routing reads the path
+                path = path[len(root):]
+            if path.startswith(self.PREFIX) and path.endswith(self.SUFFIX):
+                name = path[len(self.PREFIX):-len(self.SUFFIX)]
+                if name and "/" not in name:
+                    await evaluate(self.server, name, scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def _decide_all(policy: Policy, leads: list[Any], moment: dt.datetime, deadline: float,
@@ -340,7 +411,7 @@ async def evaluate_batch(request: Request) -> Response:
     state = server(request)
     limits = state.limits
     policy = state.policy(request.path_params["name"])
-    body = await read_json(request, limits, state.deadlines)
+    body = await read_json(request.scope, request.receive, limits, state.deadlines)
     _check_keys(body, "leads", ("as_of",))
     leads = body["leads"]
     if type(leads) is not list:
@@ -360,11 +431,25 @@ async def evaluate_batch(request: Request) -> Response:
 # ---------------------------------------------------------------- errors and auth
 
 
+def _api_error_body(state: Server, error: ApiError) -> bytes:
+    state.metrics.error(error.code)
+    return orjson.dumps(error_body(error.code, error.message, **error.extra))
+
+
 async def on_api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
-    server(request).metrics.error(error.code)
     headers = {"Retry-After": "1"} if error.status == 503 else None
-    return json_response(error_body(error.code, error.message, **error.extra), error.status, headers)
+    return Response(_api_error_body(server(request), error), error.status, headers, media_type="application/json")
+
+
+async def send_api_error(state: Server, error: ApiError, send: Send) -> None:
+    """on_api_error for the plain ASGI path: the same body, status and headers."""
+    body = _api_error_body(state, error)
+    headers = [(b"content-length", str(len(body)).encode()), *_JSON_HEADERS]
+    if error.status == 503:
+        headers.append((b"retry-after", b"1"))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
@@ -422,27 +507,43 @@ def create_app(
     log_format: str = "json",
     log_stream: Any = None,
     clock: Clock = utc_now,
+    metrics_dir: str | Path | None = None,
+    metrics_interval: float = 1.0,
 ) -> Starlette:
     """The app serving every policy in `policy_dir`. `reload_interval` is the
     polling period in seconds (None: no hot reload). `clock` gives the
-    default `as_of` and the times in logs; tests pass a fixed one."""
+    default `as_of` and the times in logs; tests pass a fixed one.
+    `metrics_dir`, shared by the workers of one server, makes /metrics add up
+    all of them; each publishes its counts there every `metrics_interval` s."""
     directory = Path(policy_dir)
     metrics_ = Metrics()
     state = Server(PolicyStore(directory, clock), limits, metrics_, EventLog(log_format, log_stream, clock=clock),
                    clock)
+    if metrics_dir is not None:
+        state.shared = SharedMetrics(metrics_dir, metrics_)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.reload()
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(state.deadlines.sweep, min(max(limits.request_timeout / 4, 0.01), 0.5))
+            tasks.start_soon(state.log.flush_every)
             if reload_interval:
                 tasks.start_soon(state.watch, reload_interval)
-            yield
-            tasks.cancel_scope.cancel()
+            if state.shared is not None:
+                state.shared.publish()  # counted from the start, even before the first interval
+                tasks.start_soon(state.publish_metrics, metrics_interval)
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                state.log.flush()
+                if state.shared is not None:
+                    with contextlib.suppress(OSError):
+                        state.shared.publish()
 
     routes = [  # the hot ones first: Starlette tries them in order
-        Route("/v1/policies/{name}/evaluate", evaluate, methods=["POST"]),
+        Route("/v1/policies/{name}/evaluate", EvaluateRoute(), methods=["POST"]),
         Route("/v1/policies/{name}/evaluate-batch", evaluate_batch, methods=["POST"]),
         Route("/v1/policies/{name}", show_policy, methods=["GET"]),
         Route("/v1/policies", list_policies, methods=["GET"]),
@@ -452,6 +553,7 @@ def create_app(
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     middleware = [Middleware(BearerAuth, token=token, metrics=metrics_)] if token else []
+    middleware.append(Middleware(FastEvaluate, server=state))  # inside auth: tokens are checked first
     handlers = {ApiError: on_api_error, HTTPException: on_http_error, Exception: on_internal_error}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers,
                     lifespan=lifespan)

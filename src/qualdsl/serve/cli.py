@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,8 @@ def app_from_config(config: dict[str, Any]) -> Any:
 
     token = read_token(config["token_file"]) if config["token_file"] else None
     return create_app(config["policy_dir"], token=token, limits=Limits(**config["limits"]),
-                      reload_interval=config["reload_interval"] or None, log_format=config["log_format"])
+                      reload_interval=config["reload_interval"] or None, log_format=config["log_format"],
+                      metrics_dir=config.get("metrics_dir"))
 
 
 def app_from_env() -> Any:
@@ -103,5 +105,7 @@ def serve_command(policy_dir: Path, host: str, port: int, token_file: str | None
     if workers == 1:
         uvicorn.run(app_from_config(config), **options)
     else:
-        os.environ[ENV] = json.dumps(config)
-        uvicorn.run("qualdsl.serve.cli:app_from_env", factory=True, workers=workers, **options)
+        # Each worker publishes its metrics here; the one answering /metrics adds them up (metrics.py).
+        with tempfile.TemporaryDirectory(prefix="qualdsl-serve-metrics-") as metrics_dir:
+            os.environ[ENV] = json.dumps({**config, "metrics_dir": metrics_dir})
+            uvicorn.run("qualdsl.serve.cli:app_from_env", factory=True, workers=workers, **options)

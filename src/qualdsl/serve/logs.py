@@ -3,6 +3,14 @@
 Written straight to the stream rather than through `logging`: a decision
 line is on the hot path, and `logging`'s record machinery costs more than
 the decision itself. `json` lines are for log shippers, `text` for people.
+
+Decision lines are buffered and written together, at most `FLUSH_SECONDS`
+late (the app's lifespan runs `flush_every`), when `CHUNK` bytes are
+waiting, and at shutdown: a write and flush per decision cost as much as
+building the line. Each write is whole lines of at most `CHUNK` bytes (a
+longer line alone): a pipe takes a write of up to PIPE_BUF (4096 bytes on
+Linux) in one piece, so the lines of several workers sharing stderr never
+interleave mid-line. Reload lines and messages are written at once.
 """
 
 from __future__ import annotations
@@ -11,9 +19,13 @@ import sys
 import threading
 from typing import IO, Any
 
+import anyio
 import orjson
 
 from .reload import Change, Clock
+
+CHUNK = 4096  # PIPE_BUF on Linux: the most a pipe writes in one piece
+FLUSH_SECONDS = 0.1
 
 
 class EventLog:
@@ -24,9 +36,11 @@ class EventLog:
         self.stream = stream
         self.clock = clock
         self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._pending_size = 0
 
     def now(self) -> str:
-        # isoformat, not strftime: a few times cheaper, and this runs once per decision.
+        # isoformat, not strftime: cheaper, and this runs once per decision.
         return self.clock().isoformat().replace("+00:00", "Z")
 
     def line(self, event: str, **fields: Any) -> str:
@@ -38,11 +52,46 @@ class EventLog:
             for key, value in record.items() if value is not None)
 
     def write(self, lines: list[str]) -> None:
-        """One write for many lines (a batch's decisions), whole lines only."""
-        stream = self.stream if self.stream is not None else sys.stderr
+        """Write whole lines now (after any buffered ones, so order is kept)."""
         with self._lock:
-            stream.write("".join(line + "\n" for line in lines))
-            stream.flush()
+            self._pending.extend(lines)
+            self._flush()
+
+    def buffer(self, lines: list[str]) -> None:
+        """Write whole lines soon: at the next flush, or now if `CHUNK` bytes are waiting."""
+        with self._lock:
+            self._pending.extend(lines)
+            self._pending_size += sum(map(len, lines)) + len(lines)
+            if self._pending_size >= CHUNK:
+                self._flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    async def flush_every(self, seconds: float = FLUSH_SECONDS) -> None:
+        """The background flush (the app's lifespan runs it, and flushes at shutdown)."""
+        while True:
+            await anyio.sleep(seconds)
+            if self._pending:
+                self.flush()
+
+    def _flush(self) -> None:
+        lines, self._pending, self._pending_size = self._pending, [], 0
+        if not lines:
+            return
+        stream = self.stream if self.stream is not None else sys.stderr
+        chunk: list[str] = []
+        size = 0
+        for line in lines:
+            if chunk and size + len(line) + 1 > CHUNK:
+                stream.write("".join(chunk))
+                stream.flush()
+                chunk, size = [], 0
+            chunk.append(line + "\n")
+            size += len(line) + 1
+        stream.write("".join(chunk))
+        stream.flush()
 
     def decision(self, policy: str, digest: str, lead: str | None, tier: str | None, route: str | None,
                  seconds: float) -> str:

@@ -4,12 +4,29 @@ Why not prometheus_client: its default registry is process-global (every
 app built in a test process would share and clash on it), and what is needed
 here (labelled counters, one histogram) is a few dozen lines with no
 dependency. Updated only from the event loop, so no locks.
+
+With `--workers N` every worker counts its own requests, and a scrape
+reaches one worker at random. So each worker publishes its counts to a file
+of its own in a directory the parent process made (`SharedMetrics`, at most
+a second late, and at shutdown), and the worker answering `/metrics` adds
+up every worker's file: counters and histograms are sums, so the total is
+exact. A worker that exited leaves its file, so its counts stay in the
+totals (counters never go down). Files rather than shared memory: uvicorn
+starts workers with `spawn`, so nothing but the file system is shared
+without a dependency.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import os
+import uuid
 from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
 
 # Seconds; decisions take tens of microseconds, a big batch tens of milliseconds.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -66,6 +83,28 @@ class Metrics:
     def reload(self, policy: str, result: str) -> None:
         self.reloads[(policy, result)] += 1
 
+    def snapshot(self) -> dict[str, Any]:
+        """The counts as JSON-ready data, for `merge` in another process."""
+        return {"decisions": [[*key, n] for key, n in self.decisions.items()],
+                "errors": [[code, n] for code, n in self.errors.items()],
+                "reloads": [[*key, n] for key, n in self.reloads.items()],
+                "latency": {name: [h.counts, h.total] for name, h in self.latency.items()}}
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add another worker's `snapshot`."""
+        for policy, tier, route, n in data["decisions"]:
+            self.decisions[(policy, tier, route)] += n
+        for code, n in data["errors"]:
+            self.errors[code] += n
+        for policy, result, n in data["reloads"]:
+            self.reloads[(policy, result)] += n
+        for name, (counts, total) in data["latency"].items():
+            histogram = self.latency.get(name)
+            if histogram is None:
+                histogram = self.latency[name] = Histogram()
+            histogram.counts = [a + b for a, b in zip(histogram.counts, counts, strict=True)]
+            histogram.total += total
+
     def render(self, policies: dict[str, str]) -> str:
         """The exposition text; `policies` is name -> hash of those serving."""
         out: list[str] = []
@@ -94,3 +133,28 @@ class Metrics:
         family("qualdsl_policy_info", "gauge", "The policies serving, with their hash.", [
             ((("policy", name), ("hash", digest)), 1) for name, digest in sorted(policies.items())])
         return "\n".join(out) + "\n"
+
+
+class SharedMetrics:
+    """One worker's side of the shared directory (see the module's docstring)."""
+
+    def __init__(self, directory: str | Path, metrics: Metrics):
+        self.directory = Path(directory)
+        self.metrics = metrics
+        # The pid and a random part: a restarted worker may be given an old pid.
+        self.path = self.directory / f"worker-{os.getpid()}-{uuid.uuid4().hex[:12]}.json"
+
+    def publish(self) -> None:
+        """Write this worker's counts; atomically, so a reader never sees half a file."""
+        partial = self.path.with_suffix(".partial")
+        partial.write_bytes(orjson.dumps(self.metrics.snapshot()))
+        os.replace(partial, self.path)
+
+    def total(self) -> Metrics:
+        """Every worker's counts added up, this worker's as of now."""
+        self.publish()
+        total = Metrics()
+        for path in sorted(self.directory.glob("worker-*.json")):
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # not one of ours: skip it
+                total.merge(orjson.loads(path.read_bytes()))
+        return total

@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-import qualdsl  # noqa: E402
-from qualdsl.build import parse_module  # noqa: E402
-from qualdsl.fmt import format_text  # noqa: E402
-from qualdsl.source import Source  # noqa: E402
+import qualdsl
+from qualdsl.build import parse_module
+from qualdsl.fmt import format_text
+from qualdsl.source import Source
 
 TARGET_RATIO = 3.0
 

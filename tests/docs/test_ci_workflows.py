@@ -16,9 +16,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / "action.yml"
-YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.S)
+YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
 # `${{ ... }}` is expanded by GitHub before the shell sees the script.
-EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.S)
+EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 
 
 def _doc_yaml() -> list[tuple[str, Any]]:

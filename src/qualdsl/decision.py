@@ -14,13 +14,15 @@ class RuleResult(NamedTuple):
     """One ledger line: did the rule fire, and what it contributed after decay.
 
     `events` is how many events a per-event rule counted (None for a `when`
-    rule); it explains the points and is not part of the decision JSON."""
+    rule); `skipped` how many events of its type failed its `where` (None
+    without one). Both explain the points and are not part of the decision JSON."""
 
     block: str
     rule: str
     fired: bool
     points: float
     events: int | None = None
+    skipped: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"block": self.block, "rule": self.rule, "fired": self.fired, "points": self.points}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -38,20 +40,48 @@ def _painter(color: bool) -> Callable[[str, str], str]:
 BOLD, GREEN, RED, DIM, YELLOW = "1", "32", "1;31", "2", "33"
 
 
-def _rule_detail(rule: RuleResult, base: float | None) -> str:
+# Characters a terminal acts on or that break a line: control characters (C0,
+# DEL, C1: escape sequences start with \x1b or \x9b), line and paragraph
+# separators, bidirectional overrides (text shown reordered) and lone
+# surrogates (which no output encoding accepts).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escaped(char: re.Match[str]) -> str:
+    return f"\\u{ord(char.group()):04x}"
+
+
+def shown(text: str) -> str:
+    """Lead-provided text as explain prints it: `\x1b` becomes the six
+    characters `\u001b`, so a lead value cannot drive the terminal."""
+    return _UNPRINTABLE.sub(_escaped, text)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def _rule_detail(rule: RuleResult, nominal: ir.Rule | None) -> str:
     """Why a ledger line shows the points it does (needs the rule's nominal points)."""
-    if base is None:
+    if nominal is None:
         return ""
+    base = nominal.points
     each = _points(base)
     if rule.events is not None:  # a per-event rule
+        skipped = rule.skipped or 0
+        kind = f"of type {json.dumps(nominal.event_type)}" if isinstance(nominal, ir.EventRule) else ""
         if not rule.fired:
+            if skipped:
+                return f"   (no matching events: {skipped} {kind} outside the `where`; {each} each)"
             return f"   (no events; {each} each)"
-        counted = f"{rule.events} event{'s' if rule.events != 1 else ''} × {each}"
+        counted = _plural(rule.events, "event") + f" × {each}"
+        if skipped:
+            counted += f"; {skipped} outside the `where`"
         if rule.points == 0 and base != 0:
             return f"   ({counted}, expired)"
         if abs(rule.points - base * rule.events) > 1e-9:
             return f"   ({counted}, after decay)"
-        return f"   ({counted})" if rule.events > 1 else ""
+        return f"   ({counted})" if rule.events > 1 or skipped else ""
     if not rule.fired:
         return f"   (would give {each})"
     if rule.points == 0 and base != 0:
@@ -70,7 +100,7 @@ def explain(decision: Decision, policy: ir.Policy | HasIR | None = None, *, colo
     paint = _painter(color)
     lines = []
     head = f"policy {decision.policy}"
-    head += f" · lead {decision.lead}" if decision.lead is not None else " · lead (no id)"
+    head += f" · lead {shown(decision.lead)}" if decision.lead is not None else " · lead (no id)"
     head += f" · as of {decision.as_of}"
     lines.append(paint(head, BOLD))
     lines.append("")
@@ -79,10 +109,10 @@ def explain(decision: Decision, policy: ir.Policy | HasIR | None = None, *, colo
     else:
         lines.append(f"ICP      {paint('FAIL', RED)}")
         for reason in decision.reasons:
-            lines.append(f"  {paint('✗', RED)} {reason}")
+            lines.append(f"  {paint('✗', RED)} {shown(reason)}")
     meaning = policy if isinstance(policy, ir.Policy) or policy is None else policy.ir
     blocks = {b.name: b for b in meaning.blocks} if meaning is not None else {}
-    nominal = {(b.name, r.name): r.points for b in blocks.values() for r in b.rules}
+    nominal = {(b.name, r.name): r for b in blocks.values() for r in b.rules}
     width = max([len(r.rule) for r in decision.rules] + [10]) + 4
     for name, total in decision.scores.items():
         if name == "total":
@@ -116,5 +146,5 @@ def explain(decision: Decision, policy: ir.Policy | HasIR | None = None, *, colo
         lines.append("")
         lines.append("warnings")
         for warning in decision.warnings:
-            lines.append(f"  {paint('!', YELLOW)} {warning}")
+            lines.append(f"  {paint('!', YELLOW)} {shown(warning)}")
     return "\n".join(lines)

@@ -469,7 +469,7 @@ class _Codegen:
         for rule in block.rules:
             points = self.literal(float(rule.points))
             p, h = self.fresh("p"), self.fresh("h")
-            events = "None"
+            events = skipped = "None"
             if isinstance(rule, ir.WhenRule):
                 condition = self.cond(rule.condition)
                 value = f"{points} * {when_factor} + 0.0" if when_factor else points
@@ -479,9 +479,13 @@ class _Codegen:
                 self.uses_by_type = True
                 events = self.fresh("k")
                 out.append(f"    {p} = 0.0; {events} = 0")
+                if rule.where is not None:
+                    # Events of the type that fail the `where`: explain says so.
+                    skipped = self.fresh("s")
+                    out.append(f"    {skipped} = 0")
                 out.append(f"    for e in BT.get({self.literal(rule.event_type_folded)}, ()):")
                 if rule.where is not None:
-                    out.append(f"        if not {self.cond(rule.where)}: continue")
+                    out.append(f"        if not {self.cond(rule.where)}: {skipped} += 1; continue")
                 out.append(f"        {events} += 1")
                 if block.decays:
                     out.append("        a = T - e[0]")
@@ -495,7 +499,7 @@ class _Codegen:
                 out.append(f"    {h} = {events} > 0")
             points_vars.append(p)
             ledger.append(
-                f"RR(RULE, ({self.literal(block.name)}, {self.literal(rule.name)}, {h}, {p}, {events}))"
+                f"RR(RULE, ({self.literal(block.name)}, {self.literal(rule.name)}, {h}, {p}, {events}, {skipped}))"
             )
         total = self.fresh("t")
         out.extend(self.sum_lines(total, points_vars))

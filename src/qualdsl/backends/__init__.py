@@ -30,6 +30,7 @@ class BackendUnavailable(Exception):
 # name -> "module:function" building an Evaluator from an ir.Policy.
 BACKENDS: dict[str, str] = {
     "python": "qualdsl.backends.python:evaluator",
+    "duckdb": "qualdsl.backends.sql.duckdb_engine:evaluator",
 }
 
 

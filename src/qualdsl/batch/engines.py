@@ -60,7 +60,7 @@ class EngineUnavailable(Exception):
 # name -> (module:class, what installs it). One entry per engine.
 ENGINES: dict[str, tuple[str, str | None]] = {
     "python": ("qualdsl.batch.engines:PythonEngine", None),
-    "duckdb": ("qualdsl.batch.duckdb_engine:DuckDBEngine", "pip install 'qualdsl[duckdb]'"),
+    "duckdb": ("qualdsl.backends.sql.duckdb_engine:DuckDBEngine", "pip install 'qualdsl[duckdb]'"),
     "spark": ("qualdsl.batch.spark_engine:SparkEngine", "pip install 'qualdsl[spark]'"),
 }
 

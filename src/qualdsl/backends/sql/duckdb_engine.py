@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -21,6 +22,9 @@ from ...decision import Decision, RuleResult
 from .compile import compile_sql
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+
+
+_NULL_TYPE = re.compile(r"\bNULL\b")
 
 
 class InputProblem(ValueError):
@@ -60,7 +64,9 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
         else:
             relation = connection.read_parquet(files)
         relation.create_view("leads")
-        return {name: str(sql_type) for name, sql_type in zip(relation.columns, relation.types)}
+        # A column (or struct member) holding only nulls has DuckDB's type NULL:
+        # every value of it is missing, read as VARCHAR like any text.
+        return {name: _NULL_TYPE.sub("VARCHAR", str(sql_type)) for name, sql_type in zip(relation.columns, relation.types)}
     except duckdb.Error as error:
         raise InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}") from None
 
@@ -128,3 +134,31 @@ class DuckDBEngine:
 
     def run(self, job: Any, policy: Any) -> Iterator[Decision]:
         return decisions(policy, job.inputs, as_of=job.as_of, format=job.input_format)
+
+
+class DuckDBEvaluator:
+    """The SQL backend as an `Evaluator` (backends/__init__.py), one lead at a
+    time: the lead is written as one JSONL row and decided by the compiled
+    SELECT in DuckDB. For the conformance tests; `qualdsl score --engine
+    duckdb` decides whole files at once."""
+
+    def __init__(self, policy: Any):
+        import types
+
+        self.policy = types.SimpleNamespace(ir=policy)
+
+    def evaluate(self, lead: Any, *, as_of: Any) -> Decision:
+        import tempfile
+
+        from ...api import normalize_as_of
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "lead.jsonl")
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(json.dumps(lead, default=str) + "\n")
+            (decision,) = decisions(self.policy, [path], as_of=normalize_as_of(as_of), format="jsonl")
+        return decision
+
+
+def evaluator(policy: Any) -> DuckDBEvaluator:
+    return DuckDBEvaluator(policy)

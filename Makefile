@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,duckdb,parquet,serve]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +22,11 @@ demo: $(STAMP)
 	$(BIN)/qualdsl eval policies/saas_inbound.qual --leads policies/saas_inbound.leads.jsonl --as-of 2026-11-01 --format json
 	$(BIN)/qualdsl test policies/
 	$(BIN)/qualdsl lint policies/
+	$(BIN)/qualdsl score policies/xeducation.qual policies/data/xeducation_leads.csv --id-field "Prospect ID" --as-of 2026-11-01 -o /tmp/qualdsl-demo-xeducation.parquet --no-progress
+	$(BIN)/qualdsl score policies/xeducation.qual policies/data/xeducation_leads.csv --id-field "Prospect ID" --as-of 2026-11-01 -o /tmp/qualdsl-demo-xeducation-duckdb.parquet --engine duckdb --no-progress
+	$(BIN)/qualdsl compile policies/saas_inbound.qual --target sql --pretty > /tmp/qualdsl-demo-saas_inbound.sql
+	$(BIN)/qualdsl backtest policies/xeducation.qual --leads policies/data/xeducation_sample.csv --outcome Converted --as-of 2026-11-01 --format html -o /tmp/qualdsl-demo-backtest.html
+	@echo "demo outputs in /tmp/qualdsl-demo-*"
 
 test: $(STAMP)
 	$(BIN)/qualdsl check policies/

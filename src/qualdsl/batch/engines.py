@@ -2,7 +2,7 @@
 
 An engine turns a ScoreJob into decisions and error rows, in input order.
 The python engine reads with batch.inputs and evaluates in this process or
-in `--jobs N` worker processes. Other engines (duckdb, spark) are entries of
+in `--jobs N` worker processes. Other engines (duckdb) are entries of
 ENGINES: a module path and the command that installs what they need.
 """
 
@@ -61,7 +61,6 @@ class EngineUnavailable(Exception):
 ENGINES: dict[str, tuple[str, str | None]] = {
     "python": ("qualdsl.batch.engines:PythonEngine", None),
     "duckdb": ("qualdsl.backends.sql.duckdb_engine:DuckDBEngine", "pip install 'qualdsl[duckdb]'"),
-    "spark": ("qualdsl.batch.spark_engine:SparkEngine", "pip install 'qualdsl[spark]'"),
 }
 
 

@@ -290,7 +290,10 @@ def test_parquet_nulls_fractions_dates_and_decimals(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- properties
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
+# Without a schema a cell that looks like a JSON list or object is parsed
+# (json_cells: tested on its own); this property is about plain text cells.
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20).filter(
+    lambda t: t.strip()[:1] not in ("[", "{"))
 _KEYS = st.text(st.characters(whitelist_categories=("L", "N", "Zs")), min_size=1, max_size=10).filter(
     lambda k: k.strip() == k and "`" not in k)
 

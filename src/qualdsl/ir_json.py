@@ -78,14 +78,20 @@ def dumps(policy: ir.Policy, *, indent: int | None = 2) -> str:
 
 def loads(text: str) -> ir.Policy:
     """An IR policy from its JSON text (`qualdsl compile --target json`); a
-    `hash` beside it must be the policy's own."""
-    data = json.loads(text)
+    `hash` beside it must be the policy's own. Raises ValueError."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to be a policy") from None
     if not isinstance(data, dict) or data.get("node") != "Policy":
         raise ValueError("the JSON does not describe a policy")
     if data.get("format") != ir.FORMAT:
         raise ValueError(f"IR format {data.get('format')!r} is not {ir.FORMAT}, the one this qualdsl reads")
     stated = data.pop("hash", None)
-    policy = from_data(data)
+    try:
+        policy = from_data(data)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to be a policy") from None
     assert isinstance(policy, ir.Policy)
     if stated is not None and stated != policy_hash(policy):
         raise ValueError("the policy's `hash` does not match its content")

@@ -316,3 +316,23 @@ def test_a_lead_value_nested_thousands_deep_is_a_warning_not_a_crash():
     small = [[1, {"a": None, 2: "x", True: 1.5}], 2.5, "é", None, 10**20, {}, []]
     assert runtime._json_prefix(small, 10**6) == json.dumps(small, ensure_ascii=False)
     assert runtime._json_prefix(small, 7) == json.dumps(small, ensure_ascii=False)[:7]
+
+
+def test_compiling_a_builtin_the_backend_lacks_is_a_located_error():
+    import attrs as _attrs
+
+    policy = lowered("policy t\nscore s {\n rule r 1 when len(x) > 1\n}\n")
+    (rule,) = policy.blocks[0].rules
+    strange = ir.Call(function="soundex", arguments=(), type="string",
+                      loc=ir.Loc("p.qual", rule.condition.loc.span))  # type: ignore[union-attr]
+    block = _attrs.evolve(policy.blocks[0], rules=(ir.WhenRule(name="r", points=1.0,
+                                                             condition=ir.Truth(operand=strange)),))
+    with pytest.raises(qualdsl.CheckError) as raised:
+        compile_policy(_attrs.evolve(policy, blocks=(block,)))
+    (diagnostic,) = raised.value.diagnostics
+    assert diagnostic.path == "p.qual" and "soundex" in diagnostic.message
+
+
+def test_a_json_form_nested_absurdly_deep_is_a_value_error():
+    with pytest.raises(ValueError, match="nested too deeply"):
+        ir_json.loads('{"node": "Policy", "format": 1, "title": ' + "[" * 100_000 + "]" * 100_000 + "}")

@@ -180,24 +180,33 @@ def _free_port() -> int:
         return port
 
 
+def start_serve(policy_dir: Path, *options: str, probe: str, env: dict[str, str] | None = None,
+                ) -> tuple[subprocess.Popen[str], str]:
+    """`qualdsl serve POLICY_DIR OPTIONS` on a free loopback port, once `probe`
+    answers 200 (at most 30 s): the process and its base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qualdsl", "serve", str(policy_dir), "--port", str(port), *options],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})}, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None or time.monotonic() >= deadline:
+            process.kill()
+            _, err = process.communicate(timeout=30)
+            raise AssertionError(f"the server did not start: {err}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + probe).status_code == 200:
+                return process, url
+        time.sleep(0.1)
+
+
 def test_the_serve_command_with_two_workers_scores_a_lead_and_stops_cleanly(policy_dir: Path, tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("t0ken-for-the-test\n")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qualdsl", "serve", str(policy_dir), "--port", str(port), "--token-file", str(token),
-         "--reload-interval", "0.1", "--workers", "2"], env=env, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_serve(policy_dir, "--token-file", str(token), "--reload-interval", "0.1",
+                               "--workers", "2", probe="/healthz")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the server did not start"
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            time.sleep(0.1)
         headers = {"Authorization": "Bearer t0ken-for-the-test"}
         assert httpx.get(f"{url}/readyz").status_code == 401
         response = httpx.post(f"{url}/v1/policies/saas_inbound/evaluate", headers=headers,

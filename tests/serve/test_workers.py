@@ -3,11 +3,7 @@ counts, whichever worker answers the scrape."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,9 +12,9 @@ import httpx
 
 from qualdsl.serve.metrics import Metrics
 
-from .conftest import AS_OF, DEMO_LEAD, ROOT
+from .conftest import AS_OF, DEMO_LEAD
 from .test_app import _samples
-from .test_live import _free_port
+from .test_live import start_serve
 
 EVALUATE = "/v1/policies/saas_inbound/evaluate"
 SQL = 'qualdsl_decisions_total{policy="saas_inbound",tier="SQL",route="enterprise-east"}'
@@ -80,23 +76,11 @@ def test_snapshot_and_merge_add_up() -> None:
 
 
 def test_the_serve_command_with_two_workers_counts_every_request(policy_dir: Path, tmp_path: Path) -> None:
-    port = _free_port()
     temp = tmp_path / "tmp"
     temp.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TMPDIR": str(temp)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qualdsl", "serve", str(policy_dir), "--port", str(port), "--reload-interval", "0",
-         "--workers", "2"], env=env, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_serve(policy_dir, "--reload-interval", "0", "--workers", "2", probe="/readyz",
+                               env={"TMPDIR": str(temp)})
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the server did not start"
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            time.sleep(0.1)
         for _ in range(12):  # a new connection each: the kernel spreads them over the workers
             assert httpx.post(url + EVALUATE, json={"lead": DEMO_LEAD, "as_of": AS_OF}).status_code == 200
         deadline = time.monotonic() + 10

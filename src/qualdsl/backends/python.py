@@ -595,7 +595,18 @@ def unsupported(policy: ir.Policy) -> list[ir.Call]:
 
 
 def compile_policy(policy: ir.Policy) -> CompiledPolicy:
-    """Generate and compile the policy's evaluate function."""
+    """Generate and compile the policy's evaluate function; a built-in this
+    backend lacks is a located CheckError."""
+    missing = unsupported(policy)
+    if missing:
+        from ..diagnostics import Diagnostic
+        from ..errors import CheckError
+
+        raise CheckError([
+            Diagnostic.error(f"the python backend has no built-in `{call.function}`",
+                             call.loc.path if call.loc else "<policy>", *([call.loc.span] if call.loc else []))
+            for call in missing
+        ])
     codegen = _Codegen(policy)
     source = codegen.generate()
     code = compile(source, f"<qualdsl policy {policy.name}>", "exec")

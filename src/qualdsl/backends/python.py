@@ -110,6 +110,7 @@ class _Codegen:
         self.count_vars: dict[ir.Count, str] = {}
         self.folded_vars: dict[str, str] = {}
         self.block_vars: dict[str, str] = {}
+        self.missing: list[ir.Call] = []  # calls of built-ins this backend lacks
         self.lets = {let.name: let for let in policy.lets}
         self.let_order = {let.name: index for index, let in enumerate(policy.lets)}
         self.uses_by_type = False
@@ -275,6 +276,9 @@ class _Codegen:
         return Code(self.literal(expr.name), "tier", nullable=False)
 
     def gen_Call(self, expr: ir.Call) -> Code:
+        if expr.function not in FUNCTIONS:  # reported after generation, located
+            self.missing.append(expr)
+            return Code("None", expr.type)
         helper, reads_time = FUNCTIONS[expr.function]
         arguments = [self.expr(argument).text for argument in expr.arguments]
         if reads_time:
@@ -597,18 +601,17 @@ def unsupported(policy: ir.Policy) -> list[ir.Call]:
 def compile_policy(policy: ir.Policy) -> CompiledPolicy:
     """Generate and compile the policy's evaluate function; a built-in this
     backend lacks is a located CheckError."""
-    missing = unsupported(policy)
-    if missing:
+    codegen = _Codegen(policy)
+    source = codegen.generate()
+    if codegen.missing:
         from ..diagnostics import Diagnostic
         from ..errors import CheckError
 
         raise CheckError([
             Diagnostic.error(f"the python backend has no built-in `{call.function}`",
                              call.loc.path if call.loc else "<policy>", *([call.loc.span] if call.loc else []))
-            for call in missing
+            for call in codegen.missing
         ])
-    codegen = _Codegen(policy)
-    source = codegen.generate()
     code = compile(source, f"<qualdsl policy {policy.name}>", "exec")
     namespace = dict(codegen.namespace)
     exec(code, namespace)  # the generated source only, never policy text

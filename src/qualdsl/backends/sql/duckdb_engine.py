@@ -15,9 +15,11 @@ import datetime as dt
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ...batch.inputs import InputError
 from ...decision import Decision, RuleResult
 from .compile import compile_sql
 
@@ -27,7 +29,7 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl
 _NULL_TYPE = re.compile(r"\bNULL\b")
 
 
-class InputProblem(ValueError):
+class InputProblem(InputError, ValueError):
     """An input the engine cannot read (the message names it)."""
 
 
@@ -54,6 +56,16 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
     """Create the view `leads` over the inputs; returns its column types."""
     import duckdb
 
+    for path in paths:
+        # DuckDB reads files itself: a FIFO would block it and a device would
+        # read as an endless or empty file. Only regular files, as elsewhere.
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as error:
+            raise InputProblem(f"{path}: {error.strerror}") from None
+        if not stat.S_ISREG(mode):
+            raise InputProblem(f"{path}: not a regular file; the duckdb engine reads regular files only "
+                               "(use the python engine for pipes)")
     kind = input_format(paths, format)
     files = list(paths)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Union
+from typing import TypeVar, Union
 
 import attrs
 
@@ -436,6 +436,9 @@ class Comment:
     span: Span = _span()
 
 
+_ItemT = TypeVar("_ItemT")
+
+
 @attrs.frozen
 class Module:
     """One parsed file: its top-level items in order, and its comments."""
@@ -445,8 +448,8 @@ class Module:
     path: str = attrs.field(default="<string>", eq=False)
     span: Span = _span()
 
-    def first(self, kind: type) -> object | None:
+    def first(self, kind: type[_ItemT]) -> _ItemT | None:
         return next((item for item in self.items if isinstance(item, kind)), None)
 
-    def all(self, kind: type) -> tuple:
+    def all(self, kind: type[_ItemT]) -> tuple[_ItemT, ...]:
         return tuple(item for item in self.items if isinstance(item, kind))

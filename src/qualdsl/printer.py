@@ -15,13 +15,14 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Union
+from typing import Protocol, Union
 
 import attrs
 
 from . import keywords
 from . import nodes as n
 from .nodes import _decimal_text
+from .source import Span
 
 INDENT = "  "
 # A set whose one-line form is longer than this is written one item per line.
@@ -179,6 +180,13 @@ def list_literal(items: n.ListLiteral) -> str:
 
 
 
+class _Unit(Protocol):
+    """What comments are placed around: an item, a statement, a list element."""
+
+    @property
+    def span(self) -> Span: ...
+
+
 @attrs.define
 class _Comments:
     """Where each comment goes: above a unit, after it, after a block's `{`, or
@@ -190,7 +198,7 @@ class _Comments:
     at_end: dict[int, list[str]] = attrs.field(factory=dict)
 
 
-def _children(item: object) -> Sequence[object] | None:
+def _children(item: _Unit) -> Sequence[_Unit] | None:
     """The statements of a block (None: the item prints on one line)."""
     if isinstance(item, n.Schema):
         return item.fields
@@ -207,27 +215,27 @@ def _children(item: object) -> Sequence[object] | None:
     return None
 
 
-def _contains(unit: object, offset: int) -> bool:
-    span = unit.span  # type: ignore[attr-defined]
+def _contains(unit: _Unit, offset: int) -> bool:
+    span = unit.span
     return span.start <= offset < span.end
 
 
-def _place(comments: Iterable[n.Comment], items: Sequence[object]) -> _Comments:
+def _place(comments: Iterable[n.Comment], items: Sequence[_Unit]) -> _Comments:
     placed = _Comments()
 
-    def place_in(units: Sequence[object], comment: n.Comment, text: str, container: int) -> None:
+    def place_in(units: Sequence[_Unit], comment: n.Comment, text: str, container: int) -> None:
         """A comment among sibling units (none of which contains it)."""
         line, start = comment.span.line, comment.span.start
         before = [
             u for u in units
-            if u.span.end_line == line and u.span.end <= start  # type: ignore[attr-defined]
+            if u.span.end_line == line and u.span.end <= start
         ]
         if before:
-            owner = max(before, key=lambda u: u.span.end)  # type: ignore[attr-defined]
+            owner = max(before, key=lambda u: u.span.end)
             if id(owner) not in placed.after:
                 placed.after[id(owner)] = text
                 return
-        following = [u for u in units if u.span.start > start]  # type: ignore[attr-defined]
+        following = [u for u in units if u.span.start > start]
         if following:
             placed.above.setdefault(id(following[0]), []).append(text)
         else:
@@ -251,9 +259,9 @@ def _place(comments: Iterable[n.Comment], items: Sequence[object]) -> _Comments:
             continue
         trailing = [
             c for c in children
-            if c.span.end_line == comment.span.line and c.span.end <= offset  # type: ignore[attr-defined]
+            if c.span.end_line == comment.span.line and c.span.end <= offset
         ]
-        if not trailing and comment.span.line == owner.span.line and (  # type: ignore[attr-defined]
+        if not trailing and comment.span.line == owner.span.line and (
             id(owner) not in placed.after_open
         ):
             placed.after_open[id(owner)] = text
@@ -334,9 +342,9 @@ class _Printer:
                 and not self.comments.above.get(id(item))
             )
             if joins:
-                groups[-1].append(item)  # type: ignore[arg-type]
+                groups[-1].append(item)
             else:
-                groups.append([item])  # type: ignore[list-item]
+                groups.append([item])
         return groups
 
     def group(self, group: list[Item]) -> None:

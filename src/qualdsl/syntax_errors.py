@@ -95,7 +95,7 @@ def describe(error: Any, source: Source, text: str) -> tuple[Diagnostic, int]:
     help: str | None = None
     code = "QE010"  # an unexpected token or character
     if isinstance(error, lark.exceptions.UnexpectedCharacters):
-        offset = error.pos_in_stream
+        offset = error.pos_in_stream or 0  # always set here; lark types it Optional
         char = text[offset] if offset < len(text) else ""
         length = 1
         if char == '"':

@@ -210,8 +210,8 @@ class CsvWriter:
 
 class ParquetWriter:
     def __init__(self, path: str, blocks: Sequence[str], policy_hash: str) -> None:
-        import pyarrow as pa  # type: ignore[import-untyped]
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
         self.pa = pa
         self.columns = flat_columns(blocks)

@@ -9,7 +9,7 @@ after in the policy's own syntax.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
 import attrs
@@ -310,7 +310,10 @@ def _blocks(old: dict[str, n.ScoreBlock], new: dict[str, n.ScoreBlock]) -> list[
         limits = tuple(x for x in ("max", "min") if getattr(a, x) != getattr(b, x))
         if limits:
             changes.append(Changed("score", f"score {name}", block_header(a), block_header(b), limits))
-        for what, get in (("decay", lambda blk: blk.decay), ("expire", lambda blk: blk.expire)):
+        settings: tuple[tuple[str, Callable[[n.ScoreBlock], object]], ...] = (
+            ("decay", lambda blk: blk.decay), ("expire", lambda blk: blk.expire),
+        )
+        for what, get in settings:
             x, y = get(a), get(b)
             target = f"{name} {what}"
             if x == y:

@@ -65,7 +65,8 @@ def show(value: Value) -> str:
         return f'"{raw}"'
     if kind == "b":
         return "true" if raw else "false"
-    return raw.isoformat()
+    moment: dt.datetime = raw  # kind "t"
+    return moment.isoformat()
 
 
 @attrs.frozen
@@ -80,7 +81,8 @@ def _lt(a: Value, b: Value) -> bool | None:
     """a < b, or None when the kinds cannot be ordered against each other."""
     if a[0] != b[0] or a[0] not in ("n", "t", "s"):
         return None
-    return a[1] < b[1]
+    less: bool = a[1] < b[1]  # same kind: both floats, datetimes or strings
+    return less
 
 
 @attrs.frozen

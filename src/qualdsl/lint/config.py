@@ -26,7 +26,7 @@ import attrs
 
 from ..diagnostics import Diagnostic, Severity
 from ..errors import QualError
-from ..source import Source, UnreadableFile, read_text_file
+from ..source import Source, Span, UnreadableFile, read_text_file
 from .registry import COMPILE_ERROR, RULES, load_rules
 
 # A configuration file is small; anything larger is not one (and is not read whole).
@@ -198,7 +198,7 @@ def parse_config(table: Any, source: Source, section: str) -> LintConfig:
     return LintConfig(select, ignore, tuple(levels), tuple(forbidden), fail_on, source.path)
 
 
-def _span_at(source: Source, line: int, column: int):
+def _span_at(source: Source, line: int, column: int) -> Span:
     text = source.line_text(line)
     offset = sum(len(l) + 1 for l in source.text.splitlines()[: line - 1]) + column - 1
     width = max(len(text) - (column - 1), 1)
@@ -206,7 +206,7 @@ def _span_at(source: Source, line: int, column: int):
     return span
 
 
-def _locate(source: Source, section: str, key: str, value: str | None = None):
+def _locate(source: Source, section: str, key: str, value: str | None = None) -> Span:
     """The line of `key` (and `value`, when given) inside `[section]`.
     tomllib gives no positions, so search the text: the header, then the key."""
     lines = source.text.splitlines()

@@ -15,14 +15,14 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Protocol, Union
+from typing import Union
 
 import attrs
 
 from . import keywords
 from . import nodes as n
 from .nodes import _decimal_text
-from .source import Span
+from .source import Spanned
 
 INDENT = "  "
 # A set whose one-line form is longer than this is written one item per line.
@@ -180,13 +180,6 @@ def list_literal(items: n.ListLiteral) -> str:
 
 
 
-class _Unit(Protocol):
-    """What comments are placed around: an item, a statement, a list element."""
-
-    @property
-    def span(self) -> Span: ...
-
-
 @attrs.define
 class _Comments:
     """Where each comment goes: above a unit, after it, after a block's `{`, or
@@ -198,7 +191,7 @@ class _Comments:
     at_end: dict[int, list[str]] = attrs.field(factory=dict)
 
 
-def _children(item: _Unit) -> Sequence[_Unit] | None:
+def _children(item: Spanned) -> Sequence[Spanned] | None:
     """The statements of a block (None: the item prints on one line)."""
     if isinstance(item, n.Schema):
         return item.fields
@@ -215,15 +208,15 @@ def _children(item: _Unit) -> Sequence[_Unit] | None:
     return None
 
 
-def _contains(unit: _Unit, offset: int) -> bool:
+def _contains(unit: Spanned, offset: int) -> bool:
     span = unit.span
     return span.start <= offset < span.end
 
 
-def _place(comments: Iterable[n.Comment], items: Sequence[_Unit]) -> _Comments:
+def _place(comments: Iterable[n.Comment], items: Sequence[Spanned]) -> _Comments:
     placed = _Comments()
 
-    def place_in(units: Sequence[_Unit], comment: n.Comment, text: str, container: int) -> None:
+    def place_in(units: Sequence[Spanned], comment: n.Comment, text: str, container: int) -> None:
         """A comment among sibling units (none of which contains it)."""
         line, start = comment.span.line, comment.span.start
         before = [

@@ -109,8 +109,8 @@ def parse_datetime_literal(text: str) -> dt.datetime:
     """`2026-01-31T09:30:00Z` (or an offset, or no zone meaning UTC) -> aware datetime."""
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 class _Builder:
@@ -375,13 +375,13 @@ class _Builder:
             value: Any = parse_datetime_literal(text)
         except ValueError:
             self._error("QE025", f"`{text}` is not a valid datetime", span)
-            value = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+            value = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         except OverflowError:
             self._error(
                 "QE027", f"the datetime `{text}` is out of range", span,
                 help="a datetime must be between years 1 and 9999 once converted to UTC",
             )
-            value = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+            value = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         return n.Literal(value, span=span)
 
     def _duration(self, token: Token) -> n.Duration:

@@ -151,6 +151,7 @@ class CheckedPolicy:
 
 
 _EVENT_FIELD_TYPES: dict[tuple[str, ...], str] = {("type",): "string", ("at",): "datetime"}
+_TIER_OUTCOME = Ref("outcome", "tier", ("tier",), "tier")
 
 
 def resolve(policy: CheckedPolicy, name: n.Name, context: str) -> Ref:
@@ -326,7 +327,9 @@ class _Checker:
         )
         for kind, word in one_only:
             for block in module.all(kind)[1:]:
-                self.error("QE103", f"a second `{word}` block", block.span, help=f"merge it into the first `{word}` block")
+                self.error(
+                    "QE103", f"a second `{word}` block", block.span, help=f"merge it into the first `{word}` block"
+                )
 
         included, sources, include_errors = load_modules(self.source, module)
         self.sources.update(sources)
@@ -430,13 +433,17 @@ class _Checker:
                     if known is not None:
                         if known.type != type_name:
                             self.error(
-                                "QE106", f"field `{field.field.dotted}` is declared as `{known.type}` and as `{type_name}`",
+                                "QE106",
+                                f"field `{field.field.dotted}` is declared as `{known.type}` and as `{type_name}`",
                                 field.span,
                                 help=f"the other declaration is in `{known.file}`, line {known.span.line}",
                                 path=current.path,
                             )
                         elif known.file == current.path:
-                            self.error("QE107", f"field `{field.field.dotted}` is declared twice", field.span, path=current.path)
+                            self.error(
+                                "QE107", f"field `{field.field.dotted}` is declared twice", field.span,
+                                path=current.path,
+                            )
                         continue
                     schema[field.field.path] = FieldInfo(field.field.path, type_name, field.span, current.path)
         return schema
@@ -516,7 +523,8 @@ class _Checker:
             decays = [s for s in block.statements if isinstance(s, (n.DecayEvery, n.DecayHalfLife))]
             for extra_decay in decays[1:]:
                 self.error(
-                    "QE116", f"block `{block.name}` declares `decay` twice", extra_decay.span, help="a block has one decay"
+                    "QE116", f"block `{block.name}` declares `decay` twice", extra_decay.span,
+                    help="a block has one decay",
                 )
             expires = [s for s in block.statements if isinstance(s, n.Expire)]
             for extra_expire in expires[1:]:
@@ -546,7 +554,9 @@ class _Checker:
                     names[rule.name] = rule
                 if isinstance(rule, n.EventRule):
                     if rule.max is not None and rule.max < 1:
-                        self.error("QE121", f"`max {rule.max}` counts no events", rule.span, help="`max` takes 1 or more")
+                        self.error(
+                            "QE121", f"`max {rule.max}` counts no events", rule.span, help="`max` takes 1 or more"
+                        )
                     elif rule.max is not None and rule.max > MAX_EVENTS_PER_RULE:
                         self.error(
                             "QE150", f"`max {_cut(str(rule.max))}` is out of range", rule.span,
@@ -561,7 +571,9 @@ class _Checker:
 
     def check_period(self, duration: n.Duration) -> None:
         if duration.microseconds <= 0:
-            self.error("QE119", f"the duration `{duration}` is zero", duration.span, help="a period must be longer than zero")
+            self.error(
+                "QE119", f"the duration `{duration}` is zero", duration.span, help="a period must be longer than zero"
+            )
         self.check_duration_range(duration)
 
     def check_duration_range(self, duration: n.Duration, path: str | None = None) -> None:
@@ -784,11 +796,13 @@ class _Checker:
         if context != ROUTE or not isinstance(expr, n.Compare):
             return None
         for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
-            if not (isinstance(side, n.Name) and resolve(self.policy, side, context) == Ref("outcome", "tier", ("tier",), "tier")):
+            is_tier = isinstance(side, n.Name) and resolve(self.policy, side, context) == _TIER_OUTCOME
+            if not is_tier:
                 continue
             names = self.policy.tier_names + (DISQUALIFIED,)
             unknown = None
-            if isinstance(other, n.Name) and other.is_bare and resolve(self.policy, other, context).kind in ("field", "unknown"):
+            if (isinstance(other, n.Name) and other.is_bare
+                    and resolve(self.policy, other, context).kind in ("field", "unknown")):
                 unknown = other.dotted
             elif isinstance(other, n.Literal) and isinstance(other.value, str) and \
                     other.value.casefold() not in {t.casefold() for t in names}:
@@ -860,7 +874,9 @@ class _Checker:
                 help = None
                 if category(found) == "list" and side is expr.left:
                     help = "to test a list, write `\"value\" in field`"
-                self.error("QE142", f"`{expr.op}` works on strings, not {describe(found)}", side.span, help=help, path=path)
+                self.error(
+                    "QE142", f"`{expr.op}` works on strings, not {describe(found)}", side.span, help=help, path=path
+                )
         return "bool"
 
     def expr_Matches(self, expr: n.Matches, context: str, path: str | None) -> str:

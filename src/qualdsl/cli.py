@@ -423,7 +423,7 @@ _OUT_OF_MEMORY = b"qualdsl: internal error: out of memory\n"
 
 def _out_of_memory() -> None:
     try:
-        try:
+        try:  # noqa: SIM105 - a plain try: nothing to allocate when memory has run out
             sys.stdout.flush()  # what was already written (decisions) is kept if it can be
         except BaseException:  # noqa: BLE001, S110 - nothing may stop the exit below
             pass

@@ -22,8 +22,8 @@ set or let, a score block, a tier or an outcome are re-tagged (`_retag`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, ClassVar
 
 from pygments.lexer import RegexLexer, bygroups, default, include, words
 from pygments.token import (
@@ -63,8 +63,9 @@ _OTHER_DECLARATIONS = tuple(w for w in kw.DECLARATIONS if w not in ("include",))
 
 
 TokenStream = Iterator[tuple[int, _TokenType, str]]
-# A pygments rule: (regex, token type or callback[, new state]).
-_Rule = tuple[Any, ...]
+# A pygments rule: (regex, token type or callback[, new state]), or an
+# `include("state")` / `default("state")` entry.
+_Rule = tuple[Any, ...] | include | default
 
 
 def _word_type(lexer: RegexLexer, match: re.Match[str]) -> TokenStream:
@@ -105,11 +106,11 @@ class QualdslLexer(RegexLexer):
     """Lexer for qualdsl lead-qualification policies (`*.qual`)."""
 
     name = "qualdsl"
-    aliases = ["qualdsl", "qual"]
-    filenames = ["*.qual"]
-    mimetypes = ["text/x-qualdsl"]
+    aliases: ClassVar[Sequence[str]] = ["qualdsl", "qual"]
+    filenames: ClassVar[Sequence[str]] = ["*.qual"]
+    mimetypes: ClassVar[Sequence[str]] = ["text/x-qualdsl"]
 
-    tokens = {
+    tokens: ClassVar[dict[str, list[_Rule]]] = {
         "space": [
             (r"\s+", Whitespace),
             (r"#[^\n]*", Comment.Single),

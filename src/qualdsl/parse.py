@@ -15,10 +15,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import syntax_errors
 from .diagnostics import Diagnostic
 from .errors import ParseError
 from .source import Source
-from . import syntax_errors
 
 if TYPE_CHECKING:
     import lark

@@ -15,7 +15,6 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Union
 
 import attrs
 
@@ -151,7 +150,7 @@ def literal(value: n.LiteralValue) -> str:
 def _datetime(value: dt.datetime) -> str:
     # The builder keeps datetimes in UTC, so the UTC form is the same instant.
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += f".{value.microsecond:06d}".rstrip("0")
@@ -265,10 +264,7 @@ def _place(comments: Iterable[n.Comment], items: Sequence[Spanned]) -> _Comments
 
 # ================================================================= layout
 
-Item = Union[
-    n.PolicyDecl, n.Schema, n.SetDecl, n.LetDecl, n.Include, n.Icp, n.ScoreBlock, n.Tiers,
-    n.Routes,
-]
+Item = n.PolicyDecl | n.Schema | n.SetDecl | n.LetDecl | n.Include | n.Icp | n.ScoreBlock | n.Tiers | n.Routes
 
 
 class _Printer:

@@ -10,7 +10,7 @@ after in the policy's own syntax.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
@@ -81,7 +81,7 @@ class Moved:
     kind = "moved"
 
 
-Change = Union[Added, Removed, Changed, Moved]
+Change = Added | Removed | Changed | Moved
 
 
 def change_to_dict(change: Change) -> dict[str, Any]:

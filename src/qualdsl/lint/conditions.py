@@ -50,10 +50,10 @@ def value_of(literal: object) -> Value | None:
     if isinstance(literal, str):
         return ("s", literal.casefold())
     if isinstance(literal, dt.datetime):
-        moment = literal if literal.tzinfo else literal.replace(tzinfo=dt.timezone.utc)
+        moment = literal if literal.tzinfo else literal.replace(tzinfo=dt.UTC)
         return ("t", moment)
     if isinstance(literal, dt.date):
-        return ("t", dt.datetime(literal.year, literal.month, literal.day, tzinfo=dt.timezone.utc))
+        return ("t", dt.datetime(literal.year, literal.month, literal.day, tzinfo=dt.UTC))
     return None
 
 

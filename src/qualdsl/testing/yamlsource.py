@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 import yaml
-from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import CollectionNode, MappingNode, Node, SequenceNode
 
 from ..source import Span
 

@@ -183,6 +183,7 @@ def read_rows(
 ) -> Iterator[Row | RowError]:
     """Rows of every input in turn. InputError for an input that cannot be
     read at all (raised when that input is reached)."""
+    # Without batches=True, read_units yields no Batch.
     return read_units(paths, format=format, schema=schema, progress=progress)  # type: ignore[return-value]
 
 

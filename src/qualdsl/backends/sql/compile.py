@@ -23,6 +23,7 @@ import attrs
 from sqlglot import exp
 
 from ... import ir
+from ...source import Span
 from . import builders as b
 from . import events as ev
 from . import logic
@@ -44,8 +45,8 @@ class Source:
     flat: tuple[exp.Expr, exp.DataType] | None  # a column named `a.b`
 
 
-def _loc_of(node: object) -> tuple[str, object]:
-    loc = getattr(node, "loc", None)
+def _loc_of(node: object) -> tuple[str, Span | None]:
+    loc: ir.Loc | None = getattr(node, "loc", None)
     return (loc.path, loc.span) if loc is not None else ("<policy>", None)
 
 
@@ -53,7 +54,7 @@ def refuse(construct: str, node: object) -> SqlRefused:
     path, span = _loc_of(node)
     if span is None:
         return SqlRefused(construct, b.DIALECT, path=path)
-    return SqlRefused(construct, b.DIALECT, path=path, span=span)  # type: ignore[arg-type]
+    return SqlRefused(construct, b.DIALECT, path=path, span=span)
 
 
 class _Compiler:

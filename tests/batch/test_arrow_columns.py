@@ -111,3 +111,4 @@ def test_chunk_counts_tiers_and_routes_like_one_by_one() -> None:
     assert (many.decisions, many.tiers, many.routes) == (one.decisions, one.tiers, one.routes)
     assert many.tiers["(none)"] == 1 and many.routes["(none)"] == 2
     assert engines.Chunk.of([], list).tiers == []
+

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import attrs
 
 from ..decision import Decision
-from .inputs import PARQUET_BATCH_ROWS, Batch, Progress, Row, RowError, read_rows, read_units
+from .inputs import PARQUET_BATCH_ROWS, Batch, Progress, Row, RowError, read_units
 
 CHUNK_ROWS = 1000  # leads sent to a worker at a time
 IN_FLIGHT_PER_JOB = 3  # chunks queued per worker: bounded memory, workers never idle

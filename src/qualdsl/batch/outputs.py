@@ -186,7 +186,7 @@ class CsvRows(FlatRows):
         row[4] = "true" if row[4] else "false"
         return ["" if cell is None else repr(cell) if type(cell) is float else cell for cell in row]
 
-    def many(self, decisions: Sequence[Decision]) -> list[list[Any]]:  # type: ignore[override]
+    def many(self, decisions: Sequence[Decision]) -> list[list[Any]]:
         """Rows, not columns: the CSV writer writes rows."""
         return list(map(self.row, decisions))
 

@@ -133,7 +133,9 @@ class _Codegen:
     @staticmethod
     def literal(value: Any) -> str:
         """Python source for a plain literal: only ever repr()."""
-        assert type(value) in (str, int, float, bool, type(None)), value
+        if type(value) not in (str, int, float, bool, type(None)):
+            # A real check, not an assert: it must hold under `python -O` too.
+            raise TypeError(f"not a plain literal: {type(value).__name__}")
         if type(value) is float and (value != value or value in (float("inf"), float("-inf"))):
             return f"float({repr(value)!r})"
         return repr(value)

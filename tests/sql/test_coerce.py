@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,20 +96,20 @@ texts = st.one_of(
 )
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20, quick=4), deadline=None)
 @given(st.lists(texts, min_size=1, max_size=120))
 def test_text(engine, values):
     check(engine, values, "VARCHAR")
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25, quick=5), deadline=None)
 @given(st.lists(st.one_of(st.floats(), st.floats(min_value=-1e20, max_value=1e20).map(math.floor).map(float),
                           st.sampled_from([2.0**63, -(2.0**63), 2.0**63 - 1024, -0.0, 1e300])), min_size=1, max_size=40))
 def test_doubles(engine, values):
     check(engine, values, "DOUBLE")
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20, quick=4), deadline=None)
 @given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=40))
 def test_bigints(engine, values):
     check(engine, values, "BIGINT")
@@ -119,7 +120,7 @@ def test_wide_ints_and_bools(engine):
     check(engine, [True, False, None], "BOOLEAN")
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=examples(8, quick=2), deadline=None)
 @given(st.lists(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)), min_size=1, max_size=20))
 def test_times(engine, values):
     check(engine, values, "TIMESTAMP")
@@ -127,7 +128,7 @@ def test_times(engine, values):
     check(engine, [v.date() for v in values], "DATE")
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=examples(8, quick=2), deadline=None)
 @given(st.lists(st.lists(st.one_of(st.none(), texts), max_size=4), min_size=1, max_size=10),
        st.lists(st.lists(st.one_of(st.none(), st.floats()), max_size=4), min_size=1, max_size=10))
 def test_lists(engine, texts_, numbers):
@@ -150,7 +151,7 @@ def test_datetime_examples(engine, text, us):
     assert expected(text, "datetime")[0] == us
 
 
-@settings(max_examples=3, deadline=None)  # JSON dispatch queries are large to plan
+@settings(max_examples=examples(3, quick=1), deadline=None)  # JSON dispatch queries are large to plan
 @given(st.lists(st.one_of(st.none(), texts, st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False),
                           st.booleans(), st.lists(st.one_of(st.none(), texts, st.integers(-5, 5), st.floats(-5, 5)), max_size=3),
                           st.dictionaries(st.text(max_size=3), st.one_of(st.none(), texts, st.integers(-5, 5)), max_size=3)),

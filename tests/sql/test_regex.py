@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +17,7 @@ texts = st.text(alphabet=st.sampled_from("ab\nxé ßSKk\u212a1.comCTOvpdirector_
 
 
 @pytest.mark.parametrize("ignore_case", [False, True])
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15, quick=4), deadline=None)
 @given(values=st.lists(st.one_of(st.none(), texts), min_size=1, max_size=80))
 def test_matches_is_re2_search(engine, ignore_case, values):
     value = logic.Value(b.column("v"), "string")

@@ -29,6 +29,8 @@ demo: $(STAMP)
 	@echo "demo outputs in /tmp/qualdsl-demo-*"
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/qualdsl check policies/
 	$(BIN)/qualdsl lint policies/
 	$(BIN)/qualdsl fmt --check policies/
@@ -37,6 +39,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/batch_score.py
+	$(BIN)/python benchmarks/serve_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import budget
 import pytest
 from hypothesis import settings
+
+import budget
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"

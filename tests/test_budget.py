@@ -9,9 +9,10 @@ import runpy
 import tomllib
 from pathlib import Path
 
-import budget
 import pytest
 from hypothesis import settings
+
+import budget
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

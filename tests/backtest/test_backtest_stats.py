@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualdsl.backtest import stats
+
+from budget import examples
 
 
 # The references load when a test needs them, not when the suite is collected
@@ -52,7 +53,9 @@ def test_auc_matches_sklearn(sklearn_metrics: Any, data: tuple[list[float], list
 
 @settings(max_examples=examples(80), deadline=None)
 @given(scores_and_labels)
-def test_roc_curve_matches_sklearn_and_its_area_is_the_auc(sklearn_metrics: Any, data: tuple[list[float], list[bool]]) -> None:
+def test_roc_curve_matches_sklearn_and_its_area_is_the_auc(
+    sklearn_metrics: Any, data: tuple[list[float], list[bool]]
+) -> None:
     scores, labels = data
     if all(labels) or not any(labels):
         assert stats.roc_curve(scores, labels) == [(0.0, 0.0), (1.0, 1.0)]
@@ -111,7 +114,9 @@ def test_auc_and_wilson_on_real_data(sklearn_metrics: Any, scipy_stats: Any) -> 
 
 @settings(max_examples=examples(80), deadline=None)
 @given(scores_and_labels, st.lists(st.floats(-120, 120, allow_nan=False), min_size=1, max_size=10))
-def test_sweep_counts_match_a_direct_count(sklearn_metrics: Any, data: tuple[list[float], list[bool]], candidates: list[float]) -> None:
+def test_sweep_counts_match_a_direct_count(
+    sklearn_metrics: Any, data: tuple[list[float], list[bool]], candidates: list[float]
+) -> None:
     values, labels = data
     for cut in stats.sweep(values, labels, candidates):
         chosen = [label for value, label in zip(values, labels) if value >= cut.threshold]

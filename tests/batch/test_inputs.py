@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from qualdsl.batch import inputs
 from qualdsl.batch.inputs import InputError, Row, RowError, read_rows
 
 from .helpers import AS_OF, SAAS, saas_leads
+from budget import examples
 
 
 def rows_of(path: Path, **options) -> list[Row | RowError]:
@@ -151,7 +151,7 @@ def test_an_endless_line_ends_in_an_error_row(tmp_path: Path, monkeypatch) -> No
 def test_dev_zero_is_refused_as_binary(kind: str) -> None:
     if not os.path.exists("/dev/zero"):
         pytest.skip("no /dev/zero")
-    with pytest.raises(InputError, match="binary|JSON array over"):
+    with pytest.raises(InputError, match=r"binary|JSON array over"):
         list(read_rows(["/dev/zero"], format=kind))
 
 

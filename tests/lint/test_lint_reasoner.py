@@ -9,15 +9,15 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budget import examples
-
 import qualdsl
 from qualdsl import nodes as n
 from qualdsl.check import LEAD, ROUTE, TIERS
 from qualdsl.lint.conditions import Reasoner
 from qualdsl.lint.scores import outcome_ranges
 
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+from budget import examples
+
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def policy_with(*conditions: str, extra: str = ""):

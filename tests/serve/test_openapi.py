@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-from budget import examples
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -23,6 +22,7 @@ from qualdsl.serve import create_app
 from qualdsl.serve.openapi import text
 
 from .conftest import POLICIES, fixed_clock
+from budget import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 

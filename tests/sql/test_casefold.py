@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql import casefold as cf
+
+from budget import examples
 
 TROUBLE = "".join(
     [c for c, _ in cf.table()["before"]] + list(cf.table()["translate"][0]) + [c for c, _ in cf.table()["replace"]]
@@ -41,7 +42,9 @@ def test_known_pairs(engine):
 
 
 @settings(max_examples=examples(30, quick=6), deadline=None)
-@given(st.lists(st.text(alphabet=st.one_of(st.characters(exclude_categories=["Cs"]), st.sampled_from(TROUBLE)), max_size=12), min_size=1, max_size=80))
+@given(st.lists(st.text(alphabet=st.one_of(st.characters(exclude_categories=["Cs"]), st.sampled_from(TROUBLE)),
+                        max_size=12),
+                min_size=1, max_size=80))
 def test_mixed_text(engine, values):
     for folded, value in engine.rows(cf.casefold(b.column("v")), values, "VARCHAR"):
         assert folded == value.casefold(), value

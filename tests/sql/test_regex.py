@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql import logic
 from qualdsl.regex import compile_regex
+
+from budget import examples
 
 PATTERNS = [r"a.b", r"^b", r"a$", r"\d+", r"\w", r"\bcto\b", r"(?i)straße", r"é|ß", r"[[:alpha:]]+$", r"^$",
             r"vp|director", r"\s", r"[^a-z]", r"k", r"\.com$", r"x*", r"\pL"]

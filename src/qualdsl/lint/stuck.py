@@ -13,7 +13,7 @@ def let_names(context: LintContext, expr: n.Expr) -> set[str]:
     stack = [expr]
     while stack:
         current = stack.pop()
-        for node, inner in walk(current, LEAD):
+        for node, _ in walk(current, LEAD):
             if isinstance(node, n.Name) and node.is_bare and node.path[0] in context.policy.lets:
                 name = node.path[0]
                 if name not in found:

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 
 from ... import nodes as n
 from ...check import EVENT, LEAD
+from ..conditions import Reasoner
 from ..engine import LintContext
 from ..registry import Finding, rule
 from ..scores import number
@@ -60,16 +61,18 @@ def check(context: LintContext) -> Iterator[Finding]:
             )
 
 
-def _same(lead, event, first: n.Rule, second: n.Rule) -> bool:
+def _same(lead: Reasoner, event: Reasoner, first: n.Rule, second: n.Rule) -> bool:
     if isinstance(first, n.WhenRule) and isinstance(second, n.WhenRule):
         a, b = first.condition, second.condition
         if lead.never(a) or lead.never(b):
             return False  # QD104's business; contradictions are all "equal"
-        return a == b or lead.expand(a) == lead.expand(b) or lead.equivalent(a, b)
+        return a == b or bool(lead.expand(a) == lead.expand(b)) or lead.equivalent(a, b)
     if isinstance(first, n.EventRule) and isinstance(second, n.EventRule):
         if first.event_type.casefold() != second.event_type.casefold():
             return False
         if first.where is None or second.where is None:
             return first.where is None and second.where is None
-        return event.expand(first.where) == event.expand(second.where) or event.equivalent(first.where, second.where)
+        return bool(event.expand(first.where) == event.expand(second.where)) or event.equivalent(
+            first.where, second.where
+        )
     return False

@@ -6,10 +6,19 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+import budget
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+# The profiles of budget.py, for property tests that set no count of their own.
+# No deadline in either: timing on a shared 2-core machine is noise.
+settings.register_profile("ci", max_examples=budget.DEFAULT_FULL, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=budget.examples(budget.DEFAULT_FULL), deadline=None)
+settings.load_profile(budget.PROFILE)
 
 
 @pytest.fixture

@@ -104,6 +104,7 @@ def _console_messages(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
 
 
+@pytest.mark.slow  # a real browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package: chromium)")
 def test_headless_chromium_renders_it_without_errors(tmp_path: Path) -> None:
     # The check itself: a page with a script error is caught.

@@ -7,6 +7,7 @@ import csv
 import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -16,8 +17,18 @@ from qualdsl.backtest import stats
 
 from budget import examples
 
-sklearn_metrics = pytest.importorskip("sklearn.metrics")
-scipy_stats = pytest.importorskip("scipy.stats")
+
+# The references load when a test needs them, not when the suite is collected
+# (scikit-learn and scipy take seconds to import, in every pytest worker).
+@pytest.fixture(scope="module")
+def sklearn_metrics() -> Any:
+    return pytest.importorskip("sklearn.metrics")
+
+
+@pytest.fixture(scope="module")
+def scipy_stats() -> Any:
+    return pytest.importorskip("scipy.stats")
+
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +42,7 @@ scores_and_labels = st.integers(min_value=2, max_value=60).flatmap(lambda size: 
 
 @settings(max_examples=examples(100), deadline=None)
 @given(scores_and_labels)
-def test_auc_matches_sklearn(data: tuple[list[float], list[bool]]) -> None:
+def test_auc_matches_sklearn(sklearn_metrics: Any, data: tuple[list[float], list[bool]]) -> None:
     scores, labels = data
     ours = stats.roc_auc(scores, labels)
     if all(labels) or not any(labels):
@@ -42,7 +53,9 @@ def test_auc_matches_sklearn(data: tuple[list[float], list[bool]]) -> None:
 
 @settings(max_examples=examples(80), deadline=None)
 @given(scores_and_labels)
-def test_roc_curve_matches_sklearn_and_its_area_is_the_auc(data: tuple[list[float], list[bool]]) -> None:
+def test_roc_curve_matches_sklearn_and_its_area_is_the_auc(
+    sklearn_metrics: Any, data: tuple[list[float], list[bool]]
+) -> None:
     scores, labels = data
     if all(labels) or not any(labels):
         assert stats.roc_curve(scores, labels) == [(0.0, 0.0), (1.0, 1.0)]
@@ -57,7 +70,7 @@ def test_roc_curve_matches_sklearn_and_its_area_is_the_auc(data: tuple[list[floa
 
 @settings(max_examples=examples(100), deadline=None)
 @given(st.integers(1, 5000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
-def test_wilson_matches_scipy(data: tuple[int, int]) -> None:
+def test_wilson_matches_scipy(scipy_stats: Any, data: tuple[int, int]) -> None:
     positives, leads = data
     reference = scipy_stats.binomtest(positives, leads).proportion_ci(confidence_level=0.95, method="wilson")
     low, high = stats.wilson(positives, leads)
@@ -91,7 +104,7 @@ def _xeducation() -> tuple[list[float], list[bool]]:
     return [float(row["Total Time Spent on Website"]) for row in rows], [row["Converted"] == "1" for row in rows]
 
 
-def test_auc_and_wilson_on_real_data() -> None:
+def test_auc_and_wilson_on_real_data(sklearn_metrics: Any, scipy_stats: Any) -> None:
     """Time on site against conversion, 300 real leads (many zero-time ties)."""
     scores, labels = _xeducation()
     assert stats.roc_auc(scores, labels) == pytest.approx(sklearn_metrics.roc_auc_score(labels, scores), abs=1e-12)
@@ -101,7 +114,9 @@ def test_auc_and_wilson_on_real_data() -> None:
 
 @settings(max_examples=examples(80), deadline=None)
 @given(scores_and_labels, st.lists(st.floats(-120, 120, allow_nan=False), min_size=1, max_size=10))
-def test_sweep_counts_match_a_direct_count(data: tuple[list[float], list[bool]], candidates: list[float]) -> None:
+def test_sweep_counts_match_a_direct_count(
+    sklearn_metrics: Any, data: tuple[list[float], list[bool]], candidates: list[float]
+) -> None:
     values, labels = data
     for cut in stats.sweep(values, labels, candidates):
         chosen = [label for value, label in zip(values, labels) if value >= cut.threshold]

@@ -19,6 +19,7 @@ from qualdsl.batch.inputs import Batch, python_values
 from qualdsl.batch.outputs import FlatRows, ParquetWriter
 
 from .helpers import AS_OF, SAAS, invoke, saas_leads
+from budget import examples
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -44,7 +45,7 @@ def typed_repr(value: Any) -> str:
         else "{" + ",".join(f"{k!r}:{typed_repr(v)}" for k, v in value.items()) + "}")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(nested, max_size=12), st.integers(0, 6), st.integers(0, 6))
 def test_python_values_is_to_pylist_for_nested_nullable_and_sliced_arrays(values, start, length) -> None:
     array = pa.array(values, NESTED)

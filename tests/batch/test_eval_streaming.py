@@ -130,6 +130,7 @@ def _peak_rss(lines: int) -> int:
     return int(stderr.rsplit("PEAK_RSS_KB ", 1)[1].split()[0])
 
 
+@pytest.mark.slow  # 15,000 leads in a child process: the size is the point
 def test_eval_memory_does_not_grow_with_the_input() -> None:
     if not os.path.exists("/proc/self/status"):
         pytest.skip("needs /proc")

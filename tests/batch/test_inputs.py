@@ -17,6 +17,7 @@ from qualdsl.batch import inputs
 from qualdsl.batch.inputs import InputError, Row, RowError, read_rows
 
 from .helpers import AS_OF, SAAS, saas_leads
+from budget import examples
 
 
 def rows_of(path: Path, **options) -> list[Row | RowError]:
@@ -298,7 +299,7 @@ _KEYS = st.text(st.characters(whitelist_categories=("L", "N", "Zs")), min_size=1
     lambda k: k.strip() == k and "`" not in k)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=st.lists(_KEYS, min_size=1, max_size=5, unique=True),
        cells=st.lists(st.lists(_TEXT, min_size=5, max_size=5), max_size=8),
        crlf=st.booleans(), bom=st.booleans())
@@ -328,7 +329,7 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow
                      | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=10)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(leads=st.lists(st.dictionaries(st.text(max_size=6), _JSON, max_size=4), max_size=6),
        ascii_only=st.booleans())
 def test_jsonl_reads_back_every_object_on_its_line(tmp_path: Path, leads, ascii_only) -> None:

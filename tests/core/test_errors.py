@@ -296,6 +296,7 @@ def test_deep_not_is_a_located_error():
     assert d.span.line == 3 and "nested too deeply" in d.message
 
 
+@pytest.mark.slow  # thousands of statements: the size is the point
 @pytest.mark.parametrize("count", [3000])
 def test_thousands_of_statements_compile(count):
     rules = "".join(f"  rule r{i} 1 when x > {i}\n" for i in range(count))

@@ -63,12 +63,14 @@ def run_mypy(code: str, folder: Path, cache: Path) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow  # a mypy run over the package (seconds, a cold cache per worker)
 def test_user_code_on_the_public_api_passes_mypy_strict(tmp_path: Path, mypy_cache: Path) -> None:
     result = run_mypy(USER_CODE, tmp_path, mypy_cache)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found in 1 source file" in result.stdout
 
 
+@pytest.mark.slow  # a mypy run over the package (seconds, a cold cache per worker)
 def test_mypy_strict_catches_a_wrong_call_on_the_public_api(tmp_path: Path, mypy_cache: Path) -> None:
     result = run_mypy(WRONG_CALL, tmp_path, mypy_cache)
     assert result.returncode == 1, result.stdout + result.stderr

@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT
 
 
+@pytest.mark.slow  # real servers under load
 def test_a_short_benchmark_run(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     result = subprocess.run(

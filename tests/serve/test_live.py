@@ -80,6 +80,7 @@ def messy_lead(rng: random.Random, index: int) -> Any:
     return lead
 
 
+@pytest.mark.slow  # a real server under load
 def test_concurrent_clients_and_a_hot_reload_lose_nothing(policy_dir: Path) -> None:
     path = policy_dir / "saas_inbound.qual"
     policies = {qualdsl.load(path).hash: qualdsl.load(path)}
@@ -205,6 +206,7 @@ def start_serve(policy_dir: Path, *options: str, probe: str, env: dict[str, str]
         time.sleep(0.1)
 
 
+@pytest.mark.slow  # a real server, two worker processes
 def test_the_serve_command_with_two_workers_scores_a_lead_and_stops_cleanly(policy_dir: Path, tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("t0ken-for-the-test\n")

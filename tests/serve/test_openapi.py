@@ -22,6 +22,7 @@ from qualdsl.serve import create_app
 from qualdsl.serve.openapi import text
 
 from .conftest import POLICIES, fixed_clock
+from budget import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +56,7 @@ CHECKS = [schemathesis.checks.not_a_server_error, status_code_conformance,
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(25, quick=8), deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_to_its_document(case: Any) -> None:
     if "name" in (case.path_parameters or {}):
         case.path_parameters["name"] = "saas_inbound"  # a real policy: generated names only meet the 404

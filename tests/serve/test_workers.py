@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from qualdsl.serve.metrics import Metrics
 
@@ -75,6 +76,7 @@ def test_snapshot_and_merge_add_up() -> None:
     assert abs(total.latency["evaluate"].total - 0.302) < 1e-12
 
 
+@pytest.mark.slow  # a real server, two worker processes
 def test_the_serve_command_with_two_workers_counts_every_request(policy_dir: Path, tmp_path: Path) -> None:
     temp = tmp_path / "tmp"
     temp.mkdir()

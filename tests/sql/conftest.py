@@ -17,6 +17,9 @@ class Engine:
     def __init__(self) -> None:
         self.connection = duckdb.connect()
         self.connection.execute("SET TimeZone = 'UTC'")
+        # One thread: the suite already runs a worker per core (pytest -n auto),
+        # and these small queries gain nothing from more.
+        self.connection.execute("SET threads = 1")
 
     def run(self, expression: exp.Expression, values: list[Any], sql_type: str) -> list[Any]:
         """The expression over column `v` of a table holding `values` typed `sql_type`;

@@ -15,6 +15,8 @@ from qualdsl import runtime
 from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql.coerce import coerce_field
 
+from budget import examples
+
 V = b.column("v")
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TARGETS = ["string", "int", "number", "bool", "date", "datetime", "list[string]", "list[number]"]
@@ -96,13 +98,13 @@ texts = st.one_of(
 )
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20, quick=4), deadline=None)
 @given(st.lists(texts, min_size=1, max_size=120))
 def test_text(engine, values):
     check(engine, values, "VARCHAR")
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25, quick=5), deadline=None)
 @given(st.lists(st.one_of(st.floats(), st.floats(min_value=-1e20, max_value=1e20).map(math.floor).map(float),
                           st.sampled_from([2.0**63, -(2.0**63), 2.0**63 - 1024, -0.0, 1e300])),
                 min_size=1, max_size=40))
@@ -110,7 +112,7 @@ def test_doubles(engine, values):
     check(engine, values, "DOUBLE")
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20, quick=4), deadline=None)
 @given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=40))
 def test_bigints(engine, values):
     check(engine, values, "BIGINT")
@@ -121,7 +123,7 @@ def test_wide_ints_and_bools(engine):
     check(engine, [True, False, None], "BOOLEAN")
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=examples(8, quick=2), deadline=None)
 @given(st.lists(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
                 min_size=1, max_size=20))
 def test_times(engine, values):
@@ -130,7 +132,7 @@ def test_times(engine, values):
     check(engine, [v.date() for v in values], "DATE")
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=examples(8, quick=2), deadline=None)
 @given(st.lists(st.lists(st.one_of(st.none(), texts), max_size=4), min_size=1, max_size=10),
        st.lists(st.lists(st.one_of(st.none(), st.floats()), max_size=4), min_size=1, max_size=10))
 def test_lists(engine, texts_, numbers):
@@ -153,7 +155,7 @@ def test_datetime_examples(engine, text, us):
     assert expected(text, "datetime")[0] == us
 
 
-@settings(max_examples=3, deadline=None)  # JSON dispatch queries are large to plan
+@settings(max_examples=examples(3, quick=1), deadline=None)  # JSON dispatch queries are large to plan
 @given(st.lists(st.one_of(st.none(), texts, st.integers(-(2**63), 2**63 - 1),
                           st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
                           st.lists(st.one_of(st.none(), texts, st.integers(-5, 5), st.floats(-5, 5)), max_size=3),

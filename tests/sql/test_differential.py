@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import qualdsl
 
 from .helpers import connect, decisions_both, same_bits
+from budget import examples
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 BUNDLED = sorted(p for p in POLICIES.glob("*.qual") if p.with_suffix(".leads.jsonl").exists())
@@ -160,7 +161,7 @@ def leads(draw):
     }
 
 
-@settings(max_examples=6, deadline=None)  # each example plans one large query
+@settings(max_examples=examples(6, quick=2), deadline=None)  # each example plans one large query
 @given(st.lists(leads(), min_size=1, max_size=80))
 def test_messy_leads_text_columns_with_event_structs(rows):
     policy = qualdsl.loads(MESSY_POLICY)

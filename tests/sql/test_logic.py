@@ -16,12 +16,16 @@ from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql import logic
 from qualdsl.backends.sql.errors import SqlRefused
 
+from budget import examples
+
 UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 TROUBLE = "ßẞİıΣσςꭰᎠﬃKk"
 SQL = {"string": "VARCHAR", "int": "BIGINT", "number": "DOUBLE", "bool": "BOOLEAN", "datetime": "BIGINT"}
 
-strings = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(TROUBLE + "abcAB")), max_size=4)
+# No lone surrogates: the DuckDB client refuses them (not UTF-8), before any operator runs.
+strings = st.text(alphabet=st.one_of(st.characters(exclude_categories=["Cs"]), st.sampled_from(TROUBLE + "abcAB")),
+                  max_size=4)
 ints = st.one_of(st.integers(min_value=-(2**63), max_value=2**63 - 1), st.integers(-3, 3),
                  st.sampled_from([2**53, 2**53 + 1, -(2**63), 2**63 - 1]))
 floats = st.one_of(st.floats(), st.integers(-3, 3).map(float),
@@ -47,7 +51,7 @@ TYPE_PAIRS = [("string", "string"), ("int", "int"), ("number", "number"), ("int"
 
 
 @pytest.mark.parametrize("left_type, right_type", TYPE_PAIRS)
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=examples(10, quick=3), deadline=None)
 @given(data=st.data())
 def test_comparisons(engine, left_type, right_type, data):
     rows = data.draw(st.lists(pairs([left_type, right_type]), min_size=1, max_size=60))
@@ -63,7 +67,7 @@ def test_comparisons(engine, left_type, right_type, data):
         assert list(got) == want, (x, y)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20, quick=4), deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.none(), strings), st.one_of(st.none(), strings)), min_size=1, max_size=60),
        st.lists(st.one_of(strings, ints, floats), max_size=5))
 def test_string_tests_and_members(engine, rows, elements):
@@ -85,7 +89,7 @@ def test_string_tests_and_members(engine, rows, elements):
         assert list(got) == want, (x, y, elements)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20, quick=4), deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.none(), strings),
                           st.one_of(st.none(), st.lists(st.one_of(strings), max_size=4))), min_size=1, max_size=60))
 def test_list_fields(engine, rows):
@@ -111,7 +115,7 @@ ARITH = {"+": runtime.add, "-": runtime.sub, "*": runtime.mul, "/": runtime.div}
 @pytest.mark.parametrize(
     "left_type, right_type", [("int", "int"), ("number", "number"), ("int", "number"), ("number", "int")]
 )
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=examples(10, quick=3), deadline=None)
 @given(data=st.data())
 def test_arithmetic(engine, left_type, right_type, data):
     rows = data.draw(st.lists(pairs([left_type, right_type]), min_size=1, max_size=60))

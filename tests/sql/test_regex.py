@@ -10,13 +10,15 @@ from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql import logic
 from qualdsl.regex import compile_regex
 
+from budget import examples
+
 PATTERNS = [r"a.b", r"^b", r"a$", r"\d+", r"\w", r"\bcto\b", r"(?i)straße", r"é|ß", r"[[:alpha:]]+$", r"^$",
             r"vp|director", r"\s", r"[^a-z]", r"k", r"\.com$", r"x*", r"\pL"]
 texts = st.text(alphabet=st.sampled_from("ab\nxé ßSKk\u212a1.comCTOvpdirector_\t"), max_size=10)
 
 
 @pytest.mark.parametrize("ignore_case", [False, True])
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15, quick=4), deadline=None)
 @given(values=st.lists(st.one_of(st.none(), texts), min_size=1, max_size=80))
 def test_matches_is_re2_search(engine, ignore_case, values):
     value = logic.Value(b.column("v"), "string")

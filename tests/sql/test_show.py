@@ -12,6 +12,8 @@ from qualdsl import runtime
 from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql.show import show
 
+from budget import examples
+
 V = b.column("v")
 
 
@@ -23,7 +25,7 @@ def check(engine, values, sql_type):
     return rows
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60, quick=10), deadline=None)
 @given(st.lists(st.text(), min_size=1, max_size=50))
 def test_strings(engine, values):
     check(engine, values, "VARCHAR")
@@ -36,7 +38,7 @@ def test_every_escape_and_the_cut(engine):
     assert rows[3][0].endswith("...") and len(rows[3][0]) == 1000
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60, quick=10), deadline=None)
 @given(st.lists(st.floats(), min_size=1, max_size=50))
 def test_floats(engine, values):
     check(engine, values, "DOUBLE")
@@ -48,7 +50,7 @@ def test_float_shapes(engine):
     assert [r[0] for r in rows][:4] == ["1e+16", "1e-05", "0.0", "-0.0"]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40, quick=8), deadline=None)
 @given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=50))
 def test_ints(engine, values):
     check(engine, values, "BIGINT")
@@ -60,7 +62,7 @@ def test_bools_dates_decimals(engine):
     check(engine, [decimal.Decimal("850.00"), decimal.Decimal("-1.5")], "DECIMAL(10,2)")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40, quick=8), deadline=None)
 @given(st.lists(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
                 min_size=1, max_size=10))
 def test_timestamps(engine, values):
@@ -68,7 +70,7 @@ def test_timestamps(engine, values):
     check(engine, [v.replace(tzinfo=dt.UTC) for v in values], "TIMESTAMPTZ")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40, quick=8), deadline=None)
 @given(st.lists(st.lists(st.one_of(st.none(), st.text(max_size=5))), min_size=1, max_size=5),
        st.lists(st.lists(st.one_of(st.none(), st.floats())), min_size=1, max_size=5))
 def test_lists(engine, texts, numbers):
@@ -76,7 +78,7 @@ def test_lists(engine, texts, numbers):
     check(engine, numbers, "DOUBLE[]")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40, quick=5), deadline=None)
 @given(st.lists(st.fixed_dictionaries({
     "type": st.one_of(st.none(), st.text(max_size=5)),
     "at": st.one_of(st.none(), st.datetimes(min_value=dt.datetime(1, 1, 1))),

@@ -1,0 +1,73 @@
+"""The two test profiles (tests/budget.py, docs/internals.md "Running the
+tests"): what each runs, and that every property test takes its count from
+the budget."""
+
+from __future__ import annotations
+
+import re
+import runpy
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+import budget
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+DOC = (ROOT / "docs" / "internals.md").read_text(encoding="utf-8")
+SECTION = DOC.split("## Running the tests\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_doc_example_holds_in_the_quick_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(budget, "THOROUGH", False)
+    (block,) = re.findall(r"```python\n(.*?)```", SECTION, re.DOTALL)
+    exec(compile(block, "docs/internals.md", "exec"), {})  # noqa: S102 - our own documentation
+
+
+def test_ci_runs_every_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(budget, "THOROUGH", True)
+    assert [budget.examples(400), budget.examples(100), budget.examples(8), budget.examples(3, quick=1)] == \
+        [400, 100, 8, 3]
+    assert "(400, 100, 8, 3)" in SECTION
+
+
+@pytest.mark.parametrize("env, profile", [
+    ({}, "dev"),
+    ({"CI": "true"}, "ci"),
+    ({"QUALDSL_TEST_PROFILE": "ci"}, "ci"),
+    ({"CI": "true", "QUALDSL_TEST_PROFILE": "dev"}, "dev"),
+])
+def test_the_environment_picks_the_profile(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], profile: str) -> None:
+    for name in ("CI", "QUALDSL_TEST_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    module = runpy.run_path(str(TESTS / "budget.py"))  # a fresh copy: the loaded one keeps this run's profile
+    assert (module["PROFILE"], module["THOROUGH"]) == (profile, profile == "ci")
+
+
+def test_hypothesis_follows_the_profile() -> None:
+    """A property test that sets no count gets the profile's."""
+    assert settings().max_examples == (100 if budget.THOROUGH else 20)
+    assert settings().deadline is None
+
+
+def test_every_property_test_takes_its_count_from_the_budget() -> None:
+    literal = re.compile(r"max_examples\s*=\s*\d")
+    offenders = [f"{path.relative_to(ROOT)}:{number}"
+                 for path in sorted(TESTS.rglob("*.py")) if "fuzz" not in path.relative_to(TESTS).parts
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if literal.search(line)]
+    assert offenders == [], "use budget.examples(full, quick=...) so the ci profile runs every example"
+
+
+def test_the_quick_default_skips_slow_tests_and_make_test_runs_them() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert "-m 'not slow'" in config["addopts"] and "-n auto" in config["addopts"]
+    assert any(marker.startswith("slow:") for marker in config["markers"])
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    target = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert re.search(r'-m pytest -q -m ""', target)
+    assert "`-m \"\"`" in SECTION and "make test" in SECTION

@@ -11,7 +11,7 @@ import qualdsl
 from qualdsl.backtest import AsOf, Outcomes, run_backtest
 from qualdsl.backtest.inputs import parse_duration
 from qualdsl.backtest.measure import boundaries
-from qualdsl.leads import LeadRecord
+from qualdsl.batch.inputs import Row, RowError
 
 AS_OF = AsOf(dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
 
@@ -41,11 +41,13 @@ route {
 """)
 
 
-def record(index: int, lead: object, error: str | None = None) -> LeadRecord:
-    return LeadRecord(lead, f"leads.jsonl:{index + 1}", error)
+def record(index: int, lead: dict[str, object] | None, error: str | None = None) -> Row | RowError:
+    if error is not None or lead is None:
+        return RowError("leads.jsonl", index + 1, error or "not an object", "")
+    return Row("leads.jsonl", index + 1, lead)
 
 
-def records(leads: list[dict[str, object]]) -> list[LeadRecord]:
+def records(leads: list[dict[str, object]]) -> list[Row | RowError]:
     return [record(i, lead) for i, lead in enumerate(leads)]
 
 
@@ -126,13 +128,14 @@ def test_custom_positive_and_negative_values() -> None:
 
 
 def test_bad_rows_are_counted_with_their_location() -> None:
-    rows = [record(0, lead(won=1)), record(1, None, "invalid JSON: Expecting value"), record(2, [1, 2]),
-            record(3, "text")]
+    rows = [record(0, lead(won=1)), record(1, None, "invalid JSON: Expecting value"),
+            record(2, None, "a JSON array, not an object")]
     report = run_backtest(POLICY, rows, WON, AS_OF)
     assert report.leads == 1
     found = {s.reason: s for s in report.skipped}
-    assert found["could not be read"].examples == ("leads.jsonl:2: invalid JSON: Expecting value",)
-    assert found["not an object"].count == 2
+    assert found["could not be read"].examples == ("leads.jsonl:2: invalid JSON: Expecting value",
+                                                   "leads.jsonl:3: a JSON array, not an object")
+    assert found["could not be read"].count == 2
 
 
 DECAYING = qualdsl.loads("""
@@ -234,5 +237,7 @@ def test_threshold_sweep_and_proposals() -> None:
 
 
 def test_unknown_engine_is_a_key_error_not_a_silent_default() -> None:
+    from qualdsl.backtest import ENGINES
+
     with pytest.raises(KeyError):
-        run_backtest(POLICY, records(LEADS), WON, AS_OF, engine="duckdb")
+        ENGINES["spark"]

@@ -16,8 +16,9 @@ from typing import Any, Protocol
 
 import attrs
 
+from ..asof import AsOf, raw_text, unusable
 from ..decision import Decision
-from .inputs import Batch, Progress, Row, RowError, read_rows, read_units
+from .inputs import MAX_RAW_CHARS, Batch, Progress, Row, RowError, read_rows, read_units
 
 CHUNK_ROWS = 1000  # leads sent to a worker at a time
 IN_FLIGHT_PER_JOB = 3  # chunks queued per worker: bounded memory, workers never idle
@@ -38,6 +39,9 @@ class ScoreJob:
     # (output format, blocks, policy hash): lets workers encode output rows
     # themselves; a pickled Decision costs almost as much as deciding the lead.
     encoding: tuple[str, tuple[str, ...], str] | None = None
+    # `--as-of-field`: each lead decided as of its own moment (as_of unused);
+    # only engines with `per_lead_as_of = True` are given one.
+    per_lead: AsOf | None = None
 
 
 # An output row already encoded for job.encoding: (tier, route, row).
@@ -82,10 +86,16 @@ def get_engine(name: str) -> Engine:
 class PythonEngine:
     """Streams rows through Policy.evaluate, in constant memory."""
 
+    per_lead_as_of = True
+
     def run(self, job: ScoreJob, policy: Any) -> Iterator[Result]:
-        if job.jobs <= 1:
+        if job.jobs <= 1 or job.per_lead is not None:
             rows = read_rows(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress)
-            return _in_process(rows, policy, job.as_of)
+            if job.per_lead is not None:
+                rows = own_moments(rows, job.per_lead)
+            if job.jobs <= 1:
+                return _in_process(rows, policy, job.as_of)
+            return _in_workers(rows, job)
         # Parquet goes to the workers as Arrow batches: they make the leads,
         # so the main process only reads bytes and writes rows.
         units = read_units(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress,
@@ -93,11 +103,40 @@ class PythonEngine:
         return _in_workers(units, job)
 
 
+@attrs.frozen(slots=True)
+class Timed:
+    """A row with its own moment (`--as-of-field`)."""
+
+    row: Row
+    as_of: dt.datetime
+
+    @property
+    def lead(self) -> dict[str, Any]:
+        return self.row.lead
+
+
+def own_moments(rows: Iterator[Row | RowError], as_of: AsOf) -> Iterator[Row | RowError]:
+    """Each row with its own moment; a row without one becomes an error row."""
+    for row in rows:
+        if type(row) is Row:
+            moment, problem = as_of.read(row.lead)
+            if moment is None:
+                assert problem is not None
+                yield RowError(row.source, row.line, unusable(problem), raw_text(row.lead)[:MAX_RAW_CHARS])
+                continue
+            yield Timed(row, moment)  # type: ignore[misc]
+        else:
+            yield row
+
+
 def _in_process(rows: Iterator[Row | RowError], policy: Any, as_of: dt.datetime) -> Iterator[Decision | RowError]:
     evaluate = policy.evaluate
     for row in rows:
-        if type(row) is Row:
+        kind = type(row)
+        if kind is Row:
             yield evaluate(row.lead, as_of=as_of)
+        elif kind is Timed:
+            yield evaluate(row.lead, as_of=row.as_of)  # type: ignore[attr-defined]
         else:
             yield row  # type: ignore[misc]
 
@@ -119,10 +158,14 @@ def _worker_start(policy_path: str, id_field: str | None, encoding: tuple[str, t
         _worker_encoder = encoder(*encoding)
 
 
-def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime) -> list[Any]:
+def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime | list[dt.datetime]) -> list[Any]:
     if type(leads) is Batch:
         leads = leads.leads()
-    decisions = _worker_policy.evaluate_many(leads, as_of=as_of)
+    if isinstance(as_of, list):  # each lead's own moment
+        evaluate = _worker_policy.evaluate
+        decisions: Any = (evaluate(lead, as_of=moment) for lead, moment in zip(leads, as_of))
+    else:
+        decisions = _worker_policy.evaluate_many(leads, as_of=as_of)
     if _worker_encoder is None:
         return list(decisions)
     row = _worker_encoder.row
@@ -171,8 +214,9 @@ def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Itera
 
 
 def _submit(pool: Any, chunk: list[Row | RowError], as_of: dt.datetime) -> _Pending:
-    leads = [row.lead for row in chunk if type(row) is Row]
-    return chunk, pool.apply_async(_worker_decide, (leads, as_of))
+    leads = [row.lead for row in chunk if type(row) is not RowError]
+    moments = [row.as_of for row in chunk if type(row) is Timed]  # type: ignore[attr-defined]
+    return chunk, pool.apply_async(_worker_decide, (leads, moments if moments else as_of))
 
 
 def _collect(item: _Pending) -> Iterator[Result]:

@@ -18,7 +18,8 @@ from typing import Any
 import attrs
 
 from ..api import Policy
-from ..backtest.inputs import AsOf, Outcomes
+from ..asof import AsOf, unusable
+from ..backtest.inputs import Outcomes
 from ..decision import Decision
 from ..leads import LeadRecord
 
@@ -263,7 +264,8 @@ def measure_impact(
                 continue
             moment, problem = moments.read(record.lead)
             if moment is None:
-                errors.append(LeadError(record.location, f"as-of time unusable: {problem}"))
+                assert problem is not None
+                errors.append(LeadError(record.location, unusable(problem)))
                 continue
         leads += 1
         after = new.evaluate(record.lead, as_of=moment)

@@ -63,7 +63,7 @@ def messy_rows(seed: int, count: int) -> list[dict[str, str]]:
     dates with zones and times, odd case, unknown and missing outcomes."""
     pick = random.Random(seed).choice
     dates = ["2018-02-01", "2017-10-20", "2018-03-22T10:30:00Z", "2018-01-01T23:59:59.5+05:00", "2018-02-30",
-             "not a date", "", "9999-12-31", "0001-01-01", "2018-1-5", " 2018-02-01", "2018-02-01 08:00"]
+             "not a date", "", "9999-12-31T18:00:00Z", "0001-01-01", "2018-1-5", " 2018-02-01", "2018-02-01 08:00"]
     origins = ["social", "Paid_Search", "organic_search", "email", "referral", "", "unknown", "ÉMAIL", "direct_traffic"]
     outcomes = ["0", "1", "1", "0", "yes", "no", "maybe", "", "TRUE", "1.0"]
     return [{"mql_id": f"m{index}", "first_contact_date": pick(dates), "landing_page_id": pick(["a", "b", ""]),
@@ -85,7 +85,7 @@ def test_generated_messy_rows_give_the_same_report(tmp_path: Path, seed: int) ->
         data = json.loads(python)
         usable = sum(1 for row in rows if row["won"].strip().casefold() in {"0", "1", "yes", "no", "true", "1.0"}
                      and (when[0] == "--as-of" or row["first_contact_date"] not in ("", "not a date", "2018-02-30",
-                                                                                   "9999-12-31", "2018-1-5",
+                                                                                   "9999-12-31T18:00:00Z", "2018-1-5",
                                                                                    " 2018-02-01")))
         assert data["leads"] == usable
         left_out = sum(int(w.split()[0]) for w in data["warnings"] if " left out: " in w)

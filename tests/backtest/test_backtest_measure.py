@@ -106,14 +106,16 @@ def test_json_has_exactly_the_issue_keys() -> None:
 def test_outcome_values_missing_and_unknown_are_counted() -> None:
     rows = [lead(won=v) for v in (1, "1", "TRUE", "yes", True, 1.0, 0, "no", False, "0.0", None, "", "maybe", "maybe", 2)]
     report = run_backtest(POLICY, records(rows), WON, AS_OF)
-    # "0.0" is not a known negative: only 0/false/no and their equivalents.
-    assert (report.leads, report.positives) == (9, 6)
+    # "0.0" is the text of 0.0 (a CSV written from a float column): a negative, as 0.0 is.
+    assert (report.leads, report.positives) == (10, 6)
     skipped = {s.reason: s for s in report.skipped}
     assert skipped["outcome missing"].count == 2
     unknown = skipped["outcome not a known value"]
-    assert unknown.count == 4 and dict(unknown.values) == {"maybe": 2, "0.0": 1, "2": 1}
+    assert unknown.count == 3 and dict(unknown.values) == {"maybe": 2, "2": 1}
     assert any("2 rows left out: outcome missing" in w for w in report.warnings)
-    assert any("4 rows left out: outcome not a known value ('maybe' ×2" in w for w in report.warnings)
+    assert any("3 rows left out: outcome not a known value ('maybe' ×2" in w for w in report.warnings)
+    assert Outcomes.build("won").read({"won": "1.00"}) == (True, None)
+    assert Outcomes.build("won").read({"won": "1.5"}) == (None, "1.5")
 
 
 def test_custom_positive_and_negative_values() -> None:

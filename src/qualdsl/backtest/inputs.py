@@ -7,6 +7,7 @@ its reason by measure.py, never dropped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,12 +17,14 @@ from ..api import parse_field_path
 from ..asof import AsOf, parse_duration, shown
 from ..runtime import lookup
 
+_WHOLE = re.compile(r"[0-9]+\.0+")  # "1.0": a whole number written as a float
 DEFAULT_POSITIVE = ("1", "true", "yes")
 DEFAULT_NEGATIVE = ("0", "false", "no")
 
 
 def _folded(value: Any) -> str | None:
-    """An outcome cell as comparable text: 1, 1.0, "1", True all read "1"/"true"."""
+    """An outcome cell as comparable text: 1, 1.0, "1", "1.0", True all read "1"/"true"
+    (a CSV written from a float column says `1.0`)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -32,6 +35,8 @@ def _folded(value: Any) -> str | None:
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str):
         text = value.strip().casefold()
+        if _WHOLE.fullmatch(text):
+            text = text[:text.index(".")]
         return text or None
     return None  # a list or an object is not an outcome
 

@@ -62,10 +62,10 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
         raise click.UsageError("with --rev give exactly one policy PATH (compared with the working tree)")
     if rev is None and len(paths) != 2:
         raise click.UsageError("give two policy files, OLD NEW, or --rev REV PATH")
-    if leads is not None and as_of is None and as_of_field is None:
+    when = from_options(as_of, as_of_field, as_of_offset)
+    if leads is not None and when is None:
         raise click.UsageError("--leads needs --as-of DATE (both versions decide the leads as of that moment) "
                                "or --as-of-field PATH")
-    when = from_options(as_of, as_of_field, as_of_offset)
     if (outcome is not None or positive or as_of_field is not None) and leads is None:
         raise click.UsageError("--outcome, --positive and --as-of-field need --leads FILE")
     from ..backtest.inputs import Outcomes

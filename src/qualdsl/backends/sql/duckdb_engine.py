@@ -60,6 +60,9 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
     for path in paths:
         # DuckDB reads files itself: a FIFO would block it and a device would
         # read as an endless or empty file. Only regular files, as elsewhere.
+        if path == "-":
+            raise InputProblem("-: the duckdb engine reads regular files only, not stdin "
+                               "(use the python engine for pipes)")
         try:
             mode = os.stat(path).st_mode
         except OSError as error:

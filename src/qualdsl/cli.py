@@ -355,7 +355,7 @@ def warning_field(warning: str) -> str:
     return field
 
 
-from .asof import as_of_option_list  # noqa: E402 - light: click and attrs only
+from .asof import as_of_option_list  # light: click and attrs only
 
 _as_of_option_list = as_of_option_list("Evaluate")
 _lead_options = [

@@ -37,8 +37,8 @@ ROWS = [
     ({"id": "c", "visits": 9}, "as-of time unusable: created is missing"),
     ({"id": "d", "created": "2026-10-05", "visits": 0}, "2026-10-06T00:00:00Z"),
     ({"id": "e", "created": "2026-10-05T23:30:00.25+02:00", "visits": 5}, "2026-10-06T21:30:00.250000Z"),
-    ({"id": "f", "created": "9999-12-31T12:00:00Z"}, "as-of time unusable: created + 1d is past the year 9999: "
-                                                     "9999-12-31T12:00:00Z"),
+    ({"id": "f", "created": "9999-12-31T12:00:00Z"},
+     "as-of time unusable: created + 1d is past the year 9999: 9999-12-31T12:00:00Z"),
     ({"id": "g", "created": "", "visits": 3}, "as-of time unusable: created is missing"),
     ({"id": "h", "created": "1969-12-31T23:59:59.5Z"}, "1970-01-01T23:59:59.500000Z"),
 ]
@@ -131,3 +131,37 @@ def test_the_same_options_and_messages_everywhere(files: dict[str, Path], comman
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_cli_doc_example_shows_each_leads_own_moment(tmp_path: Path) -> None:
+    """docs/cli.md's --as-of-field example runs and prints the lines it quotes."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = doc.split("### Judging each lead as of its own time", 1)[1]
+    command = re.search(r"```sh\n(.*?)\n```", section, re.DOTALL).group(1)  # type: ignore[union-attr]
+    headers, error = re.findall(r"```text\n(.*?)\n```", section, re.DOTALL)[:2]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "qualdsl").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m qualdsl "$@"\n', encoding="utf-8")
+    (bin_dir / "qualdsl").chmod(0o755)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), PATH=f"{bin_dir}:{os.environ['PATH']}")
+    result = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith("policy ")] == headers.splitlines()
+    # The error line it quotes, on a file whose fourth line has `soon` for a date.
+    (tmp_path / "leads.csv").write_text("mql_id,first_contact_date,landing_page_id,origin,won\n"
+                                        "a,2018-02-01,p,email,0\nb,2018-02-02,p,email,1\nc,soon,p,email,0\n",
+                                        encoding="utf-8")
+    bad = subprocess.run(["bash", "-c", command.replace("head -4 policies/data/olist_mqls.csv", "cat leads.csv")
+                          .replace("policies/olist.qual", str(ROOT / "policies" / "olist.qual"))
+                          .replace("--input-format csv", "--input-format csv --leads leads.csv")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert bad.returncode == 1
+    assert error in bad.stderr.splitlines()

@@ -90,9 +90,8 @@ class PythonEngine:
 
     def run(self, job: ScoreJob, policy: Any) -> Iterator[Result]:
         if job.jobs <= 1 or job.per_lead is not None:
-            rows = read_rows(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress)
-            if job.per_lead is not None:
-                rows = own_moments(rows, job.per_lead)
+            read = read_rows(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress)
+            rows = own_moments(read, job.per_lead) if job.per_lead is not None else read
             if job.jobs <= 1:
                 return _in_process(rows, policy, job.as_of)
             return _in_workers(rows, job)
@@ -115,7 +114,7 @@ class Timed:
         return self.row.lead
 
 
-def own_moments(rows: Iterator[Row | RowError], as_of: AsOf) -> Iterator[Row | RowError]:
+def own_moments(rows: Iterator[Row | RowError], as_of: AsOf) -> Iterator[Timed | RowError]:
     """Each row with its own moment; a row without one becomes an error row."""
     for row in rows:
         if type(row) is Row:
@@ -124,21 +123,23 @@ def own_moments(rows: Iterator[Row | RowError], as_of: AsOf) -> Iterator[Row | R
                 assert problem is not None
                 yield RowError(row.source, row.line, unusable(problem), raw_text(row.lead)[:MAX_RAW_CHARS])
                 continue
-            yield Timed(row, moment)  # type: ignore[misc]
+            yield Timed(row, moment)
         else:
+            assert isinstance(row, RowError)
             yield row
 
 
-def _in_process(rows: Iterator[Row | RowError], policy: Any, as_of: dt.datetime) -> Iterator[Decision | RowError]:
+def _in_process(rows: Iterator[Row | RowError] | Iterator[Timed | RowError], policy: Any,
+                as_of: dt.datetime) -> Iterator[Decision | RowError]:
     evaluate = policy.evaluate
     for row in rows:
-        kind = type(row)
-        if kind is Row:
+        if type(row) is Row:
             yield evaluate(row.lead, as_of=as_of)
-        elif kind is Timed:
-            yield evaluate(row.lead, as_of=row.as_of)  # type: ignore[attr-defined]
+        elif type(row) is Timed:
+            yield evaluate(row.lead, as_of=row.as_of)
         else:
-            yield row  # type: ignore[misc]
+            assert isinstance(row, RowError)
+            yield row
 
 
 # ------------------------------------------------------------ worker processes
@@ -161,9 +162,9 @@ def _worker_start(policy_path: str, id_field: str | None, encoding: tuple[str, t
 def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime | list[dt.datetime]) -> list[Any]:
     if type(leads) is Batch:
         leads = leads.leads()
-    if isinstance(as_of, list):  # each lead's own moment
+    if isinstance(as_of, list):  # each lead's own moment (never a Batch: see PythonEngine.run)
         evaluate = _worker_policy.evaluate
-        decisions: Any = (evaluate(lead, as_of=moment) for lead, moment in zip(leads, as_of))
+        decisions: Any = (evaluate(lead, as_of=moment) for lead, moment in zip(leads, as_of))  # type: ignore[arg-type]
     else:
         decisions = _worker_policy.evaluate_many(leads, as_of=as_of)
     if _worker_encoder is None:
@@ -174,10 +175,11 @@ def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime | lis
 
 # What is in flight: the chunk's rows (to put error rows back in their
 # place), or None for a Parquet batch (every row decided), and the result.
-_Pending = tuple[list[Row | RowError] | None, Any]
+_Unit = Row | RowError | Timed
+_Pending = tuple[list[_Unit] | None, Any]
 
 
-def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Iterator[Result]:
+def _in_workers(units: Iterator[Row | RowError | Batch] | Iterator[Timed | RowError], job: ScoreJob) -> Iterator[Result]:
     """Chunks of leads (or Parquet batches) to a pool; results taken back in
     submission order, with a bounded number of chunks in flight (Pool.imap
     would read the whole input ahead)."""
@@ -188,7 +190,7 @@ def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Itera
     pending: collections.deque[_Pending] = collections.deque()
     limit = job.jobs * IN_FLIGHT_PER_JOB
     try:
-        chunk: list[Row | RowError] = []
+        chunk: list[_Unit] = []
         for unit in units:
             if type(unit) is Batch:
                 if chunk:
@@ -196,7 +198,8 @@ def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Itera
                     chunk = []
                 pending.append((None, pool.apply_async(_worker_decide, (unit, job.as_of))))
             else:
-                chunk.append(unit)  # type: ignore[arg-type]
+                assert not isinstance(unit, Batch)
+                chunk.append(unit)
                 if len(chunk) < CHUNK_ROWS:
                     continue
                 pending.append(_submit(pool, chunk, job.as_of))
@@ -213,9 +216,9 @@ def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Itera
         pool.terminate()
 
 
-def _submit(pool: Any, chunk: list[Row | RowError], as_of: dt.datetime) -> _Pending:
-    leads = [row.lead for row in chunk if type(row) is not RowError]
-    moments = [row.as_of for row in chunk if type(row) is Timed]  # type: ignore[attr-defined]
+def _submit(pool: Any, chunk: list[_Unit], as_of: dt.datetime) -> _Pending:
+    leads = [row.lead for row in chunk if not isinstance(row, RowError)]
+    moments = [row.as_of for row in chunk if isinstance(row, Timed)]
     return chunk, pool.apply_async(_worker_decide, (leads, moments if moments else as_of))
 
 

@@ -41,6 +41,7 @@ ROWS = [
      "as-of time unusable: created + 1d is past the year 9999: 9999-12-31T12:00:00Z"),
     ({"id": "g", "created": "", "visits": 3}, "as-of time unusable: created is missing"),
     ({"id": "h", "created": "1969-12-31T23:59:59.5Z"}, "1970-01-01T23:59:59.500000Z"),
+    ({"id": "i", "created": "1969-12-30T23:59:59.25Z"}, "1969-12-31T23:59:59.250000Z"),  # before the epoch
 ]
 ROWS_AS_TEXT = [{key: str(row.get(key, "")) for key in ("id", "created", "visits")} for row, _ in ROWS]
 

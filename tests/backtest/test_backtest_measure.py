@@ -208,6 +208,17 @@ def test_a_higher_tier_converting_worse_is_a_warning() -> None:
     assert any("hot converts worse" in w and "the 95% intervals overlap" in w for w in report.warnings)
 
 
+def test_a_tier_converting_worse_than_any_tier_below_is_a_warning() -> None:
+    # hot 30%, warm 20%, cold 40%: hot is out of order too, not only warm.
+    rows = ([lead(200, True, won=int(i < 3)) for i in range(10)] + [lead(200, won=int(i < 2)) for i in range(10)]
+            + [lead(won=int(i < 4)) for i in range(10)])
+    report = run_backtest(POLICY, records(rows), WON, AS_OF)
+    assert [g.rate for g in report.tiers[:3]] == [0.3, 0.2, 0.4]
+    inverted = [w.split(";")[0] for w in report.warnings if "converts worse" in w]
+    assert inverted == ["tier hot converts worse (30.0% of 10) than cold below it (40.0% of 10)",
+                        "tier warm converts worse (20.0% of 10) than cold below it (40.0% of 10)"]
+
+
 def test_boundaries_found_in_tier_conditions() -> None:
     assert boundaries(POLICY) == [("hot", "score", ">=", 50.0), ("warm", "fit", ">", 20.0),
                                   ("warm", "score", ">=", 30.0)]

@@ -10,7 +10,6 @@ same files and its decisions are matched to those rows by position.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -488,7 +487,10 @@ def _warnings(tiers: Sequence[Group], skipped: Sequence[Skipped], leads: int, po
         if group.leads == 0 and group.name != DISQUALIFIED:  # no ICP failure is no problem
             warnings.append(f"tier {group.name} has no leads")
     ranked = [g for g in tiers if g.leads]
-    for higher, lower in itertools.pairwise(ranked):
+    for position, higher in enumerate(ranked[:-1]):
+        # Against the best-converting tier anywhere below, not only the next
+        # one: hot 30%, warm 20%, cold 40% is a problem for hot too.
+        lower = max(ranked[position + 1:], key=lambda g: g.rate or 0.0)
         assert higher.rate is not None and lower.rate is not None
         if higher.rate < lower.rate:
             overlap = (higher.ci_high is not None and lower.ci_low is not None

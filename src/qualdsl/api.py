@@ -38,7 +38,9 @@ def normalize_as_of(as_of: dt.datetime | dt.date | str) -> dt.datetime:
 
 
 def format_as_of(as_of: dt.datetime) -> str:
-    text = as_of.strftime("%Y-%m-%dT%H:%M:%S")
+    # Not strftime: its %Y drops the zero padding of years before 1000 (`1-01-01`).
+    text = (f"{as_of.year:04d}-{as_of.month:02d}-{as_of.day:02d}"
+            f"T{as_of.hour:02d}:{as_of.minute:02d}:{as_of.second:02d}")
     if as_of.microsecond:
         text += f".{as_of.microsecond:06d}"
     return text + "Z"

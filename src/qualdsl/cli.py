@@ -250,26 +250,15 @@ def _load_or_exit(ctx: click.Context, path: str, id_field: str | None = None) ->
         raise click.BadParameter(str(error), param_hint="--id-field") from None
 
 
-def _as_of_or_exit(as_of: str | None) -> Any:
-    import datetime as dt
-
-    from .api import normalize_as_of
-
-    if as_of is None:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
-    try:
-        return normalize_as_of(as_of)
-    except ValueError as error:
-        raise click.BadParameter(str(error).removeprefix("as_of: "), param_hint="--as-of") from None
-
-
 def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str | None,
-              as_of: str | None, output: str, *, id_field: str | None = None,
+              as_of: Any, output: str, *, id_field: str | None = None,
               input_format: str | None = None, strict_warnings: bool = False) -> None:
     """Decide leads as they are read: each decision is printed and flushed
     before the next lead is read, so piped leads are answered as they come
-    and memory stays constant however long the input."""
-    from .batch.inputs import InputError, RowError, read_rows, sniff_format
+    and memory stays constant however long the input. `as_of`: an asof.AsOf,
+    or None for now."""
+    from .asof import AsOf, unusable
+    from .batch.inputs import InputError, Row, RowError, read_rows, sniff_format
     from .batch.outputs import dumps, finite
     from .explain import explain
 
@@ -282,7 +271,7 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
                 "give --lead FILE (one lead) or --leads FILE (many), or pipe JSONL leads on stdin"
             )
         leads = "-"
-    moment = _as_of_or_exit(as_of)
+    when = as_of if as_of is not None else AsOf.now()
     policy = _load_or_exit(ctx, policy_path, id_field)
     many = leads is not None
     path = leads if leads is not None else lead
@@ -292,7 +281,10 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
     try:
         kind = "json" if not many and input_format is None else sniff_format(path, input_format)
         for record in read_rows([path], format=kind, schema=policy.schema):
-            if isinstance(record, RowError):
+            moment, problem = when.read(record.lead) if type(record) is Row else (None, None)
+            if problem is not None:  # --as-of-field: this lead has no moment of its own
+                record = RowError(record.source, record.line, unusable(problem), "")
+            if not isinstance(record, Row):
                 summary.failed += 1
                 click.echo(f"{record.location}: error: {record.error}", err=True)
                 if output == "json" and many:
@@ -364,14 +356,16 @@ def warning_field(warning: str) -> str:
     return field
 
 
+from .asof import as_of_option_list  # noqa: E402  # light (click and attrs only), used from here on
+
+_as_of_option_list = as_of_option_list("Evaluate")
 _lead_options = [
     click.argument("policy", type=click.Path()),
     click.option("--lead", "lead", metavar="FILE|-", help="One lead: a JSON object ('-' reads stdin)."),
     click.option("--leads", "leads", metavar="FILE|-",
                  help="Many leads: JSONL, a JSON array or CSV ('-', or nothing with input piped in, "
                       "reads JSONL from stdin)."),
-    click.option("--as-of", "as_of", metavar="DATE",
-                 help="Evaluate as of this date or datetime (UTC). Default: now."),
+    *_as_of_option_list,
     click.option("--id-field", "id_field", metavar="PATH",
                  help="The field reported as the decision's `lead` (default `id`; e.g. \"Prospect ID\")."),
     click.option("--input-format", "input_format", type=click.Choice(["csv", "jsonl", "json"]),
@@ -392,16 +386,23 @@ def _with_lead_options(function: Any) -> Any:
               show_default=True, help="json: the decision; text: a readable explanation.")
 @click.pass_context
 def eval_command(ctx: click.Context, policy: str, lead: str | None, leads: str | None,
-                 as_of: str | None, id_field: str | None, input_format: str | None,
-                 strict_warnings: bool, output: str) -> None:
+                 as_of: str | None, as_of_field: str | None, as_of_offset: str | None,
+                 id_field: str | None, input_format: str | None, strict_warnings: bool, output: str) -> None:
     """Evaluate leads against POLICY and print the decisions.
 
     With --leads, one decision per line (JSONL), each printed as soon as its
     lead is read; a lead that cannot be read is reported on stderr (and as an
     {"error": ...} line) and the exit code is 1. A summary (warnings per
     field, unreadable leads) goes to stderr.
+
+    With --as-of-field each lead is decided as of its own date or datetime
+    field (plus --as-of-offset); a lead without a usable one is reported like
+    a lead that cannot be read.
     """
-    _evaluate(ctx, policy, lead, leads, as_of, output, id_field=id_field, input_format=input_format,
+    from .asof import from_options
+
+    _evaluate(ctx, policy, lead, leads, from_options(as_of, as_of_field, as_of_offset), output,
+              id_field=id_field, input_format=input_format,
               strict_warnings=strict_warnings)
 
 
@@ -409,10 +410,13 @@ def eval_command(ctx: click.Context, policy: str, lead: str | None, leads: str |
 @_with_lead_options
 @click.pass_context
 def explain_command(ctx: click.Context, policy: str, lead: str | None, leads: str | None,
-                    as_of: str | None, id_field: str | None, input_format: str | None,
-                    strict_warnings: bool) -> None:
+                    as_of: str | None, as_of_field: str | None, as_of_offset: str | None,
+                    id_field: str | None, input_format: str | None, strict_warnings: bool) -> None:
     """Explain how POLICY decides a lead: ICP, every rule's points, tier, route."""
-    _evaluate(ctx, policy, lead, leads, as_of, "text", id_field=id_field, input_format=input_format,
+    from .asof import from_options
+
+    _evaluate(ctx, policy, lead, leads, from_options(as_of, as_of_field, as_of_offset), "text",
+              id_field=id_field, input_format=input_format,
               strict_warnings=strict_warnings)
 
 

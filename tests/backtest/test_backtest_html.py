@@ -15,8 +15,7 @@ import pytest
 import qualdsl
 from qualdsl.backtest import AsOf, Outcomes, run_backtest
 from qualdsl.backtest.html import render_html
-from qualdsl.backtest.inputs import read_leads
-from qualdsl.leads import LeadRecord
+from qualdsl.batch.inputs import Row, read_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = AsOf(dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
@@ -24,7 +23,7 @@ AS_OF = AsOf(dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
 
 def xeducation_page() -> str:
     policy = qualdsl.load(ROOT / "policies" / "xeducation.qual")
-    report = run_backtest(policy, read_leads(str(ROOT / "policies/data/xeducation_sample.csv")),
+    report = run_backtest(policy, read_rows([str(ROOT / "policies/data/xeducation_sample.csv")]),
                           Outcomes.build("Converted"), AS_OF, target_volume=0.2)
     return render_html(report)
 
@@ -57,8 +56,8 @@ route {
 
 
 def test_every_user_string_is_escaped() -> None:
-    rows = [LeadRecord({"x": "<script>", "won<i>": "1"}, "l:1"), LeadRecord({"x": "y", "won<i>": "0"}, "l:2"),
-            LeadRecord({"x": "y", "won<i>": "<svg onload=alert(1)>"}, "l:3")]
+    rows = [Row("l", 1, {"x": "<script>", "won<i>": "1"}), Row("l", 2, {"x": "y", "won<i>": "0"}),
+            Row("l", 3, {"x": "y", "won<i>": "<svg onload=alert(1)>"})]
     page = render_html(run_backtest(HOSTILE, rows, Outcomes.build("`won<i>`"), AS_OF))
     assert "<img" not in page and "<svg onload" not in page and "<i>" not in page and "<script" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -129,7 +128,7 @@ def test_headless_chromium_renders_it_without_errors(tmp_path: Path) -> None:
     [{"x": "y", "won<i>": "0"}, {"x": "<script>", "won<i>": "0"}],  # no positives
 ], ids=["empty", "single", "no-positives"])
 def test_edge_reports_render(rows: list[dict[str, str]]) -> None:
-    records = [LeadRecord(row, f"l:{i}") for i, row in enumerate(rows)]
+    records = [Row("l", i, row) for i, row in enumerate(rows)]
     report = run_backtest(HOSTILE, records, Outcomes.build("`won<i>`"), AS_OF)
     page = render_html(report)
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")

@@ -11,7 +11,7 @@ import qualdsl
 from qualdsl.backtest import AsOf, Outcomes, run_backtest
 from qualdsl.backtest.inputs import parse_duration
 from qualdsl.backtest.measure import boundaries
-from qualdsl.leads import LeadRecord
+from qualdsl.batch.inputs import Row, RowError
 
 AS_OF = AsOf(dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
 
@@ -41,11 +41,13 @@ route {
 """)
 
 
-def record(index: int, lead: object, error: str | None = None) -> LeadRecord:
-    return LeadRecord(lead, f"leads.jsonl:{index + 1}", error)
+def record(index: int, lead: dict[str, object] | None, error: str | None = None) -> Row | RowError:
+    if error is not None or lead is None:
+        return RowError("leads.jsonl", index + 1, error or "not an object", "")
+    return Row("leads.jsonl", index + 1, lead)
 
 
-def records(leads: list[dict[str, object]]) -> list[LeadRecord]:
+def records(leads: list[dict[str, object]]) -> list[Row | RowError]:
     return [record(i, lead) for i, lead in enumerate(leads)]
 
 
@@ -107,14 +109,16 @@ def test_outcome_values_missing_and_unknown_are_counted() -> None:
     won = (1, "1", "TRUE", "yes", True, 1.0, 0, "no", False, "0.0", None, "", "maybe", "maybe", 2)
     rows = [lead(won=v) for v in won]
     report = run_backtest(POLICY, records(rows), WON, AS_OF)
-    # "0.0" is not a known negative: only 0/false/no and their equivalents.
-    assert (report.leads, report.positives) == (9, 6)
+    # "0.0" is the text of 0.0 (a CSV written from a float column): a negative, as 0.0 is.
+    assert (report.leads, report.positives) == (10, 6)
     skipped = {s.reason: s for s in report.skipped}
     assert skipped["outcome missing"].count == 2
     unknown = skipped["outcome not a known value"]
-    assert unknown.count == 4 and dict(unknown.values) == {"maybe": 2, "0.0": 1, "2": 1}
+    assert unknown.count == 3 and dict(unknown.values) == {"maybe": 2, "2": 1}
     assert any("2 rows left out: outcome missing" in w for w in report.warnings)
-    assert any("4 rows left out: outcome not a known value ('maybe' ×2" in w for w in report.warnings)
+    assert any("3 rows left out: outcome not a known value ('maybe' ×2" in w for w in report.warnings)
+    assert Outcomes.build("won").read({"won": "1.00"}) == (True, None)
+    assert Outcomes.build("won").read({"won": "1.5"}) == (None, "1.5")
 
 
 def test_custom_positive_and_negative_values() -> None:
@@ -129,13 +133,14 @@ def test_custom_positive_and_negative_values() -> None:
 
 
 def test_bad_rows_are_counted_with_their_location() -> None:
-    rows = [record(0, lead(won=1)), record(1, None, "invalid JSON: Expecting value"), record(2, [1, 2]),
-            record(3, "text")]
+    rows = [record(0, lead(won=1)), record(1, None, "invalid JSON: Expecting value"),
+            record(2, None, "a JSON array, not an object")]
     report = run_backtest(POLICY, rows, WON, AS_OF)
     assert report.leads == 1
     found = {s.reason: s for s in report.skipped}
-    assert found["could not be read"].examples == ("leads.jsonl:2: invalid JSON: Expecting value",)
-    assert found["not an object"].count == 2
+    assert found["could not be read"].examples == ("leads.jsonl:2: invalid JSON: Expecting value",
+                                                   "leads.jsonl:3: a JSON array, not an object")
+    assert found["could not be read"].count == 2
 
 
 DECAYING = qualdsl.loads("""
@@ -206,6 +211,17 @@ def test_a_higher_tier_converting_worse_is_a_warning() -> None:
     assert any("hot converts worse" in w and "the 95% intervals overlap" in w for w in report.warnings)
 
 
+def test_a_tier_converting_worse_than_any_tier_below_is_a_warning() -> None:
+    # hot 30%, warm 20%, cold 40%: hot is out of order too, not only warm.
+    rows = ([lead(200, True, won=int(i < 3)) for i in range(10)] + [lead(200, won=int(i < 2)) for i in range(10)]
+            + [lead(won=int(i < 4)) for i in range(10)])
+    report = run_backtest(POLICY, records(rows), WON, AS_OF)
+    assert [g.rate for g in report.tiers[:3]] == [0.3, 0.2, 0.4]
+    inverted = [w.split(";")[0] for w in report.warnings if "converts worse" in w]
+    assert inverted == ["tier hot converts worse (30.0% of 10) than cold below it (40.0% of 10)",
+                        "tier warm converts worse (20.0% of 10) than cold below it (40.0% of 10)"]
+
+
 def test_boundaries_found_in_tier_conditions() -> None:
     assert boundaries(POLICY) == [("hot", "score", ">=", 50.0), ("warm", "fit", ">", 20.0),
                                   ("warm", "score", ">=", 30.0)]
@@ -237,5 +253,7 @@ def test_threshold_sweep_and_proposals() -> None:
 
 
 def test_unknown_engine_is_a_key_error_not_a_silent_default() -> None:
+    from qualdsl.backtest import ENGINES
+
     with pytest.raises(KeyError):
-        run_backtest(POLICY, records(LEADS), WON, AS_OF, engine="duckdb")
+        ENGINES["spark"]

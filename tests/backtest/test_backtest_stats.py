@@ -157,3 +157,34 @@ def test_rate() -> None:
     assert stats.rate(0, 0) is None
     assert stats.rate(1, 4) == 0.25
     assert not math.isnan(stats.wilson(3, 7)[0] or 0.0)
+
+
+def test_report_on_real_data_matches_the_references(sklearn_metrics: Any, scipy_stats: Any) -> None:
+    """The X Education report's AUC (total and per block) and each tier's and
+    route's Wilson interval, against scikit-learn and scipy computed here
+    from the decisions themselves."""
+    import datetime as dt
+
+    import qualdsl
+    from qualdsl.backtest import AsOf, Outcomes, run_backtest
+    from qualdsl.batch.inputs import Row, read_rows
+
+    policy = qualdsl.load(ROOT / "policies" / "xeducation.qual")
+    moment = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    path = str(ROOT / "policies" / "data" / "xeducation_sample.csv")
+    report = run_backtest(policy, read_rows([path], schema=policy.schema), Outcomes.build("Converted"), AsOf(moment))
+    rows = [row for row in read_rows([path], schema=policy.schema) if type(row) is Row]
+    decisions = [policy.evaluate(row.lead, as_of=moment) for row in rows]
+    labels = [row.lead["Converted"] == "1" for row in rows]
+    assert report.leads == len(labels) and report.positives == sum(labels)
+    for key in ("total", *policy.blocks):
+        scores = [d.scores[key] for d in decisions]
+        assert report.auc[key] == pytest.approx(sklearn_metrics.roc_auc_score(labels, scores), abs=1e-12), key
+    for groups, attribute in ((report.tiers, "tier"), (report.routes, "route")):
+        for group in groups:
+            members = [label for d, label in zip(decisions, labels) if getattr(d, attribute) == group.name]
+            assert group.leads == len(members)
+            if members:
+                ci = scipy_stats.binomtest(sum(members), len(members)).proportion_ci(method="wilson")
+                assert (group.ci_low, group.ci_high) == pytest.approx((ci.low, ci.high), abs=1e-12)
+                assert group.share == pytest.approx(sum(members) / sum(labels))

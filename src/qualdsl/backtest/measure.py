@@ -1,14 +1,15 @@
 """Run a backtest: decide every lead with a known outcome, then measure how
 well tiers, routes, rules and scores predicted that outcome.
 
-The engine that decides the leads is one entry of ENGINES, so another
-(`duckdb`) can be added beside `python` without touching the measures.
+Rows come from batch.inputs (Row, or RowError for a row that cannot be
+read). The engine that decides the usable ones is one entry of ENGINES:
+`python` evaluates the leads read; `duckdb` runs the compiled SQL over the
+same files and its decisions are matched to those rows by position.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -16,26 +17,88 @@ from typing import Any
 import attrs
 
 from .. import nodes as n
-from ..api import Policy
+from ..api import Policy, format_as_of
+from ..asof import UNUSABLE, AsOf
+from ..batch.inputs import Row, RowError
 from ..decision import Decision
-from ..leads import LeadRecord
 from . import stats
-from .inputs import AsOf, Outcomes
+from .inputs import Outcomes
 
 DISQUALIFIED = "disqualified"
 MAX_CANDIDATES = 50  # thresholds tried per boundary: every distinct value, or quantiles
 MAX_EXAMPLES = 5  # locations kept per reason a row was left out
 MIN_FIRED = 10  # a rule that fired fewer times gets no verdict: its lift is noise
 
-Engine = Callable[[Policy, Iterable[tuple[Mapping[str, Any], dt.datetime]]], Iterator[Decision]]
 
 
-def python_engine(policy: Policy, leads: Iterable[tuple[Mapping[str, Any], dt.datetime]]) -> Iterator[Decision]:
-    for lead, as_of in leads:
-        yield policy.evaluate(lead, as_of=as_of)
+@attrs.frozen(slots=True)
+class Usable:
+    """A row with a known outcome and a moment, to be decided."""
+
+    index: int  # its position among the rows read, error rows included
+    lead: Mapping[str, Any]
+    as_of: dt.datetime
 
 
-ENGINES: dict[str, Engine] = {"python": python_engine}
+class UsableRows:
+    """The usable rows, in order; `read` counts every row read so far."""
+
+    def __init__(self, rows: Iterator[Usable]) -> None:
+        self.rows = rows
+        self.read = 0
+
+    def __iter__(self) -> Iterator[Usable]:
+        return self.rows
+
+
+Engine = Callable[[Policy, AsOf, UsableRows], Iterator[Decision]]
+
+
+def python_engine(policy: Policy, as_of: AsOf, usable: UsableRows) -> Iterator[Decision]:
+    for item in usable:
+        yield policy.evaluate(item.lead, as_of=item.as_of)
+
+
+def duckdb_engine(paths: Sequence[str], input_format: str | None) -> Engine:
+    """The compiled SQL over `paths` in DuckDB (each row as of its own field
+    with --as-of-field), its decisions matched to the rows read by position.
+    InputError when DuckDB cannot read the files or reads other rows."""
+
+    def decide(policy: Policy, as_of: AsOf, usable: UsableRows) -> Iterator[Decision]:
+        from ..backends.sql.duckdb_engine import InputProblem, decisions
+
+        every = iter(decisions(policy, paths, as_of=as_of, format=input_format))
+        position = 0  # decisions taken from DuckDB
+
+        def mismatch(found: int) -> InputProblem:
+            return InputProblem(f"{', '.join(paths)}: the duckdb engine read {found} rows where the reader read "
+                                f"{usable.read}; use --engine python")
+
+        for item in usable:
+            decision = None
+            while position <= item.index:
+                decision = next(every, None)
+                if decision is None:
+                    raise mismatch(position)
+                position += 1
+            assert decision is not None
+            if decision.as_of != format_as_of(item.as_of):
+                raise mismatch(position) if as_of.moment is not None else RuntimeError(
+                    f"engines disagree on the as-of time of row {item.index + 1}: "
+                    f"{decision.as_of} against {format_as_of(item.as_of)}")
+            yield decision
+        position += sum(1 for _ in every)
+        if position != usable.read:
+            raise mismatch(position)
+
+    return decide
+
+
+# name -> what makes the engine from the inputs (paths, --input-format)
+ENGINES: dict[str, Callable[[Sequence[str], str | None], Engine]] = {
+    "python": lambda paths, input_format: python_engine,
+    "duckdb": duckdb_engine,
+}
 
 
 # ------------------------------------------------------------------ results
@@ -170,15 +233,15 @@ class _Lead:
 
 def run_backtest(
     policy: Policy,
-    records: Iterable[LeadRecord],
+    rows: Iterable[Row | RowError],
     outcomes: Outcomes,
     as_of: AsOf,
     *,
-    engine: str = "python",
+    engine: Engine = python_engine,
     target_volume: float | None = None,
 ) -> Backtest:
-    """Decide every usable row and measure. Raises LeadFileError when the file
-    as a whole cannot be read; never on the data of one lead."""
+    """Decide every usable row and measure. Raises batch.inputs.InputError
+    when an input as a whole cannot be read; never on the data of one lead."""
     skips: dict[str, list[str]] = {}
     counts: Counter[str] = Counter()
     unknown: Counter[str] = Counter()
@@ -191,33 +254,34 @@ def run_backtest(
 
     converted: list[bool] = []
 
-    def usable() -> Iterator[tuple[Mapping[str, Any], dt.datetime]]:
-        for record in records:
-            if record.error is not None:
+    def usable() -> Iterator[Usable]:
+        for index, record in enumerate(rows):
+            found.read = index + 1
+            if type(record) is not Row:
+                assert isinstance(record, RowError)
                 skip("could not be read", f"{record.location}: {record.error}")
                 continue
             lead = record.lead
-            if not isinstance(lead, Mapping):
-                skip("not an object", record.location)
-                continue
+            location = f"{record.source}:{record.line}"
             outcome, why = outcomes.read(lead)
             if outcome is None:
                 if why == "missing":
-                    skip("outcome missing", record.location)
+                    skip("outcome missing", location)
                 else:
                     assert why is not None
-                    skip("outcome not a known value", f"{record.location}: {why}")
+                    skip("outcome not a known value", f"{location}: {why}")
                     unknown[why] += 1
                 continue
             moment, problem = as_of.read(lead)
             if moment is None:
-                skip("as-of time unusable", f"{record.location}: {problem}")
+                skip(UNUSABLE, f"{location}: {problem}")
                 continue
             converted.append(outcome)
-            yield lead, moment
+            yield Usable(index, lead, moment)
 
+    found = UsableRows(usable())
     leads: list[_Lead] = []
-    for index, decision in enumerate(ENGINES[engine](policy, usable())):
+    for index, decision in enumerate(engine(policy, as_of, found)):
         leads.append(_Lead(converted[index], decision.tier, decision.route, decision.icp_pass,
                            decision.scores, tuple(r.fired for r in decision.rules)))
 
@@ -423,7 +487,10 @@ def _warnings(tiers: Sequence[Group], skipped: Sequence[Skipped], leads: int, po
         if group.leads == 0 and group.name != DISQUALIFIED:  # no ICP failure is no problem
             warnings.append(f"tier {group.name} has no leads")
     ranked = [g for g in tiers if g.leads]
-    for higher, lower in itertools.pairwise(ranked):
+    for position, higher in enumerate(ranked[:-1]):
+        # Against the best-converting tier anywhere below, not only the next
+        # one: hot 30%, warm 20%, cold 40% is a problem for hot too.
+        lower = max(ranked[position + 1:], key=lambda g: g.rate or 0.0)
         assert higher.rate is not None and lower.rate is not None
         if higher.rate < lower.rate:
             overlap = (higher.ci_high is not None and lower.ci_low is not None

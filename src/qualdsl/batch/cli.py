@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -17,7 +18,8 @@ from typing import IO, Any, cast
 
 import click
 
-from ..cli import Exit, _as_of_or_exit, print_diagnostics
+from ..asof import AsOf, as_of_options, from_options
+from ..cli import Exit, print_diagnostics
 from ..decision import Decision
 from .engines import ENGINES
 from .inputs import FORMATS, STDIN, RowError
@@ -31,7 +33,7 @@ _PROGRESS_EVERY = 0.2  # seconds between progress bar redraws
 @click.option("-o", "--output", "output", metavar="OUT",
               help="Write decisions here: *.jsonl (decision JSON), *.csv or *.parquet (flat columns). "
                    "Default: JSONL on stdout.")
-@click.option("--as-of", "as_of", metavar="DATE", help="Decide as of this date or datetime (UTC). Default: now.")
+@as_of_options()
 @click.option("--engine", type=click.Choice(list(ENGINES)), default="python", show_default=True,
               help="What evaluates the policy.")
 @click.option("--errors", "errors_path", metavar="FILE",
@@ -47,13 +49,18 @@ _PROGRESS_EVERY = 0.2  # seconds between progress bar redraws
               help="Read every INPUT in this format (default: from the extension; `-` is JSONL).")
 @click.pass_context
 def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], output: str | None,
-                  as_of: str | None, engine: str, errors_path: str | None, max_errors: int,
+                  as_of: str | None, as_of_field: str | None, as_of_offset: str | None, engine: str,
+                  errors_path: str | None, max_errors: int,
                   id_field: str | None, jobs: int, no_progress: bool, input_format: str | None) -> None:
     """Decide every lead in INPUT files (CSV, JSONL, a JSON array, Parquet; `-` reads JSONL from stdin).
 
     Rows that cannot be read are never dropped: each is written to --errors
     (or stderr) as {"source", "line", "error", "raw"}, and rows read =
     decisions written + error rows. A summary goes to stderr.
+
+    Without --as-of or --as-of-field the leads are decided as of now. With
+    --as-of-field, a row whose field is missing or not a datetime is an
+    error row.
     """
     from ..api import load, parse_field_path
     from ..errors import QualError
@@ -91,19 +98,24 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
 
         if importlib.util.find_spec("pyarrow") is None:
             raise click.UsageError("reading or writing Parquet needs pyarrow: pip install 'qualdsl[parquet]'")
-    moment = _as_of_or_exit(as_of)
+    when = from_options(as_of, as_of_field, as_of_offset) or AsOf.now()
     try:
         runner = get_engine(engine)
     except EngineUnavailable as error:
         raise click.UsageError(str(error)) from None
+    if when.per_lead and not getattr(runner, "per_lead_as_of", False):
+        raise click.UsageError(f"the {engine} engine cannot decide each lead as of its own time; "
+                               "use --as-of, or --engine python or duckdb with --as-of-field")
     try:
         compiled = load(policy, id_field=id_field)
     except QualError as error:
         print_diagnostics(ctx, error.diagnostics)
         ctx.exit(Exit.USAGE)
 
+    # With --as-of-field the job's one moment is never used: each row has its own.
+    moment = when.moment if when.moment is not None else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     job = ScoreJob(policy, id_field, inputs, input_format, moment, jobs,
-                   encoding=(kind, compiled.blocks, compiled.hash))
+                   encoding=(kind, compiled.blocks, compiled.hash), per_lead=when if when.per_lead else None)
     show_progress = not no_progress and sys.stderr.isatty()
     bar = _ProgressBar(job, total_size(inputs)) if show_progress else None
     started = time.monotonic()

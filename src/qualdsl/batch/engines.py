@@ -18,8 +18,9 @@ from typing import Any, Protocol
 
 import attrs
 
+from ..asof import AsOf, raw_text, unusable
 from ..decision import Decision
-from .inputs import PARQUET_BATCH_ROWS, Batch, Progress, Row, RowError, read_units
+from .inputs import MAX_RAW_CHARS, PARQUET_BATCH_ROWS, Batch, Progress, Row, RowError, read_rows, read_units
 
 CHUNK_ROWS = 1000  # leads sent to a worker at a time
 IN_FLIGHT_PER_JOB = 3  # chunks queued per worker: bounded memory, workers never idle
@@ -40,12 +41,13 @@ class ScoreJob:
     # (output format, blocks, policy hash): lets workers encode output rows
     # themselves; a pickled Decision costs almost as much as deciding the lead.
     encoding: tuple[str, tuple[str, ...], str] | None = None
+    # `--as-of-field`: each lead decided as of its own moment (as_of unused);
+    # only engines with `per_lead_as_of = True` are given one.
+    per_lead: AsOf | None = None
 
 
 # An output row already encoded for job.encoding: (tier, route, row).
 Encoded = tuple[str | None, str | None, Any]
-
-
 @attrs.frozen(slots=True)
 class Chunk:
     """Consecutive decisions already encoded for job.encoding: their tiers
@@ -101,7 +103,15 @@ def get_engine(name: str) -> Engine:
 class PythonEngine:
     """Streams rows through Policy.evaluate, in constant memory."""
 
+    per_lead_as_of = True
+
     def run(self, job: ScoreJob, policy: Any) -> Iterator[Result]:
+        if job.per_lead is not None:  # each row as of its own moment: row by row
+            read = read_rows(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress)
+            rows = own_moments(read, job.per_lead)
+            if job.jobs <= 1:
+                return _in_process(rows, policy, job)
+            return _in_workers(rows, job)
         if job.jobs <= 1:
             units = read_units(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress,
                                batch_rows=PARQUET_BATCH_ROWS)
@@ -113,7 +123,35 @@ class PythonEngine:
         return _in_workers(units, job)
 
 
-def _in_process(units: Iterator[Row | RowError | Batch], policy: Any, job: ScoreJob) -> Iterator[Result]:
+@attrs.frozen(slots=True)
+class Timed:
+    """A row with its own moment (`--as-of-field`)."""
+
+    row: Row
+    as_of: dt.datetime
+
+    @property
+    def lead(self) -> dict[str, Any]:
+        return self.row.lead
+
+
+def own_moments(rows: Iterator[Row | RowError], as_of: AsOf) -> Iterator[Timed | RowError]:
+    """Each row with its own moment; a row without one becomes an error row."""
+    for row in rows:
+        if type(row) is Row:
+            moment, problem = as_of.read(row.lead)
+            if moment is None:
+                assert problem is not None
+                yield RowError(row.source, row.line, unusable(problem), raw_text(row.lead)[:MAX_RAW_CHARS])
+                continue
+            yield Timed(row, moment)
+        else:
+            assert isinstance(row, RowError)
+            yield row
+
+
+def _in_process(units: Iterator[Row | RowError | Batch] | Iterator[Timed | RowError], policy: Any,
+                job: ScoreJob) -> Iterator[Result]:
     """Rows one by one (text inputs stream: a decision is written as soon
     as its row is read); a Parquet batch at once, encoded as one Chunk."""
     evaluate, as_of = policy.evaluate, job.as_of
@@ -134,6 +172,8 @@ def _in_process(units: Iterator[Row | RowError | Batch], policy: Any, job: Score
                     yield Chunk.of(decisions, many)
                 del decisions
                 collect()
+            elif type(unit) is Timed:
+                yield evaluate(unit.lead, as_of=unit.as_of)
             else:
                 yield unit  # type: ignore[misc]  # a RowError: `type(unit) is` tests do not narrow
 
@@ -176,12 +216,17 @@ def _worker_start(policy_path: str, id_field: str | None, encoding: tuple[str, t
         _worker_encoder = encoder(*encoding)
 
 
-def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime) -> Any:
+def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime | list[dt.datetime]) -> Any:
     if type(leads) is Batch:
+        assert not isinstance(as_of, list)  # a Batch is never read with --as-of-field (PythonEngine.run)
         decided = list(_worker_policy.evaluate_many(leads.leads(), as_of=as_of))
         # Every row of a batch is decided: one Chunk, cheaper to send back than rows.
         return decided if _worker_encoder is None else Chunk.of(decided, _worker_encoder.many)
-    decisions = _worker_policy.evaluate_many(leads, as_of=as_of)
+    if isinstance(as_of, list):  # each lead's own moment (never a Batch: see PythonEngine.run)
+        evaluate = _worker_policy.evaluate
+        decisions: Any = (evaluate(lead, as_of=moment) for lead, moment in zip(leads, as_of))  # type: ignore[arg-type]
+    else:
+        decisions = _worker_policy.evaluate_many(leads, as_of=as_of)
     if _worker_encoder is None:
         return list(decisions)
     row = _worker_encoder.row
@@ -190,10 +235,12 @@ def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime) -> A
 
 # What is in flight: the chunk's rows (to put error rows back in their
 # place), or None for a Parquet batch (every row decided), and the result.
-_Pending = tuple[list[Row | RowError] | None, Any]
+_Unit = Row | RowError | Timed
+_Pending = tuple[list[_Unit] | None, Any]
 
 
-def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Iterator[Result]:
+def _in_workers(units: Iterator[Row | RowError | Batch] | Iterator[Timed | RowError],
+                job: ScoreJob) -> Iterator[Result]:
     """Chunks of leads (or Parquet batches) to a pool; results taken back in
     submission order, with a bounded number of chunks in flight (Pool.imap
     would read the whole input ahead)."""
@@ -204,7 +251,7 @@ def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Itera
     pending: collections.deque[_Pending] = collections.deque()
     limit = job.jobs * IN_FLIGHT_PER_JOB
     try:
-        chunk: list[Row | RowError] = []
+        chunk: list[_Unit] = []
         for unit in units:
             if type(unit) is Batch:
                 if chunk:
@@ -212,7 +259,8 @@ def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Itera
                     chunk = []
                 pending.append((None, pool.apply_async(_worker_decide, (unit, job.as_of))))
             else:
-                chunk.append(unit)  # type: ignore[arg-type]  # not a Batch: `type() is` does not narrow
+                assert not isinstance(unit, Batch)
+                chunk.append(unit)
                 if len(chunk) < CHUNK_ROWS:
                     continue
                 pending.append(_submit(pool, chunk, job.as_of))
@@ -229,9 +277,10 @@ def _in_workers(units: Iterator[Row | RowError | Batch], job: ScoreJob) -> Itera
         pool.terminate()
 
 
-def _submit(pool: Any, chunk: list[Row | RowError], as_of: dt.datetime) -> _Pending:
-    leads = [row.lead for row in chunk if type(row) is Row]
-    return chunk, pool.apply_async(_worker_decide, (leads, as_of))
+def _submit(pool: Any, chunk: list[_Unit], as_of: dt.datetime) -> _Pending:
+    leads = [row.lead for row in chunk if not isinstance(row, RowError)]
+    moments = [row.as_of for row in chunk if isinstance(row, Timed)]
+    return chunk, pool.apply_async(_worker_decide, (leads, moments if moments else as_of))
 
 
 def _collect(item: _Pending) -> Iterator[Result]:

@@ -254,7 +254,7 @@ def sniff_format(path: str, override: str | None = None) -> str:
                 start = stream.tell()
                 first = stream.read(64)
                 stream.seek(start)
-        else:
+        elif stat.S_ISREG(os.stat(path).st_mode):  # a FIFO read here would lose what it read
             with open(path, "rb") as file:
                 first = file.read(64)
     except (OSError, ValueError):

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from ..asof import as_of_options, from_options
 from ..cli import Exit, print_diagnostics, use_color
 from ..diagnostics import Diagnostic
 
@@ -21,12 +22,7 @@ from ..diagnostics import Diagnostic
               help="Compare PATH at this git revision (main, HEAD~1, a merge base) with the working tree.")
 @click.option("--leads", "leads", metavar="FILE",
               help="Evaluate both versions on these leads (JSON array, JSONL or CSV).")
-@click.option("--as-of", "as_of", metavar="DATE",
-              help="Evaluate the leads as of this date or datetime (UTC). --leads needs it or --as-of-field.")
-@click.option("--as-of-field", "as_of_field", metavar="PATH",
-              help="Evaluate each lead as of its own date or datetime field (when it arrived).")
-@click.option("--as-of-offset", "as_of_offset", metavar="DURATION",
-              help="Added to --as-of-field: 12h, 1d, 2w.")
+@as_of_options("Evaluate")  # --leads needs --as-of or --as-of-field
 @click.option("--outcome", "outcome", metavar="FIELD",
               help="With --leads: the field holding each lead's known outcome; adds how many of the leads "
                    "each change moves converted.")
@@ -55,7 +51,7 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
     and score; with --outcome, how many of the leads each change moves
     converted, against today's conversion in the tier or route they move to.
     """
-    from ..api import load, normalize_as_of
+    from ..api import load
     from ..errors import QualError
     from ..leads import LeadFileError, read_leads
     from .gitsource import GitSourceError, read_old_version
@@ -67,16 +63,13 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
         raise click.UsageError("with --rev give exactly one policy PATH (compared with the working tree)")
     if rev is None and len(paths) != 2:
         raise click.UsageError("give two policy files, OLD NEW, or --rev REV PATH")
-    if leads is not None and as_of is None and as_of_field is None:
+    when = from_options(as_of, as_of_field, as_of_offset)
+    if leads is not None and when is None:
         raise click.UsageError("--leads needs --as-of DATE (both versions decide the leads as of that moment) "
                                "or --as-of-field PATH")
-    if as_of is not None and as_of_field is not None:
-        raise click.UsageError("give one of --as-of DATE or --as-of-field PATH, not both")
-    if as_of_offset is not None and as_of_field is None:
-        raise click.UsageError("--as-of-offset needs --as-of-field PATH")
     if (outcome is not None or positive or as_of_field is not None) and leads is None:
         raise click.UsageError("--outcome, --positive and --as-of-field need --leads FILE")
-    from ..backtest.inputs import AsOf, Outcomes, parse_duration
+    from ..backtest.inputs import Outcomes
 
     outcomes = None
     if outcome is not None:
@@ -87,24 +80,8 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
             raise click.BadParameter(str(error), param_hint="--outcome") from None
     elif positive:
         raise click.UsageError("--positive needs --outcome FIELD")
-    per_lead = None
-    if as_of_field is not None:
-        try:
-            offset = parse_duration(as_of_offset) if as_of_offset is not None else None
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--as-of-offset") from None
-        try:
-            per_lead = AsOf.of_field(as_of_field, offset) if offset is not None else AsOf.of_field(as_of_field)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--as-of-field") from None
     if fail_above is not None and leads is None:
         raise click.UsageError("--fail-above needs --leads FILE (it measures how many leads move)")
-    moment = None
-    if as_of is not None:
-        try:
-            moment = normalize_as_of(as_of)
-        except ValueError as error:
-            raise click.BadParameter(str(error).removeprefix("as_of: "), param_hint="--as-of") from None
 
     old_missing = False
     problems: list[Diagnostic] = []  # diagnostics of both sides, so one run shows every mistake
@@ -135,7 +112,6 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
     changes = diff_policies(old.checked if old is not None else None, new.checked)
     impact = None
     if leads is not None:
-        when = per_lead if per_lead is not None else moment
         assert when is not None
         try:
             impact = measure_impact(old, new, read_leads(leads), as_of=when, examples=examples,

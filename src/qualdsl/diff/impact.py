@@ -18,7 +18,8 @@ from typing import Any
 import attrs
 
 from ..api import Policy
-from ..backtest.inputs import AsOf, Outcomes
+from ..asof import AsOf, unusable
+from ..backtest.inputs import Outcomes
 from ..decision import Decision
 from ..leads import LeadRecord
 
@@ -264,7 +265,8 @@ def measure_impact(
         if moment is None:
             moment, problem = moments.read(lead)
             if moment is None:
-                errors.append(LeadError(record.location, f"as-of time unusable: {problem}"))
+                assert problem is not None
+                errors.append(LeadError(record.location, unusable(problem)))
                 continue
         leads += 1
         after = new.evaluate(lead, as_of=moment)

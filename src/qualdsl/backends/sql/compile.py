@@ -499,32 +499,50 @@ def _micros(value: dt.datetime | dt.date) -> int:
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+@attrs.frozen
+class AsOfField:
+    """Each lead decided as of its own field (read as a `datetime` field of the
+    schema is) plus `offset_us`: `--as-of-field PATH --as-of-offset D`. A lead
+    whose field is missing, not a datetime, or past the year 9999 with the
+    offset gets a NULL `as_of` (the caller reports it, as asof.AsOf.read does)."""
+
+    path: tuple[str, ...]
+    offset_us: int = 0
+
+
 def compile_select(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, table: str = "leads",
-    as_of: dt.datetime | None = None, flat: bool = False,
+    as_of: dt.datetime | AsOfField | None = None, flat: bool = False,
 ) -> exp.Select:
     """The decision SELECT as a sqlglot tree. `as_of` None: the named parameter
-    `$as_of` (an ISO 8601 text, read as `--as-of` is). `flat`: batch's flat
-    columns (policy, policy_hash, lead, ..., rules and warnings as JSON text)."""
+    `$as_of` (an ISO 8601 text, read as `--as-of` is); an AsOfField: each row's
+    own moment. `flat`: batch's flat columns (policy, policy_hash, lead, ...,
+    rules and warnings as JSON text)."""
     types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
     compiler = _Compiler(policy, types)
-    if as_of is not None:
+    if isinstance(as_of, dt.datetime):
         from ...api import format_as_of, normalize_as_of
 
         moment = normalize_as_of(as_of)
         t_value: exp.Expr = b.integer(_micros(moment))
         t_text: exp.Expr = b.string(format_as_of(moment))
     else:
-        from .coerce import datetime_from_text
+        from .coerce import MAX_US, datetime_from_text
 
-        parameter = exp.Placeholder(this="as_of")
-        t_value = datetime_from_text(b.cast(parameter, "VARCHAR"))
+        if isinstance(as_of, AsOfField):
+            own, _ = compiler.coerced(as_of.path, "datetime", ".".join(as_of.path))
+            later = exp.Add(this=b.paren(own), expression=b.integer(as_of.offset_us))
+            t_value = b.case((exp.LTE(this=b.paren(own), expression=b.integer(MAX_US - as_of.offset_us)), later))
+        else:
+            t_value = datetime_from_text(b.cast(exp.Placeholder(this="as_of"), "VARCHAR"))
         seconds = b.call("strftime", b.call("make_timestamp", t_value), b.string("%Y-%m-%dT%H:%M:%S"))
-        fraction = exp.Mod(this=t_value, expression=b.integer(1_000_000))
+        # The microseconds within the second, also before 1970 (SQL's % keeps the sign).
+        fraction = exp.Mod(this=b.paren(exp.Add(this=exp.Mod(this=t_value, expression=b.integer(1_000_000)),
+                                                expression=b.integer(1_000_000))), expression=b.integer(1_000_000))
         t_text = b.concat(seconds, b.case(
             (exp.NEQ(this=fraction, expression=b.integer(0)),
              b.concat(b.string("."),
-                      b.call("lpad", b.cast(b.call("abs", fraction), "VARCHAR"), b.integer(6), b.string("0")))),
+                      b.call("lpad", b.cast(fraction, "VARCHAR"), b.integer(6), b.string("0")))),
             default=b.string("")), b.string("Z"))
     from ...ir_json import policy_hash
 
@@ -533,7 +551,7 @@ def compile_select(
 
 def compile_sql(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, dialect: str = "duckdb",
-    table: str = "leads", as_of: dt.datetime | None = None, flat: bool = False, pretty: bool = False,
+    table: str = "leads", as_of: dt.datetime | AsOfField | None = None, flat: bool = False, pretty: bool = False,
 ) -> str:
     """The decision SELECT as SQL text for a dialect (only duckdb is exact today)."""
     if dialect != "duckdb":

@@ -19,9 +19,10 @@ import stat
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ...batch.inputs import InputError
+from ...asof import AsOf
+from ...batch.inputs import InputError, RowError
 from ...decision import Decision, RuleResult
-from .compile import compile_sql
+from .compile import AsOfField, compile_sql
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
@@ -59,6 +60,9 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
     for path in paths:
         # DuckDB reads files itself: a FIFO would block it and a device would
         # read as an endless or empty file. Only regular files, as elsewhere.
+        if path == "-":
+            raise InputProblem("-: the duckdb engine reads regular files only, not stdin "
+                               "(use the python engine for pipes)")
         try:
             mode = os.stat(path).st_mode
         except OSError as error:
@@ -85,16 +89,27 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
         raise InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}") from None
 
 
-def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime, format: str | None, flat: bool) -> tuple[Any, str]:
+def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format: str | None,
+           flat: bool) -> tuple[Any, str]:
     connection = connect()
     columns = load_leads(connection, paths, format)
-    return connection, compile_sql(policy.ir, columns, table="leads", as_of=as_of, flat=flat)
+    return connection, compile_sql(policy.ir, columns, table="leads", as_of=_moment(as_of), flat=flat)
 
 
-def decisions(
-    policy: Any, paths: Sequence[str], *, as_of: dt.datetime, format: str | None = None
-) -> Iterator[Decision]:
-    """Every input row's Decision, in input order."""
+def _moment(as_of: dt.datetime | AsOf) -> dt.datetime | AsOfField:
+    if isinstance(as_of, dt.datetime):
+        return as_of
+    if as_of.moment is not None:
+        return as_of.moment
+    offset = as_of.offset
+    return AsOfField(as_of.path, (offset.days * 86400 + offset.seconds) * 1_000_000 + offset.microseconds)
+
+
+def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime | AsOf,
+              format: str | None = None) -> Iterator[Decision]:
+    """Every input row's Decision, in input order. With `as_of` an AsOf of a
+    field, each row's own moment; a row without one has `as_of` None (its
+    other columns mean nothing)."""
     connection, sql = _query(policy, paths, as_of, format, flat=False)
     cursor = connection.execute(sql)
     while True:
@@ -148,8 +163,42 @@ def _count(path: str, kind: str) -> int:
 class DuckDBEngine:
     """batch's Engine protocol: `run(job, policy)` yields Decisions in input order."""
 
-    def run(self, job: Any, policy: Any) -> Iterator[Decision]:
-        return decisions(policy, job.inputs, as_of=job.as_of, format=job.input_format)
+    per_lead_as_of = True  # decides each row as of its own field (`--as-of-field`)
+
+    def run(self, job: Any, policy: Any) -> Iterator[Decision | RowError]:
+        if job.per_lead is None:
+            return decisions(policy, job.inputs, as_of=job.as_of, format=job.input_format)
+        return _own_moments(policy, job)
+
+
+def _own_moments(policy: Any, job: Any) -> Iterator[Decision | RowError]:
+    """Decisions as of each row's own moment; a row without one becomes the
+    error row the python engine gives for it. Those rows are found by the
+    SQL (a NULL `as_of`) and located by batch's reader, read alongside only
+    as far as the last such row, so a clean input is read once."""
+    from ...asof import raw_text, unusable
+    from ...batch.inputs import Row, read_rows
+
+    reader: Iterator[Row | RowError] | None = None
+    position = 0  # rows the reader has given
+    for index, decision in enumerate(decisions(policy, job.inputs, as_of=job.per_lead, format=job.input_format)):
+        if decision.as_of:  # None (Decision types it str): the row had no moment of its own
+            yield decision
+            continue
+        if reader is None:
+            reader = read_rows(job.inputs, format=job.input_format, schema=policy.schema)
+        row: Row | RowError | None = None
+        while position <= index:
+            row = next(reader, None)
+            position += 1
+        if type(row) is Row:
+            _, problem = job.per_lead.read(row.lead)
+            yield RowError(row.source, row.line, unusable(problem or f"{job.per_lead.field} is not a date or datetime"),
+                           raw_text(row.lead)[:100_000])
+        elif type(row) is RowError:
+            yield row
+        else:  # the reader found fewer rows than DuckDB: say where as well as it can
+            yield RowError(", ".join(job.inputs), index + 1, unusable(f"{job.per_lead.field} is not usable"), "")
 
 
 class DuckDBEvaluator:

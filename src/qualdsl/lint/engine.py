@@ -222,7 +222,8 @@ def lint_file(path: str, config: LintConfig = LintConfig()) -> LintResult:
         policy = load(path)
     except QualError as error:
         diagnostics = tuple(
-            attrs.evolve(d, code=d.code or COMPILE_ERROR.code, severity=Severity.ERROR)
+            attrs.evolve(d, code=d.code or COMPILE_ERROR.code,
+                         severity=Severity.INFO if d.severity is Severity.INFO else Severity.ERROR)
             for d in error.diagnostics
         )
         return LintResult(path, diagnostics, compiled=False)

@@ -256,6 +256,8 @@ class Reasoner:
         self.context = context
         self.facts = facts
         self._expanded: dict[tuple[str, int], Any] = {}  # (let, nesting) -> its expansion
+        self._dnfs: dict[tuple[str, bool], list[Conjunction] | None] = {}  # (let, positive) -> its dnf
+        self._filling = False
 
     # ------------------------------------------------------------ questions
     def never(self, expr: n.Expr) -> bool:
@@ -367,7 +369,7 @@ class Reasoner:
         if isinstance(expr, n.Name):
             let = self._let(expr)
             if let is not None:
-                return self.dnf(let, positive, depth + 1)
+                return self._let_dnf(resolve(self.policy, expr, self.context).name, positive)
             subject = self.subject(expr)
             truth = ("b", True)
             if positive:
@@ -485,8 +487,34 @@ class Reasoner:
             return None
         return frozenset(values)  # type: ignore[arg-type]
 
+    def _let_dnf(self, name: str, positive: bool) -> list[Conjunction] | None:
+        """A let's dnf, computed once. The first one asked for fills in every
+        let before it in dependency order, so no let's dnf recurses through
+        the lets it reads (an 800-let chain: linear, and within the stack)."""
+        key = (name, positive)
+        if key in self._dnfs:
+            return self._dnfs[key]
+        if not self._filling:
+            self._filling = True
+            try:
+                for other in self.policy.let_order:
+                    if other == name:
+                        break
+                    for polarity in (True, False):
+                        if (other, polarity) not in self._dnfs:
+                            self._dnfs[(other, polarity)] = self.dnf(self.policy.lets[other].value, polarity)
+            finally:
+                self._filling = False
+        self._dnfs[key] = self.dnf(self.policy.lets[name].value, positive)
+        return self._dnfs[key]
+
     def subject(self, expr: n.Expr) -> Subject:
         """What a comparison is about, so two mentions of it are recognised."""
+        while isinstance(expr, n.Name):  # a let that names another let: follow it (no recursion)
+            let = self._let(expr)
+            if let is None or not isinstance(let, n.Name):
+                break
+            expr = let
         if isinstance(expr, n.Name):
             let = self._let(expr)
             if let is not None:

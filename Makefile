@@ -29,6 +29,8 @@ demo: $(STAMP)
 	@echo "demo outputs in /tmp/qualdsl-demo-*"
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/qualdsl check policies/
 	$(BIN)/qualdsl lint policies/
 	$(BIN)/qualdsl fmt --check policies/

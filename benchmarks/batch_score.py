@@ -33,9 +33,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "src"))
 
-import leads as lead_generator
-
 import qualdsl
+
+import leads as lead_generator
 
 POLICY = ROOT / "policies" / "saas_inbound.qual"
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)

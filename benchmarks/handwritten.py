@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SUPPORTED = {"us", "ca", "gb", "de", "fr", "nl"}
 FREE_EMAIL = {"gmail.com", "yahoo.com", "hotmail.com", "outlook.com"}
 TARGET_INDUSTRIES = {"software", "fintech", "logistics"}

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import math
 import random
@@ -70,7 +71,7 @@ from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
 POLICY_PATH = HERE / "peer_policy.qual"
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 # The policy's sets (peer_policy.qual), in the contract's spelling.
 SUPPORTED_COUNTRIES = ("US", "CA", "GB", "DE", "FR", "NL")
@@ -306,7 +307,7 @@ def zen_graph() -> dict[str, Any]:
     ]
     edges = [
         {"id": f"e{i}", "sourceId": a["id"], "targetId": b["id"], "type": "edge"}
-        for i, (a, b) in enumerate(zip(nodes, nodes[1:]))
+        for i, (a, b) in enumerate(itertools.pairwise(nodes))
     ]
     return {"contentType": "application/vnd.gorules.decision", "nodes": nodes, "edges": edges}
 
@@ -343,7 +344,7 @@ def make_zen(as_of: dt.datetime, stats: dict[str, int]) -> Callable[[Any], Outco
             lead = {}
         try:
             out = evaluate(lead)["result"]
-        except Exception:  # input zen cannot represent: retry once, sanitised
+        except Exception:  # noqa: BLE001 - input zen cannot represent: retry once, sanitised
             stats["sanitised"] = stats.get("sanitised", 0) + 1
             out = evaluate(_zen_safe(lead))["result"]
         return out["icp_pass"], float(out["fit"]), out["tier"]
@@ -370,7 +371,7 @@ def make_zen_expressions(as_of: dt.datetime, stats: dict[str, int]) -> Callable[
             lead = {}
         try:
             values = fields(lead)
-        except Exception:  # input zen cannot represent: retry once, sanitised
+        except Exception:  # noqa: BLE001 - input zen cannot represent: retry once, sanitised
             stats["sanitised"] = stats.get("sanitised", 0) + 1
             values = fields(_zen_safe(lead))
         out = icp_fit(values)
@@ -502,7 +503,7 @@ def _time(run: Callable[[Any], Outcome], leads: list[Any], repeat: int) -> tuple
         for lead in leads:
             try:
                 append(run(lead))
-            except Exception:
+            except Exception:  # noqa: BLE001 - a peer engine's failure on one lead is counted, not fatal
                 append(None)
         elapsed = time.perf_counter() - start
         if elapsed < best:

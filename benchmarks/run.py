@@ -32,12 +32,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import handwritten  # noqa: E402
-import leads as lead_generator  # noqa: E402
+import qualdsl
 
-import qualdsl  # noqa: E402
+import handwritten
+import leads as lead_generator
 
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 AS_OF_TEXT = "2026-11-01T00:00:00Z"
 
 
@@ -270,7 +270,8 @@ def main() -> None:
     print(f"evaluate: {ev['leads']} leads ({ev['agreement']})")
     print(f"  hand-written Python            {ev['handwritten_us']:7.2f} µs/lead   1.00x")
     print(f"  Policy.evaluate (Decision)     {ev['evaluate_us']:7.2f} µs/lead   {ev['evaluate_ratio']:.2f}x")
-    print(f"  Policy.evaluate(...).to_dict() {ev['evaluate_to_dict_us']:7.2f} µs/lead   {ev['evaluate_to_dict_ratio']:.2f}x")
+    print(f"  Policy.evaluate(...).to_dict() {ev['evaluate_to_dict_us']:7.2f} µs/lead   "
+          f"{ev['evaluate_to_dict_ratio']:.2f}x")
     print(f"  Policy.evaluate_many           {ev['evaluate_many_us']:7.2f} µs/lead   {ev['evaluate_many_ratio']:.2f}x")
     co = results["compile"]
     print(f"compile: 300 rules in {co['warm_compile_ms']:.1f} ms (target < 60 ms); "

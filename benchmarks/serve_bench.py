@@ -67,6 +67,7 @@ def _bare_app() -> Any:
     from starlette.routing import Route
 
     import qualdsl
+
     from leads import generate
 
     policy = qualdsl.load(ROOT / "policies" / "saas_inbound.qual")

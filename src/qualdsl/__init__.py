@@ -25,7 +25,22 @@ _EXPORTS = {
     "SourceError": "errors",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+# Static, so type checkers and `from qualdsl import *` see the public API
+# (tests/packaging checks it matches _EXPORTS).
+__all__ = [
+    "CheckError",
+    "Decision",
+    "Diagnostic",
+    "ParseError",
+    "Policy",
+    "QualError",
+    "RuleResult",
+    "Severity",
+    "SourceError",
+    "__version__",
+    "load",
+    "loads",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -42,7 +57,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .api import Policy, load, loads
-    from .decision import Decision, RuleResult
-    from .diagnostics import Diagnostic, Severity
-    from .errors import CheckError, ParseError, QualError, SourceError
+    # `import X as X`: an explicit re-export for `mypy --strict` in users' code.
+    from .api import Policy as Policy
+    from .api import load as load
+    from .api import loads as loads
+    from .decision import Decision as Decision
+    from .decision import RuleResult as RuleResult
+    from .diagnostics import Diagnostic as Diagnostic
+    from .diagnostics import Severity as Severity
+    from .errors import CheckError as CheckError
+    from .errors import ParseError as ParseError
+    from .errors import QualError as QualError
+    from .errors import SourceError as SourceError

@@ -17,7 +17,7 @@ from .loader import Loader, source_at
 from .lower import lower
 from .source import MAX_SOURCE_BYTES, Source, decode_policy, read_source, source_error
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def normalize_as_of(as_of: dt.datetime | dt.date | str) -> dt.datetime:

@@ -47,6 +47,14 @@ class _Paren:
     span: Span
 
 
+# A rule's children as the builder sees them: tokens, built nodes and the
+# helper values above, in the order the grammar fixes (so indexing is safe).
+Children = list[Any]
+
+# A block or event setting (`max 40`, `where ...`): (keyword, value, span),
+# picked out of its parent's children by the keyword.
+_Setting = tuple[str, Any, Span]
+
 _new_span = tuple.__new__
 
 
@@ -62,19 +70,20 @@ def _edge(child: Any, last: bool) -> Span | None:
     if kind is Token:
         return _token_span(child)
     if kind is Span:
-        return child
-    span = getattr(child, "span", None)
-    if span is not None:
+        span: Span = child  # `type() is` rather than isinstance: the hot loop
         return span
+    found: Span | None = getattr(child, "span", None)
+    if found is not None:
+        return found
     if kind is tuple or kind is list:
         for item in reversed(child) if last else child:
-            found = _edge(item, last)
-            if found is not None:
-                return found
+            edge = _edge(item, last)
+            if edge is not None:
+                return edge
     return None
 
 
-def _span_of(children: list) -> Span:
+def _span_of(children: Children) -> Span:
     if not children:
         return UNKNOWN_SPAN
     first = _edge(children[0], False)
@@ -91,6 +100,8 @@ def _span_of(children: list) -> Span:
             last = _edge(child, True)
             if last is not None:
                 break
+        else:
+            last = first  # not reached: `first` came from one of these children
     return _new_span(Span, (first.start, last.end, first.line, first.column, last.end_line, last.end_column))
 
 
@@ -98,8 +109,8 @@ def parse_datetime_literal(text: str) -> dt.datetime:
     """`2026-01-31T09:30:00Z` (or an offset, or no zone meaning UTC) -> aware datetime."""
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 class _Builder:
@@ -112,7 +123,7 @@ class _Builder:
         self.source = source
         self.diagnostics: list[Diagnostic] = []
 
-    def transform(self, tree: lark.Tree) -> Any:
+    def transform(self, tree: lark.Tree[Token]) -> Any:
         children = [self.transform(c) if type(c) is lark.Tree else c for c in tree.children]
         kept = [
             c.node if type(c) is _Paren else c
@@ -122,7 +133,7 @@ class _Builder:
         # The span covers all the rule's tokens, keywords and braces included.
         return getattr(self, tree.data)(_span_of(children), kept)
 
-    def atom(self, span: Span, children: list) -> _Paren:
+    def atom(self, span: Span, children: Children) -> _Paren:
         return _Paren(children[0], span)
 
     def _error(self, code: str, message: str, span: Span, help: str | None = None) -> None:
@@ -131,44 +142,44 @@ class _Builder:
         )
 
     # ------------------------------------------------------------ top level
-    def start(self, span: Span, items: list) -> list:
+    def start(self, span: Span, items: Children) -> Children:
         return items
 
-    def policy_decl(self, span: Span, children: list) -> n.PolicyDecl:
+    def policy_decl(self, span: Span, children: Children) -> n.PolicyDecl:
         title = _string(children[1]) if len(children) > 1 else None
         return n.PolicyDecl(str(children[0]), title, span=span)
 
-    def include_decl(self, span: Span, children: list) -> n.Include:
+    def include_decl(self, span: Span, children: Children) -> n.Include:
         return n.Include(_string(children[0]), span=span)
 
-    def schema_decl(self, span: Span, children: list) -> n.Schema:
+    def schema_decl(self, span: Span, children: Children) -> n.Schema:
         return n.Schema(tuple(children), span=span)
 
-    def schema_field(self, span: Span, children: list) -> n.SchemaField:
+    def schema_field(self, span: Span, children: Children) -> n.SchemaField:
         return n.SchemaField(children[0], children[1], span=span)
 
-    def type_ref(self, span: Span, children: list) -> n.TypeRef:
+    def type_ref(self, span: Span, children: Children) -> n.TypeRef:
         argument = str(children[1]) if len(children) > 1 else None
         return n.TypeRef(str(children[0]), argument, span=span)
 
-    def set_decl(self, span: Span, children: list) -> n.SetDecl:
+    def set_decl(self, span: Span, children: Children) -> n.SetDecl:
         return n.SetDecl(str(children[0]), children[1], span=span)
 
-    def let_decl(self, span: Span, children: list) -> n.LetDecl:
+    def let_decl(self, span: Span, children: Children) -> n.LetDecl:
         return n.LetDecl(str(children[0]), children[1], span=span)
 
     # ------------------------------------------------------------------ icp
-    def icp_block(self, span: Span, children: list) -> n.Icp:
+    def icp_block(self, span: Span, children: Children) -> n.Icp:
         return n.Icp(tuple(children), span=span)
 
-    def require_stmt(self, span: Span, children: list) -> n.Require:
+    def require_stmt(self, span: Span, children: Children) -> n.Require:
         return n.Require(children[0], _string(children[1]), span=span)
 
-    def reject_stmt(self, span: Span, children: list) -> n.Reject:
+    def reject_stmt(self, span: Span, children: Children) -> n.Reject:
         return n.Reject(children[0], _string(children[1]), span=span)
 
     # --------------------------------------------------------------- scores
-    def score_block(self, span: Span, children: list) -> n.ScoreBlock:
+    def score_block(self, span: Span, children: Children) -> n.ScoreBlock:
         name = str(children[0])
         maximum = minimum = None
         statements = []
@@ -185,27 +196,27 @@ class _Builder:
                 statements.append(child)
         return n.ScoreBlock(name, maximum, minimum, tuple(statements), span=span)
 
-    def block_max(self, span: Span, children: list) -> tuple:
+    def block_max(self, span: Span, children: Children) -> _Setting:
         return ("max", children[0].value, span)
 
-    def block_min(self, span: Span, children: list) -> tuple:
+    def block_min(self, span: Span, children: Children) -> _Setting:
         return ("min", children[0].value, span)
 
-    def decay_every(self, span: Span, children: list) -> n.DecayEvery:
+    def decay_every(self, span: Span, children: Children) -> n.DecayEvery:
         percent = Decimal(str(children[0])[:-1])
         return n.DecayEvery(percent, self._duration(children[1]), span=span)
 
-    def decay_half_life(self, span: Span, children: list) -> n.DecayHalfLife:
+    def decay_half_life(self, span: Span, children: Children) -> n.DecayHalfLife:
         return n.DecayHalfLife(self._duration(children[0]), span=span)
 
-    def expire_stmt(self, span: Span, children: list) -> n.Expire:
+    def expire_stmt(self, span: Span, children: Children) -> n.Expire:
         return n.Expire(self._duration(children[0]), span=span)
 
-    def when_rule(self, span: Span, children: list) -> n.WhenRule:
+    def when_rule(self, span: Span, children: Children) -> n.WhenRule:
         name, points, condition = children
         return n.WhenRule(str(name), points.value, condition, span=span)
 
-    def event_rule(self, span: Span, children: list) -> n.EventRule:
+    def event_rule(self, span: Span, children: Children) -> n.EventRule:
         name, points, event_type = children[:3]
         where = limit = None
         for child in children[3:]:
@@ -217,10 +228,10 @@ class _Builder:
             str(name), points.value, _string(event_type), where, limit, span=span
         )
 
-    def event_where(self, span: Span, children: list) -> tuple:
+    def event_where(self, span: Span, children: Children) -> _Setting:
         return ("where", children[0], span)
 
-    def event_max(self, span: Span, children: list) -> tuple:
+    def event_max(self, span: Span, children: Children) -> _Setting:
         token = children[0]
         text = str(token)
         value = self._number(text, Span.from_token(token))
@@ -231,77 +242,77 @@ class _Builder:
         return ("max", int(value), span)
 
     # -------------------------------------------------------- tiers, route
-    def tiers_block(self, span: Span, children: list) -> n.Tiers:
+    def tiers_block(self, span: Span, children: Children) -> n.Tiers:
         return n.Tiers(tuple(children), span=span)
 
-    def tier_stmt(self, span: Span, children: list) -> n.Tier:
+    def tier_stmt(self, span: Span, children: Children) -> n.Tier:
         condition = None if isinstance(children[1], _Otherwise) else children[1]
         return n.Tier(str(children[0]), condition, span=span)
 
-    def route_block(self, span: Span, children: list) -> n.Routes:
+    def route_block(self, span: Span, children: Children) -> n.Routes:
         return n.Routes(tuple(children), span=span)
 
-    def route_stmt(self, span: Span, children: list) -> n.Route:
+    def route_stmt(self, span: Span, children: Children) -> n.Route:
         condition = None if isinstance(children[1], _Otherwise) else children[1]
         return n.Route(_string(children[0]), condition, span=span)
 
-    def otherwise(self, span: Span, children: list) -> _Otherwise:
+    def otherwise(self, span: Span, children: Children) -> _Otherwise:
         return _Otherwise(span)
 
     # ---------------------------------------------------------- expressions
-    def or_expr(self, span: Span, children: list) -> n.Or:
+    def or_expr(self, span: Span, children: Children) -> n.Or:
         return n.Or(tuple(children), span=span)
 
-    def and_expr(self, span: Span, children: list) -> n.And:
+    def and_expr(self, span: Span, children: Children) -> n.And:
         return n.And(tuple(children), span=span)
 
-    def not_(self, span: Span, children: list) -> n.Not:
+    def not_(self, span: Span, children: Children) -> n.Not:
         return n.Not(children[0], span=span)
 
-    def compare(self, span: Span, children: list) -> n.Compare:
+    def compare(self, span: Span, children: Children) -> n.Compare:
         left, op, right = children
         return n.Compare(str(op), left, right, span=span)
 
-    def in_(self, span: Span, children: list) -> n.In:
+    def in_(self, span: Span, children: Children) -> n.In:
         return n.In(children[0], children[1], False, span=span)
 
-    def not_in(self, span: Span, children: list) -> n.In:
+    def not_in(self, span: Span, children: Children) -> n.In:
         return n.In(children[0], children[1], True, span=span)
 
-    def between(self, span: Span, children: list) -> n.Between:
+    def between(self, span: Span, children: Children) -> n.Between:
         return n.Between(children[0], children[1], children[2], span=span)
 
-    def string_test(self, span: Span, children: list) -> n.StringTest:
+    def string_test(self, span: Span, children: Children) -> n.StringTest:
         left, op, right = children
         return n.StringTest(str(op), left, right, span=span)
 
-    def matches(self, span: Span, children: list) -> n.Matches:
+    def matches(self, span: Span, children: Children) -> n.Matches:
         value, token = children
         text = str(token)
         ignore_case = text.endswith("i")
         body = text[1 : -2 if ignore_case else -1].replace("\\/", "/")
         return n.Matches(value, body, ignore_case, span=span)
 
-    def is_missing(self, span: Span, children: list) -> n.IsMissing:
+    def is_missing(self, span: Span, children: Children) -> n.IsMissing:
         return n.IsMissing(children[0], False, span=span)
 
-    def is_present(self, span: Span, children: list) -> n.IsMissing:
+    def is_present(self, span: Span, children: Children) -> n.IsMissing:
         return n.IsMissing(children[0], True, span=span)
 
-    def arith(self, span: Span, children: list) -> n.Arith:
+    def arith(self, span: Span, children: Children) -> n.Arith:
         left, op, right = children
         return n.Arith(str(op), left, right, span=span)
 
-    def unary(self, span: Span, children: list) -> n.Expr:
+    def unary(self, span: Span, children: Children) -> n.Expr | _Paren:
         op, operand = children
         if str(op) == "+":
             return _Paren(operand, span)  # dropped, but its parent's span keeps the `+`
         return n.Negate(operand, span=span)
 
-    def call(self, span: Span, children: list) -> n.Call:
+    def call(self, span: Span, children: Children) -> n.Call:
         return n.Call(str(children[0]), tuple(children[1:]), span=span)
 
-    def events_query(self, span: Span, children: list) -> n.EventsQuery:
+    def events_query(self, span: Span, children: Children) -> n.EventsQuery:
         where = within = None
         for child in children:
             if isinstance(child, Token) and child.type == "DURATION":
@@ -310,23 +321,23 @@ class _Builder:
                 where = child
         return n.EventsQuery(where, within, span=span)
 
-    def path(self, span: Span, children: list) -> n.Name:
+    def path(self, span: Span, children: Children) -> n.Name:
         # Segments: NAME tokens, or QUOTED_NAME tokens with their backticks.
         segments = tuple(str(t)[1:-1] if t.type == "QUOTED_NAME" else str(t) for t in children)
         quoted = tuple(t.type == "QUOTED_NAME" for t in children)
         return n.Name(segments, quoted, span=span)
 
     # ------------------------------------------------------------- literals
-    def list_literal(self, span: Span, children: list) -> n.ListLiteral:
+    def list_literal(self, span: Span, children: Children) -> n.ListLiteral:
         return n.ListLiteral(tuple(children), span=span)
 
-    def string(self, span: Span, children: list) -> n.Literal:
+    def string(self, span: Span, children: Children) -> n.Literal:
         return n.Literal(_string(children[0]), span=span)
 
-    def number(self, span: Span, children: list) -> n.Literal:
+    def number(self, span: Span, children: Children) -> n.Literal:
         return n.Literal(self._number(str(children[0]), span), span=span)
 
-    def signed_number(self, span: Span, children: list) -> n.Literal:
+    def signed_number(self, span: Span, children: Children) -> n.Literal:
         text = "".join(str(c) for c in children)
         return n.Literal(self._number(text, span), span=span)
 
@@ -343,13 +354,13 @@ class _Builder:
             return 0
         return float(exact) if "." in text else int(exact)
 
-    def true(self, span: Span, children: list) -> n.Literal:
+    def true(self, span: Span, children: Children) -> n.Literal:
         return n.Literal(True, span=span)
 
-    def false(self, span: Span, children: list) -> n.Literal:
+    def false(self, span: Span, children: Children) -> n.Literal:
         return n.Literal(False, span=span)
 
-    def date(self, span: Span, children: list) -> n.Literal:
+    def date(self, span: Span, children: Children) -> n.Literal:
         text = str(children[0])
         try:
             value: Any = dt.date.fromisoformat(text)
@@ -358,19 +369,19 @@ class _Builder:
             value = dt.date(1970, 1, 1)
         return n.Literal(value, span=span)
 
-    def datetime(self, span: Span, children: list) -> n.Literal:
+    def datetime(self, span: Span, children: Children) -> n.Literal:
         text = str(children[0])
         try:
             value: Any = parse_datetime_literal(text)
         except ValueError:
             self._error("QE025", f"`{text}` is not a valid datetime", span)
-            value = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+            value = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         except OverflowError:
             self._error(
                 "QE027", f"the datetime `{text}` is out of range", span,
                 help="a datetime must be between years 1 and 9999 once converted to UTC",
             )
-            value = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+            value = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         return n.Literal(value, span=span)
 
     def _duration(self, token: Token) -> n.Duration:
@@ -379,7 +390,8 @@ class _Builder:
 
 
 def _string(token: Any) -> str:
-    return json.loads(str(token))
+    text: str = json.loads(str(token))  # a STRING token is a JSON string literal
+    return text
 
 
 _LARGEST_NUMBER = Decimal(sys.float_info.max)
@@ -390,7 +402,7 @@ def _shown(text: str) -> str:
     return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
 
 
-def build(tree: lark.Tree, source: Source, comments: list | None = None) -> n.Module:
+def build(tree: lark.Tree[Token], source: Source, comments: list[Token] | None = None) -> n.Module:
     """Turn a parse tree into a Module; raise ParseError on bad literals."""
     builder = _Builder(source)
     items = builder.transform(tree)

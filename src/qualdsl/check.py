@@ -13,7 +13,8 @@ from __future__ import annotations
 import collections
 import difflib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import attrs
 
@@ -153,7 +154,8 @@ class CheckedPolicy:
                 yield ConditionSite("route", ROUTE, route.condition, route, None)
 
 
-_EVENT_FIELD_TYPES = {("type",): "string", ("at",): "datetime"}
+_EVENT_FIELD_TYPES: dict[tuple[str, ...], str] = {("type",): "string", ("at",): "datetime"}
+_TIER_OUTCOME = Ref("outcome", "tier", ("tier",), "tier")
 
 
 def resolve(policy: CheckedPolicy, name: n.Name, context: str) -> Ref:
@@ -324,12 +326,14 @@ class _Checker:
                     extra.span,
                     help=f"a file holds one policy; this one is `{name}`",
                 )
-        for kind, word in ((n.Icp, "icp"), (n.Tiers, "tiers"), (n.Routes, "route")):
-            for extra in module.all(kind)[1:]:
-                self.error("QE103", f"a second `{word}` block", extra.span, help=f"merge it into the first `{word}` block")
-        schemas = module.all(n.Schema)
-        for extra in schemas[1:]:
-            self.error("QE103", "a second `schema` block", extra.span, help="merge it into the first `schema` block")
+        one_only: tuple[tuple[type[n.Icp | n.Tiers | n.Routes | n.Schema], str], ...] = (
+            (n.Icp, "icp"), (n.Tiers, "tiers"), (n.Routes, "route"), (n.Schema, "schema"),
+        )
+        for kind, word in one_only:
+            for block in module.all(kind)[1:]:
+                self.error(
+                    "QE103", f"a second `{word}` block", block.span, help=f"merge it into the first `{word}` block"
+                )
 
         included, sources, include_errors = load_modules(self.source, module)
         self.sources.update(sources)
@@ -353,12 +357,12 @@ class _Checker:
         events_field = None
         if schema is not None:
             events_fields = [info for info in schema.values() if info.type == "events"]
-            for extra in events_fields[1:]:
+            for extra_field in events_fields[1:]:
                 self.error(
-                    "QE108", f"a second `events` field `{'.'.join(extra.path)}`",
-                    extra.span,
+                    "QE108", f"a second `events` field `{'.'.join(extra_field.path)}`",
+                    extra_field.span,
                     help=f"a policy has one events field; it is `{'.'.join(events_fields[0].path)}`",
-                    path=extra.file,
+                    path=extra_field.file,
                 )
             if events_fields:
                 events_field = events_fields[0].path
@@ -367,26 +371,30 @@ class _Checker:
 
         sets: dict[str, n.SetDecl] = {}
         lets: dict[str, n.LetDecl] = {}
-        files_of: dict[str, str] = {}
+        # "set" or "let" + name -> the first definition and its file
+        first_of: dict[str, tuple[n.SetDecl | n.LetDecl, str]] = {}
         for current in all_modules:
             for item in current.items:
                 if isinstance(item, (n.SetDecl, n.LetDecl)):
-                    table = sets if isinstance(item, n.SetDecl) else lets
                     word = "set" if isinstance(item, n.SetDecl) else "let"
-                    if item.name in table:
-                        where = files_of[word + item.name]
+                    first = first_of.get(word + item.name)
+                    if first is not None:
+                        where = first[1]
                         self.error(
                             "QE109", f"{word} `{item.name}` is defined twice",
                             item.span,
                             help=f"the first definition is in `{where}`" if where != current.path
-                            else f"the first is at line {table[item.name].span.line}",
+                            else f"the first is at line {first[0].span.line}",
                             path=current.path,
                         )
                         continue
-                    table[item.name] = item
-                    files_of[word + item.name] = current.path
-        self.set_files = {name: files_of["set" + name] for name in sets}
-        self.let_files = {name: files_of["let" + name] for name in lets}
+                    first_of[word + item.name] = (item, current.path)
+                    if isinstance(item, n.SetDecl):
+                        sets[item.name] = item
+                    else:
+                        lets[item.name] = item
+        self.set_files = {name: first_of["set" + name][1] for name in sets}
+        self.let_files = {name: first_of["let" + name][1] for name in lets}
 
         icp = module.first(n.Icp)
         blocks = module.all(n.ScoreBlock)
@@ -395,7 +403,7 @@ class _Checker:
         policy = CheckedPolicy(
             module=module, source=self.source, name=name, title=title, schema=schema,
             events_field=events_field, sets=sets, lets=lets, let_order=[], let_types={},
-            icp=icp, blocks=blocks, tiers=tiers, routes=routes,  # type: ignore[arg-type]
+            icp=icp, blocks=blocks, tiers=tiers, routes=routes,
             included=tuple(included), sources=self.sources,
         )
         self.policy = policy
@@ -429,13 +437,17 @@ class _Checker:
                     if known is not None:
                         if known.type != type_name:
                             self.error(
-                                "QE106", f"field `{field.field.dotted}` is declared as `{known.type}` and as `{type_name}`",
+                                "QE106",
+                                f"field `{field.field.dotted}` is declared as `{known.type}` and as `{type_name}`",
                                 field.span,
                                 help=f"the other declaration is in `{known.file}`, line {known.span.line}",
                                 path=current.path,
                             )
                         elif known.file == current.path:
-                            self.error("QE107", f"field `{field.field.dotted}` is declared twice", field.span, path=current.path)
+                            self.error(
+                                "QE107", f"field `{field.field.dotted}` is declared twice", field.span,
+                                path=current.path,
+                            )
                         continue
                     schema[field.field.path] = FieldInfo(field.field.path, type_name, field.span, current.path)
         return schema
@@ -461,10 +473,10 @@ class _Checker:
             for info in policy.schema.values():
                 if len(info.path) == 1:
                     seen[info.path[0]] = ("field", info.span, info.file)
-        for name, decl in policy.sets.items():
-            claim(name, "set", decl.span, self.set_files[name])
-        for name, decl in policy.lets.items():
-            claim(name, "let", decl.span, self.let_files[name])
+        for name, set_decl in policy.sets.items():
+            claim(name, "set", set_decl.span, self.set_files[name])
+        for name, let_decl in policy.lets.items():
+            claim(name, "let", let_decl.span, self.let_files[name])
         blocks_seen: set[str] = set()
         for block in policy.blocks:
             if block.name in RESERVED_BLOCK_NAMES:
@@ -513,11 +525,14 @@ class _Checker:
                     block.span,
                 )
             decays = [s for s in block.statements if isinstance(s, (n.DecayEvery, n.DecayHalfLife))]
-            for extra in decays[1:]:
-                self.error("QE116", f"block `{block.name}` declares `decay` twice", extra.span, help="a block has one decay")
+            for extra_decay in decays[1:]:
+                self.error(
+                    "QE116", f"block `{block.name}` declares `decay` twice", extra_decay.span,
+                    help="a block has one decay",
+                )
             expires = [s for s in block.statements if isinstance(s, n.Expire)]
-            for extra in expires[1:]:
-                self.error("QE117", f"block `{block.name}` declares `expire` twice", extra.span)
+            for extra_expire in expires[1:]:
+                self.error("QE117", f"block `{block.name}` declares `expire` twice", extra_expire.span)
             for statement in block.statements:
                 if isinstance(statement, n.DecayEvery):
                     if not (0 < statement.percent <= 100):
@@ -543,7 +558,9 @@ class _Checker:
                     names[rule.name] = rule
                 if isinstance(rule, n.EventRule):
                     if rule.max is not None and rule.max < 1:
-                        self.error("QE121", f"`max {rule.max}` counts no events", rule.span, help="`max` takes 1 or more")
+                        self.error(
+                            "QE121", f"`max {rule.max}` counts no events", rule.span, help="`max` takes 1 or more"
+                        )
                     elif rule.max is not None and rule.max > MAX_EVENTS_PER_RULE:
                         self.error(
                             "QE150", f"`max {_cut(str(rule.max))}` is out of range", rule.span,
@@ -558,7 +575,9 @@ class _Checker:
 
     def check_period(self, duration: n.Duration) -> None:
         if duration.microseconds <= 0:
-            self.error("QE119", f"the duration `{duration}` is zero", duration.span, help="a period must be longer than zero")
+            self.error(
+                "QE119", f"the duration `{duration}` is zero", duration.span, help="a period must be longer than zero"
+            )
         self.check_duration_range(duration)
 
     def check_duration_range(self, duration: n.Duration, path: str | None = None) -> None:
@@ -578,10 +597,11 @@ class _Checker:
     # ------------------------------------------------------ tiers + routes
     def check_tiers_and_routes(self) -> None:
         policy = self.policy
-        for block, items, word in (
-            (policy.tiers, policy.tiers.tiers if policy.tiers else (), "tier"),
-            (policy.routes, policy.routes.routes if policy.routes else (), "route"),
-        ):
+        sections: tuple[tuple[Sequence[n.Tier | n.Route], str], ...] = (
+            (policy.tiers.tiers if policy.tiers else (), "tier"),
+            (policy.routes.routes if policy.routes else (), "route"),
+        )
+        for items, word in sections:
             for index, item in enumerate(items):
                 if item.condition is None and index != len(items) - 1:
                     self.error(
@@ -654,7 +674,7 @@ class _Checker:
 
     def expression(self, expr: n.Expr | n.EventsQuery, context: str, path: str | None = None) -> str:
         """Check an expression; return its static type."""
-        check = getattr(self, "expr_" + type(expr).__name__)
+        check: Callable[[Any, str, str | None], str] = getattr(self, "expr_" + type(expr).__name__)
         return check(expr, context, path)
 
     def expr_Literal(self, expr: n.Literal, context: str, path: str | None) -> str:
@@ -760,7 +780,7 @@ class _Checker:
         self.error("QE136", "an events query only goes inside `count(...)`", expr.span, path=path)
         return "any"
 
-    def _operands_bool(self, operands: tuple, context: str, path: str | None) -> str:
+    def _operands_bool(self, operands: tuple[n.Expr, ...], context: str, path: str | None) -> str:
         for operand in operands:
             self.condition(operand, context, path)
         return "bool"
@@ -780,11 +800,13 @@ class _Checker:
         if context != ROUTE or not isinstance(expr, n.Compare):
             return None
         for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
-            if not (isinstance(side, n.Name) and resolve(self.policy, side, context) == Ref("outcome", "tier", ("tier",), "tier")):
+            is_tier = isinstance(side, n.Name) and resolve(self.policy, side, context) == _TIER_OUTCOME
+            if not is_tier:
                 continue
             names = self.policy.tier_names + (DISQUALIFIED,)
             unknown = None
-            if isinstance(other, n.Name) and other.is_bare and resolve(self.policy, other, context).kind in ("field", "unknown"):
+            if (isinstance(other, n.Name) and other.is_bare
+                    and resolve(self.policy, other, context).kind in ("field", "unknown")):
                 unknown = other.dotted
             elif isinstance(other, n.Literal) and isinstance(other.value, str) and \
                     other.value.casefold() not in {t.casefold() for t in names}:
@@ -856,7 +878,9 @@ class _Checker:
                 help = None
                 if category(found) == "list" and side is expr.left:
                     help = "to test a list, write `\"value\" in field`"
-                self.error("QE142", f"`{expr.op}` works on strings, not {describe(found)}", side.span, help=help, path=path)
+                self.error(
+                    "QE142", f"`{expr.op}` works on strings, not {describe(found)}", side.span, help=help, path=path
+                )
         return "bool"
 
     def expr_Matches(self, expr: n.Matches, context: str, path: str | None) -> str:
@@ -946,8 +970,8 @@ def _capped(diagnostics: list[Diagnostic], path: str) -> list[Diagnostic]:
     return [*diagnostics[:MAX_CHECK_ERRORS], attrs.evolve(note, severity=Severity.INFO)]
 
 
-def _order(main: str):
-    def key(d: Diagnostic) -> tuple:
+def _order(main: str) -> Callable[[Diagnostic], tuple[bool, str, int, int]]:
+    def key(d: Diagnostic) -> tuple[bool, str, int, int]:
         return (d.path != main, d.path, d.span.line, d.span.column)
 
     return key

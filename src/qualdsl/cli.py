@@ -66,7 +66,8 @@ class LazyGroup(click.Group):
             if error.name and error.name.startswith("qualdsl"):
                 return None
             raise
-        return getattr(module, attribute)
+        command: click.Command = getattr(module, attribute)
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help) for name, (_, help) in COMMANDS.items()]
@@ -270,7 +271,7 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
     """Decide leads as they are read: each decision is printed and flushed
     before the next lead is read, so piped leads are answered as they come
     and memory stays constant however long the input."""
-    from .batch.inputs import InputError, Row, read_rows, sniff_format
+    from .batch.inputs import InputError, RowError, read_rows, sniff_format
     from .batch.outputs import dumps, finite
     from .explain import explain
 
@@ -293,7 +294,7 @@ def _evaluate(ctx: click.Context, policy_path: str, lead: str | None, leads: str
     try:
         kind = "json" if not many and input_format is None else sniff_format(path, input_format)
         for record in read_rows([path], format=kind, schema=policy.schema):
-            if type(record) is not Row:
+            if isinstance(record, RowError):
                 summary.failed += 1
                 click.echo(f"{record.location}: error: {record.error}", err=True)
                 if output == "json" and many:
@@ -424,7 +425,7 @@ _OUT_OF_MEMORY = b"qualdsl: internal error: out of memory\n"
 
 def _out_of_memory() -> None:
     try:
-        try:
+        try:  # noqa: SIM105 - a plain try: nothing to allocate when memory has run out
             sys.stdout.flush()  # what was already written (decisions) is kept if it can be
         except BaseException:  # noqa: BLE001, S110 - nothing may stop the exit below
             pass

@@ -237,7 +237,8 @@ def _write_in_place(target: str, data: bytes, expected: bytes) -> None:
 @click.command("fmt")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the files that would change.")
-@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes (exit 1 if any).")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Write nothing; print a unified diff of the changes (exit 1 if any).")
 @click.option("--stdin-filename", "stdin_filename", metavar="PATH",
               help="Format stdin to stdout as the file PATH: its includes resolve from PATH, "
                    "errors name PATH (for editors formatting an unsaved buffer).")

@@ -22,7 +22,8 @@ set or let, a score block, a tier or an outcome are re-tagged (`_retag`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, ClassVar
 
 from pygments.lexer import RegexLexer, bygroups, default, include, words
 from pygments.token import (
@@ -62,6 +63,9 @@ _OTHER_DECLARATIONS = tuple(w for w in kw.DECLARATIONS if w not in ("include",))
 
 
 TokenStream = Iterator[tuple[int, _TokenType, str]]
+# A pygments rule: (regex, token type or callback[, new state]), or an
+# `include("state")` / `default("state")` entry.
+_Rule = tuple[Any, ...] | include | default
 
 
 def _word_type(lexer: RegexLexer, match: re.Match[str]) -> TokenStream:
@@ -79,7 +83,7 @@ def _call(lexer: RegexLexer, match: re.Match[str]) -> TokenStream:
     yield start + len(name) + len(space), Punctuation, paren
 
 
-def _literals(then: str | tuple[str, ...] | None) -> list[tuple]:
+def _literals(then: str | tuple[str, ...] | None) -> list[_Rule]:
     """Literal values; `then` is the state change after one (None: stay)."""
     rules: list[tuple[str, _TokenType]] = [
         (r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
@@ -93,7 +97,7 @@ def _literals(then: str | tuple[str, ...] | None) -> list[tuple]:
     string_then: str | tuple[str, ...] = "string"
     if then is not None:
         string_then = (then, "string") if isinstance(then, str) else (*then, "string")
-    out: list[tuple] = [(r'"', String.Double, string_then)]
+    out: list[_Rule] = [(r'"', String.Double, string_then)]
     out += [rule if then is None else (*rule, then) for rule in rules]
     return out
 
@@ -102,11 +106,11 @@ class QualdslLexer(RegexLexer):
     """Lexer for qualdsl lead-qualification policies (`*.qual`)."""
 
     name = "qualdsl"
-    aliases = ["qualdsl", "qual"]
-    filenames = ["*.qual"]
-    mimetypes = ["text/x-qualdsl"]
+    aliases: ClassVar[Sequence[str]] = ["qualdsl", "qual"]
+    filenames: ClassVar[Sequence[str]] = ["*.qual"]
+    mimetypes: ClassVar[Sequence[str]] = ["text/x-qualdsl"]
 
-    tokens = {
+    tokens: ClassVar[dict[str, list[_Rule]]] = {
         "space": [
             (r"\s+", Whitespace),
             (r"#[^\n]*", Comment.Single),
@@ -190,7 +194,7 @@ class QualdslLexer(RegexLexer):
         ],
     }
 
-    def get_tokens_unprocessed(self, text: str, stack: tuple[str, ...] = ("root",)) -> TokenStream:
+    def get_tokens_unprocessed(self, text: str, stack: Iterable[str] = ("root",)) -> TokenStream:
         tokens = list(super().get_tokens_unprocessed(text, stack))
         yield from _merge(_retag(tokens))
 

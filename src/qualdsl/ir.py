@@ -32,7 +32,7 @@ first-match list on `Policy`, markers and formats as fields of `Field`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
@@ -44,7 +44,7 @@ FORMAT = 1
 # datetime, list[string], list[number], list[datetime], list[bool],
 # list[any], events, tier, any.
 Type = str
-LiteralValue = Union[str, int, float, bool, dt.date, dt.datetime]
+LiteralValue = str | int | float | bool | dt.date | dt.datetime
 
 
 @attrs.frozen
@@ -313,10 +313,11 @@ class Negate:
     loc: Loc | None = _loc()
 
 
-Expr = Union[
-    Const, ConstList, FieldRef, EventsRef, EventAttr, LetRef, Outcome, TierConst, Call, Count,
-    Truth, Not, And, Or, Compare, Member, Between, StringTest, Matches, IsMissing, Arith, Negate,
-]
+Expr = (
+    Const | ConstList | FieldRef | EventsRef | EventAttr | LetRef | Outcome | TierConst | Call
+    | Count | Truth | Not | And | Or | Compare | Member | Between | StringTest | Matches
+    | IsMissing | Arith | Negate
+)
 
 # Nodes whose value is always a boolean, never missing: usable as a condition as they are.
 CONDITION_NODES = (Truth, Not, And, Or, Compare, Member, Between, StringTest, Matches, IsMissing)
@@ -430,8 +431,8 @@ class EventRule:
     loc: Loc | None = _loc()
 
 
-Rule = Union[WhenRule, EventRule]
-Decay = Union[StepDecay, HalfLife]
+Rule = WhenRule | EventRule
+Decay = StepDecay | HalfLife
 
 
 @attrs.frozen(kw_only=True)

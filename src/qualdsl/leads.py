@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from .batch.inputs import InputError, Row, read_rows, read_stream, sniff_format
+from .batch.inputs import InputError, Row, RowError, read_rows, read_stream, sniff_format
 
 MAX_LEADS_BYTES = 512 * 1024 * 1024
 
@@ -62,12 +62,12 @@ def read_text(path: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _records(rows: Iterator[object]) -> Iterator[LeadRecord]:
+def _records(rows: Iterator[Row | RowError]) -> Iterator[LeadRecord]:
     for row in rows:
-        if type(row) is Row:
+        if isinstance(row, Row):
             yield LeadRecord(row.lead, f"{row.source}:{row.line}")
         else:
-            yield LeadRecord(None, row.location, row.error)  # type: ignore[attr-defined]
+            yield LeadRecord(None, row.location, row.error)
 
 
 def parse_leads(text: str, name: str, *, format: str | None = None) -> Iterator[LeadRecord]:

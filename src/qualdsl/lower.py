@@ -19,6 +19,7 @@ from . import nodes as n
 from .check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, resolve
 from .functions import FUNCTIONS
 from .schema import list_type, literal_type
+from .source import Spanned
 
 
 class _Lowering:
@@ -33,8 +34,8 @@ class _Lowering:
             for item in module.all(n.LetDecl):
                 self.let_files.setdefault(item.name, module.path)
 
-    def loc(self, node: object) -> ir.Loc:
-        return ir.Loc(self.path, node.span)  # type: ignore[attr-defined]
+    def loc(self, node: Spanned) -> ir.Loc:
+        return ir.Loc(self.path, node.span)
 
     # --------------------------------------------------------- expressions
     def condition(self, expr: n.Expr, context: str) -> ir.Expr:

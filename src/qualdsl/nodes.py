@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Union
+from typing import ClassVar, TypeVar
 
 import attrs
 
@@ -22,7 +22,7 @@ def _span() -> Span:
 
 # ================================================================ literals
 
-LiteralValue = Union[str, int, float, bool, dt.date, dt.datetime]
+LiteralValue = str | int | float | bool | dt.date | dt.datetime
 
 
 @attrs.frozen
@@ -49,7 +49,7 @@ class Duration:
     unit: str  # "h", "d" or "w"
     span: Span = _span()
 
-    UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 604800}
+    UNIT_SECONDS: ClassVar[dict[str, int]] = {"h": 3600, "d": 86400, "w": 604800}
 
     @property
     def microseconds(self) -> int:
@@ -212,10 +212,10 @@ class Negate:
     span: Span = _span()
 
 
-Expr = Union[
-    Literal, ListLiteral, Name, Call, Not, And, Or, Compare, In, Between, StringTest,
-    Matches, IsMissing, Arith, Negate,
-]
+Expr = (
+    Literal | ListLiteral | Name | Call | Not | And | Or | Compare | In | Between | StringTest
+    | Matches | IsMissing | Arith | Negate
+)
 
 # ============================================================ declarations
 
@@ -302,7 +302,7 @@ class Reject:
     span: Span = _span()
 
 
-IcpStatement = Union[Require, Reject]
+IcpStatement = Require | Reject
 
 
 @attrs.frozen
@@ -360,8 +360,8 @@ class EventRule:
     span: Span = _span()
 
 
-Rule = Union[WhenRule, EventRule]
-BlockStatement = Union[DecayEvery, DecayHalfLife, Expire, WhenRule, EventRule]
+Rule = WhenRule | EventRule
+BlockStatement = DecayEvery | DecayHalfLife | Expire | WhenRule | EventRule
 
 
 @attrs.frozen
@@ -423,9 +423,7 @@ class Routes:
     span: Span = _span()
 
 
-Item = Union[
-    PolicyDecl, Schema, SetDecl, LetDecl, Include, Icp, ScoreBlock, Tiers, Routes
-]
+Item = PolicyDecl | Schema | SetDecl | LetDecl | Include | Icp | ScoreBlock | Tiers | Routes
 
 
 @attrs.frozen
@@ -434,6 +432,9 @@ class Comment:
 
     text: str
     span: Span = _span()
+
+
+_ItemT = TypeVar("_ItemT")
 
 
 @attrs.frozen
@@ -445,8 +446,8 @@ class Module:
     path: str = attrs.field(default="<string>", eq=False)
     span: Span = _span()
 
-    def first(self, kind: type) -> object | None:
+    def first(self, kind: type[_ItemT]) -> _ItemT | None:
         return next((item for item in self.items if isinstance(item, kind)), None)
 
-    def all(self, kind: type) -> tuple:
+    def all(self, kind: type[_ItemT]) -> tuple[_ItemT, ...]:
         return tuple(item for item in self.items if isinstance(item, kind))

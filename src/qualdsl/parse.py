@@ -15,10 +15,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import syntax_errors
 from .diagnostics import Diagnostic
 from .errors import ParseError
 from .source import Source
-from . import syntax_errors
 
 if TYPE_CHECKING:
     import lark
@@ -51,7 +51,8 @@ def _collect_comment(token: Any) -> Any:
 
 
 _IDENTIFIER_CHAR = re.compile(r"[A-Za-z0-9_]")
-_IDENTIFIER_RUN = re.compile(r"[A-Za-z0-9_]+")
+_IDENTIFIER_RUN = re.compile(r"[A-Za-z0-9_]*")
+_DURATION_RUN = re.compile(r"[0-9.]*[A-Za-z0-9_]*")
 
 
 def _keyword_terminals(grammar: str) -> list[str]:
@@ -65,10 +66,9 @@ def _check_keyword(token: Any) -> Any:
     read `whenx > 1` as `when x > 1`. Recorded here, reported by parse()."""
     text = getattr(_comments, "text", None)
     if text is not None and token.end_pos < len(text) and _IDENTIFIER_CHAR.match(text[token.end_pos]):
-        word = _IDENTIFIER_RUN.match(text, token.start_pos).group()
-        if token.type == "DURATION":
-            word = re.compile(r"[0-9.]*[A-Za-z0-9_]*").match(text, token.start_pos).group()
-        _comments.glued.setdefault(token.start_pos, (token, word))
+        run = (_DURATION_RUN if token.type == "DURATION" else _IDENTIFIER_RUN).match(text, token.start_pos)
+        if run is not None:  # always: both runs may be empty
+            _comments.glued.setdefault(token.start_pos, (token, run.group()))
     return token
 
 
@@ -94,7 +94,7 @@ def parser() -> lark.Lark:
     )
 
 
-def parse(source: Source) -> tuple[lark.Tree, list[Any]]:
+def parse(source: Source) -> tuple[lark.Tree[lark.Token], list[lark.Token]]:
     """Parse a source into a lark tree and its comment tokens; raise ParseError."""
     import lark
 
@@ -163,7 +163,7 @@ def _with_glued_keywords(
     return sorted(found + kept, key=lambda d: d.span.start)
 
 
-def _check_nesting(tree: lark.Tree, source: Source) -> None:
+def _check_nesting(tree: lark.Tree[lark.Token], source: Source) -> None:
     """Refuse absurdly deep expressions without recursing (no RecursionError)."""
     import lark
 

@@ -15,13 +15,13 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Union
 
 import attrs
 
 from . import keywords
 from . import nodes as n
 from .nodes import _decimal_text
+from .source import Spanned
 
 INDENT = "  "
 # A set whose one-line form is longer than this is written one item per line.
@@ -150,7 +150,7 @@ def literal(value: n.LiteralValue) -> str:
 def _datetime(value: dt.datetime) -> str:
     # The builder keeps datetimes in UTC, so the UTC form is the same instant.
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += f".{value.microsecond:06d}".rstrip("0")
@@ -190,7 +190,7 @@ class _Comments:
     at_end: dict[int, list[str]] = attrs.field(factory=dict)
 
 
-def _children(item: object) -> Sequence[object] | None:
+def _children(item: Spanned) -> Sequence[Spanned] | None:
     """The statements of a block (None: the item prints on one line)."""
     if isinstance(item, n.Schema):
         return item.fields
@@ -207,27 +207,27 @@ def _children(item: object) -> Sequence[object] | None:
     return None
 
 
-def _contains(unit: object, offset: int) -> bool:
-    span = unit.span  # type: ignore[attr-defined]
+def _contains(unit: Spanned, offset: int) -> bool:
+    span = unit.span
     return span.start <= offset < span.end
 
 
-def _place(comments: Iterable[n.Comment], items: Sequence[object]) -> _Comments:
+def _place(comments: Iterable[n.Comment], items: Sequence[Spanned]) -> _Comments:
     placed = _Comments()
 
-    def place_in(units: Sequence[object], comment: n.Comment, text: str, container: int) -> None:
+    def place_in(units: Sequence[Spanned], comment: n.Comment, text: str, container: int) -> None:
         """A comment among sibling units (none of which contains it)."""
         line, start = comment.span.line, comment.span.start
         before = [
             u for u in units
-            if u.span.end_line == line and u.span.end <= start  # type: ignore[attr-defined]
+            if u.span.end_line == line and u.span.end <= start
         ]
         if before:
-            owner = max(before, key=lambda u: u.span.end)  # type: ignore[attr-defined]
+            owner = max(before, key=lambda u: u.span.end)
             if id(owner) not in placed.after:
                 placed.after[id(owner)] = text
                 return
-        following = [u for u in units if u.span.start > start]  # type: ignore[attr-defined]
+        following = [u for u in units if u.span.start > start]
         if following:
             placed.above.setdefault(id(following[0]), []).append(text)
         else:
@@ -251,9 +251,9 @@ def _place(comments: Iterable[n.Comment], items: Sequence[object]) -> _Comments:
             continue
         trailing = [
             c for c in children
-            if c.span.end_line == comment.span.line and c.span.end <= offset  # type: ignore[attr-defined]
+            if c.span.end_line == comment.span.line and c.span.end <= offset
         ]
-        if not trailing and comment.span.line == owner.span.line and (  # type: ignore[attr-defined]
+        if not trailing and comment.span.line == owner.span.line and (
             id(owner) not in placed.after_open
         ):
             placed.after_open[id(owner)] = text
@@ -264,10 +264,7 @@ def _place(comments: Iterable[n.Comment], items: Sequence[object]) -> _Comments:
 
 # ================================================================= layout
 
-Item = Union[
-    n.PolicyDecl, n.Schema, n.SetDecl, n.LetDecl, n.Include, n.Icp, n.ScoreBlock, n.Tiers,
-    n.Routes,
-]
+Item = n.PolicyDecl | n.Schema | n.SetDecl | n.LetDecl | n.Include | n.Icp | n.ScoreBlock | n.Tiers | n.Routes
 
 
 class _Printer:
@@ -334,9 +331,9 @@ class _Printer:
                 and not self.comments.above.get(id(item))
             )
             if joins:
-                groups[-1].append(item)  # type: ignore[arg-type]
+                groups[-1].append(item)
             else:
-                groups.append([item])  # type: ignore[list-item]
+                groups.append([item])
         return groups
 
     def group(self, group: list[Item]) -> None:

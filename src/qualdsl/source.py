@@ -7,7 +7,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, Protocol
 
 import attrs
 
@@ -44,6 +44,13 @@ class Span(NamedTuple):
 
 
 UNKNOWN_SPAN = Span(0, 0, 1, 1, 1, 1)
+
+
+class Spanned(Protocol):
+    """Anything with a source span: an AST node, a statement, a list element."""
+
+    @property
+    def span(self) -> Span: ...
 
 
 @attrs.frozen

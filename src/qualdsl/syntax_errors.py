@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -44,7 +45,7 @@ STATEMENT_WORDS = (
 )
 # Words that open a top-level item: one inside a block means the block was left open.
 DECLARATION_WORDS = frozenset({"schema", "set", "let", "include", "icp", "score", "tiers", "route", "policy"})
-_STATEMENT_LINE = re.compile(r"^[ \t]*(?:(?:%s)\b|\})" % "|".join(STATEMENT_WORDS))
+_STATEMENT_LINE = re.compile(r"^[ \t]*(?:(?:" + "|".join(STATEMENT_WORDS) + r")\b|\})")
 
 
 def terminal_name(name: str) -> str:
@@ -95,7 +96,7 @@ def describe(error: Any, source: Source, text: str) -> tuple[Diagnostic, int]:
     help: str | None = None
     code = "QE010"  # an unexpected token or character
     if isinstance(error, lark.exceptions.UnexpectedCharacters):
-        offset = error.pos_in_stream
+        offset = error.pos_in_stream or 0  # always set here; lark types it Optional
         char = text[offset] if offset < len(text) else ""
         length = 1
         if char == '"':
@@ -127,10 +128,8 @@ def describe(error: Any, source: Source, text: str) -> tuple[Diagnostic, int]:
         interactive = getattr(error, "interactive_parser", None)
         if interactive is not None:
             # LALR merges lookaheads; the interactive parser knows exactly.
-            try:
+            with contextlib.suppress(Exception):  # pragma: no cover - else keep the coarse set
                 expected = set(interactive.accepts())
-            except Exception:  # pragma: no cover - keep the coarse set
-                pass
         if len(expected) > 1:
             expected.discard("$END")
         if token.type == "$END":
@@ -144,7 +143,9 @@ def describe(error: Any, source: Source, text: str) -> tuple[Diagnostic, int]:
                 code = "QE016"
                 if open_at is not None:
                     line, column = source.position(open_at)
-                    help = f"the block {_block_header(text, open_at)}opened at line {line}, column {column} needs a `}}`"
+                    help = (
+                        f"the block {_block_header(text, open_at)}opened at line {line}, column {column} needs a `}}`"
+                    )
             elif expected:
                 message += f"; expected {_expected_text(expected)}"
         else:

@@ -43,7 +43,8 @@ def compile_text(policy: Any, target: str, **options: Any) -> str:
 @click.option("--table", default="leads", show_default=True, help="The relation holding one row per lead (sql).")
 @click.option("--flat", is_flag=True, help="Flat output columns for BI tools (sql).")
 @click.option("--as-of", "as_of", metavar="T", help="Evaluation time as a literal (sql); default: a parameter.")
-@click.option("--id-field", "id_field", metavar="PATH", help="The field reported as the decision's `lead` (default `id`).")
+@click.option("--id-field", "id_field", metavar="PATH",
+              help="The field reported as the decision's `lead` (default `id`).")
 @click.option("--like", type=click.Path(dir_okay=False, exists=True),
               help="A sample input (CSV, JSONL, Parquet) whose column types the relation has (sql).")
 @click.option("--pretty", is_flag=True, help="Indent the SQL (sql).")

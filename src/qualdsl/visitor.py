@@ -10,12 +10,12 @@ limit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
 
-def _is_node(value: object) -> bool:
+def _is_node(value: object) -> TypeGuard[attrs.AttrsInstance]:
     return attrs.has(type(value))
 
 
@@ -44,7 +44,7 @@ def walk(node: object) -> Iterator[object]:
 def map_children(node: Any, change: Callable[[Any], Any]) -> Any:
     """A copy of `node` with `change` applied to each direct child node (tuple
     fields element-wise); `node` itself when nothing changed."""
-    if not _is_node(node):
+    if not attrs.has(type(node)):  # not _is_node: `node` stays Any for attrs.evolve
         return node
     updates: dict[str, object] = {}
     for field in attrs.fields(type(node)):

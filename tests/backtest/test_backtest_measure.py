@@ -49,7 +49,9 @@ def records(leads: list[dict[str, object]]) -> list[LeadRecord]:
     return [record(i, lead) for i, lead in enumerate(leads)]
 
 
-def lead(employees: int = 10, demo: bool = False, visits: int = 0, won: object = 0, **extra: object) -> dict[str, object]:
+def lead(
+    employees: int = 10, demo: bool = False, visits: int = 0, won: object = 0, **extra: object
+) -> dict[str, object]:
     return {"employees": employees, "demo": demo, "visits": visits, "email": "a@corp.com", "won": won, **extra}
 
 
@@ -102,7 +104,8 @@ def test_json_has_exactly_the_issue_keys() -> None:
 
 
 def test_outcome_values_missing_and_unknown_are_counted() -> None:
-    rows = [lead(won=v) for v in (1, "1", "TRUE", "yes", True, 1.0, 0, "no", False, "0.0", None, "", "maybe", "maybe", 2)]
+    won = (1, "1", "TRUE", "yes", True, 1.0, 0, "no", False, "0.0", None, "", "maybe", "maybe", 2)
+    rows = [lead(won=v) for v in won]
     report = run_backtest(POLICY, records(rows), WON, AS_OF)
     # "0.0" is not a known negative: only 0/false/no and their equivalents.
     assert (report.leads, report.positives) == (9, 6)

@@ -150,7 +150,7 @@ def test_an_endless_line_ends_in_an_error_row(tmp_path: Path, monkeypatch) -> No
 def test_dev_zero_is_refused_as_binary(kind: str) -> None:
     if not os.path.exists("/dev/zero"):
         pytest.skip("no /dev/zero")
-    with pytest.raises(InputError, match="binary|JSON array over"):
+    with pytest.raises(InputError, match=r"binary|JSON array over"):
         list(read_rows(["/dev/zero"], format=kind))
 
 

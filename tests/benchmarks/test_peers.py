@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def _load_peers() -> Any:

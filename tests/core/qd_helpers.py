@@ -13,7 +13,7 @@ import qualdsl
 from qualdsl import backends
 from qualdsl.backends import Evaluator
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T = dt.datetime(2026, 11, 1, tzinfo=UTC)  # the evaluation time of most tests
 
 
@@ -59,7 +59,7 @@ def on_backend(policy: qualdsl.Policy, backend: str) -> Evaluator:
     return evaluator
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _on_backend(policy: qualdsl.Policy, backend: str) -> Evaluator | qualdsl.QualError:
     if backend == "python":
         return policy
@@ -75,7 +75,7 @@ def compiled(text: str) -> Evaluator:
     return _compiled(text, BACKEND)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(text: str, backend: str) -> Evaluator:
     return on_backend(qualdsl.loads(text), backend)
 

@@ -19,7 +19,7 @@ import qualdsl
 from qd_helpers import on_backend
 
 POLICY_PATH = Path(__file__).resolve().parents[1] / "cases" / "parse" / "saas_inbound.qual"
-T = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+T = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 DECAY = 0.9  # `decay 10% every 7d`: factor 0.9 ** floor(age / 7d)
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import qualdsl
 from qualdsl.cli import cli
@@ -17,6 +19,7 @@ from qualdsl.errors import CheckError, ParseError, QualError, SourceError
 from qualdsl.render import render_all_text
 from qualdsl.source import MAX_SOURCE_BYTES
 
+from budget import examples
 from qd_helpers import T
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
@@ -371,11 +374,6 @@ def test_cli_usage_errors_exit_2(args, monkeypatch):
 
 
 # ============================================================ fuzzing
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from budget import examples
 
 _BASE = (CASES / "parse" / "saas_inbound.qual").read_text(encoding="utf-8")
 _PIECES = list('{}[]()"`/\\#=<>!+-*%.,:@ \n\tabxyz019') + [

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budget import examples
-
 from qualdsl import runtime
+
+from budget import examples
 
 SHAPED = st.text(alphabet="0123456789-:TZt +./", min_size=20, max_size=20)
 DIGITS = st.text(alphabet="0123456789", min_size=14, max_size=14)

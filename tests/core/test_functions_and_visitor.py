@@ -6,7 +6,8 @@ import attrs
 import pytest
 
 import qualdsl
-from qualdsl import keywords, nodes as n
+from qualdsl import keywords
+from qualdsl import nodes as n
 from qualdsl.check import EVENT, LEAD, ROUTE, TIERS, _names_in, expression_nodes
 from qualdsl.errors import CheckError
 from qualdsl.functions import FUNCTIONS, unimplemented

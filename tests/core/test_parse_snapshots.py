@@ -79,9 +79,9 @@ class TestExpressionShapes:
     def test_dates_and_datetimes(self):
         value = lets("expressions.qual")["dates"]
         assert value.operands[0].right == L(dt.date(2019, 1, 1))
-        assert value.operands[1].right == L(dt.datetime(2026, 1, 31, 9, 30, tzinfo=dt.timezone.utc))
+        assert value.operands[1].right == L(dt.datetime(2026, 1, 31, 9, 30, tzinfo=dt.UTC))
         offset = lets("expressions.qual")["offset"]
-        assert offset.right == L(dt.datetime(2026, 1, 31, 7, 30, tzinfo=dt.timezone.utc))
+        assert offset.right == L(dt.datetime(2026, 1, 31, 7, 30, tzinfo=dt.UTC))
 
     def test_date_shaped_subtraction_with_spaces(self):
         value = lets("expressions.qual")["date_minus"]

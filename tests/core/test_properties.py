@@ -19,13 +19,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from budget import examples
-
 import qualdsl
 
+from budget import examples
 from qd_helpers import BACKENDS, on_backend
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T = dt.datetime(2026, 11, 1, tzinfo=UTC)
 POLICY_PATH = Path(__file__).resolve().parents[1] / "cases" / "parse" / "saas_inbound.qual"
 POLICY = qualdsl.load(POLICY_PATH)

@@ -15,7 +15,7 @@ import pytest
 import qualdsl
 from qualdsl.errors import CheckError, ParseError, QualError
 
-from qd_helpers import T, UTC, ago, compiled, days, evaluate, holds, iso, warnings_of
+from qd_helpers import UTC, T, ago, compiled, days, evaluate, holds, iso, warnings_of
 
 # Every golden case runs on every backend (the conformance harness).
 pytestmark = pytest.mark.usefixtures("backend")
@@ -847,7 +847,8 @@ class TestOutcomes:
         assert (decision["tier"], decision["route"]) == ("disqualified", "nowhere")
 
     def test_first_matching_tier_and_route(self):
-        assert (evaluate(OUTCOMES, {"x": 60, "y": 2})["tier"], evaluate(OUTCOMES, {"x": 60, "y": 2})["route"]) == ("A", "a-queue")
+        decision = evaluate(OUTCOMES, {"x": 60, "y": 2})
+        assert (decision["tier"], decision["route"]) == ("A", "a-queue")
         decision = evaluate(OUTCOMES, {"x": 20, "y": 2})
         assert (decision["tier"], decision["route"]) == ("B", "b-queue")
 

@@ -25,7 +25,7 @@ import qualdsl
 from qualdsl.diff.impact import measure_impact
 from qualdsl.leads import LeadRecord, read_leads
 
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from budget import examples
-
 import qualdsl
 from qualdsl.build import parse_module
 from qualdsl.diff.semantic import diff_policies
 from qualdsl.diff.syntax import statement_text
 from qualdsl.source import Source
+
+from budget import examples
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 POLICIES = ["saas_old.qual", "saas_new.qual", "features.qual", "small_old.qual"]

@@ -44,8 +44,8 @@ def test_policy_examples_compile(doc: str, line: int, block: str) -> None:
     try:
         qualdsl.loads("policy doc\n" + block, name=f"{doc}:{line}")
     except qualdsl.QualError:
-        lines = [l for l in block.splitlines() if l.strip() and not l.strip().startswith("#")]
-        missing = [l for l in lines if _normalise(l) not in _normalise(BUNDLED)]
+        lines = [text for text in block.splitlines() if text.strip() and not text.strip().startswith("#")]
+        missing = [text for text in lines if _normalise(text) not in _normalise(BUNDLED)]
         assert not missing, f"{doc}:{line}: fragment neither compiles nor is quoted from policies/: {missing}"
 
 

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budget import examples
-
 import qualdsl
 from qualdsl.build import parse_module
 from qualdsl.fmt import format_text
 from qualdsl.source import Source
+
+from budget import examples
 
 CASES = Path(__file__).parent / "cases"
 CONTRACT = (CASES / "contract.qual").read_text(encoding="utf-8")

@@ -31,7 +31,12 @@ AS_OF = dt.datetime(2026, 11, 1, tzinfo=UTC)
 
 # ============================================================ literals
 
-KEYWORDS = ["policy", "include", "schema", "set", "let", "icp", "require", "else", "reject", "as", "score", "max", "min", "decay", "every", "half_life", "expire", "after", "rule", "when", "per", "event", "events", "where", "within", "tiers", "tier", "route", "to", "otherwise", "or", "and", "not", "in", "between", "matches", "is", "missing", "present", "true", "false", "contains", "starts_with", "ends_with"]
+KEYWORDS = [
+    "policy", "include", "schema", "set", "let", "icp", "require", "else", "reject", "as", "score", "max",
+    "min", "decay", "every", "half_life", "expire", "after", "rule", "when", "per", "event", "events", "where",
+    "within", "tiers", "tier", "route", "to", "otherwise", "or", "and", "not", "in", "between", "matches", "is",
+    "missing", "present", "true", "false", "contains", "starts_with", "ends_with",
+]
 FUNCTIONS = ("domain", "lower", "len", "days_since", "count")
 FIELD_TYPES = ("string", "int", "number", "bool", "date", "datetime", "list[string]", "list[number]",
                "events", "list[int]", "map", "list[events]")  # the last three are wrong on purpose
@@ -123,7 +128,8 @@ class _Writer:
         return [path for path, kind in self.fields.items() if kind in types]
 
     def odd(self) -> str:
-        return self.draw(st.one_of(literal, signed_number, list_literal, names, regex_literal.map(lambda r: f"x matches {r}")))
+        regex = regex_literal.map(lambda r: f"x matches {r}")
+        return self.draw(st.one_of(literal, signed_number, list_literal, names, regex))
 
     def number(self) -> str:
         if self.hostile and self.chance(3):
@@ -214,7 +220,9 @@ class _Writer:
         if kind == "bool" and self.typed("bool"):
             return self.pick(self.typed("bool") + ["true", "false"])
         if kind == "text":
-            return f"{self.text(depth + 1)} {self.pick(['==', '!=', 'contains', 'starts_with', 'ends_with'])} {self.text(depth + 1)}"
+            left = self.text(depth + 1)  # drawn in the order they are written
+            op = self.pick(["==", "!=", "contains", "starts_with", "ends_with"])
+            return f"{left} {op} {self.text(depth + 1)}"
         if kind == "matches":
             regex = self.draw(regex_literal) if self.hostile and self.chance(2) else self.pick(_SIMPLE_REGEXES)
             return f"{self.text(depth + 1)} matches {regex}"

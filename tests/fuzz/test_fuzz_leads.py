@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import fuzz_strategies as fs
 import pytest
 from fuzz_budget import fuzz_settings, no_hang
 from fuzz_properties import check_lead, schema_fields
 from hypothesis import given
 
 import qualdsl
+
+import fuzz_strategies as fs
 
 pytestmark = pytest.mark.fuzz
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.token import Error, Keyword, Name, Number, Operator, String, Literal, Comment
+from pygments.token import Comment, Error, Keyword, Literal, Name, Number, Operator, String
 
 from qualdsl import keywords
 from qualdsl.functions import FUNCTIONS

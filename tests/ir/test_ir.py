@@ -20,7 +20,7 @@ from qualdsl.source import Source
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = sorted(p for p in (ROOT / "policies").glob("*.qual"))
-T = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+T = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def leads_of(policy_path: Path) -> list[object]:

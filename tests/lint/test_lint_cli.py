@@ -20,6 +20,8 @@ UNBOUNDED = textwrap.dedent("""\
       rule click +2 per event "email_click"
     }
 """)
+# A policy whose only finding is an info (QD109, a field never read): exit 0 unless fail-on is info.
+INFO_ONLY = "policy i\nschema {\n  a: int\n  b: int\n}\nscore s max 5 {\n  rule r +5 when a > 1\n}\n"
 
 
 def run(*args: str):
@@ -74,7 +76,9 @@ def test_github_output(workdir: Path) -> None:
     result = run("lint", "--format", "github", name)
     assert result.exit_code == 1
     line = result.stdout.strip()
-    assert line.startswith("::warning file=p.qual,line=3,col=3,endLine=3,endColumn=40,title=QD111 warning::rule `click`")
+    assert line.startswith(
+        "::warning file=p.qual,line=3,col=3,endLine=3,endColumn=40,title=QD111 warning::rule `click`"
+    )
     assert "\n" not in line
 
 
@@ -83,7 +87,7 @@ def test_fail_on_sets_the_threshold(workdir: Path) -> None:
     assert run("lint", "--fail-on", "error", name).exit_code == 0
     assert run("lint", "--fail-on", "warning", name).exit_code == 1
     # An info finding fails only with --fail-on info.
-    info = write(workdir / "i.qual", "policy i\nschema {\n  a: int\n  b: int\n}\nscore s max 5 {\n  rule r +5 when a > 1\n}\n")
+    info = write(workdir / "i.qual", INFO_ONLY)
     assert run("lint", info).exit_code == 0
     assert run("lint", "--fail-on", "info", info).exit_code == 1
 
@@ -109,7 +113,9 @@ def test_inline_suppression(workdir: Path) -> None:
 
 
 def test_broken_policy_reports_compile_errors_without_traceback(workdir: Path) -> None:
-    name = write(workdir / "p.qual", "policy p\nschema {\n  a: int\n}\ntiers {\n  tier A when b >= 80\n  tier B otherwise\n}\n")
+    name = write(
+        workdir / "p.qual", "policy p\nschema {\n  a: int\n}\ntiers {\n  tier A when b >= 80\n  tier B otherwise\n}\n"
+    )
     result = run("lint", "--format", "json", name)
     assert result.exit_code == 1
     findings = json.loads(result.stdout)
@@ -171,7 +177,7 @@ def test_invalid_toml_is_located(workdir: Path) -> None:
 
 def test_explicit_config_option(workdir: Path) -> None:
     (workdir / "strict.toml").write_text('[lint]\nfail-on = "info"\n', encoding="utf-8")
-    info = write(workdir / "i.qual", "policy i\nschema {\n  a: int\n  b: int\n}\nscore s max 5 {\n  rule r +5 when a > 1\n}\n")
+    info = write(workdir / "i.qual", INFO_ONLY)
     assert run("lint", info).exit_code == 0
     assert run("lint", "--config", "strict.toml", info).exit_code == 1
     assert run("lint", "--config", "missing.toml", info).exit_code == 2

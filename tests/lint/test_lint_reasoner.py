@@ -17,7 +17,9 @@ from qualdsl.check import LEAD, ROUTE, TIERS
 from qualdsl.lint.conditions import Reasoner
 from qualdsl.lint.scores import outcome_ranges
 
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+from budget import examples
+
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def policy_with(*conditions: str, extra: str = ""):

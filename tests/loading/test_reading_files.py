@@ -138,11 +138,11 @@ class TestStreamedFiles:
 
     def test_a_fifo_is_refused_otherwise(self, tmp_path):
         os.mkfifo(tmp_path / "leads.jsonl")
-        with pytest.raises(UnreadableFile, match="^is a FIFO, not a regular file$"):
+        with pytest.raises(UnreadableFile, match=r"^is a FIFO, not a regular file$"):
             open_user_file(tmp_path / "leads.jsonl", "a leads file")
 
     def test_a_device_is_refused_even_with_pipes(self):
-        with pytest.raises(UnreadableFile, match="^is a character device, not a regular file$"):
+        with pytest.raises(UnreadableFile, match=r"^is a character device, not a regular file$"):
             open_user_file("/dev/zero", "a leads file", pipes=True)
 
     def test_a_regular_file_reads_blocking(self, tmp_path):
@@ -154,11 +154,11 @@ class TestStreamedFiles:
 
 class TestPathsAndKinds:
     def test_a_directory(self, tmp_path):
-        with pytest.raises(UnreadableFile, match="^is a directory, not a policy$"):
+        with pytest.raises(UnreadableFile, match=r"^is a directory, not a policy$"):
             read_file_bytes(tmp_path, 100, "a policy")
 
     def test_a_missing_file(self, tmp_path):
-        with pytest.raises(UnreadableFile, match="^no such file$"):
+        with pytest.raises(UnreadableFile, match=r"^no such file$"):
             read_file_bytes(tmp_path / "nope", 100)
 
     def test_a_symlink_loop(self, tmp_path):
@@ -179,7 +179,7 @@ class TestPathsAndKinds:
         path = tmp_path / "secret"
         path.write_text("x")
         path.chmod(0)
-        with pytest.raises(UnreadableFile, match="^permission denied$"):
+        with pytest.raises(UnreadableFile, match=r"^permission denied$"):
             read_file_bytes(path, 100)
 
     def test_text_drops_a_bom_and_refuses_nul_bytes(self, tmp_path):

@@ -17,9 +17,9 @@ import pytest
 
 # Starlette 1.x prefers httpx2 for its TestClient; httpx (installed) works the same.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient  # noqa: E402 - after the filter: it warns on import
 
-from qualdsl.serve import create_app
+from qualdsl.serve import create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

@@ -94,11 +94,15 @@ def test_concurrent_clients_and_a_hot_reload_lose_nothing(policy_dir: Path) -> N
         def run(job: tuple[str, list[Any]], client: httpx.Client) -> tuple[list[Any], dict[str, Any]]:
             kind, sent = job
             if kind == "one":
-                response = client.post(f"{url}/v1/policies/saas_inbound/evaluate", json={"lead": sent[0], "as_of": AS_OF})
+                response = client.post(
+                    f"{url}/v1/policies/saas_inbound/evaluate", json={"lead": sent[0], "as_of": AS_OF}
+                )
                 assert response.status_code == 200, response.text
                 body = response.json()
                 return sent, {"decisions": [body["decision"]], "policy_hash": body["policy_hash"]}
-            response = client.post(f"{url}/v1/policies/saas_inbound/evaluate-batch", json={"leads": sent, "as_of": AS_OF})
+            response = client.post(
+                f"{url}/v1/policies/saas_inbound/evaluate-batch", json={"leads": sent, "as_of": AS_OF}
+            )
             assert response.status_code == 200, response.text
             return sent, response.json()
 

@@ -40,10 +40,14 @@ class Engine:
         )
         return [tuple(row) for row in self.connection.execute(select.sql(b.DIALECT)).fetchall()]
 
-    def select(self, expressions: list[exp.Expression], columns: dict[str, tuple[str, list[Any]]]) -> list[tuple[Any, ...]]:
+    def select(
+        self, expressions: list[exp.Expression], columns: dict[str, tuple[str, list[Any]]]
+    ) -> list[tuple[Any, ...]]:
         """The expressions over a table of the given columns (name: (SQL type, values))."""
         count = len(next(iter(columns.values()))[1])
-        cells = ", ".join(f"(CAST(${name} AS {sql_type}[]))[g + 1] AS {name}" for name, (sql_type, _) in columns.items())
+        cells = ", ".join(
+            f"(CAST(${name} AS {sql_type}[]))[g + 1] AS {name}" for name, (sql_type, _) in columns.items()
+        )
         self.connection.execute(
             f"CREATE OR REPLACE TEMP TABLE t AS SELECT CAST(g AS INTEGER) AS i, {cells} FROM range($n) r(g)",
             {"n": count, **{name: values for name, (_, values) in columns.items()}},

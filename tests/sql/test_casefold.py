@@ -38,7 +38,8 @@ def test_known_pairs(engine):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.text(alphabet=st.one_of(st.characters(), st.sampled_from(TROUBLE)), max_size=12), min_size=1, max_size=80))
+@given(st.lists(st.text(alphabet=st.one_of(st.characters(), st.sampled_from(TROUBLE)), max_size=12),
+                min_size=1, max_size=80))
 def test_mixed_text(engine, values):
     for folded, value in engine.rows(cf.casefold(b.column("v")), values, "VARCHAR"):
         assert folded == value.casefold(), value

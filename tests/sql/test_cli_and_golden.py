@@ -47,13 +47,17 @@ def test_cli_prints_the_select_and_runs(tmp_path):
 
 
 def test_cli_refuses_an_unproven_dialect_with_a_located_error():
-    result = CliRunner().invoke(compile_command, [str(POLICIES / "saas_inbound.qual"), "--target", "sql", "--dialect", "spark"])
+    result = CliRunner().invoke(
+        compile_command, [str(POLICIES / "saas_inbound.qual"), "--target", "sql", "--dialect", "spark"]
+    )
     assert result.exit_code == 1
     assert "saas_inbound.qual" in result.output and "spark" in result.output and "Traceback" not in result.output
 
 
 def test_cli_bad_as_of_is_a_usage_error():
-    result = CliRunner().invoke(compile_command, [str(POLICIES / "saas_inbound.qual"), "--target", "sql", "--as-of", "soon"])
+    result = CliRunner().invoke(
+        compile_command, [str(POLICIES / "saas_inbound.qual"), "--target", "sql", "--as-of", "soon"]
+    )
     assert result.exit_code == 2 and "as_of" in result.output
 
 

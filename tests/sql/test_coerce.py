@@ -82,7 +82,8 @@ def same(a: Any, b_: Any) -> bool:
 digits = st.from_regex(r"\A[+-]?[0-9]{1,25}(\.[0-9]{0,4})?\Z")
 dates = st.from_regex(r"\A[0-9]{4}-[01][0-9]-[0-3][0-9]\Z")
 datetimes = st.from_regex(
-    r"\A[0-9]{4}-[01][0-9]-[0-3][0-9]([T ][0-2][0-9]:[0-6][0-9](:[0-6][0-9](\.[0-9]{1,9})?)?(Z|[+-][0-2][0-9](:?[0-9]{2})?)?)?\Z"
+    r"\A[0-9]{4}-[01][0-9]-[0-3][0-9]"
+    r"([T ][0-2][0-9]:[0-6][0-9](:[0-6][0-9](\.[0-9]{1,9})?)?(Z|[+-][0-2][0-9](:?[0-9]{2})?)?)?\Z"
 )
 fast = st.datetimes(min_value=dt.datetime(1, 1, 1)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ").rjust(20, "0"))
 edge_years = st.sampled_from(["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "0001-01-01", "0000-01-01",
@@ -103,7 +104,8 @@ def test_text(engine, values):
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.one_of(st.floats(), st.floats(min_value=-1e20, max_value=1e20).map(math.floor).map(float),
-                          st.sampled_from([2.0**63, -(2.0**63), 2.0**63 - 1024, -0.0, 1e300])), min_size=1, max_size=40))
+                          st.sampled_from([2.0**63, -(2.0**63), 2.0**63 - 1024, -0.0, 1e300])),
+                min_size=1, max_size=40))
 def test_doubles(engine, values):
     check(engine, values, "DOUBLE")
 
@@ -120,7 +122,8 @@ def test_wide_ints_and_bools(engine):
 
 
 @settings(max_examples=8, deadline=None)
-@given(st.lists(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)), min_size=1, max_size=20))
+@given(st.lists(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+                min_size=1, max_size=20))
 def test_times(engine, values):
     check(engine, values, "TIMESTAMP")
     check(engine, [v.replace(tzinfo=dt.UTC) for v in values], "TIMESTAMPTZ")
@@ -151,9 +154,11 @@ def test_datetime_examples(engine, text, us):
 
 
 @settings(max_examples=3, deadline=None)  # JSON dispatch queries are large to plan
-@given(st.lists(st.one_of(st.none(), texts, st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False),
-                          st.booleans(), st.lists(st.one_of(st.none(), texts, st.integers(-5, 5), st.floats(-5, 5)), max_size=3),
-                          st.dictionaries(st.text(max_size=3), st.one_of(st.none(), texts, st.integers(-5, 5)), max_size=3)),
+@given(st.lists(st.one_of(st.none(), texts, st.integers(-(2**63), 2**63 - 1),
+                          st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+                          st.lists(st.one_of(st.none(), texts, st.integers(-5, 5), st.floats(-5, 5)), max_size=3),
+                          st.dictionaries(st.text(max_size=3), st.one_of(st.none(), texts, st.integers(-5, 5)),
+                                          max_size=3)),
                 min_size=1, max_size=120))
 def test_json_values(engine, values):
     """A JSON column: coerced and shown as Python sees json.loads of each value."""

@@ -44,7 +44,9 @@ def test_bundled_policies_on_text_columns(path, tmp_path):
             for segment in field.path:
                 value = value.get(segment) if isinstance(value, dict) else None
             if field.type != "events" and not isinstance(value, (dict, list)):
-                flat[field.name] = None if value is None else (json.dumps(value) if isinstance(value, bool) else str(value))
+                flat[field.name] = (
+                    None if value is None else (json.dumps(value) if isinstance(value, bool) else str(value))
+                )
         flat.setdefault("id", lead.get("id"))
         rows.append(flat)
     names = sorted({name for row in rows for name in row})
@@ -126,17 +128,20 @@ route {
 }
 """
 
-names = st.one_of(st.none(), st.sampled_from(["Straße", "STRASSE", "acme", "Acme test", "ꭰ", "Ꭰ", "alpha", "ß", "", "İ"]),
+names = st.one_of(st.none(),
+                  st.sampled_from(["Straße", "STRASSE", "acme", "Acme test", "ꭰ", "Ꭰ", "alpha", "ß", "", "İ"]),
                   st.text(max_size=6))
 instants = st.datetimes(min_value=__import__("datetime").datetime(2025, 1, 1),
-                        max_value=__import__("datetime").datetime(2026, 12, 31)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                        max_value=__import__("datetime").datetime(2026, 12, 31)).map(
+    lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
 event = st.one_of(
     st.fixed_dictionaries({"type": st.sampled_from(["demo_request", "webinar", "WEBINAR", "click", "pricing", "other"]),
                            "at": st.one_of(instants, st.sampled_from(["2026-11-01T00:00:00Z", "2026-10-25T00:00:00Z",
                                                                       "2026-08-03T00:00:00Z", "bad", "2026-10-31"]))}),
     st.none(),
 )
-anything = st.one_of(st.none(), st.integers(-5, 3000).map(str), st.sampled_from(["850.0", "12.5", "x", "true", "FALSE", "1e3"]))
+anything = st.one_of(st.none(), st.integers(-5, 3000).map(str),
+                     st.sampled_from(["850.0", "12.5", "x", "true", "FALSE", "1e3"]))
 
 
 @st.composite

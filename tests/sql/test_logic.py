@@ -69,12 +69,16 @@ def test_comparisons(engine, left_type, right_type, data):
 def test_string_tests_and_members(engine, rows, elements):
     a = logic.Value(b.column("a"), "string")
     c = logic.Value(b.column("c"), "string")
-    constants = [logic.literal(e) if not (type(e) is float and not math.isfinite(e)) else logic.literal(0.5) for e in elements]
+    constants = [
+        logic.literal(e) if not (type(e) is float and not math.isfinite(e)) else logic.literal(0.5) for e in elements
+    ]
     python_elements = [e if not (type(e) is float and not math.isfinite(e)) else 0.5 for e in elements]
     expressions = [logic.string_test(op, a, c) for op in ("contains", "starts_with", "ends_with")]
     expressions += [logic.member(a, constants), logic.member(a, constants, negated=True)]
     expressions += [logic.is_missing(a), logic.is_missing(a, negated=True)]
-    results = engine.select(expressions, {"a": ("VARCHAR", [x for x, _ in rows]), "c": ("VARCHAR", [y for _, y in rows])})
+    results = engine.select(
+        expressions, {"a": ("VARCHAR", [x for x, _ in rows]), "c": ("VARCHAR", [y for _, y in rows])}
+    )
     for (x, y), got in zip(rows, results):
         want = [runtime.contains(x, y), runtime.starts_with(x, y), runtime.ends_with(x, y),
                 runtime.member(x, python_elements), runtime.not_member(x, python_elements), x is None, x is not None]
@@ -88,7 +92,9 @@ def test_list_fields(engine, rows):
     item = logic.Value(b.column("a"), "string")
     values = logic.Value(b.column("c"), "list[string]")
     expressions = [logic.list_member(item, values), logic.list_member(item, values, negated=True)]
-    results = engine.select(expressions, {"a": ("VARCHAR", [x for x, _ in rows]), "c": ("VARCHAR[]", [y for _, y in rows])})
+    results = engine.select(
+        expressions, {"a": ("VARCHAR", [x for x, _ in rows]), "c": ("VARCHAR[]", [y for _, y in rows])}
+    )
     for (x, y), got in zip(rows, results):
         assert list(got) == [runtime.member(x, y), runtime.not_member(x, y)], (x, y)
 
@@ -102,7 +108,9 @@ def same(a: Any, c: Any) -> bool:
 ARITH = {"+": runtime.add, "-": runtime.sub, "*": runtime.mul, "/": runtime.div}
 
 
-@pytest.mark.parametrize("left_type, right_type", [("int", "int"), ("number", "number"), ("int", "number"), ("number", "int")])
+@pytest.mark.parametrize(
+    "left_type, right_type", [("int", "int"), ("number", "number"), ("int", "number"), ("number", "int")]
+)
 @settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_arithmetic(engine, left_type, right_type, data):
@@ -112,7 +120,9 @@ def test_arithmetic(engine, left_type, right_type, data):
     expressions = [logic.arith(op, a, c).sql for op in ARITH] + [logic.negate(a).sql]
     # A sum compared back: the arithmetic's static type is what compare() expects.
     expressions.append(logic.compare("<", logic.arith("+", a, c), c))
-    results = engine.select(expressions, {"a": (SQL[left_type], [x for x, _ in rows]), "c": (SQL[right_type], [y for _, y in rows])})
+    results = engine.select(
+        expressions, {"a": (SQL[left_type], [x for x, _ in rows]), "c": (SQL[right_type], [y for _, y in rows])}
+    )
     for (x, y), got in zip(rows, results):
         want = [f(x, y) for f in ARITH.values()] + [runtime.neg(x), runtime.lt(runtime.add(x, y), y)]
         if type(x) is int and type(y) is int and max(abs(x), abs(y)) > 2**53:

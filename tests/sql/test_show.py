@@ -30,7 +30,8 @@ def test_strings(engine, values):
 
 
 def test_every_escape_and_the_cut(engine):
-    rows = check(engine, ["".join(chr(i) for i in range(130)), "é\u2028ß👍🏽", "x" * 1000, "é" * 1001, '"\\'], "VARCHAR")
+    texts = ["".join(chr(i) for i in range(130)), "é\u2028ß👍🏽", "x" * 1000, "é" * 1001, '"\\']
+    rows = check(engine, texts, "VARCHAR")
     assert rows[4][0] == '"\\"\\\\"'
     assert rows[3][0].endswith("...") and len(rows[3][0]) == 1000
 
@@ -42,7 +43,8 @@ def test_floats(engine, values):
 
 
 def test_float_shapes(engine):
-    rows = check(engine, [1e16, 1e-05, 0.0, -0.0, 1.0, 123456789012345680.0, 5e-324, float("nan"), float("inf"), -float("inf")], "DOUBLE")
+    floats = [1e16, 1e-05, 0.0, -0.0, 1.0, 123456789012345680.0, 5e-324, float("nan"), float("inf"), -float("inf")]
+    rows = check(engine, floats, "DOUBLE")
     assert [r[0] for r in rows][:4] == ["1e+16", "1e-05", "0.0", "-0.0"]
 
 
@@ -59,7 +61,8 @@ def test_bools_dates_decimals(engine):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)), min_size=1, max_size=10))
+@given(st.lists(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+                min_size=1, max_size=10))
 def test_timestamps(engine, values):
     check(engine, values, "TIMESTAMP")
     check(engine, [v.replace(tzinfo=dt.UTC) for v in values], "TIMESTAMPTZ")

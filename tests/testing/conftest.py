@@ -38,5 +38,6 @@ def break_threshold(workdir: Path) -> None:
     """The user's mistake the issue names: an expectation no longer matching."""
     suite = workdir / "demo.test.yaml"
     text = suite.read_text()
-    text = text.replace("      tier: hot\n", "      tier: warm\n", 1).replace("        fit: 40\n", "        fit: 30..35\n", 1)
+    text = text.replace("      tier: hot\n", "      tier: warm\n", 1)
+    text = text.replace("        fit: 40\n", "        fit: 30..35\n", 1)
     suite.write_text(text)

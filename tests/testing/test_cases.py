@@ -54,7 +54,7 @@ def test_timeline_points_are_separate_tests_at_their_own_as_of():
     names = [item.name for item in suite.items]
     assert "demo request decays week by week @ 2026-10-09" in names
     point = next(i for i in suite.items if i.name.endswith("@ 2026-10-09"))
-    assert point.as_of == dt.datetime(2026, 10, 9, tzinfo=dt.timezone.utc)
+    assert point.as_of == dt.datetime(2026, 10, 9, tzinfo=dt.UTC)
 
 
 def test_python_api_runs_suites():

@@ -135,7 +135,7 @@ class _Codegen:
         """Python source for a plain literal: only ever repr()."""
         assert type(value) in (str, int, float, bool, type(None)), value
         if type(value) is float and (value != value or value in (float("inf"), float("-inf"))):
-            return "float(%r)" % repr(value)
+            return f"float({repr(value)!r})"
         return repr(value)
 
     def timedelta(self, microseconds: int) -> str:
@@ -614,7 +614,7 @@ def compile_policy(policy: ir.Policy) -> CompiledPolicy:
         ])
     code = compile(source, f"<qualdsl policy {policy.name}>", "exec")
     namespace = dict(codegen.namespace)
-    exec(code, namespace)  # the generated source only, never policy text
+    exec(code, namespace)  # noqa: S102 - the generated source only, never policy text
     rules = tuple(RuleInfo(block.name, rule.name, rule) for block in policy.blocks for rule in block.rules)
     return CompiledPolicy(namespace["evaluate"], source, rules)
 

@@ -24,8 +24,8 @@ from .inputs import AsOf, Outcomes
 
 DISQUALIFIED = "disqualified"
 MAX_CANDIDATES = 50  # thresholds tried per boundary: every distinct value, or quantiles
-MAX_EXAMPLES = 5
-MIN_FIRED = 10  # a rule that fired fewer times gets no verdict: its lift is noise  # locations kept per reason a row was left out
+MAX_EXAMPLES = 5  # locations kept per reason a row was left out
+MIN_FIRED = 10  # a rule that fired fewer times gets no verdict: its lift is noise
 
 Engine = Callable[[Policy, Iterable[tuple[Mapping[str, Any], dt.datetime]]], Iterator[Decision]]
 

@@ -8,6 +8,7 @@ compile, or an input that cannot be read at all.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import sys
 import tempfile
@@ -227,10 +228,8 @@ class _Output:
         except OSError:
             pass
         if self.temp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(self.temp)
-            except OSError:
-                pass
             self.temp = None
 
 

@@ -183,6 +183,7 @@ def read_rows(
 ) -> Iterator[Row | RowError]:
     """Rows of every input in turn. InputError for an input that cannot be
     read at all (raised when that input is reached)."""
+    # Without batches=True, read_units yields no Batch.
     return read_units(paths, format=format, schema=schema, progress=progress)  # type: ignore[return-value]
 
 
@@ -581,7 +582,7 @@ class Batch:
     records: Any  # pyarrow.RecordBatch
 
     def leads(self) -> list[dict[str, Any]]:
-        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow as pa
 
         names = self.records.schema.names
         columns = [_plain(column, pa).to_pylist() for column in self.records.columns]
@@ -592,7 +593,7 @@ def _parquet(path: str, progress: Progress | None, batches: bool = False,
              batch_rows: int = PARQUET_BATCH_ROWS) -> Iterator[Row | RowError | Batch]:
     try:
         import pyarrow as pa
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq
     except ImportError:
         raise InputError(f"{path}: reading Parquet needs pyarrow: pip install 'qualdsl[parquet]'") from None
     source = display_name(path)
@@ -637,7 +638,7 @@ def _plain(array: Any, pa: Any) -> Any:
     Timestamps become ISO 8601 UTC text (`2026-10-30T10:00:00Z`, the
     evaluator's fast path; with a fraction when there is one), decimals
     float64. Structs and lists are rebuilt around converted children."""
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow.compute as pc
 
     kind = array.type
     if pa.types.is_timestamp(kind):

@@ -79,7 +79,7 @@ def finite(decision: Decision) -> Decision:
         if not math.isfinite(rule.points):
             warnings.append(f"rules[{index}] ({rule.block}.{rule.rule}): points {rule.points} "
                             "is not a finite number; written as null")
-            rule = rule._replace(points=None)  # type: ignore[arg-type]
+            rule = rule._replace(points=None)  # type: ignore[arg-type]  # written as JSON null
         rules.append(rule)
     if len(warnings) == len(decision.warnings):
         return decision
@@ -210,8 +210,8 @@ class CsvWriter:
 
 class ParquetWriter:
     def __init__(self, path: str, blocks: Sequence[str], policy_hash: str) -> None:
-        import pyarrow as pa  # type: ignore[import-untyped]
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
         self.pa = pa
         self.columns = flat_columns(blocks)

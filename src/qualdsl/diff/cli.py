@@ -12,6 +12,7 @@ import sys
 import click
 
 from ..cli import Exit, print_diagnostics, use_color
+from ..diagnostics import Diagnostic
 
 
 @click.command("diff")
@@ -106,7 +107,7 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
             raise click.BadParameter(str(error).removeprefix("as_of: "), param_hint="--as-of") from None
 
     old_missing = False
-    problems = []  # diagnostics of both sides, so one run shows every mistake
+    problems: list[Diagnostic] = []  # diagnostics of both sides, so one run shows every mistake
     old = new = None
     old_label, new_path = (f"{rev}:{paths[0]}", paths[0]) if rev is not None else paths
     try:
@@ -156,8 +157,8 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
     # Human chatter on stderr, so stdout stays a clean document.
     if impact is not None:
         if output != "text":  # the text report already lists them
-            for error in impact.errors:
-                click.echo(f"{error.location}: error: {error.error}", err=True)
+            for lead_error in impact.errors:
+                click.echo(f"{lead_error.location}: error: {lead_error.error}", err=True)
         if impact.errors:
             click.echo(f"{len(impact.errors)} lead{'s' if len(impact.errors) != 1 else ''} "
                        "could not be read (counted in the report)", err=True)

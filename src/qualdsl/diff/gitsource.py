@@ -35,8 +35,8 @@ class OldVersion:
 
 def _git(repo: str, *args: str, input: bytes | None = None) -> bytes:
     try:
-        result = subprocess.run(
-            ["git", "-C", repo, *args], input=input, capture_output=True, check=False
+        result = subprocess.run(  # noqa: S603 - git from PATH, arguments built here, no shell
+            ["git", "-C", repo, *args], input=input, capture_output=True, check=False  # noqa: S607
         )
     except FileNotFoundError:
         raise GitSourceError("git is not installed (needed for --rev)") from None

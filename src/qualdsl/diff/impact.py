@@ -256,21 +256,22 @@ def measure_impact(
         if record.error is not None:
             errors.append(LeadError(record.location, record.error))
             continue
+        lead = record.lead
+        if not isinstance(lead, Mapping):  # not reached: a record without an error holds an object
+            errors.append(LeadError(record.location, "a lead must be an object"))
+            continue
         moment = moments.moment
         if moment is None:
-            if not isinstance(record.lead, Mapping):
-                errors.append(LeadError(record.location, "a lead must be an object to have an as-of field"))
-                continue
-            moment, problem = moments.read(record.lead)
+            moment, problem = moments.read(lead)
             if moment is None:
                 errors.append(LeadError(record.location, f"as-of time unusable: {problem}"))
                 continue
         leads += 1
-        after = new.evaluate(record.lead, as_of=moment)
-        before = old.evaluate(record.lead, as_of=moment) if old is not None else None
+        after = new.evaluate(lead, as_of=moment)
+        before = old.evaluate(lead, as_of=moment) if old is not None else None
         converted: bool | None = None
         if outcomes is not None:
-            converted = outcomes.read(record.lead)[0] if isinstance(record.lead, Mapping) else None
+            converted = outcomes.read(lead)[0]
             if converted is None:
                 unknown += 1
             else:

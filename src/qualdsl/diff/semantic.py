@@ -9,8 +9,8 @@ after in the policy's own syntax.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -81,7 +81,7 @@ class Moved:
     kind = "moved"
 
 
-Change = Union[Added, Removed, Changed, Moved]
+Change = Added | Removed | Changed | Moved
 
 
 def change_to_dict(change: Change) -> dict[str, Any]:
@@ -310,7 +310,10 @@ def _blocks(old: dict[str, n.ScoreBlock], new: dict[str, n.ScoreBlock]) -> list[
         limits = tuple(x for x in ("max", "min") if getattr(a, x) != getattr(b, x))
         if limits:
             changes.append(Changed("score", f"score {name}", block_header(a), block_header(b), limits))
-        for what, get in (("decay", lambda blk: blk.decay), ("expire", lambda blk: blk.expire)):
+        settings: tuple[tuple[str, Callable[[n.ScoreBlock], object]], ...] = (
+            ("decay", lambda blk: blk.decay), ("expire", lambda blk: blk.expire),
+        )
+        for what, get in settings:
             x, y = get(a), get(b)
             target = f"{name} {what}"
             if x == y:

@@ -87,7 +87,7 @@ def statement_text(node: object) -> str:
     raise TypeError(f"not a statement node: {type(node).__name__}")
 
 
-def _braced(head: str, statements: tuple) -> str:
+def _braced(head: str, statements: tuple[object, ...]) -> str:
     lines = [head + " {"]
     lines += ["  " + statement_text(s) for s in statements]
     lines.append("}")

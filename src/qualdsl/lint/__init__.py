@@ -10,4 +10,4 @@ become Diagnostics (code, configured level) -> inline suppressions drop some
 from .engine import LintResult, lint_file, lint_policy
 from .registry import RULES, LintRule, get_rule
 
-__all__ = ["LintResult", "LintRule", "RULES", "get_rule", "lint_file", "lint_policy"]
+__all__ = ["RULES", "LintResult", "LintRule", "get_rule", "lint_file", "lint_policy"]

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..cli import STDIN, Exit, expand_policy_paths, source_highlighter, use_color
 from ..diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from .config import LintConfig
 
 
 @click.command("lint")
@@ -65,7 +68,7 @@ def lint_command(ctx: click.Context, paths: tuple[str, ...], output: str, select
                    "through the policies that include it)", err=True)
     files = [f for f in files if f not in skipped]
 
-    cache: dict = {}
+    cache: dict[Path, LintConfig] = {}
     diagnostics: list[Diagnostic] = []
     threshold = Severity(fail_on) if fail_on else None
     try:
@@ -149,8 +152,8 @@ def rule_command(code: str | None, list_all: bool) -> None:
     if code is None or list_all:
         for rule in (COMPILE_ERROR, *rules.values()):
             click.echo(f"{rule.code}  {rule.name:<28} {rule.level.value:<8} {rule.summary}")
-        for entry in CODES.values():
-            click.echo(f"{entry.code}  {entry.name:<28} {'error':<8} {entry.title}")
+        for listed in CODES.values():
+            click.echo(f"{listed.code}  {listed.name:<28} {'error':<8} {listed.title}")
         return
     found = get_rule(code)
     if found is not None:

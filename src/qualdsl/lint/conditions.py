@@ -50,10 +50,10 @@ def value_of(literal: object) -> Value | None:
     if isinstance(literal, str):
         return ("s", literal.casefold())
     if isinstance(literal, dt.datetime):
-        moment = literal if literal.tzinfo else literal.replace(tzinfo=dt.timezone.utc)
+        moment = literal if literal.tzinfo else literal.replace(tzinfo=dt.UTC)
         return ("t", moment)
     if isinstance(literal, dt.date):
-        return ("t", dt.datetime(literal.year, literal.month, literal.day, tzinfo=dt.timezone.utc))
+        return ("t", dt.datetime(literal.year, literal.month, literal.day, tzinfo=dt.UTC))
     return None
 
 
@@ -65,7 +65,8 @@ def show(value: Value) -> str:
         return f'"{raw}"'
     if kind == "b":
         return "true" if raw else "false"
-    return raw.isoformat()
+    moment: dt.datetime = raw  # kind "t"
+    return moment.isoformat()
 
 
 @attrs.frozen
@@ -80,7 +81,8 @@ def _lt(a: Value, b: Value) -> bool | None:
     """a < b, or None when the kinds cannot be ordered against each other."""
     if a[0] != b[0] or a[0] not in ("n", "t", "s"):
         return None
-    return a[1] < b[1]
+    less: bool = a[1] < b[1]  # same kind: both floats, datetimes or strings
+    return less
 
 
 @attrs.frozen
@@ -350,15 +352,18 @@ class Reasoner:
         if isinstance(expr, n.Not):
             return self.dnf(expr.operand, not positive, depth + 1)
         if isinstance(expr, (n.And, n.Or)):
-            parts = [self.dnf(op, positive, depth + 1) for op in expr.operands]
-            if any(p is None for p in parts):
-                return None
+            parts: list[list[Conjunction]] = []
+            for op in expr.operands:
+                part = self.dnf(op, positive, depth + 1)
+                if part is None:
+                    return None
+                parts.append(part)
             conjunctive = isinstance(expr, n.And) == positive
             if not conjunctive:
-                return [term for part in parts for term in part]  # type: ignore[union-attr]
+                return [term for part in parts for term in part]
             result = [TRUE]
             for part in parts:
-                result = [a & b for a in result for b in part]  # type: ignore[union-attr]
+                result = [a & b for a in result for b in part]
                 result = [t for t in result if not t.contradictory()] or []
                 if len(result) > MAX_TERMS:
                     return None
@@ -482,10 +487,13 @@ class Reasoner:
                 items = self.policy.sets[ref.name].items.items
         if items is None:
             return None
-        values = [value_of(item.value) for item in items]
-        if any(v is None for v in values):
-            return None
-        return frozenset(values)  # type: ignore[arg-type]
+        values: list[Value] = []
+        for item in items:
+            value = value_of(item.value)
+            if value is None:
+                return None
+            values.append(value)
+        return frozenset(values)
 
     def _let_dnf(self, name: str, positive: bool) -> list[Conjunction] | None:
         """A let's dnf, computed once. The first one asked for fills in every

@@ -26,7 +26,7 @@ import attrs
 
 from ..diagnostics import Diagnostic, Severity
 from ..errors import QualError
-from ..source import Source, UnreadableFile, read_text_file
+from ..source import Source, Span, UnreadableFile, read_text_file
 from .registry import COMPILE_ERROR, RULES, load_rules
 
 # A configuration file is small; anything larger is not one (and is not read whole).
@@ -198,15 +198,15 @@ def parse_config(table: Any, source: Source, section: str) -> LintConfig:
     return LintConfig(select, ignore, tuple(levels), tuple(forbidden), fail_on, source.path)
 
 
-def _span_at(source: Source, line: int, column: int):
+def _span_at(source: Source, line: int, column: int) -> Span:
     text = source.line_text(line)
-    offset = sum(len(l) + 1 for l in source.text.splitlines()[: line - 1]) + column - 1
+    offset = sum(len(before) + 1 for before in source.text.splitlines()[: line - 1]) + column - 1
     width = max(len(text) - (column - 1), 1)
     span = source.span_at(offset, width)
     return span
 
 
-def _locate(source: Source, section: str, key: str, value: str | None = None):
+def _locate(source: Source, section: str, key: str, value: str | None = None) -> Span:
     """The line of `key` (and `value`, when given) inside `[section]`.
     tomllib gives no positions, so search the text: the header, then the key."""
     lines = source.text.splitlines()
@@ -215,9 +215,9 @@ def _locate(source: Source, section: str, key: str, value: str | None = None):
     key_pattern = re.compile(r'^\s*"?' + re.escape(key) + r'"?\s*=')
     for index in range(start, len(lines)):
         line = lines[index]
-        if index > start and re.match(r"^\s*\[", line) and not line.strip().startswith("[["):
-            if not header.match(line) and "=" not in line:
-                break
+        if (index > start and re.match(r"^\s*\[", line) and not line.strip().startswith("[[")
+                and not header.match(line) and "=" not in line):
+            break
         if key_pattern.match(line) or (value is not None and f'"{value}"' in line) or \
                 (value is not None and re.match(r"^\s*" + re.escape(value) + r"\s*=", line)):
             if value is not None and value not in line:
@@ -226,7 +226,10 @@ def _locate(source: Source, section: str, key: str, value: str | None = None):
                     if value in lines[follow]:
                         column = lines[follow].index(value) + 1
                         return _span_at(source, follow + 1, column)
-            column = (line.index(value) + 1) if value is not None and value in line else len(line) - len(line.lstrip()) + 1
+            if value is not None and value in line:
+                column = line.index(value) + 1
+            else:
+                column = len(line) - len(line.lstrip()) + 1
             return _span_at(source, index + 1, column)
     return _span_at(source, start + 1, 1)
 

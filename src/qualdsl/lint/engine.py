@@ -12,8 +12,8 @@ import attrs
 from .. import nodes as n
 from ..check import EVENT, LEAD, ROUTE, TIERS, CheckedPolicy, ConditionSite, Ref, expression_nodes, resolve
 from ..diagnostics import Diagnostic, Severity
-from ..source import is_policy_file
 from ..errors import QualError
+from ..source import is_policy_file
 from .conditions import Reasoner
 from .config import LintConfig
 from .registry import COMPILE_ERROR, load_rules
@@ -125,7 +125,7 @@ class LintContext:
         for place in self.places():
             for node, _ in walk(place.condition, place.context):
                 yield node
-        for name, decl in self.policy.lets.items():
+        for decl in self.policy.lets.values():
             for node, _ in walk(decl.value, LEAD):
                 yield node
 
@@ -237,5 +237,17 @@ def lint_file(path: str, config: LintConfig = LintConfig()) -> LintResult:
     return LintResult(path, tuple(lint_policy(policy.checked, config)), compiled=True)
 
 
-__all__ = ["LEAD", "EVENT", "TIERS", "ROUTE", "LintContext", "LintResult", "Place", "Read",
-           "lint_file", "lint_policy", "walk", "is_policy_file"]
+__all__ = [
+    "EVENT",
+    "LEAD",
+    "ROUTE",
+    "TIERS",
+    "LintContext",
+    "LintResult",
+    "Place",
+    "Read",
+    "is_policy_file",
+    "lint_file",
+    "lint_policy",
+    "walk",
+]

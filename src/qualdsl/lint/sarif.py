@@ -91,7 +91,7 @@ def sarif_log(diagnostics: Iterable[Diagnostic]) -> dict[str, object]:
     diagnostics = list(diagnostics)
     rules = [COMPILE_ERROR, *load_rules().values()]
     descriptors = [_descriptor(rule) for rule in rules]
-    used = sorted({d.code for d in diagnostics if d.code in CODES})
+    used = sorted({d.code for d in diagnostics if d.code is not None and d.code in CODES})
     descriptors += [_compile_error_descriptor(CODES[code]) for code in used]
     index = {str(descriptor["id"]): position for position, descriptor in enumerate(descriptors)}
     results = []

@@ -302,7 +302,7 @@ async def openapi(request: Request) -> Response:
     return Response(text(), media_type="application/json")
 
 
-def _json_number(value: float) -> float:
+def _json_number(value: int | float) -> float:
     # orjson refuses ints past 64 bits; a policy may write any literal.
     return value if isinstance(value, float) or -(2**63) <= value < 2**63 else float(value)
 

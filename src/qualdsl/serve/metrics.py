@@ -128,7 +128,8 @@ class Metrics:
             out.append(f'qualdsl_request_duration_seconds_count{{endpoint="{endpoint}"}} {running}')
         family("qualdsl_errors_total", "counter", "Requests answered with an error, by error code.", [
             ((("code", code),), n) for code, n in sorted(self.errors.items())])
-        family("qualdsl_reloads_total", "counter", "Policy (re)loads, by policy and result (loaded, failed, removed).", [
+        family("qualdsl_reloads_total", "counter",
+               "Policy (re)loads, by policy and result (loaded, failed, removed).", [
             ((("policy", p), ("result", r)), n) for (p, r), n in sorted(self.reloads.items())])
         family("qualdsl_policy_info", "gauge", "The policies serving, with their hash.", [
             ((("policy", name), ("hash", digest)), 1) for name, digest in sorted(policies.items())])

@@ -46,9 +46,9 @@ def test_command(ctx: click.Context, paths: tuple[str, ...], output: str, junit_
     A suite names a policy and an `as_of`, and lists cases: a lead and what
     its decision must show. See docs/testing.md.
     """
+    from .. import backends
     from .cases import PolicyCache, discover, load_suite
     from .report import below, render_github, render_json, render_junit, render_text
-    from .. import backends
     from .runner import Run, run_suites
 
     if backend not in backends.BACKENDS:

@@ -130,8 +130,8 @@ def check(expectation: Expectation, decision: Decision) -> Mismatch | None:
         actual = "pass" if decision.icp_pass else f"fail ({_show(decision.reasons)})"
         return Mismatch(expectation, "pass" if want else "fail", actual)
     if key in ("tier", "route"):
-        actual = decision.tier if key == "tier" else decision.route
-        return None if actual == want else Mismatch(expectation, _show(want), _show(actual))
+        chosen = decision.tier if key == "tier" else decision.route
+        return None if chosen == want else Mismatch(expectation, _show(want), _show(chosen))
     if key == "total" or key.startswith("scores."):
         assert isinstance(want, NumberExpectation)
         block = "total" if key == "total" else key.removeprefix("scores.")

@@ -17,12 +17,12 @@ import sys
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import CollectionNode, MappingNode, Node, SequenceNode
 
 from ..source import Span
 
 
-class Mapping(dict):  # type: ignore[type-arg]
+class Mapping(dict[Any, Any]):
     """A YAML mapping with its node and, per key, the key and value nodes."""
 
     node: MappingNode
@@ -31,7 +31,7 @@ class Mapping(dict):  # type: ignore[type-arg]
     duplicates: list[tuple[Any, Node]]
 
 
-class Sequence(list):  # type: ignore[type-arg]
+class Sequence(list[Any]):
     """A YAML sequence with its node and the node of each item."""
 
     node: SequenceNode
@@ -53,11 +53,12 @@ class LocatedLoader(yaml.SafeLoader):
         self.depth = 0
         self.aliases: list[tuple[Node, Any]] = []  # (the anchored node, where the alias is)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves it unannotated
         if isinstance(event, yaml.AliasEvent):
             node = super().compose_node(parent, index)
-            self.aliases.append((node, event.start_mark))
+            if node is not None:  # always: an unknown alias raises
+                self.aliases.append((node, event.start_mark))
             return node
         self.depth += 1
         try:
@@ -187,12 +188,11 @@ _guarded("tag:yaml.org,2002:timestamp", "the timestamp")
 def node_end(node: Node) -> Any:
     """Where a node's own text ends. A block collection's end mark is where the
     next token starts (after trailing comments), so use its last child instead."""
-    if isinstance(node, ScalarNode) or node.flow_style:
-        return node.end_mark
-    if isinstance(node, MappingNode) and node.value:
-        return node_end(node.value[-1][1])
-    if isinstance(node, SequenceNode) and node.value:
-        return node_end(node.value[-1])
+    if isinstance(node, CollectionNode) and not node.flow_style:
+        if isinstance(node, MappingNode) and node.value:
+            return node_end(node.value[-1][1])
+        if isinstance(node, SequenceNode) and node.value:
+            return node_end(node.value[-1])
     return node.end_mark
 
 
@@ -213,7 +213,7 @@ def value_span(mapping: Mapping, key: Any) -> Span:
     return node_span(node) if node is not None else key_span(mapping, key)
 
 
-def item_span(sequence: Sequence, index: int) -> Span:
+def item_span(sequence: object, index: int) -> Span:
     if isinstance(sequence, Sequence) and 0 <= index < len(sequence.items_at):
         return node_span(sequence.items_at[index])
     return span_of(sequence)

@@ -127,7 +127,7 @@ def _holds_any(text: exp.Expr, chars: str) -> exp.Expr:
 
 def _duckdb_lower(chars: Sequence[str]) -> list[str]:
     import duckdb
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa
 
     connection = duckdb.connect()
     chars_table = pa.table({"c": list(chars)})  # noqa: F841 (read by name below)

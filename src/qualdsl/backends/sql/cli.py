@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from ... import ir
 
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery")

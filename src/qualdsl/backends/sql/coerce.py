@@ -93,7 +93,8 @@ def coerce(value: exp.Expr, source: exp.DataType, target: str) -> exp.Expr:
         if kind in TEXTS:
             return b.case((
                 b.and_(b.full_match(value, _DATE_TEXT),
-                       exp.NEQ(this=b.call("substring", value, b.integer(1), b.integer(4)), expression=b.string("0000"))),
+                       exp.NEQ(this=b.call("substring", value, b.integer(1), b.integer(4)),
+                               expression=b.string("0000"))),
                 _micros(b.try_cast(value, "DATE")),
             ))
         return b.cast(b.null(), "BIGINT")

@@ -23,6 +23,7 @@ import attrs
 from sqlglot import exp
 
 from ... import ir
+from ...source import Span
 from . import builders as b
 from . import events as ev
 from . import logic
@@ -44,8 +45,8 @@ class Source:
     flat: tuple[exp.Expr, exp.DataType] | None  # a column named `a.b`
 
 
-def _loc_of(node: object) -> tuple[str, object]:
-    loc = getattr(node, "loc", None)
+def _loc_of(node: object) -> tuple[str, Span | None]:
+    loc: ir.Loc | None = getattr(node, "loc", None)
     return (loc.path, loc.span) if loc is not None else ("<policy>", None)
 
 
@@ -53,7 +54,7 @@ def refuse(construct: str, node: object) -> SqlRefused:
     path, span = _loc_of(node)
     if span is None:
         return SqlRefused(construct, b.DIALECT, path=path)
-    return SqlRefused(construct, b.DIALECT, path=path, span=span)  # type: ignore[arg-type]
+    return SqlRefused(construct, b.DIALECT, path=path, span=span)
 
 
 class _Compiler:
@@ -365,26 +366,30 @@ class _Compiler:
     def select(self, table: exp.Expr, as_of: exp.Expr, as_of_text: exp.Expr,
                flat: bool = False, policy_hash: str = "") -> exp.Select:
         policy = self.policy
-        base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(table, copy=False)
+        base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(
+            table, copy=False)
         layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer()).from_(
             base.subquery("__leads", copy=False), copy=False)
         # Each string field casefolded once per row (comparisons read `__k`).
         folds = [casefold(value.sql).as_(value.folded.name, copy=False) for value in self.fields.values()
                  if value.folded is not None]
-        layer1 = _select(exp.Star(), *folds).from_(layer1.subquery("__coerced", copy=False), copy=False) if folds else layer1
+        if folds:
+            layer1 = _select(exp.Star(), *folds).from_(layer1.subquery("__coerced", copy=False), copy=False)
         rules, ledger = self.rules_layer()
         layer2 = _select(exp.Star(), *rules).from_(layer1.subquery("__fields", copy=False), copy=False)
         totals = self.totals_layer(ledger)
         total = _sum([exp.column(self.block_totals[block.name]) for block in policy.blocks])
         passed = b.eq(b.call("len", exp.column("__reasons")), b.integer(0))
-        layer3 = _select(exp.Star(), *totals, total.as_("__total", copy=False), passed.as_("__passed", copy=False)).from_(
-            layer2.subquery("__rules", copy=False), copy=False)
+        layer3 = _select(
+            exp.Star(), *totals, total.as_("__total", copy=False), passed.as_("__passed", copy=False),
+        ).from_(layer2.subquery("__rules", copy=False), copy=False)
         if policy.tiers:
             tier = b.case((b.not_(exp.column("__passed")), b.string("disqualified")),
                           default=self.first_match(policy.tiers))
         else:
             tier = b.case((exp.column("__passed"), b.cast(b.null(), "VARCHAR")), default=b.string("disqualified"))
-        layer4 = _select(exp.Star(), tier.as_("__tier", copy=False)).from_(layer3.subquery("__totals", copy=False), copy=False)
+        layer4 = _select(exp.Star(), tier.as_("__tier", copy=False)).from_(
+            layer3.subquery("__totals", copy=False), copy=False)
         layer5 = _select(exp.Star(), self.first_match(policy.routes).as_("__route", copy=False)).from_(
             layer4.subquery("__tiers", copy=False), copy=False)
         scores = [exp.PropertyEQ(this=exp.to_identifier(block.name, quoted=True),
@@ -518,7 +523,8 @@ def compile_select(
         fraction = exp.Mod(this=t_value, expression=b.integer(1_000_000))
         t_text = b.concat(seconds, b.case(
             (exp.NEQ(this=fraction, expression=b.integer(0)),
-             b.concat(b.string("."), b.call("lpad", b.cast(b.call("abs", fraction), "VARCHAR"), b.integer(6), b.string("0")))),
+             b.concat(b.string("."),
+                      b.call("lpad", b.cast(b.call("abs", fraction), "VARCHAR"), b.integer(6), b.string("0")))),
             default=b.string("")), b.string("Z"))
     from ...ir_json import policy_hash
 

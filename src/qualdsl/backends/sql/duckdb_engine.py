@@ -78,7 +78,9 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
         relation.create_view("leads")
         # A column (or struct member) holding only nulls has DuckDB's type NULL:
         # every value of it is missing, read as VARCHAR like any text.
-        return {name: _NULL_TYPE.sub("VARCHAR", str(sql_type)) for name, sql_type in zip(relation.columns, relation.types)}
+        return {
+            name: _NULL_TYPE.sub("VARCHAR", str(sql_type)) for name, sql_type in zip(relation.columns, relation.types)
+        }
     except duckdb.Error as error:
         raise InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}") from None
 
@@ -89,7 +91,9 @@ def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime, format: str | 
     return connection, compile_sql(policy.ir, columns, table="leads", as_of=as_of, flat=flat)
 
 
-def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime, format: str | None = None) -> Iterator[Decision]:
+def decisions(
+    policy: Any, paths: Sequence[str], *, as_of: dt.datetime, format: str | None = None
+) -> Iterator[Decision]:
     """Every input row's Decision, in input order."""
     connection, sql = _query(policy, paths, as_of, format, flat=False)
     cursor = connection.execute(sql)

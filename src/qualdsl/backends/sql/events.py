@@ -53,7 +53,8 @@ def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Ex
         at, kind, valid = b.cast(b.null(), "BIGINT"), b.cast(b.null(), "VARCHAR"), b.false()
     pair = exp.Struct(expressions=[
         exp.PropertyEQ(this=exp.to_identifier("e"), expression=exp.column("__v")),
-        exp.PropertyEQ(this=exp.to_identifier("i"), expression=exp.Sub(this=exp.column("__n"), expression=b.integer(1))),
+        exp.PropertyEQ(this=exp.to_identifier("i"),
+                       expression=exp.Sub(this=exp.column("__n"), expression=b.integer(1))),
     ])
     indexed = exp.Transform(this=value, expression=b.lam(pair, "__v", "__n"))
     shown = b.case((b.is_null(element), b.string("null")), default=show(element, element_type))

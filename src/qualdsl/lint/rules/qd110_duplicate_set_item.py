@@ -57,7 +57,9 @@ def _duplicates(context: LintContext, items: n.ListLiteral, label: str, path: st
             continue
         earlier = first[key]
         same = context.snippet(earlier, path) == context.snippet(literal, path)
-        how = "twice" if same else f"twice (`{context.snippet(earlier, path)}` at line {earlier.span.line}, case ignored)"
+        how = "twice" if same else (
+            f"twice (`{context.snippet(earlier, path)}` at line {earlier.span.line}, case ignored)"
+        )
         yield Finding(
             f"{label} holds `{context.snippet(literal, path)}` {how}",
             literal.span,

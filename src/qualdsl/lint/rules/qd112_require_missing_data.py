@@ -116,7 +116,7 @@ def _when_missing(context: LintContext, expr: object, path: tuple[str, ...]) -> 
             return not expr.negated
         return None
     if isinstance(expr, n.Compare):
-        operands: tuple = (expr.left, expr.right)
+        operands: tuple[n.Expr, ...] = (expr.left, expr.right)
     elif isinstance(expr, n.In):
         operands = (expr.item, expr.container)
     elif isinstance(expr, n.Between):

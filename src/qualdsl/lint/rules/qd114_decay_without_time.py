@@ -67,7 +67,7 @@ def _timely(context: LintContext, rule_: n.Rule) -> bool:
     for node, inner in walk(expanded, LEAD):
         if isinstance(node, n.Call) and node.function in FUNCTIONS and FUNCTIONS[node.function].reads_time:
             return True
-        if isinstance(node, n.Name) and inner == LEAD:
-            if resolve(context.policy, node, LEAD).type in ("date", "datetime", "events"):
-                return True
+        if (isinstance(node, n.Name) and inner == LEAD
+                and resolve(context.policy, node, LEAD).type in ("date", "datetime", "events")):
+            return True
     return False

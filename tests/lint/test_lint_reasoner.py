@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

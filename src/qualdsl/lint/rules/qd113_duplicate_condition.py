@@ -83,13 +83,11 @@ def _keys(lead: Reasoner, event: Reasoner, rule: n.Rule) -> tuple[object, object
             return None  # QD104's business; contradictions are all "equal"
         signature = lead.signature(rule.condition)
         return ("when", lead.expand(rule.condition)), ("when", signature) if signature is not None else None
-    if isinstance(rule, n.EventRule):
-        kind = ("event", rule.event_type.casefold())
-        if rule.where is None:
-            return (kind, None), None
-        signature = event.signature(rule.where)
-        return (kind, event.expand(rule.where)), (kind, signature) if signature is not None else None
-    return None
+    kind = ("event", rule.event_type.casefold())
+    if rule.where is None:
+        return (kind, None), None
+    signature = event.signature(rule.where)
+    return (kind, event.expand(rule.where)), (kind, signature) if signature is not None else None
 
 
 def _equivalent(lead: Reasoner, event: Reasoner, first: n.Rule, second: n.Rule) -> bool:

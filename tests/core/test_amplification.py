@@ -83,3 +83,15 @@ def test_text_fidelity_line_separator_in_a_string_keeps_the_line_shown() -> None
         qualdsl.loads(text)
     shown = render_all_text(caught.value.diagnostics).splitlines()
     assert shown[2] == "4 |   rule r +1 when nope > 1"
+
+
+def test_missing_include_cascades_are_suppressed(tmp_path: Path) -> None:
+    # The set the missing file would have defined is not reported as unknown
+    # (with a misleading did-you-mean): only the include is.
+    policy = tmp_path / "p.qual"
+    policy.write_text('policy p\ninclude "missing.qual"\nschema { person.email: string }\n'
+                      'icp { reject domain(person.email) in free_mail as "free" }\n', encoding="utf-8")
+    with pytest.raises(QualError) as caught:
+        qualdsl.load(policy)
+    assert [(d.span.line, d.message) for d in caught.value.diagnostics] == [
+        (2, "include `missing.qual`: no such file")]

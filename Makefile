@@ -39,6 +39,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/batch_score.py
+	$(BIN)/python benchmarks/serve_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -57,7 +57,7 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
     """
     from ..api import load, parse_field_path
     from ..errors import QualError
-    from .engines import EngineUnavailable, ScoreJob, get_engine
+    from .engines import Chunk, EngineUnavailable, ScoreJob, get_engine
     from .inputs import InputError, check_input, total_size
     from .inputs import input_format as format_of
 
@@ -125,6 +125,9 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
             elif type(result) is tuple:  # encoded by a worker: (tier, route, row)
                 counts.add(result[0], result[1])
                 sink.writer.write_row(result[2])
+            elif type(result) is Chunk:  # many decisions, encoded
+                counts.add_many(result.tiers, result.routes)
+                sink.writer.write_many(result.rows)
             else:
                 decision = cast(Decision, result)
                 counts.add(decision.tier, decision.route)
@@ -248,6 +251,14 @@ class _Counts:
         self.decisions += 1
         self.tiers[tier if tier is not None else "(none)"] += 1
         self.routes[route if route is not None else "(none)"] += 1
+
+    def add_many(self, tiers: list[str | None], routes: list[str | None]) -> None:
+        self.decisions += len(tiers)
+        for counter, names in ((self.tiers, tiers), (self.routes, routes)):
+            counted = collections.Counter(names)
+            if None in counted:
+                counted["(none)"] = counted.pop(None)
+            counter.update(counted)  # type: ignore[arg-type]
 
     def summary(self, elapsed: float, output: str | None, errors_path: str | None) -> str:
         rate = f", {self.rows / elapsed:,.0f} rows/s" if elapsed > 0 and self.rows else ""

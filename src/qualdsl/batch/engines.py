@@ -9,7 +9,9 @@ ENGINES: a module path and the command that installs what they need.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
+import gc
 import importlib
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -17,7 +19,7 @@ from typing import Any, Protocol
 import attrs
 
 from ..decision import Decision
-from .inputs import Batch, Progress, Row, RowError, read_rows, read_units
+from .inputs import PARQUET_BATCH_ROWS, Batch, Progress, Row, RowError, read_units
 
 CHUNK_ROWS = 1000  # leads sent to a worker at a time
 IN_FLIGHT_PER_JOB = 3  # chunks queued per worker: bounded memory, workers never idle
@@ -42,7 +44,24 @@ class ScoreJob:
 
 # An output row already encoded for job.encoding: (tier, route, row).
 Encoded = tuple[str | None, str | None, Any]
-Result = Decision | RowError | Encoded
+
+
+@attrs.frozen(slots=True)
+class Chunk:
+    """Consecutive decisions already encoded for job.encoding: their tiers
+    and routes (for the summary) and what the encoder's `many` made of them
+    (for the writer's `write_many`). Parquet batches travel this way."""
+
+    tiers: list[str | None]
+    routes: list[str | None]
+    rows: Any
+
+    @classmethod
+    def of(cls, decisions: list[Decision], many: Any) -> Chunk:
+        return cls([d.tier for d in decisions], [d.route for d in decisions], many(decisions))
+
+
+Result = Decision | RowError | Encoded | Chunk
 
 
 class Engine(Protocol):
@@ -84,8 +103,9 @@ class PythonEngine:
 
     def run(self, job: ScoreJob, policy: Any) -> Iterator[Result]:
         if job.jobs <= 1:
-            rows = read_rows(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress)
-            return _in_process(rows, policy, job.as_of)
+            units = read_units(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress,
+                               batch_rows=PARQUET_BATCH_ROWS)
+            return _in_process(units, policy, job)
         # Parquet goes to the workers as Arrow batches: they make the leads,
         # so the main process only reads bytes and writes rows.
         units = read_units(job.inputs, format=job.input_format, schema=policy.schema, progress=job.progress,
@@ -93,13 +113,50 @@ class PythonEngine:
         return _in_workers(units, job)
 
 
-def _in_process(rows: Iterator[Row | RowError], policy: Any, as_of: dt.datetime) -> Iterator[Decision | RowError]:
-    evaluate = policy.evaluate
-    for row in rows:
-        if type(row) is Row:
-            yield evaluate(row.lead, as_of=as_of)
-        else:
-            yield row  # type: ignore[misc]  # a RowError: `type(row) is Row` (the fast test) does not narrow
+def _in_process(units: Iterator[Row | RowError | Batch], policy: Any, job: ScoreJob) -> Iterator[Result]:
+    """Rows one by one (text inputs stream: a decision is written as soon
+    as its row is read); a Parquet batch at once, encoded as one Chunk."""
+    evaluate, as_of = policy.evaluate, job.as_of
+    many = None
+    if job.encoding is not None:
+        from .outputs import encoder
+
+        many = encoder(*job.encoding).many
+    with _collections_per_batch() as collect:
+        for unit in units:
+            if type(unit) is Row:
+                yield evaluate(unit.lead, as_of=as_of)
+            elif type(unit) is Batch:
+                decisions = [evaluate(lead, as_of=as_of) for lead in unit.leads()]
+                if many is None:
+                    yield from decisions
+                else:
+                    yield Chunk.of(decisions, many)
+                del decisions
+                collect()
+            else:
+                yield unit  # type: ignore[misc]  # a RowError: `type(unit) is` tests do not narrow
+
+
+@contextlib.contextmanager
+def _collections_per_batch() -> Iterator[Any]:
+    """Python's cycle collector, run once per Parquet batch instead of
+    whenever allocations pile up. Making a batch's leads allocates tens of
+    thousands of containers at once, so the collector would otherwise run
+    many times per batch, each time walking every live object; that cost a
+    third as much as deciding the leads. What exists before scoring (the
+    policy, the modules) is frozen out of the collector's walks; a batch
+    leaves no cycles behind (leads and decisions are plain dicts, lists and
+    tuples), so the one collection per batch finds little and is cheap."""
+    enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield gc.collect
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 # ------------------------------------------------------------ worker processes
@@ -119,9 +176,11 @@ def _worker_start(policy_path: str, id_field: str | None, encoding: tuple[str, t
         _worker_encoder = encoder(*encoding)
 
 
-def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime) -> list[Any]:
+def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime) -> Any:
     if type(leads) is Batch:
-        leads = leads.leads()
+        decided = list(_worker_policy.evaluate_many(leads.leads(), as_of=as_of))
+        # Every row of a batch is decided: one Chunk, cheaper to send back than rows.
+        return decided if _worker_encoder is None else Chunk.of(decided, _worker_encoder.many)
     decisions = _worker_policy.evaluate_many(leads, as_of=as_of)
     if _worker_encoder is None:
         return list(decisions)
@@ -179,7 +238,10 @@ def _collect(item: _Pending) -> Iterator[Result]:
     chunk, result = item
     decided = result.get()
     if chunk is None:
-        yield from decided
+        if type(decided) is Chunk:
+            yield decided
+        else:
+            yield from decided
         return
     results = iter(decided)
     for row in chunk:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import stat
@@ -584,9 +585,8 @@ class Batch:
     def leads(self) -> list[dict[str, Any]]:
         import pyarrow as pa
 
-        names = self.records.schema.names
-        columns = [_plain(column, pa).to_pylist() for column in self.records.columns]
-        return [dict(zip(names, values)) for values in zip(*columns)]
+        columns = [python_values(_plain(column, pa), pa) for column in self.records.columns]
+        return _records(self.records.schema.names, columns, self.records.num_rows)
 
 
 def _parquet(path: str, progress: Progress | None, batches: bool = False,
@@ -659,6 +659,43 @@ def _plain(array: Any, pa: Any) -> Any:
             return array
         return type(array).from_arrays(array.offsets, _plain(array.values, pa), mask=array.is_null())
     return array
+
+
+def python_values(array: Any, pa: Any) -> list[Any]:
+    """`array.to_pylist()`, built column by column: a struct's or a list's
+    children are converted whole and then assembled, which is several times
+    faster than pyarrow building each nested value on its own."""
+    kind = array.type
+    if pa.types.is_struct(kind):
+        values: list[Any] = _records([field.name for field in kind],
+                                     [python_values(child, pa) for child in array.flatten()], len(array))
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        offsets = array.offsets.to_pylist()
+        start = offsets[0] if offsets else 0
+        inner = python_values(array.values.slice(start, offsets[-1] - start), pa) if offsets else []
+        if start:
+            offsets = [offset - start for offset in offsets]
+        values = [inner[begin:end] for begin, end in itertools.pairwise(offsets)]
+    else:
+        return array.to_pylist()  # type: ignore[no-any-return]
+    if array.null_count:
+        for index in itertools.compress(range(len(values)), array.is_null().to_pylist()):
+            values[index] = None
+    return values
+
+
+def _records(names: list[str], columns: list[list[Any]], count: int) -> list[Any]:
+    """One dict per row from one list per column. The dicts are started
+    from the first column and filled key by key: `dict(zip(names, row))`
+    costs three times as much."""
+    if not names:
+        return [{} for _ in range(count)]
+    first = names[0]
+    rows = [{first: value} for value in columns[0]]
+    for name, column in zip(names[1:], columns[1:], strict=True):
+        for row, value in zip(rows, column, strict=True):
+            row[name] = value
+    return rows
 
 
 def _needs_conversion(kind: Any, pa: Any) -> bool:

@@ -42,6 +42,9 @@ class Writer(Protocol):
     def write_row(self, row: Any) -> None:
         """A row its encoder (`encoder(kind, ...)`) made, maybe in another process."""
 
+    def write_many(self, rows: Any) -> None:
+        """What its encoder's `many` made of a chunk of decisions."""
+
     def close(self) -> None: ...
 
 
@@ -114,7 +117,8 @@ class _RulesText:
 
 
 class FlatRows:
-    """Decisions as flat rows (lists in flat_columns order)."""
+    """Decisions as flat rows (lists in flat_columns order), or a chunk of
+    them as columns."""
 
     def __init__(self, blocks: Sequence[str], policy_hash: str) -> None:
         self.blocks = tuple(blocks)
@@ -122,19 +126,42 @@ class FlatRows:
         self.rules = _RulesText()
         self.reasons: dict[tuple[str, ...], str] = {}  # ICP reasons come from a fixed set
 
+    def reasons_text(self, reasons: list[str]) -> str:
+        if not reasons:
+            return "[]"
+        key = tuple(reasons)
+        return self.reasons.get(key) or self.reasons.setdefault(key, dumps(reasons))
+
     def row(self, decision: Decision) -> list[Any]:
         decision = finite(decision)
         scores = decision.scores
-        reasons = "[]"
-        if decision.reasons:
-            key = tuple(decision.reasons)
-            reasons = self.reasons.get(key) or self.reasons.setdefault(key, dumps(decision.reasons))
         return [
-            decision.policy, self.hash, decision.lead, decision.as_of, decision.icp_pass, reasons,
+            decision.policy, self.hash, decision.lead, decision.as_of, decision.icp_pass,
+            self.reasons_text(decision.reasons),
             *[scores[block] for block in self.blocks],
             scores["total"], decision.tier, decision.route,
             self.rules(decision.rules),
             dumps(decision.warnings) if decision.warnings else "[]",
+        ]
+
+    def many(self, decisions: Sequence[Decision]) -> list[list[Any]]:
+        """A chunk of decisions as columns, one list per flat column (what
+        ParquetWriter.write_many takes): a list comprehension per column
+        costs a third of building a row list per decision."""
+        ds = [finite(decision) for decision in decisions]
+        scores = [decision.scores for decision in ds]
+        return [
+            [decision.policy for decision in ds],
+            [self.hash] * len(ds),
+            [decision.lead for decision in ds],
+            [decision.as_of for decision in ds],
+            [decision.icp_pass for decision in ds],
+            [self.reasons_text(decision.reasons) for decision in ds],
+            *[[score[block] for score in scores] for block in (*self.blocks, "total")],
+            [decision.tier for decision in ds],
+            [decision.route for decision in ds],
+            [self.rules(decision.rules) for decision in ds],
+            [dumps(decision.warnings) if decision.warnings else "[]" for decision in ds],
         ]
 
 
@@ -147,6 +174,9 @@ class JsonlRows:
     def row(self, decision: Decision) -> bytes:
         return dumps(decision_json(decision, self.hash)).encode("utf-8") + b"\n"
 
+    def many(self, decisions: Sequence[Decision]) -> bytes:
+        return b"".join(map(self.row, decisions))
+
 
 class CsvRows(FlatRows):
     """Flat rows as CSV cells: booleans as JSON spells them, floats exact."""
@@ -155,6 +185,10 @@ class CsvRows(FlatRows):
         row = super().row(decision)
         row[4] = "true" if row[4] else "false"
         return ["" if cell is None else repr(cell) if type(cell) is float else cell for cell in row]
+
+    def many(self, decisions: Sequence[Decision]) -> list[list[Any]]:
+        """Rows, not columns: the CSV writer writes rows."""
+        return list(map(self.row, decisions))
 
 
 Encoder = JsonlRows | CsvRows | FlatRows
@@ -184,6 +218,9 @@ class JsonlWriter:
         if self.flush:
             self.stream.flush()
 
+    def write_many(self, rows: bytes) -> None:
+        self.write_row(rows)
+
     def close(self) -> None:
         self.stream.flush()
 
@@ -203,6 +240,9 @@ class CsvWriter:
     def write_row(self, row: list[Any]) -> None:
         self.writer.writerow(row)
 
+    def write_many(self, rows: list[list[Any]]) -> None:
+        self.writer.writerows(rows)
+
     def close(self) -> None:
         self.text.flush()
         self.text.detach()
@@ -219,7 +259,8 @@ class ParquetWriter:
                  + [pa.string()] * 5)
         self.schema = pa.schema(list(zip(self.columns, types)))
         self.encoder = FlatRows(blocks, policy_hash)
-        self.rows: list[list[Any]] = []
+        self.rows: list[list[Any]] = []  # rows from write_row
+        self.buffered: list[list[Any]] = [[] for _ in self.columns]  # columns from write_many
         # Dictionary pages only where values repeat; the ledger text rarely does.
         repeating = [c for c in self.columns if c not in ("lead", "rules") and not c.startswith("score_")]
         self.writer = pq.ParquetWriter(path, self.schema, use_dictionary=repeating)
@@ -232,18 +273,31 @@ class ParquetWriter:
         if len(self.rows) >= PARQUET_BATCH_ROWS:
             self._flush()
 
+    def write_many(self, columns: list[list[Any]]) -> None:
+        if self.rows:  # keep the order of rows written one by one
+            self._flush()
+        for buffer, column in zip(self.buffered, columns, strict=True):
+            buffer.extend(column)
+        if len(self.buffered[0]) >= PARQUET_BATCH_ROWS:
+            self._flush()
+
     def _flush(self) -> None:
-        if not self.rows:
-            return
+        if self.buffered[0]:
+            columns, self.buffered = self.buffered, [[] for _ in self.columns]
+            self._write(columns)
+        if self.rows:
+            rows, self.rows = self.rows, []
+            self._write(list(zip(*rows)))
+
+    def _write(self, columns: Sequence[Sequence[Any]]) -> None:
         pa = self.pa
         arrays = []
-        for column, field in zip(zip(*self.rows), self.schema):
+        for column, field in zip(columns, self.schema):
             try:
                 arrays.append(pa.array(column, field.type))
             except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate: escape it
                 arrays.append(pa.array([_escape(v) for v in column], field.type))
         self.writer.write_batch(pa.record_batch(arrays, schema=self.schema))
-        self.rows = []
 
     def close(self) -> None:
         self._flush()

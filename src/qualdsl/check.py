@@ -20,7 +20,7 @@ import attrs
 
 from . import nodes as n
 from .build import parse_module
-from .diagnostics import Diagnostic, Suggestion
+from .diagnostics import Diagnostic, Severity, Suggestion
 from .errors import CheckError, QualError, SourceError
 from .functions import FUNCTIONS
 from .regex import regex_error
@@ -40,6 +40,10 @@ LEAD, EVENT, TIERS, ROUTE = "lead", "event", "tiers", "route"
 MAX_POINTS = 10**15
 MAX_EVENTS_PER_RULE = 10**9
 MAX_DURATION_DAYS = 365_000  # about 1,000 years
+# Errors reported at most (as parse.MAX_SYNTAX_ERRORS): past this many, the
+# rest are counted in one note, so a generated policy with thousands of
+# unknown names cannot write hundreds of megabytes of diagnostics.
+MAX_CHECK_ERRORS = 100
 
 
 @attrs.frozen
@@ -409,7 +413,7 @@ class _Checker:
         self.check_lets()
         self.check_expressions()
         if self.diagnostics:
-            raise CheckError(sorted(self.diagnostics, key=_order(self.source.path)))
+            raise CheckError(_capped(sorted(self.diagnostics, key=_order(self.source.path)), self.source.path))
         return policy
 
     # -------------------------------------------------------------- schema
@@ -952,6 +956,18 @@ def _cut(text: str) -> str:
 def _num(value: object) -> str:
     text = str(value)
     return text[:-2] if text.endswith(".0") else text
+
+
+def _capped(diagnostics: list[Diagnostic], path: str) -> list[Diagnostic]:
+    """The first MAX_CHECK_ERRORS diagnostics, and a note counting the rest."""
+    if len(diagnostics) <= MAX_CHECK_ERRORS:
+        return diagnostics
+    hidden = len(diagnostics) - MAX_CHECK_ERRORS
+    last = diagnostics[MAX_CHECK_ERRORS - 1]
+    note = Diagnostic.error(
+        f"{hidden:,} more error{'s' if hidden != 1 else ''} not shown (the first {MAX_CHECK_ERRORS} are)",
+        last.path, last.span, help="fix these and check again", code=last.code)
+    return [*diagnostics[:MAX_CHECK_ERRORS], attrs.evolve(note, severity=Severity.INFO)]
 
 
 def _order(main: str) -> Callable[[Diagnostic], tuple[bool, str, int, int]]:

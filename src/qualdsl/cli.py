@@ -163,6 +163,7 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], output: str, stdin
     """
     from .api import compile_source, load
     from .build import parse_module
+    from .diagnostics import Severity
     from .errors import QualError
     from .render import render_github, render_json
     from .source import is_policy_file, read_source
@@ -195,7 +196,8 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], output: str, stdin
     noun = "policy" if policies == 1 else "policies"
     counted = f"{policies} {noun}" + (f" and {fragments} fragment{'s' if fragments != 1 else ''}" if fragments else "")
     if problems:
-        click.echo(f"{len(problems)} error{'s' if len(problems) != 1 else ''} in {counted}", err=True)
+        errors = sum(d.severity is not Severity.INFO for d in problems)  # not the note counting hidden ones
+        click.echo(f"{errors} error{'s' if errors != 1 else ''} in {counted}", err=True)
         ctx.exit(Exit.FINDINGS)
     click.echo(f"{counted} OK", err=True)
 

@@ -39,9 +39,13 @@ def render_text(
     ]
     text = source_text if source_text is not None else diagnostic.source_text
     if text is not None:
-        source_lines = text.splitlines()
+        # Split on "\n" only, as positions are counted (splitlines() also
+        # splits on form feeds and U+2028 and would show the wrong line).
+        source_lines = text.split("\n")
+        if text.endswith("\n"):
+            source_lines.pop()  # the end of file after a last newline shows no line
         if 1 <= span.line <= len(source_lines):
-            line = source_lines[span.line - 1].expandtabs(1)
+            line = source_lines[span.line - 1].removesuffix("\r").expandtabs(1)
             number = str(span.line)
             gutter = " " * len(number)
             start = max(span.column - 1, 0)
@@ -49,6 +53,7 @@ def render_text(
                 width = max(span.end_column - span.column, 1)
             else:
                 width = max(len(line) - start, 1)
+            line, start, width = _window(line, start, width)
             shown = highlight(line) if (highlight and color) else line
             lines.append(f"{gutter} |")
             lines.append(f"{number} | {shown}")
@@ -60,6 +65,23 @@ def render_text(
     if diagnostic.help:
         lines.append(f"  = help: {diagnostic.help}")
     return "\n".join(lines)
+
+
+# A source line longer than this is shown as a window around the span, so a
+# policy written on one huge line does not reprint it for every diagnostic.
+MAX_LINE_SHOWN = 160
+
+
+def _window(line: str, start: int, width: int) -> tuple[str, int, int]:
+    """(the part of `line` shown, the caret's start and width in it)."""
+    if len(line) <= MAX_LINE_SHOWN:
+        return line, start, width
+    left = max(0, min(start - MAX_LINE_SHOWN // 4, len(line) - MAX_LINE_SHOWN))
+    right = left + MAX_LINE_SHOWN
+    before = "…" if left > 0 else ""
+    after = "…" if right < len(line) else ""
+    width = max(1, min(width, right - start))
+    return before + line[left:right] + after, start - left + len(before), width
 
 
 def render_all_text(

@@ -145,3 +145,49 @@ def test_leads_with_rev(repo: Path, fixtures: Path) -> None:
     assert data["impact"]["tier_transitions"] == [
         {"from": "cold", "to": "warm", "count": 1, "examples": ["a"]}]
     assert result.exit_code == 1
+
+
+def _sibling_project(repo: Path) -> Path:
+    """A project (qualdsl.toml at the top) whose policy includes a sibling folder."""
+    (repo / "qualdsl.toml").write_text("")
+    (repo / "shared").mkdir()
+    (repo / "shared" / "domains.qual").write_text('set free_mail = ["gmail.com"]\n')
+    policy = repo / "policies" / "sibling.qual"
+    policy.write_text('policy sibling\ninclude "../shared/domains.qual"\n'
+                      'schema { person.email: string }\n'
+                      'icp { reject domain(person.email) in free_mail as "free mail" }\n'
+                      'tiers { tier all otherwise }\n')
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "sibling")
+    return policy
+
+
+def test_rev_includes_a_sibling_folder_of_the_project_from_the_revision(repo: Path) -> None:
+    policy = _sibling_project(repo)
+    (repo / "shared" / "domains.qual").write_text('set free_mail = ["gmail.com", "yahoo.com"]\n')
+    result = diff("--rev", "HEAD", str(policy), "--format", "json")
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.stdout)["changes"]
+    assert [(c["target"], c["items_added"]) for c in changes] == [("set free_mail", ['"yahoo.com"'])]
+
+
+def test_rev_include_that_exists_only_in_the_working_tree_is_not_read(repo: Path) -> None:
+    policy = _sibling_project(repo)
+    git(repo, "rm", "-q", "shared/domains.qual")
+    git(repo, "commit", "-q", "-m", "gone")
+    (repo / "shared").mkdir(exist_ok=True)
+    (repo / "shared" / "domains.qual").write_text('set free_mail = ["gmail.com"]\n')  # untracked now
+    result = diff("--rev", "HEAD", str(policy))
+    assert result.exit_code == 2
+    assert "`../shared/domains.qual`: no such file at `HEAD`" in result.stderr
+    assert "HEAD:policies/sibling.qual:2:" in result.stderr
+
+
+def test_rev_include_is_confined_to_the_project_at_the_revision(repo: Path) -> None:
+    policy = _sibling_project(repo)
+    git(repo, "rm", "-q", "qualdsl.toml")  # no project at HEAD: confined to the policy's folder
+    git(repo, "commit", "-q", "-m", "no project")
+    (repo / "qualdsl.toml").write_text("")  # the working tree's project does not count for HEAD
+    result = diff("--rev", "HEAD", str(policy))
+    assert result.exit_code == 2
+    assert "leaves the policy's directory" in result.stderr

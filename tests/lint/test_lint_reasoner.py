@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,3 +108,59 @@ def test_never_always_and_implies_agree_with_the_evaluator(a: str, b: str) -> No
         assert all(o[0] for o in outcomes)
     if reasoner.implies(first, [second]):
         assert all(o[1] for o in outcomes if o[0])
+
+
+# ------------------------------------------------- sizes (issue 13, "Amplification and slowness")
+
+
+def _many_rules(conditions: list[str]) -> str:
+    rules = "\n".join(f"  rule r{i} +1 when {c}" for i, c in enumerate(conditions))
+    return f"policy p\nschema {{ size: int\n country: string }}\nscore fit {{\n{rules}\n}}\n"
+
+
+def test_slowness_qd113_compares_a_rule_only_with_rules_of_its_key(monkeypatch) -> None:
+    from qualdsl.lint.conditions import Reasoner
+    from qualdsl.lint.config import LintConfig
+    from qualdsl.lint.engine import lint_policy
+
+    calls = []
+    original = Reasoner.equivalent
+    monkeypatch.setattr(Reasoner, "equivalent", lambda self, a, b: calls.append(1) or original(self, a, b))
+    conditions = [f"size >= {i}" if i % 2 else f'country == "C{i}"' for i in range(300)]
+    conditions += ["size >= 7"]  # written like r7
+    conditions += ["size between 3 and 9", "size >= 3 and size <= 9"]  # equivalent, written apart
+    policy = qualdsl.loads(_many_rules(conditions))
+    found = [d for d in lint_policy(policy.checked, LintConfig()) if d.code == "QD113"]
+    assert [d.message.split(":")[0] for d in found] == [
+        "rule `r300` scores the same condition as rule `r7` (line 12) in block `fit`",
+        "rule `r302` scores the same condition as rule `r301` (line 306) in block `fit`",
+    ]
+    # 303 rules: all pairs would be ~46,000 proofs; keyed, only rules with the same constants meet.
+    assert len(calls) <= 3
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ('country in ["a", "b"]', 'country in ["B", "a"]'),  # another order, another case
+    ("size < 5", "size < 5 or size < 3"),  # an absorbed alternative
+    ("size >= 1 and size <= 5", "size <= 5 and size between 1 and 9"),  # a redundant bound
+])
+def test_qd113_keys_keep_equivalences(first: str, second: str) -> None:
+    from qualdsl.lint.config import LintConfig
+    from qualdsl.lint.engine import lint_policy
+
+    policy = qualdsl.loads(_many_rules([first, second]))
+    assert [d.code for d in lint_policy(policy.checked, LintConfig()) if d.code == "QD113"] == ["QD113"]
+
+
+def test_slowness_an_800_let_chain_lints(tmp_path) -> None:
+    from qualdsl.lint.config import LintConfig
+    from qualdsl.lint.engine import lint_policy
+
+    lets = ["let l0 = size > 0"] + [f"let l{i} = l{i - 1} and size > {i}" for i in range(1, 800)]
+    text = ("policy p\nschema { size: int }\n" + "\n".join(lets)
+            + "\nscore fit {\n  rule deep +1 when l799\n  rule again +1 when l799\n}\n")
+    policy = qualdsl.loads(text)
+    # It ran out of stack expanding the lets (exit 3) after minutes of walking the chain per condition.
+    found = lint_policy(policy.checked, LintConfig())
+    assert [d.message.split(":")[0] for d in found if d.code == "QD113"] == [
+        "rule `again` scores the same condition as rule `deep` (line 804) in block `fit`"]

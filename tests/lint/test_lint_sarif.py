@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from qualdsl.cli import cli
 from qualdsl.lint.registry import RULES, load_rules
+from qualdsl.lint.sarif import FINGERPRINT_KEY
 
 from .helpers import FIXTURES
 
@@ -69,3 +70,20 @@ def test_result_snapshot(sarif: dict, snapshot) -> None:
     run = sarif["runs"][0]
     run.pop("originalUriBaseIds")
     assert run["results"] == snapshot
+
+
+def _fingerprints(folder, text: str) -> list[str]:
+    (folder / "p.qual").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["lint", "--format", "sarif", "p.qual"])
+    return [r["partialFingerprints"][FINGERPRINT_KEY] for r in json.loads(result.stdout)["runs"][0]["results"]]
+
+
+def test_partial_fingerprints_survive_moved_lines_and_differ_per_finding(tmp_path, monkeypatch) -> None:
+    # Code scanning keys alerts on partialFingerprints: a finding that only
+    # moves (a line added above it) keeps its alert; two findings are two alerts.
+    monkeypatch.chdir(tmp_path)
+    body = 'score engagement {\n  rule click +2 per event "email_click"\n  rule open +1 per event "email_open"\n}\n'
+    before = _fingerprints(tmp_path, "policy p\n" + body)
+    after = _fingerprints(tmp_path, "policy p\n# a comment moves every line\n\n" + body)
+    assert len(before) == 2 and len(set(before)) == 2
+    assert before == after

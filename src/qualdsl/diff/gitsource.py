@@ -1,24 +1,24 @@
 """Reading the old version of a policy from git: `qualdsl diff --rev REV PATH`.
 
-The policy and its includes must all come from REV. Includes are resolved by
-the checker from disk, relative to the policy file, so the `.qual` files of
-the policy's directory tree at REV are written into a temporary mirror and
-the old policy is compiled there; diagnostics are then renamed `REV:path`.
+The policy and its includes must all come from REV: the old policy is
+compiled through a GitLoader, which reads each file from the commit as the
+checker asks for it (never from the working tree) and names it `REV:path`.
 Git runs as a subprocess with an argument list (no shell).
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
-import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
 
 from ..api import Policy, compile_source
-from ..errors import QualError
-from ..source import Source, decode_source
+from ..loader import PROJECT_FILE, DictLoader, shown
+from ..source import MAX_SOURCE_BYTES, Source, decode_policy, source_error
 
 
 class GitSourceError(Exception):
@@ -76,70 +76,79 @@ def read_old_version(rev: str, path: str) -> OldVersion:
         commit = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     except GitSourceError:
         raise GitSourceError(f"unknown revision `{rev}`") from None
-    commit_id = commit.decode().strip()
-    directory = os.path.dirname(relative)
-    files = _qual_files(top, commit_id, directory)
-    if relative not in files:
+    loader = GitLoader(top, commit.decode().strip(), rev, posixpath.dirname(relative))
+    key = posixpath.relpath(relative, loader.root) if loader.root else relative
+    if key not in loader.files:
         return OldVersion(label, None)  # not in REV: every item is "added"
-    with tempfile.TemporaryDirectory(prefix="qualdsl-diff-") as mirror:
-        mirror = os.path.realpath(mirror)
-        for name, data in files.items():
-            target = Path(mirror, *name.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        policy_file = os.path.join(mirror, *relative.split("/"))
-        text, problem = decode_source(files[relative], label)
-        try:
-            if problem is not None:
-                from ..diagnostics import Diagnostic
-                from ..errors import SourceError
-
-                raise SourceError([Diagnostic.error(problem, label)])
-            assert text is not None
-            policy = compile_source(Source(text, policy_file))
-        except QualError as error:
-            raise _relabel(error, mirror, rev) from None
-        policy.checked.source = Source(text, label)
-    return OldVersion(label, policy)
+    return OldVersion(label, compile_source(loader.get_source(key)))
 
 
-def _qual_files(top: str, commit: str, directory: str) -> dict[str, bytes]:
-    """The `.qual` files under `directory` at `commit`, by repository path."""
-    spec = directory + "/" if directory else "."
-    listing = _git(top, "ls-tree", "-r", "-z", "--full-tree", commit, "--", spec)
-    blobs: list[tuple[str, str]] = []
+class GitLoader(DictLoader):
+    """The files of one commit, read with `git cat-file` as they are needed
+    (never the working tree), confined like a FileSystemLoader: to the
+    project at that commit (the folder of the nearest qualdsl.toml at or
+    above the policy's folder) or else to the policy's folder.
+
+    Names are relative to that root, `/`-separated (DictLoader's rules);
+    sources are shown as `REV:path-in-repository`. Symbolic links in the
+    commit are not followed."""
+
+    def __init__(self, top: str, commit: str, rev: str, folder: str):
+        self.top, self.commit, self.rev = top, commit, rev
+        entries = _tree(top, commit)
+        self.root = _project_root(folder, entries)
+        prefix = self.root + "/" if self.root else ""
+        # key (relative to the root) -> (mode, object id, size)
+        self.files = {name[len(prefix):]: entry for name, entry in entries.items() if name.startswith(prefix)}
+        super().__init__(self.files)  # type: ignore[arg-type]  # resolve() only reads the keys
+
+    def shown_as(self, key: str) -> str:
+        return f"{self.rev}:{posixpath.join(self.root, key) if self.root else key}"
+
+    def get_source(self, name: str, relative_to: str | None = None) -> Source:
+        key = self.resolve(name, relative_to)
+        entry = self.files.get(key)
+        if entry is None:
+            raise _refused(name, f"no such file at `{self.rev}`")
+        mode, object_id, size = entry
+        if mode == "120000":
+            raise _refused(name, f"is a symbolic link at `{self.rev}` (not followed)")
+        if size > MAX_SOURCE_BYTES:
+            raise _refused(name, f"file is too large (over the limit of {MAX_SOURCE_BYTES:,} bytes)")
+        data = _git(self.top, "cat-file", "blob", object_id)
+        shown_path = self.shown_as(key)
+        return Source(decode_policy(data, shown_path, f"`{shown(name)}`: " if relative_to else ""), shown_path,
+                      name=key, loader=self)
+
+    def __repr__(self) -> str:
+        return f"GitLoader({self.rev!r}, {self.root!r})"
+
+
+def _refused(name: str, reason: str) -> Exception:
+    return source_error(f"`{shown(name)}`: {reason}", shown(name))
+
+
+def _tree(top: str, commit: str) -> dict[str, tuple[str, str, int]]:
+    """Every blob of `commit` (files and symbolic links): path -> (mode, id, size)."""
+    listing = _git(top, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
+    entries: dict[str, tuple[str, str, int]] = {}
     for entry in listing.split(b"\0"):
         if not entry:
             continue
         meta, name = entry.split(b"\t", 1)
-        mode, kind, sha = meta.decode().split()
-        path = name.decode("utf-8", "surrogateescape")
-        # Symlinks (mode 120000) are not followed: includes may not leave the tree anyway.
-        if kind == "blob" and mode != "120000" and path.endswith(".qual"):
-            blobs.append((path, sha))
-    if not blobs:
-        return {}
-    # One `cat-file --batch` for all blobs instead of one `git show` per file.
-    output = _git(top, "cat-file", "--batch", input="".join(f"{sha}\n" for _, sha in blobs).encode())
-    files: dict[str, bytes] = {}
-    position = 0
-    for path, _ in blobs:
-        header_end = output.index(b"\n", position)
-        size = int(output[position:header_end].split()[2])
-        start = header_end + 1
-        files[path] = output[start : start + size]
-        position = start + size + 1  # the content is followed by a newline
-    return files
+        mode, kind, object_id, size = meta.decode().split()
+        if kind == "blob":
+            entries[name.decode("utf-8", "surrogateescape")] = (mode, object_id, int(size))
+    return entries
 
 
-def _relabel(error: QualError, mirror: str, rev: str) -> QualError:
-    """The same error, with paths in the temporary mirror shown as `REV:path`."""
-    diagnostics = []
-    for diagnostic in error.diagnostics:
-        path = diagnostic.path
-        if path.startswith(mirror + os.sep):
-            path = f"{rev}:" + Path(os.path.relpath(path, mirror)).as_posix()
-        help = diagnostic.help.replace(mirror, f"{rev}:") if diagnostic.help else None
-        message = diagnostic.message.replace(mirror + os.sep, f"{rev}:")
-        diagnostics.append(attrs.evolve(diagnostic, path=path, help=help, message=message))
-    return type(error)(diagnostics)
+def _project_root(folder: str, entries: Mapping[str, object]) -> str:
+    """The nearest folder at or above `folder` holding a qualdsl.toml in the
+    commit ("" is the repository's top), else `folder` itself."""
+    current = folder
+    while True:
+        if posixpath.join(current, PROJECT_FILE) in entries:
+            return current
+        if not current:
+            return folder
+        current = posixpath.dirname(current)

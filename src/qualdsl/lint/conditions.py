@@ -131,6 +131,17 @@ class Values:
     def empty(self) -> bool:
         return not self.missing and self.no_value()
 
+    def constants(self) -> frozenset[Value]:
+        """The constants that shape these values: the bounds, the allowed
+        values that fit, the excluded values that would otherwise fit."""
+        found = {bound.value for bound in (self.low, self.high) if bound is not None}
+        if self.allowed is not None:
+            found.update(value for value in self.allowed if self._fits(value))
+        if self.excluded:
+            unexcluded = attrs.evolve(self, excluded=frozenset())
+            found.update(value for value in self.excluded if unexcluded._fits(value))
+        return frozenset(found)
+
     def __and__(self, other: Values) -> Values:
         allowed = self.allowed if other.allowed is None else (
             other.allowed if self.allowed is None else self.allowed & other.allowed)
@@ -233,6 +244,10 @@ def _one(subject: Subject, values: Values) -> Conjunction:
     return Conjunction(((subject, values),))
 
 
+# Lets expanded inside one another at most (see Reasoner.expand).
+MAX_LET_EXPANSION = 16
+
+
 class Reasoner:
     """Answers questions about the conditions of one policy, in one context
     (LEAD, EVENT, TIERS, ROUTE). `facts` are known to hold for every lead
@@ -242,6 +257,9 @@ class Reasoner:
         self.policy = policy
         self.context = context
         self.facts = facts
+        self._expanded: dict[tuple[str, int], Any] = {}  # (let, nesting) -> its expansion
+        self._dnfs: dict[tuple[str, bool], list[Conjunction] | None] = {}  # (let, positive) -> its dnf
+        self._filling = False
 
     # ------------------------------------------------------------ questions
     def never(self, expr: n.Expr) -> bool:
@@ -294,6 +312,30 @@ class Reasoner:
     def equivalent(self, a: n.Expr, b: n.Expr) -> bool:
         return self.implies(a, [b]) and self.implies(b, [a])
 
+    def signature(self, expr: n.Expr) -> frozenset[Any] | None:
+        """A key that conditions this reasoner can prove `equivalent` share
+        (None when the condition is too complex to reason about): the
+        constants each subject is compared with, and the opaque parts, over
+        the alternatives that can hold and are not absorbed by another.
+        Rules are compared pairwise only within one key (QD113 on thousands
+        of rules), so two conditions with different keys are never proved
+        equivalent; redundant constants (`x > 5 and x != 2`) may split a key
+        and hide an equivalence, never report a false one."""
+        terms = self.dnf(expr)
+        if terms is None:
+            return None
+        live = [term & self.facts for term in terms]
+        live = [term for term in live if not term.contradictory()]
+        kept = [term for i, term in enumerate(live)
+                if not any(j != i and term.implies(other) and (not other.implies(term) or j < i)
+                           for j, other in enumerate(live))]
+        key: set[Any] = set()
+        for term in kept:
+            key.update(term.opaque)
+            for subject, values in term.subjects:
+                key.update((subject, value) for value in values.constants())
+        return frozenset(key)
+
     def satisfiable_with(self, expr: n.Expr, extra: Conjunction) -> bool:
         """Can `expr` hold together with `extra`? (False only when provably not.)"""
         terms = self.dnf(expr)
@@ -332,7 +374,7 @@ class Reasoner:
         if isinstance(expr, n.Name):
             let = self._let(expr)
             if let is not None:
-                return self.dnf(let, positive, depth + 1)
+                return self._let_dnf(resolve(self.policy, expr, self.context).name, positive)
             subject = self.subject(expr)
             truth = ("b", True)
             if positive:
@@ -453,8 +495,34 @@ class Reasoner:
             values.append(value)
         return frozenset(values)
 
+    def _let_dnf(self, name: str, positive: bool) -> list[Conjunction] | None:
+        """A let's dnf, computed once. The first one asked for fills in every
+        let before it in dependency order, so no let's dnf recurses through
+        the lets it reads (an 800-let chain: linear, and within the stack)."""
+        key = (name, positive)
+        if key in self._dnfs:
+            return self._dnfs[key]
+        if not self._filling:
+            self._filling = True
+            try:
+                for other in self.policy.let_order:
+                    if other == name:
+                        break
+                    for polarity in (True, False):
+                        if (other, polarity) not in self._dnfs:
+                            self._dnfs[(other, polarity)] = self.dnf(self.policy.lets[other].value, polarity)
+            finally:
+                self._filling = False
+        self._dnfs[key] = self.dnf(self.policy.lets[name].value, positive)
+        return self._dnfs[key]
+
     def subject(self, expr: n.Expr) -> Subject:
         """What a comparison is about, so two mentions of it are recognised."""
+        while isinstance(expr, n.Name):  # a let that names another let: follow it (no recursion)
+            let = self._let(expr)
+            if let is None or not isinstance(let, n.Name):
+                break
+            expr = let
         if isinstance(expr, n.Name):
             let = self._let(expr)
             if let is not None:
@@ -467,14 +535,25 @@ class Reasoner:
             return ("field", ref.path)
         return ("expr", self.expand(expr))
 
-    def expand(self, expr: Any) -> Any:
-        """The expression with every let replaced by its value."""
+    def expand(self, expr: Any, lets: int = 0) -> Any:
+        """The expression with every let replaced by its value, through at
+        most MAX_LET_EXPANSION nested lets (deeper ones stay names: equal
+        names still mean equal values). Unbounded, an 800-let chain ran out
+        of stack, and lets that each read the previous one twice would
+        double the tree at every step."""
         if isinstance(expr, n.Name):
+            if lets >= MAX_LET_EXPANSION:
+                return expr
             let = self._let(expr)
-            return self.expand(let) if let is not None else expr
+            if let is None:
+                return expr
+            key = (expr.path[0], lets)
+            if key not in self._expanded:
+                self._expanded[key] = self.expand(let, lets + 1)
+            return self._expanded[key]
         if isinstance(expr, n.EventsQuery):
             return expr  # `where` reads the event, not the lead
-        return map_children(expr, self.expand)
+        return map_children(expr, lambda child: self.expand(child, lets))
 
 
 def interval(low: float | None, high: float | None) -> Values:

@@ -52,14 +52,21 @@ class LintContext:
     def __init__(self, policy: CheckedPolicy, config: LintConfig):
         self.policy = policy
         self.config = config
+        self._reasoners: dict[tuple[str, bool], Reasoner] = {}
 
     @property
     def path(self) -> str:
         return self.policy.source.path
 
     def reasoner(self, context: str, *, with_scores: bool = False) -> Reasoner:
-        facts = self.score_facts if with_scores and context in (TIERS, ROUTE) else None
-        return Reasoner(self.policy, context, facts) if facts is not None else Reasoner(self.policy, context)
+        """The one reasoner of a context (shared by every rule, so what it
+        works out about the lets is worked out once)."""
+        with_scores = with_scores and context in (TIERS, ROUTE) and self.score_facts is not None
+        key = (context, with_scores)
+        if key not in self._reasoners:
+            self._reasoners[key] = (Reasoner(self.policy, context, self.score_facts) if with_scores
+                                    else Reasoner(self.policy, context))
+        return self._reasoners[key]
 
     @functools.cached_property
     def score_ranges(self) -> dict[str, ScoreRange]:
@@ -222,7 +229,8 @@ def lint_file(path: str, config: LintConfig = LintConfig()) -> LintResult:
         policy = load(path)
     except QualError as error:
         diagnostics = tuple(
-            attrs.evolve(d, code=d.code or COMPILE_ERROR.code, severity=Severity.ERROR)
+            attrs.evolve(d, code=d.code or COMPILE_ERROR.code,
+                         severity=Severity.INFO if d.severity is Severity.INFO else Severity.ERROR)
             for d in error.diagnostics
         )
         return LintResult(path, diagnostics, compiled=False)

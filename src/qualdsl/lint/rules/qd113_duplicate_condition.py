@@ -45,12 +45,26 @@ def check(context: LintContext) -> Iterator[Finding]:
     lead = context.reasoner(LEAD)
     event = context.reasoner(EVENT)
     for block in context.policy.blocks:
-        earlier: list[n.Rule] = []
-        for current in block.rules:
-            twin = next((other for other in earlier if _same(lead, event, other, current)), None)
-            earlier.append(current)
-            if twin is None:
+        # Each rule is compared with the earlier ones that share its key
+        # (written alike once lets are expanded, or the same reasoner
+        # signature), not with every earlier rule: linear in the block.
+        first_written: dict[object, int] = {}
+        by_signature: dict[object, list[int]] = {}
+        for index, current in enumerate(block.rules):
+            keys = _keys(lead, event, current)
+            if keys is None:
                 continue
+            written, signature = keys
+            twins = [first_written[written]] if written in first_written else []
+            if signature is not None:
+                twins += [i for i in by_signature.get(signature, ())
+                          if _equivalent(lead, event, block.rules[i], current)][:1]
+            first_written.setdefault(written, index)
+            if signature is not None:
+                by_signature.setdefault(signature, []).append(index)
+            if not twins:
+                continue
+            twin = block.rules[min(twins)]
             what = "counts the same events as" if isinstance(current, n.EventRule) else "scores the same condition as"
             total = number(float(current.points) + float(twin.points))
             yield Finding(
@@ -61,18 +75,25 @@ def check(context: LintContext) -> Iterator[Finding]:
             )
 
 
-def _same(lead: Reasoner, event: Reasoner, first: n.Rule, second: n.Rule) -> bool:
+def _keys(lead: Reasoner, event: Reasoner, rule: n.Rule) -> tuple[object, object] | None:
+    """(the condition as written with lets expanded, its reasoner signature),
+    both tagged with the rule's kind; None for a rule never compared."""
+    if isinstance(rule, n.WhenRule):
+        if lead.never(rule.condition):
+            return None  # QD104's business; contradictions are all "equal"
+        signature = lead.signature(rule.condition)
+        return ("when", lead.expand(rule.condition)), ("when", signature) if signature is not None else None
+    kind = ("event", rule.event_type.casefold())
+    if rule.where is None:
+        return (kind, None), None
+    signature = event.signature(rule.where)
+    return (kind, event.expand(rule.where)), (kind, signature) if signature is not None else None
+
+
+def _equivalent(lead: Reasoner, event: Reasoner, first: n.Rule, second: n.Rule) -> bool:
     if isinstance(first, n.WhenRule) and isinstance(second, n.WhenRule):
-        a, b = first.condition, second.condition
-        if lead.never(a) or lead.never(b):
-            return False  # QD104's business; contradictions are all "equal"
-        return a == b or bool(lead.expand(a) == lead.expand(b)) or lead.equivalent(a, b)
+        return lead.equivalent(first.condition, second.condition)
     if isinstance(first, n.EventRule) and isinstance(second, n.EventRule):
-        if first.event_type.casefold() != second.event_type.casefold():
-            return False
-        if first.where is None or second.where is None:
-            return first.where is None and second.where is None
-        return bool(event.expand(first.where) == event.expand(second.where)) or event.equivalent(
-            first.where, second.where
-        )
+        assert first.where is not None and second.where is not None  # keyed by signature only with a `where`
+        return event.equivalent(first.where, second.where)
     return False

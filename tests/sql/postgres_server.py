@@ -66,7 +66,7 @@ def server() -> Iterator[Server]:
         as_user = [runuser, "-u", "nobody", "--"]
     directory = Path(root) / "data"
     port = _free_port()
-    run = {"capture_output": True, "text": True, "timeout": 120, "cwd": root}
+    run = {"check": False, "capture_output": True, "text": True, "timeout": 120, "cwd": root}
     init = subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(directory), "-U", "postgres",
                            "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], **run)  # type: ignore[call-overload]
     if init.returncode != 0:

@@ -66,7 +66,7 @@ def test_dbt_builds_the_model_into_policy_evaluate_decisions(tmp_path):
         [sys.executable, "-c", "import sys; from dbt.cli.main import cli; sys.exit(cli())", "build",
          "--profiles-dir", str(project), "--project-dir", str(project),
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300)
+        cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "PASS=1" in done.stdout
 

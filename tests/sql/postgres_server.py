@@ -29,6 +29,10 @@ def _bin_dir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+def _run(args: list[str], cwd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, check=False, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -66,21 +70,19 @@ def server() -> Iterator[Server]:
         as_user = [runuser, "-u", "nobody", "--"]
     directory = Path(root) / "data"
     port = _free_port()
-    run = {"check": False, "capture_output": True, "text": True, "timeout": 120, "cwd": root}
-    init = subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(directory), "-U", "postgres",
-                           "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], **run)  # type: ignore[call-overload]
+    init = _run([*as_user, str(bin_dir / "initdb"), "-D", str(directory), "-U", "postgres",
+                           "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], root)
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         pytest.skip(f"initdb failed: {init.stderr[-500:]}")
     options = f"-p {port} -h 127.0.0.1 -k {root} -c fsync=off -c timezone=UTC"
-    start = subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(directory), "-o", options,
-                            "-l", str(Path(root) / "log"), "-w", "start"], **run)  # type: ignore[call-overload]
+    start = _run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(directory), "-o", options,
+                            "-l", str(Path(root) / "log"), "-w", "start"], root)
     if start.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         pytest.skip(f"PostgreSQL did not start: {start.stderr[-500:]}")
     try:
         yield Server(directory, port, as_user)
     finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(directory), "-m", "immediate", "-w", "stop"],
-                       **run)  # type: ignore[call-overload]
+        _run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(directory), "-m", "immediate", "-w", "stop"], root)
         shutil.rmtree(root, ignore_errors=True)

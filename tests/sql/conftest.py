@@ -71,3 +71,11 @@ def engine() -> Engine:
     if _ENGINE is None:
         _ENGINE = Engine()
     return _ENGINE
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server on 127.0.0.1 for the session (skips without one)."""
+    from .postgres_server import server
+
+    yield from server()

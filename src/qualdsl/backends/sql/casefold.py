@@ -88,14 +88,24 @@ def as_json(data: dict[str, Any]) -> dict[str, Any]:
 
 def casefold(text: exp.Expr) -> exp.Expr:
     """The SQL of `text.casefold()` for a VARCHAR expression (NULL stays NULL)."""
-    return _mapped(text, table(TABLE_FILE))
+    return _marked(_mapped(text, table(TABLE_FILE)), TABLE_FILE, text)
 
 
 def python_lower(text: exp.Expr) -> exp.Expr:
     """The SQL of `text.lower()`, character by character. Known gap: Python
     lowers a word-final `Σ` to `ς` (context), this gives `σ`; comparisons
     casefold both to `σ`, so only `matches` on such a value can differ."""
-    return _mapped(text, table(LOWER_FILE))
+    return _marked(_mapped(text, table(LOWER_FILE)), LOWER_FILE, text)
+
+
+MARK = "qualdsl.casefold"  # meta of a casefold subtree: (table file, the text folded)
+
+
+def _marked(node: exp.Expr, name: str, text: exp.Expr) -> exp.Expr:
+    """Marked so another dialect's rewrite (postgres.py) can fold the same
+    text with its own engine's table instead of translating DuckDB's."""
+    node.meta[MARK] = (name, text)
+    return node
 
 
 def _mapped(text: exp.Expr, data: dict[str, Any]) -> exp.Expr:
@@ -140,6 +150,14 @@ def main() -> None:
     for name, target in ((TABLE_FILE, str.casefold), (LOWER_FILE, str.lower)):
         path = pathlib.Path(__file__).with_name(name)
         data = build_table(_duckdb_lower, target)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {path}: {len(data['replace'])} replacements", file=sys.stderr)
+    # PostgreSQL's lower() under COLLATE "C" lowers ASCII only: no engine needed.
+    from .postgres import PG_TABLES, ascii_lower
+
+    for name, target in ((TABLE_FILE, str.casefold), (LOWER_FILE, str.lower)):
+        path = pathlib.Path(__file__).with_name(PG_TABLES[name])
+        data = build_table(ascii_lower, target)
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {path}: {len(data['replace'])} replacements", file=sys.stderr)
 

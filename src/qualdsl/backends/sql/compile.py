@@ -553,10 +553,40 @@ def compile_sql(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, dialect: str = "duckdb",
     table: str = "leads", as_of: dt.datetime | AsOfField | None = None, flat: bool = False, pretty: bool = False,
 ) -> str:
-    """The decision SELECT as SQL text for a dialect (only duckdb is exact today)."""
-    if dialect != "duckdb":
+    """The decision SELECT as SQL text for a dialect: DuckDB's tree, rewritten
+    for the others (REWRITES); a dialect without a rewrite is refused."""
+    if dialect != "duckdb" and dialect not in REWRITES:
         # Exactness is proven on DuckDB only (casefold table, RE2, lambdas).
         path = policy.loc.path if policy.loc is not None else "<policy>"
         raise SqlRefused("the decision SELECT (proven exact on duckdb only)", dialect, path=path)
-    select = compile_select(policy, columns, table=table, as_of=as_of, flat=flat)
+    select: exp.Expr = compile_select(policy, columns, table=table, as_of=as_of, flat=flat)
+    if dialect in REWRITES:
+        types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
+        try:
+            select = REWRITES[dialect](select, types, _event_type(policy, types))
+        except SqlRefused as error:  # located at the policy (the rewrite sees SQL, not the IR)
+            path = policy.loc.path if policy.loc is not None else "<policy>"
+            raise SqlRefused(error.construct, dialect, path=path) from None
     return select.sql(dialect=dialect, pretty=pretty)
+
+
+def _event_type(policy: ir.Policy, columns: Mapping[str, exp.DataType]) -> exp.DataType | None:
+    """The SQL type of one input event, when the events column is a LIST."""
+    if policy.events is None:
+        return None
+    part = _Compiler(policy, columns).source(policy.events.path)
+    found = part.nested or part.flat
+    if found is None or found[1].this not in (exp.DataType.Type.ARRAY, exp.DataType.Type.LIST):
+        return None
+    element: exp.DataType = found[1].expressions[0]
+    return element
+
+
+def _postgres(select: exp.Expr, columns: Mapping[str, exp.DataType], event: exp.DataType | None) -> exp.Expr:
+    from .postgres import to_postgres
+
+    return to_postgres(select, columns, event)
+
+
+# dialect -> a rewrite of the DuckDB SELECT tree into that dialect's, exact or refused.
+REWRITES = {"postgres": _postgres}

@@ -88,14 +88,22 @@ def as_json(data: dict[str, Any]) -> dict[str, Any]:
 
 def casefold(text: exp.Expr) -> exp.Expr:
     """The SQL of `text.casefold()` for a VARCHAR expression (NULL stays NULL)."""
-    return _mapped(text, table(TABLE_FILE))
+    return _marked(_mapped(text, table(TABLE_FILE)), "casefold", text)
 
 
 def python_lower(text: exp.Expr) -> exp.Expr:
     """The SQL of `text.lower()`, character by character. Known gap: Python
     lowers a word-final `Σ` to `ς` (context), this gives `σ`; comparisons
     casefold both to `σ`, so only `matches` on such a value can differ."""
-    return _mapped(text, table(LOWER_FILE))
+    return _marked(_mapped(text, table(LOWER_FILE)), "lower", text)
+
+
+FOLD = "qualdsl_fold"  # meta key: (what, text) of a folded expression, for dialects built without lower()
+
+
+def _marked(folded: exp.Expr, what: str, text: exp.Expr) -> exp.Expr:
+    folded.meta[FOLD] = (what, text)
+    return folded
 
 
 def _mapped(text: exp.Expr, data: dict[str, Any]) -> exp.Expr:

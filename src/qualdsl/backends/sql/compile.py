@@ -17,7 +17,7 @@ with a located error (errors.SqlRefused).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 from sqlglot import exp
@@ -32,6 +32,7 @@ from .errors import SqlRefused
 from .logic import Value
 from .show import json_text
 
+LOC = "qualdsl_loc"  # meta key: the policy location an expression was compiled from
 T_COLUMN = "__t"  # the evaluation time, microseconds since the epoch, UTC
 
 
@@ -63,6 +64,7 @@ class _Compiler:
         self.fields: dict[tuple[str, ...], Value] = {}
         self.block_totals: dict[str, str] = {}
         self.event_element: exp.DataType | None = None  # the SQL type of one input event
+        self.carry: tuple[str, ...] = ()  # input columns passed through to the output (a row number)
 
     # ------------------------------------------------------------ sources
     def source(self, path: tuple[str, ...]) -> Source:
@@ -205,7 +207,14 @@ class _Compiler:
         raise refuse(f"`{type(node).__name__}`", node)
 
     def condition(self, node: ir.Expr, event: exp.Expr | None = None) -> exp.Expr:
-        """A never-NULL BOOLEAN."""
+        """A never-NULL BOOLEAN, its node's location kept (a dialect's refusal names it)."""
+        result = self._condition(node, event)
+        loc = getattr(node, "loc", None)
+        if loc is not None and LOC not in result.meta:
+            result.meta[LOC] = loc
+        return result
+
+    def _condition(self, node: ir.Expr, event: exp.Expr | None = None) -> exp.Expr:
         if isinstance(node, ir.Truth):
             return logic.truth(self.value(node.operand, event))
         if isinstance(node, ir.Not):
@@ -366,7 +375,8 @@ class _Compiler:
                flat: bool = False, policy_hash: str = "") -> exp.Select:
         policy = self.policy
         base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(table, copy=False)
-        layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer()).from_(
+        carried = [b.column(name) for name in self.carry]
+        layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer(), *carried).from_(
             base.subquery("__leads", copy=False), copy=False)
         # Each string field casefolded once per row (comparisons read `__k`).
         folds = [casefold(value.sql).as_(value.folded.name, copy=False) for value in self.fields.values()
@@ -402,7 +412,9 @@ class _Compiler:
             exp.Array(expressions=[]), "STRUCT(block VARCHAR, rule VARCHAR, fired BOOLEAN, points DOUBLE)[]")
         source = layer5.subquery("__routes", copy=False)
         if flat:
-            return self.flat_columns(ledger, policy_hash).from_(source, copy=False)
+            flat_select = self.flat_columns(ledger, policy_hash)
+            flat_select.set("expressions", flat_select.expressions + [b.column(name) for name in self.carry])
+            return flat_select.from_(source, copy=False)
         icp = exp.Struct(expressions=[
             exp.PropertyEQ(this=exp.to_identifier("pass", quoted=True), expression=exp.column("__passed")),
             exp.PropertyEQ(this=exp.to_identifier("reasons"), expression=exp.column("__reasons")),
@@ -417,6 +429,7 @@ class _Compiler:
             exp.column("__route").as_("route", copy=False),
             rules_value.as_("rules", copy=False),
             exp.column("__warnings").as_("warnings", copy=False),
+            *(b.column(name) for name in self.carry),
         ).from_(source, copy=False)
 
     def flat_columns(self, ledger: list[tuple[str, str, str, str]], policy_hash: str) -> exp.Select:
@@ -496,13 +509,14 @@ def _micros(value: dt.datetime | dt.date) -> int:
 
 def compile_select(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, table: str = "leads",
-    as_of: dt.datetime | None = None, flat: bool = False,
+    as_of: dt.datetime | None = None, flat: bool = False, carry: Sequence[str] = (),
 ) -> exp.Select:
     """The decision SELECT as a sqlglot tree. `as_of` None: the named parameter
     `$as_of` (an ISO 8601 text, read as `--as-of` is). `flat`: batch's flat
     columns (policy, policy_hash, lead, ..., rules and warnings as JSON text)."""
     types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
     compiler = _Compiler(policy, types)
+    compiler.carry = tuple(carry)
     if as_of is not None:
         from ...api import format_as_of, normalize_as_of
 
@@ -525,14 +539,40 @@ def compile_select(
     return compiler.select(exp.to_table(table), t_value, t_text, flat, policy_hash(policy) if flat else "")
 
 
+def _duckdb_sql(select: exp.Select, columns: Mapping[str, exp.DataType], pretty: bool) -> str:
+    return select.sql(dialect="duckdb", pretty=pretty)
+
+
+def _spark_sql(select: exp.Select, columns: Mapping[str, exp.DataType], pretty: bool) -> str:
+    from .dialects import spark_sql
+
+    return spark_sql(select, columns, pretty=pretty)
+
+
+# dialect -> the SELECT (built in DuckDB's terms) as that dialect's SQL text,
+# or SqlRefused naming what it cannot run exactly. A dialect not here is refused.
+REWRITES: dict[str, Callable[[exp.Select, Mapping[str, exp.DataType], bool], str]] = {
+    "duckdb": _duckdb_sql,
+    "spark": _spark_sql,
+}
+
+
 def compile_sql(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, dialect: str = "duckdb",
     table: str = "leads", as_of: dt.datetime | None = None, flat: bool = False, pretty: bool = False,
+    carry: Sequence[str] = (),
 ) -> str:
-    """The decision SELECT as SQL text for a dialect (only duckdb is exact today)."""
-    if dialect != "duckdb":
-        # Exactness is proven on DuckDB only (casefold table, RE2, lambdas).
-        path = policy.loc.path if policy.loc is not None else "<policy>"
-        raise SqlRefused("the decision SELECT (proven exact on duckdb only)", dialect, path=path)
-    select = compile_select(policy, columns, table=table, as_of=as_of, flat=flat)
-    return select.sql(dialect=dialect, pretty=pretty)
+    """The decision SELECT as SQL text for a dialect of REWRITES (each proven
+    exact against its engine); any other dialect is refused."""
+    path = policy.loc.path if policy.loc is not None else "<policy>"
+    rewrite = REWRITES.get(dialect)
+    if rewrite is None:
+        raise SqlRefused("the decision SELECT (not proven exact on this engine)", dialect, path=path)
+    types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
+    select = compile_select(policy, types, table=table, as_of=as_of, flat=flat, carry=carry)
+    try:
+        return rewrite(select, types, pretty)
+    except SqlRefused as refused:
+        if refused.diagnostics[0].path != "<policy>":
+            raise
+        raise SqlRefused(refused.construct, refused.dialect, path=path) from None

@@ -15,7 +15,9 @@ AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 def _plain(value: Any) -> Any:
     """A Spark Row (STRUCT) as a dict, recursively, lists as lists."""
     if hasattr(value, "asDict"):
-        return {k: _plain(v) for k, v in value.asDict().items()}
+        value = value.asDict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value

@@ -41,13 +41,16 @@ _PROGRESS_EVERY = 0.2  # seconds between progress bar redraws
               help="The field reported as each decision's `lead` (default `id`; e.g. \"Prospect ID\").")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (python engine); output order is kept.")
+@click.option("--spark-master", "spark_master", default="local[*]", show_default=True, metavar="URL",
+              help="The Spark master the spark engine runs on (e.g. local[4], spark://host:7077).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
 @click.option("--input-format", type=click.Choice(FORMATS), default=None,
               help="Read every INPUT in this format (default: from the extension; `-` is JSONL).")
 @click.pass_context
 def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], output: str | None,
                   as_of: str | None, engine: str, errors_path: str | None, max_errors: int,
-                  id_field: str | None, jobs: int, no_progress: bool, input_format: str | None) -> None:
+                  id_field: str | None, jobs: int, spark_master: str, no_progress: bool,
+                  input_format: str | None) -> None:
     """Decide every lead in INPUT files (CSV, JSONL, a JSON array, Parquet; `-` reads JSONL from stdin).
 
     Rows that cannot be read are never dropped: each is written to --errors
@@ -102,7 +105,7 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
         ctx.exit(Exit.USAGE)
 
     job = ScoreJob(policy, id_field, inputs, input_format, moment, jobs,
-                   encoding=(kind, compiled.blocks, compiled.hash))
+                   encoding=(kind, compiled.blocks, compiled.hash), spark_master=spark_master)
     show_progress = not no_progress and sys.stderr.isatty()
     bar = _ProgressBar(job, total_size(inputs)) if show_progress else None
     started = time.monotonic()
@@ -136,6 +139,12 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
         if bar is not None:
             bar.clear()
         click.echo(f"error: {error}", err=True)
+        ctx.exit(Exit.USAGE)
+    except QualError as error:  # an engine's compile refused the policy (SqlRefused)
+        sink.abandon()
+        if bar is not None:
+            bar.clear()
+        print_diagnostics(ctx, error.diagnostics)
         ctx.exit(Exit.USAGE)
     except BrokenPipeError:
         sink.abandon()

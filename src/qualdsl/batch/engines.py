@@ -38,6 +38,7 @@ class ScoreJob:
     # (output format, blocks, policy hash): lets workers encode output rows
     # themselves; a pickled Decision costs almost as much as deciding the lead.
     encoding: tuple[str, tuple[str, ...], str] | None = None
+    spark_master: str = "local[*]"  # the spark engine's cluster (`--spark-master`)
 
 
 # An output row already encoded for job.encoding: (tier, route, row).
@@ -61,6 +62,7 @@ class EngineUnavailable(Exception):
 ENGINES: dict[str, tuple[str, str | None]] = {
     "python": ("qualdsl.batch.engines:PythonEngine", None),
     "duckdb": ("qualdsl.backends.sql.duckdb_engine:DuckDBEngine", "pip install 'qualdsl[duckdb]'"),
+    "spark": ("qualdsl.backends.sql.spark_engine:SparkEngine", "pip install 'qualdsl[spark]'"),
 }
 
 

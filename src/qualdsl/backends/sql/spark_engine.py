@@ -29,6 +29,8 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import pyspark  # noqa: F401 - without it, `--engine spark` names the extra that installs it
+
 from ...batch.inputs import InputError, Row, RowError, input_format, read_rows
 from ...decision import Decision, RuleResult
 from .compile import compile_sql
@@ -248,16 +250,11 @@ def _parquet(spark: Any, paths: Sequence[str]) -> Any:
 
 def _run(spark: Any, policy: Any, frame: Any, as_of: dt.datetime,
          errors: list[tuple[int, RowError]]) -> Iterator[Decision | RowError]:
-    from .errors import SqlRefused
-
     view = "__qualdsl_leads"
     frame.createOrReplaceTempView(view)
     columns = {name: kind for name, kind in column_types(frame.schema).items() if name != ROW}
     columns[ROW] = "BIGINT"
-    try:
-        sql = compile_sql(policy.ir, columns, dialect="spark", table=view, as_of=as_of, carry=(ROW,))
-    except SqlRefused:
-        raise
+    sql = compile_sql(policy.ir, columns, dialect="spark", table=view, as_of=as_of, carry=(ROW,))
     pending = iter(errors)
     next_error = next(pending, None)
     index = 0
@@ -306,8 +303,6 @@ class SparkEngine:
     """batch's Engine protocol: decisions and unreadable rows in input order."""
 
     def __init__(self, master: str = "local[*]") -> None:
-        import pyspark  # noqa: F401 - an ImportError here names the missing extra
-
         self.master = master
 
     def run(self, job: Any, policy: Any) -> Iterator[Decision | RowError]:

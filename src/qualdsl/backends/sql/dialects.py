@@ -28,6 +28,7 @@ from sqlglot import exp
 from . import builders as b
 from . import regex_dialects
 from .casefold import FOLD
+from .compile import LOC
 from .errors import SqlRefused
 from .show import DATETIME_STR
 
@@ -311,9 +312,12 @@ def _rewrite(node: exp.Expression, columns: Mapping[str, exp.DataType]) -> exp.E
             for child in children:
                 if isinstance(child, exp.Expression):
                     try:
-                        child = _spark_node(child, columns)
+                        mapped_child = _spark_node(child, columns)
                     except SqlRefused as error:
                         raise _located(error, child) from None
+                    if mapped_child is not child and child._meta and LOC in child._meta:
+                        mapped_child.meta[LOC] = child._meta[LOC]  # refusals below still find it
+                    child = mapped_child
                     stack.append(child)
                 mapped.append(child)
             current.set(key, mapped if isinstance(value, list) else mapped[0])

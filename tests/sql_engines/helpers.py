@@ -9,7 +9,7 @@ from qualdsl.api import Policy
 from qualdsl.backends.sql.compile import compile_sql
 from qualdsl.backends.sql.spark_engine import spark_columns
 
-AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def _plain(value: Any) -> Any:

@@ -24,10 +24,51 @@ BUNDLED = sorted(p for p in POLICIES.glob("*.qual") if p.with_suffix(".leads.jso
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
 def test_bundled_policies_on_their_leads(spark, path):
     policy = qualdsl.load(path)
+    if any(block.decay is not None for block in policy.ir.blocks):
+        # Java's pow() is not C's (0.9 ** 4 differs in the last bit): refused, located at the block.
+        with pytest.raises(QualError, match=r"decay .* cannot be compiled exactly to spark SQL") as caught:
+            compile_sql(policy.ir, schema_columns(policy.ir), dialect="spark")
+        assert f"{path.name}:" in str(caught.value) and ":1:1:" not in str(caught.value)
+        return
     read = spark.read.json(str(path.with_suffix(".leads.jsonl")))
     frame = spark.createDataFrame(read.collect(), read.schema)  # a local relation: quick to plan
     got, want = spark_decisions(spark, frame, policy)
     assert len(got) == len(want) > 0
+    for g, w in zip(got, want):
+        assert same_bits(g, w), (g, w)
+
+
+EVENTS_POLICY = """policy ev "Events"
+schema {
+  id: string
+  events: events
+}
+score intent {
+  rule demo  +5  per event "demo_request" max 2
+  rule click +1  per event "email_click" where channel == "ads"
+}
+"""
+
+
+def test_events_warnings_count_from_zero_and_ties_go_to_the_later_event(spark):
+    # Regression: DuckDB's lambda index is 1-based, Spark's 0-based (and a
+    # shared subtree must be shifted once): `events[0]` on both.
+    import json
+
+    leads = [
+        {"id": "a", "events": [{"type": "demo_request", "at": None, "channel": None},
+                               {"type": "email_click", "at": "2026-10-30T10:00:00Z", "channel": "ads"},
+                               {"type": "demo_request", "at": "2026-10-30T10:00:00Z", "channel": "x"},
+                               {"type": "DEMO_REQUEST", "at": "2026-10-30T10:00:00Z", "channel": None},
+                               {"type": "demo_request", "at": "2026-12-30T10:00:00Z", "channel": None}]},
+        {"id": "b", "events": None},
+        {"id": "c", "events": [{"type": None, "at": "2026-10-01", "channel": "ads"}]},
+    ]
+    policy = qualdsl.loads(EVENTS_POLICY)
+    read = spark.read.json(spark.sparkContext.parallelize([json.dumps(lead) for lead in leads], 1))
+    frame = spark.createDataFrame(read.collect(), read.schema)
+    got, want = spark_decisions(spark, frame, policy)
+    assert [g["warnings"] for g in got][0][0].startswith("events[0]:")
     for g, w in zip(got, want):
         assert same_bits(g, w), (g, w)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from ... import ir
 
 DIALECTS = ("duckdb", "postgres", "spark", "snowflake", "bigquery")
@@ -43,4 +42,4 @@ def schema_columns(policy: ir.Policy) -> dict[str, str]:
 
 # The command itself is `qualdsl compile` (targets.py): `--target sql` reads
 # schema_columns above, or the types of a `--like` sample.
-from ...targets import compile_command as compile_command  # noqa: E402
+from ...targets import compile_command as compile_command

@@ -208,11 +208,7 @@ class _Compiler:
 
     def condition(self, node: ir.Expr, event: exp.Expr | None = None) -> exp.Expr:
         """A never-NULL BOOLEAN, its node's location kept (a dialect's refusal names it)."""
-        result = self._condition(node, event)
-        loc = getattr(node, "loc", None)
-        if loc is not None and LOC not in result.meta:
-            result.meta[LOC] = loc
-        return result
+        return _located(self._condition(node, event), node)
 
     def _condition(self, node: ir.Expr, event: exp.Expr | None = None) -> exp.Expr:
         if isinstance(node, ir.Truth):
@@ -308,7 +304,7 @@ class _Compiler:
                 latest = b.call("list_extract", exp.column("__ev"), b.integer(1))
                 latest_at = exp.Dot(this=b.paren(latest), expression=exp.to_identifier("at"))
                 when_age = b.call("coalesce", exp.Sub(this=exp.column(T_COLUMN), expression=latest_at), b.integer(0))
-                when_factor = ev.factor(block, when_age)
+                when_factor = _located(ev.factor(block, when_age), block)
             for rule in block.rules:
                 counter += 1
                 p, h = f"__p{counter}", f"__h{counter}"
@@ -332,7 +328,7 @@ class _Compiler:
                     if rule.max_events is not None:
                         chosen = b.call("list_slice", chosen, b.integer(1), b.integer(rule.max_events))
                     each = points if not block.decays else exp.Mul(
-                        this=points, expression=b.paren(ev.factor(block, ev.age(exp.column(name)))))
+                        this=points, expression=b.paren(_located(ev.factor(block, ev.age(exp.column(name))), block)))
                     contributions = exp.Transform(this=chosen, expression=b.lam(each, name))
                     total = b.call("list_reduce", contributions,
                                    b.lam(exp.Add(this=exp.column("__a"), expression=exp.column("__x")), "__a", "__x"),
@@ -462,6 +458,14 @@ class _Compiler:
             json_text(exp.column("__warnings"), text_list).as_("warnings", copy=False),
         ]
         return _select(*columns)
+
+
+def _located(sql: exp.Expr, node: object) -> exp.Expr:
+    """`sql` with the policy location of `node` (a dialect's refusal names it)."""
+    loc = getattr(node, "loc", None)
+    if loc is not None and LOC not in sql.meta:
+        sql.meta[LOC] = loc
+    return sql
 
 
 def _select(*columns: exp.Expr) -> exp.Select:

@@ -40,7 +40,7 @@ _TWO_63 = 2.0**63
 _TWO_126 = 2.0**126
 
 
-def _f(name: str, *args: exp.Expression) -> exp.Expression:
+def _f(name: str, *args: exp.Expr) -> exp.Expr:
     """A Spark function call (marked: the rewrite does not map it again)."""
     node = exp.Anonymous(this=name, expressions=list(args))
     node.meta[_DONE] = True
@@ -50,13 +50,13 @@ def _f(name: str, *args: exp.Expression) -> exp.Expression:
 _DONE = "spark"
 
 
-def _string(node: exp.Expression, construct: str) -> str:
+def _string(node: exp.Expr, construct: str) -> str:
     if not (isinstance(node, exp.Literal) and node.is_string):
         raise SqlRefused(construct, SPARK)
     return str(node.this)
 
 
-def _regex(node: exp.Expression, full: bool = False, fold: bool = False) -> exp.Expression:
+def _regex(node: exp.Expr, full: bool = False, fold: bool = False) -> exp.Expr:
     pattern = _string(node, "a regex that is not a constant")
     try:
         return exp.Literal.string(regex_dialects.to_java(pattern, full=full, fold=fold))
@@ -64,62 +64,62 @@ def _regex(node: exp.Expression, full: bool = False, fold: bool = False) -> exp.
         raise SqlRefused(f"the regex /{pattern}/ ({error.construct})", SPARK) from None
 
 
-def _rlike(text: exp.Expression, pattern: exp.Expression) -> exp.Expression:
+def _rlike(text: exp.Expr, pattern: exp.Expr) -> exp.Expr:
     return exp.RegexpLike(this=text, expression=pattern)
 
 
-def _matches(args: list[exp.Expression]) -> exp.Expression:
+def _matches(args: list[exp.Expr]) -> exp.Expr:
     flags = _string(args[2], "regex flags that are not a constant") if len(args) == 3 else "c"
     if flags not in ("c", "i"):
         raise SqlRefused(f"the regex flags {flags!r}", SPARK)
     return _rlike(args[0], _regex(args[1], fold=flags == "i"))
 
 
-def _extract(args: list[exp.Expression]) -> exp.Expression:
+def _extract(args: list[exp.Expr]) -> exp.Expr:
     group = args[2] if len(args) > 2 else exp.Literal.number(0)  # Spark's default group is 1
     return _f("REGEXP_EXTRACT", args[0], _regex(args[1]), group)
 
 
-def _isnan(args: list[exp.Expression]) -> exp.Expression:
+def _isnan(args: list[exp.Expr]) -> exp.Expr:
     # Spark's isnan(NULL) is false; DuckDB's is NULL (and NOT of it stays NULL).
     x = args[0]
     return exp.Case(ifs=[exp.If(this=exp.Is(this=x.copy(), expression=exp.Null()), true=exp.Null())],
                     default=_f("ISNAN", x))
 
 
-def _isfinite(args: list[exp.Expression]) -> exp.Expression:
+def _isfinite(args: list[exp.Expr]) -> exp.Expr:
     x = args[0]
     infinite = exp.EQ(this=_f("ABS", x.copy()), expression=_double_literal(float("inf")))
     return exp.Not(this=exp.Paren(this=exp.Or(this=_f("ISNAN", x), expression=infinite)))
 
 
-def _double_literal(value: float) -> exp.Expression:
+def _double_literal(value: float) -> exp.Expr:
     text = "inf" if value == float("inf") else repr(value)
     return exp.Cast(this=exp.Literal.string(text), to=exp.DataType.build("DOUBLE"))
 
 
-def _trunc(args: list[exp.Expression]) -> exp.Expression:
+def _trunc(args: list[exp.Expr]) -> exp.Expr:
     # x - fmod(x, 1) is exact for every finite double (callers guard the rest).
     x = args[0]
     return exp.Paren(this=exp.Sub(this=x.copy(), expression=exp.Paren(
         this=exp.Mod(this=x, expression=exp.Literal.number(1)))))
 
 
-def _split(args: list[exp.Expression]) -> exp.Expression:
+def _split(args: list[exp.Expr]) -> exp.Expr:
     separator = _string(args[1], "a split on a non-constant separator")
     if any(c in regex_dialects._SPECIAL for c in separator):
         raise SqlRefused("a split on a regex metacharacter", SPARK)
     return _f("SPLIT", args[0], args[1], exp.Literal.number(-1))
 
 
-def _strftime(args: list[exp.Expression]) -> exp.Expression:
+def _strftime(args: list[exp.Expr]) -> exp.Expr:
     fmt = _string(args[1], "a time format that is not a constant")
     if fmt != "%Y-%m-%dT%H:%M:%S":
         raise SqlRefused(f"the time format {fmt!r}", SPARK)
     return _f("DATE_FORMAT", args[0], exp.Literal.string("yyyy-MM-dd'T'HH:mm:ss"))
 
 
-def _float_text(x: exp.Expression) -> exp.Expression:
+def _float_text(x: exp.Expr) -> exp.Expr:
     """Python's repr of a finite double, where Spark can print it exactly:
     integral values below 2**53 (digits and `.0`) and zeros (Java's text of
     0.0 and -0.0 is Python's). Java's shortest float text is not Python's
@@ -138,17 +138,17 @@ def _float_text(x: exp.Expression) -> exp.Expression:
                     default=exp.Cast(this=stop, to=exp.DataType.build("STRING")))
 
 
-def _refuse(construct: str) -> Callable[[list[exp.Expression]], exp.Expression]:
-    def refuse(args: list[exp.Expression]) -> exp.Expression:
+def _refuse(construct: str) -> Callable[[list[exp.Expr]], exp.Expr]:
+    def refuse(args: list[exp.Expr]) -> exp.Expr:
         raise SqlRefused(construct, SPARK)
     return refuse
 
 
-def _same(name: str) -> Callable[[list[exp.Expression]], exp.Expression]:
+def _same(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return lambda args: _f(name, *args)
 
 
-_SPARK_FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
+_SPARK_FUNCTIONS: dict[str, Callable[[list[exp.Expr]], exp.Expr]] = {
     "ABS": _same("ABS"), "COALESCE": _same("COALESCE"), "LEFT": _same("LEFT"), "LPAD": _same("LPAD"),
     "RPAD": _same("RPAD"), "NULLIF": _same("NULLIF"), "SUBSTRING": _same("SUBSTRING"),
     "TRANSLATE": _same("TRANSLATE"), "LOWER": _same("LOWER"), "CONTAINS": _same("CONTAINS"),
@@ -198,12 +198,12 @@ def spark_type(data_type: exp.DataType) -> exp.DataType:
     raise SqlRefused(f"the type {data_type.sql('duckdb')}", SPARK)
 
 
-def _is_double(node: exp.Expression, value: float) -> bool:
+def _is_double(node: exp.Expr, value: float) -> bool:
     return (isinstance(node, exp.Cast) and node.to.this == T.DOUBLE and isinstance(node.this, exp.Literal)
             and float(node.this.name) == value)
 
 
-def _spark_node(node: exp.Expression, columns: Mapping[str, exp.DataType]) -> exp.Expression:
+def _spark_node(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr:
     if node._meta:
         if FOLD in node._meta:
             what, text = node._meta[FOLD]
@@ -211,7 +211,8 @@ def _spark_node(node: exp.Expression, columns: Mapping[str, exp.DataType]) -> ex
         if DATETIME_STR in node._meta:
             value, aware = node._meta[DATETIME_STR]
             return _datetime_text(value, aware, columns)
-    if isinstance(node, exp.Transform) and len(node.expression.expressions) == 2:
+    if isinstance(node, exp.Transform) and len(node.expression.expressions) == 2 \
+            and not node.expression.meta.get(_DONE):  # a shared subtree is shifted once
         # DuckDB's second lambda parameter is the 1-based index, Spark's 0-based.
         lam = node.expression
         index = lam.expressions[1].name
@@ -249,6 +250,11 @@ def _spark_node(node: exp.Expression, columns: Mapping[str, exp.DataType]) -> ex
             raise SqlRefused("integer arithmetic beyond 64 bits", SPARK)
         kind = spark_type(to)
         return (exp.TryCast if isinstance(node, exp.TryCast) else exp.Cast)(this=node.this, to=kind)
+    if isinstance(node, exp.Pow):
+        # Decay factors are `keep ** steps` and `0.5 ** (age / half-life)`:
+        # Java's Math.pow is not the C pow() Python uses (0.9 ** 4 differs in
+        # the last bit), so a decayed score would differ. Refused, not guessed.
+        raise SqlRefused("decay (`decay N% every` / `decay half_life`: Java's pow() is not Python's)", SPARK)
     if isinstance(node, exp.ArrayConcat):
         # Spark's concat is NULL if any list is; DuckDB's skips NULL lists.
         parts = [node.this, *node.expressions]
@@ -258,7 +264,7 @@ def _spark_node(node: exp.Expression, columns: Mapping[str, exp.DataType]) -> ex
     return node
 
 
-def _epoch_us(value: exp.Expression, columns: Mapping[str, exp.DataType]) -> exp.Expression:
+def _epoch_us(value: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr:
     kind = _type_of(value, columns)
     if kind == T.DATE:
         return exp.Mul(this=_f("UNIX_DATE", value), expression=exp.Literal.number(86_400_000_000))
@@ -267,7 +273,7 @@ def _epoch_us(value: exp.Expression, columns: Mapping[str, exp.DataType]) -> exp
     raise SqlRefused("a time value of this column type", SPARK)
 
 
-def _type_of(value: exp.Expression, columns: Mapping[str, exp.DataType]) -> object:
+def _type_of(value: exp.Expr, columns: Mapping[str, exp.DataType]) -> object:
     while isinstance(value, exp.Paren):
         value = value.this
     if isinstance(value, (exp.Cast, exp.TryCast)):
@@ -277,7 +283,7 @@ def _type_of(value: exp.Expression, columns: Mapping[str, exp.DataType]) -> obje
     if isinstance(value, exp.Dot):
         # a STRUCT member: walk the struct types
         path: list[str] = []
-        node: exp.Expression = value
+        node: exp.Expr = value
         while isinstance(node, exp.Dot):
             path.insert(0, node.expression.name)
             node = node.this
@@ -294,12 +300,12 @@ def _type_of(value: exp.Expression, columns: Mapping[str, exp.DataType]) -> obje
     return None
 
 
-def to_spark(select: exp.Expression, columns: Mapping[str, exp.DataType]) -> exp.Expression:
+def to_spark(select: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr:
     """The DuckDB SELECT as Spark SQL's tree (refusing what has no exact mapping)."""
     return _rewrite(select, columns)
 
 
-def _rewrite(node: exp.Expression, columns: Mapping[str, exp.DataType]) -> exp.Expression:
+def _rewrite(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr:
     """Top-down: a node is mapped first (patterns see DuckDB's tree), then
     the children of what it became (iteratively deep trees stay in bounds)."""
     root = _spark_node(node, columns)
@@ -310,7 +316,7 @@ def _rewrite(node: exp.Expression, columns: Mapping[str, exp.DataType]) -> exp.E
             children = value if isinstance(value, list) else [value]
             mapped = []
             for child in children:
-                if isinstance(child, exp.Expression):
+                if isinstance(child, exp.Expr):
                     try:
                         mapped_child = _spark_node(child, columns)
                     except SqlRefused as error:
@@ -400,7 +406,7 @@ def _datetime_text(value: exp.Expr, aware: bool, columns: Mapping[str, exp.DataT
                                                                    expression=b.integer(_DAY_US))))
 
     def part(divisor: int, modulo: int | None) -> exp.Expr:
-        value_ = exp.IntDiv(this=rest.copy(), expression=b.integer(divisor))
+        value_: exp.Expr = exp.IntDiv(this=rest.copy(), expression=b.integer(divisor))
         if modulo is not None:
             value_ = exp.Mod(this=exp.Paren(this=value_), expression=b.integer(modulo))
         return _f("LPAD", b.cast(value_, "VARCHAR"), b.integer(2), b.string("0"))

@@ -230,8 +230,7 @@ def _parquet(spark: Any, paths: Sequence[str]) -> Any:
     from pyspark.sql import functions as f
 
     frames = []
-    offset = 0
-    for path in paths:
+    for offset, path in enumerate(paths):
         if not os.path.isfile(path):
             raise SparkProblem(f"{path}: not a regular file; the spark engine reads regular files only")
         try:
@@ -241,7 +240,6 @@ def _parquet(spark: Any, paths: Sequence[str]) -> Any:
         # Row numbers in file order: one Parquet file is read in offset order.
         frame = frame.withColumn(ROW, f.monotonically_increasing_id() + f.lit(offset * 2**33))
         frames.append(frame)
-        offset += 1
     result = frames[0]
     for frame in frames[1:]:
         result = result.unionByName(frame, allowMissingColumns=True)

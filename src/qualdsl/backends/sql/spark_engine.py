@@ -208,17 +208,19 @@ def _text_leads(policy: Any, paths: Sequence[str], format: str | None, folder: s
 def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime, format: str | None = None,
               master: str = "local[*]") -> Iterator[Decision | RowError]:
     """Every input row's Decision (or RowError), in input order."""
-    spark = session(master)
     folder = tempfile.mkdtemp(prefix="qualdsl-spark-")
     try:
         errors: list[tuple[int, RowError]] = []
         kinds = {input_format(path, format) for path in paths}
         if kinds == {"parquet"}:
+            spark = session(master)
             frame = _parquet(spark, paths)
         elif "parquet" in kinds:
             raise SparkProblem("the spark engine reads Parquet inputs or text inputs in one run, not both")
         else:
+            # Read (and check) every lead before Spark starts: a refused input costs no session.
             target, schema, _ = _text_leads(policy, paths, format, folder, errors)
+            spark = session(master)
             frame = spark.read.schema(schema).option("allowNonNumericNumbers", "true") \
                 .option("mode", "FAILFAST").json(target)
         yield from _run(spark, policy, frame, as_of, errors)

@@ -9,9 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from budget import THOROUGH
 
 from .helpers import AS_OF, POLICIES, XEDU, invoke
 
+if not THOROUGH:  # minutes of Spark on a shared machine: the ci profile runs it
+    pytest.skip("Spark tests run in the ci test profile (QUALDSL_TEST_PROFILE=ci)", allow_module_level=True)
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:
     pytest.skip("no Java runtime for Spark", allow_module_level=True)

@@ -18,6 +18,12 @@ def _java() -> bool:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
+    from budget import THOROUGH
+
+    if not THOROUGH:
+        # A Spark session and its plans take minutes on a shared 2-core machine:
+        # the ci profile runs them (QUALDSL_TEST_PROFILE=ci, the default under CI).
+        pytest.skip("Spark tests run in the ci test profile (QUALDSL_TEST_PROFILE=ci)")
     pyspark = pytest.importorskip("pyspark.sql")
     if not _java():
         pytest.skip("no Java for Spark")

@@ -68,7 +68,7 @@ def test_events_warnings_count_from_zero_and_ties_go_to_the_later_event(spark):
     read = spark.read.json(spark.sparkContext.parallelize([json.dumps(lead) for lead in leads], 1))
     frame = spark.createDataFrame(read.collect(), read.schema)
     got, want = spark_decisions(spark, frame, policy)
-    assert [g["warnings"] for g in got][0][0].startswith("events[0]:")
+    assert got[0]["warnings"][0].startswith("events[0]:")
     for g, w in zip(got, want):
         assert same_bits(g, w), (g, w)
 

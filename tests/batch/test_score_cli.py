@@ -151,7 +151,7 @@ def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
         (["missing.jsonl"], "no such file"),
         (["leads.jsonl", "missing.jsonl"], "missing.jsonl: no such file"),  # checked before any output
         (["leads.jsonl", "-o", "out.xlsx"], "*.jsonl, *.csv or *.parquet"),
-        (["leads.jsonl", "--engine", "spark"], "'spark' is not one of"),
+        (["leads.jsonl", "--engine", "flink"], "'flink' is not one of"),
         (["leads.jsonl", "--jobs", "0"], "--jobs"),
         (["leads.jsonl", "--id-field", "a..b"], "empty segment"),
         (["-", "-"], "only once"),

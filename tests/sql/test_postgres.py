@@ -145,7 +145,9 @@ def test_as_of_from_the_session_setting(pg):
     ("[a-z]", "i", "a range in a class with the `i` flag"),
 ])
 def test_regexes_outside_the_exact_subset_are_refused_by_name(pattern, flags, construct):
-    source = f'policy p "p"\nschema {{\n  id: string\n  name: string\n}}\nscore s {{\n  rule r +1 when name matches /{pattern}/{"i" if flags == "i" else ""}\n}}\n'
+    suffix = "i" if flags == "i" else ""
+    source = (f'policy p "p"\nschema {{\n  id: string\n  name: string\n}}\n'
+              f'score s {{\n  rule r +1 when name matches /{pattern}/{suffix}\n}}\n')
     policy = qualdsl.loads(source)
     with pytest.raises(SqlRefused) as error:
         compile_sql(policy.ir, {"id": "VARCHAR", "name": "VARCHAR"}, dialect="postgres")

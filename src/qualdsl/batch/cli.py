@@ -44,6 +44,8 @@ _PROGRESS_EVERY = 0.2  # seconds between progress bar redraws
               help="The field reported as each decision's `lead` (default `id`; e.g. \"Prospect ID\").")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (python engine); output order is kept.")
+@click.option("--spark-master", "spark_master", default="local[*]", show_default=True, metavar="URL",
+              help="The Spark master the spark engine runs on (e.g. local[4], spark://host:7077).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
 @click.option("--input-format", type=click.Choice(FORMATS), default=None,
               help="Read every INPUT in this format (default: from the extension; `-` is JSONL).")
@@ -51,7 +53,8 @@ _PROGRESS_EVERY = 0.2  # seconds between progress bar redraws
 def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], output: str | None,
                   as_of: str | None, as_of_field: str | None, as_of_offset: str | None, engine: str,
                   errors_path: str | None, max_errors: int,
-                  id_field: str | None, jobs: int, no_progress: bool, input_format: str | None) -> None:
+                  id_field: str | None, jobs: int, spark_master: str, no_progress: bool,
+                  input_format: str | None) -> None:
     """Decide every lead in INPUT files (CSV, JSONL, a JSON array, Parquet; `-` reads JSONL from stdin).
 
     Rows that cannot be read are never dropped: each is written to --errors
@@ -115,7 +118,8 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
     # With --as-of-field the job's one moment is never used: each row has its own.
     moment = when.moment if when.moment is not None else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     job = ScoreJob(policy, id_field, inputs, input_format, moment, jobs,
-                   encoding=(kind, compiled.blocks, compiled.hash), per_lead=when if when.per_lead else None)
+                   encoding=(kind, compiled.blocks, compiled.hash), per_lead=when if when.per_lead else None,
+                   spark_master=spark_master)
     show_progress = not no_progress and sys.stderr.isatty()
     bar = _ProgressBar(job, total_size(inputs)) if show_progress else None
     started = time.monotonic()
@@ -152,6 +156,12 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
         if bar is not None:
             bar.clear()
         click.echo(f"error: {error}", err=True)
+        ctx.exit(Exit.USAGE)
+    except QualError as error:  # an engine's compile refused the policy (SqlRefused)
+        sink.abandon()
+        if bar is not None:
+            bar.clear()
+        print_diagnostics(ctx, error.diagnostics)
         ctx.exit(Exit.USAGE)
     except BrokenPipeError:
         sink.abandon()

@@ -44,6 +44,7 @@ class ScoreJob:
     # `--as-of-field`: each lead decided as of its own moment (as_of unused);
     # only engines with `per_lead_as_of = True` are given one.
     per_lead: AsOf | None = None
+    spark_master: str = "local[*]"  # the spark engine's cluster (`--spark-master`)
 
 
 # An output row already encoded for job.encoding: (tier, route, row).
@@ -82,6 +83,7 @@ class EngineUnavailable(Exception):
 ENGINES: dict[str, tuple[str, str | None]] = {
     "python": ("qualdsl.batch.engines:PythonEngine", None),
     "duckdb": ("qualdsl.backends.sql.duckdb_engine:DuckDBEngine", "pip install 'qualdsl[duckdb]'"),
+    "spark": ("qualdsl.backends.sql.spark_engine:SparkEngine", "pip install 'qualdsl[spark]'"),
 }
 
 

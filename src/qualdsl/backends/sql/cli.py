@@ -42,4 +42,4 @@ def schema_columns(policy: ir.Policy) -> dict[str, str]:
 
 # The command itself is `qualdsl compile` (targets.py): `--target sql` reads
 # schema_columns above, or the types of a `--like` sample.
-from ...targets import compile_command as compile_command  # noqa: E402
+from ...targets import compile_command as compile_command  # noqa: E402  # after schema_columns: targets imports it

@@ -17,7 +17,7 @@ with a located error (errors.SqlRefused).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 from sqlglot import exp
@@ -33,6 +33,7 @@ from .errors import SqlRefused
 from .logic import Value
 from .show import json_text
 
+LOC = "qualdsl_loc"  # meta key: the policy location an expression was compiled from
 T_COLUMN = "__t"  # the evaluation time, microseconds since the epoch, UTC
 
 
@@ -64,6 +65,7 @@ class _Compiler:
         self.fields: dict[tuple[str, ...], Value] = {}
         self.block_totals: dict[str, str] = {}
         self.event_element: exp.DataType | None = None  # the SQL type of one input event
+        self.carry: tuple[str, ...] = ()  # input columns passed through to the output (a row number)
 
     # ------------------------------------------------------------ sources
     def source(self, path: tuple[str, ...]) -> Source:
@@ -206,7 +208,10 @@ class _Compiler:
         raise refuse(f"`{type(node).__name__}`", node)
 
     def condition(self, node: ir.Expr, event: exp.Expr | None = None) -> exp.Expr:
-        """A never-NULL BOOLEAN."""
+        """A never-NULL BOOLEAN, its node's location kept (a dialect's refusal names it)."""
+        return _located(self._condition(node, event), node)
+
+    def _condition(self, node: ir.Expr, event: exp.Expr | None = None) -> exp.Expr:
         if isinstance(node, ir.Truth):
             return logic.truth(self.value(node.operand, event))
         if isinstance(node, ir.Not):
@@ -300,7 +305,7 @@ class _Compiler:
                 latest = b.call("list_extract", exp.column("__ev"), b.integer(1))
                 latest_at = exp.Dot(this=b.paren(latest), expression=exp.to_identifier("at"))
                 when_age = b.call("coalesce", exp.Sub(this=exp.column(T_COLUMN), expression=latest_at), b.integer(0))
-                when_factor = ev.factor(block, when_age)
+                when_factor = _located(ev.factor(block, when_age), block)
             for rule in block.rules:
                 counter += 1
                 p, h = f"__p{counter}", f"__h{counter}"
@@ -324,7 +329,7 @@ class _Compiler:
                     if rule.max_events is not None:
                         chosen = b.call("list_slice", chosen, b.integer(1), b.integer(rule.max_events))
                     each = points if not block.decays else exp.Mul(
-                        this=points, expression=b.paren(ev.factor(block, ev.age(exp.column(name)))))
+                        this=points, expression=b.paren(_located(ev.factor(block, ev.age(exp.column(name))), block)))
                     contributions = exp.Transform(this=chosen, expression=b.lam(each, name))
                     total = b.call("list_reduce", contributions,
                                    b.lam(exp.Add(this=exp.column("__a"), expression=exp.column("__x")), "__a", "__x"),
@@ -368,7 +373,8 @@ class _Compiler:
         policy = self.policy
         base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(
             table, copy=False)
-        layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer()).from_(
+        carried = [b.column(name) for name in self.carry]
+        layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer(), *carried).from_(
             base.subquery("__leads", copy=False), copy=False)
         # Each string field casefolded once per row (comparisons read `__k`).
         folds = [casefold(value.sql).as_(value.folded.name, copy=False) for value in self.fields.values()
@@ -407,7 +413,9 @@ class _Compiler:
             exp.Array(expressions=[]), "STRUCT(block VARCHAR, rule VARCHAR, fired BOOLEAN, points DOUBLE)[]")
         source = layer5.subquery("__routes", copy=False)
         if flat:
-            return self.flat_columns(ledger, policy_hash).from_(source, copy=False)
+            flat_select = self.flat_columns(ledger, policy_hash)
+            flat_select.set("expressions", flat_select.expressions + [b.column(name) for name in self.carry])
+            return flat_select.from_(source, copy=False)
         icp = exp.Struct(expressions=[
             exp.PropertyEQ(this=exp.to_identifier("pass", quoted=True), expression=exp.column("__passed")),
             exp.PropertyEQ(this=exp.to_identifier("reasons"), expression=exp.column("__reasons")),
@@ -422,6 +430,7 @@ class _Compiler:
             exp.column("__route").as_("route", copy=False),
             rules_value.as_("rules", copy=False),
             exp.column("__warnings").as_("warnings", copy=False),
+            *(b.column(name) for name in self.carry),
         ).from_(source, copy=False)
 
     def flat_columns(self, ledger: list[tuple[str, str, str, str]], policy_hash: str) -> exp.Select:
@@ -454,6 +463,14 @@ class _Compiler:
             json_text(exp.column("__warnings"), text_list).as_("warnings", copy=False),
         ]
         return _select(*columns)
+
+
+def _located(sql: exp.Expr, node: object) -> exp.Expr:
+    """`sql` with the policy location of `node` (a dialect's refusal names it)."""
+    loc = getattr(node, "loc", None)
+    if loc is not None and LOC not in sql.meta:
+        sql.meta[LOC] = loc
+    return sql
 
 
 def _select(*columns: exp.Expr) -> exp.Select:
@@ -512,7 +529,7 @@ class AsOfField:
 
 def compile_select(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, table: str = "leads",
-    as_of: dt.datetime | AsOfField | None = None, flat: bool = False,
+    as_of: dt.datetime | AsOfField | None = None, flat: bool = False, carry: Sequence[str] = (),
 ) -> exp.Select:
     """The decision SELECT as a sqlglot tree. `as_of` None: the named parameter
     `$as_of` (an ISO 8601 text, read as `--as-of` is); an AsOfField: each row's
@@ -520,6 +537,7 @@ def compile_select(
     rules and warnings as JSON text)."""
     types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
     compiler = _Compiler(policy, types)
+    compiler.carry = tuple(carry)
     if isinstance(as_of, dt.datetime):
         from ...api import format_as_of, normalize_as_of
 
@@ -549,25 +567,55 @@ def compile_select(
     return compiler.select(exp.to_table(table), t_value, t_text, flat, policy_hash(policy) if flat else "")
 
 
+Types = Mapping[str, exp.DataType]
+
+
+def _duckdb_sql(select: exp.Select, columns: Types, event: exp.DataType | None, pretty: bool) -> str:
+    return select.sql(dialect="duckdb", pretty=pretty)
+
+
+def _spark_sql(select: exp.Select, columns: Types, event: exp.DataType | None, pretty: bool) -> str:
+    from .dialects import spark_sql
+
+    return spark_sql(select, columns, pretty=pretty)
+
+
+def _postgres_sql(select: exp.Select, columns: Types, event: exp.DataType | None, pretty: bool) -> str:
+    from .postgres import to_postgres
+
+    return to_postgres(select, columns, event).sql(dialect="postgres", pretty=pretty)
+
+
+# dialect -> the SELECT (built in DuckDB's terms) as that dialect's SQL text,
+# or SqlRefused naming what it cannot run exactly. A dialect not here is refused.
+REWRITES: dict[str, Callable[[exp.Select, Types, exp.DataType | None, bool], str]] = {
+    "duckdb": _duckdb_sql,
+    "spark": _spark_sql,
+    "postgres": _postgres_sql,
+}
+
+
 def compile_sql(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, dialect: str = "duckdb",
     table: str = "leads", as_of: dt.datetime | AsOfField | None = None, flat: bool = False, pretty: bool = False,
+    carry: Sequence[str] = (),
 ) -> str:
-    """The decision SELECT as SQL text for a dialect: DuckDB's tree, rewritten
-    for the others (REWRITES); a dialect without a rewrite is refused."""
-    if dialect != "duckdb" and dialect not in REWRITES:
-        # Exactness is proven on DuckDB only (casefold table, RE2, lambdas).
-        path = policy.loc.path if policy.loc is not None else "<policy>"
-        raise SqlRefused("the decision SELECT (proven exact on duckdb only)", dialect, path=path)
-    select: exp.Expr = compile_select(policy, columns, table=table, as_of=as_of, flat=flat)
-    if dialect in REWRITES:
-        types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
-        try:
-            select = REWRITES[dialect](select, types, _event_type(policy, types))
-        except SqlRefused as error:  # located at the policy (the rewrite sees SQL, not the IR)
-            path = policy.loc.path if policy.loc is not None else "<policy>"
-            raise SqlRefused(error.construct, dialect, path=path) from None
-    return select.sql(dialect=dialect, pretty=pretty)
+    """The decision SELECT as SQL text for a dialect of REWRITES: DuckDB's
+    tree, rewritten for the others, each proven exact against its engine;
+    any other dialect is refused. `carry`: input columns passed through
+    (a row number, to keep input order)."""
+    path = policy.loc.path if policy.loc is not None else "<policy>"
+    rewrite = REWRITES.get(dialect)
+    if rewrite is None:
+        raise SqlRefused("the decision SELECT (not proven exact on this engine)", dialect, path=path)
+    types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
+    select = compile_select(policy, types, table=table, as_of=as_of, flat=flat, carry=carry)
+    try:
+        return rewrite(select, types, _event_type(policy, types), pretty)
+    except SqlRefused as refused:  # located at the policy when the rewrite could not say where
+        if refused.diagnostics[0].path != "<policy>":
+            raise
+        raise SqlRefused(refused.construct, refused.dialect, path=path) from None
 
 
 def _event_type(policy: ir.Policy, columns: Mapping[str, exp.DataType]) -> exp.DataType | None:
@@ -580,13 +628,3 @@ def _event_type(policy: ir.Policy, columns: Mapping[str, exp.DataType]) -> exp.D
         return None
     element: exp.DataType = found[1].expressions[0]
     return element
-
-
-def _postgres(select: exp.Expr, columns: Mapping[str, exp.DataType], event: exp.DataType | None) -> exp.Expr:
-    from .postgres import to_postgres
-
-    return to_postgres(select, columns, event)
-
-
-# dialect -> a rewrite of the DuckDB SELECT tree into that dialect's, exact or refused.
-REWRITES = {"postgres": _postgres}

@@ -163,4 +163,9 @@ def _datetime_str(value: exp.Expr, aware: bool) -> exp.Expr:
     )
     day = b.cast(b.cast(utc, "DATE"), "VARCHAR")  # zero-padded years, as Python
     text = b.concat(day, b.call("strftime", utc, b.string(" %H:%M:%S")), tail)
-    return b.concat(text, b.string("+00:00")) if aware else text
+    shown = b.concat(text, b.string("+00:00")) if aware else text
+    shown.meta[DATETIME_STR] = (value, aware)  # dialects without timezone() rebuild it from epoch_us
+    return shown
+
+
+DATETIME_STR = "qualdsl_datetime_str"

@@ -1,0 +1,315 @@
+"""The spark engine of `qualdsl score`: the policy compiled to Spark SQL
+(dialects.py) run on a Spark session (`--spark-master`, default `local[*]`).
+
+Inputs:
+- Parquet is read by Spark itself, with its own types (one file after the
+  other, each in file order).
+- CSV, JSONL and JSON arrays are read by qualdsl's reader (batch.inputs),
+  so unreadable rows are reported exactly as the python engine reports them
+  (same records, same line numbers) and never reach Spark. The leads are
+  written to a JSONL file in a temporary folder with a Spark schema built
+  from their values: one JSON kind per field (text, integer, number,
+  boolean, list, object; integers and numbers together are numbers where
+  the field's type reads both alike). A field holding two kinds
+  (text in one row, a number in another) is refused with a message naming
+  it: Spark has no column that keeps both exactly.
+
+Output order is input order: each row carries its number through the
+SELECT (`compile_sql(carry=...)`), the plan has no shuffle, and the rows
+are checked to come back in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import pyspark  # noqa: F401 - without it, `--engine spark` names the extra that installs it
+
+from ...batch.inputs import InputError, Row, RowError, input_format, read_rows
+from ...decision import Decision, RuleResult
+from .compile import compile_sql
+
+ROW = "__qualdsl_row"  # the input row number, carried through the SELECT
+INSTALL = "pip install 'qualdsl[spark]'"
+_INT64 = 2**63
+
+
+class SparkProblem(InputError, ValueError):
+    """Spark cannot be started, or an input cannot be given to it exactly."""
+
+
+# ------------------------------------------------------------------ session
+
+def session(master: str = "local[*]") -> Any:
+    """A Spark session (the one running, else a new one on `master`)."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise SparkProblem(f"the spark engine needs a Java 17 runtime (`java` is not on PATH); "
+                           f"and pyspark: {INSTALL}")
+    from pyspark.sql import SparkSession
+
+    try:
+        spark = (SparkSession.builder.master(master).appName("qualdsl")
+                 .config("spark.ui.enabled", "false")
+                 .config("spark.sql.shuffle.partitions", "1")
+                 .getOrCreate())
+    except Exception as error:  # noqa: BLE001 - pyspark raises many kinds at start
+        raise SparkProblem(f"cannot start Spark on {master}: {str(error).splitlines()[0]}") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+# ------------------------------------------------------------------ types
+
+def column_types(schema: Any) -> dict[str, str]:
+    """A Spark schema as the SQL types compile.py reads (DuckDB's names)."""
+    return {field.name: _sql_type(field.dataType) for field in schema.fields}
+
+
+def _sql_type(kind: Any) -> str:
+    from pyspark.sql import types as t
+
+    if isinstance(kind, t.ArrayType):
+        return f"{_sql_type(kind.elementType)}[]"
+    if isinstance(kind, t.StructType):
+        return "STRUCT(" + ", ".join(f"{json.dumps(f.name)} {_sql_type(f.dataType)}" for f in kind.fields) + ")"
+    if isinstance(kind, t.DecimalType):
+        return f"DECIMAL({kind.precision}, {kind.scale})"
+    simple = {
+        t.StringType: "VARCHAR", t.LongType: "BIGINT", t.IntegerType: "INTEGER", t.ShortType: "SMALLINT",
+        t.ByteType: "TINYINT", t.DoubleType: "DOUBLE", t.FloatType: "FLOAT", t.BooleanType: "BOOLEAN",
+        t.DateType: "DATE", t.TimestampType: "TIMESTAMPTZ", t.TimestampNTZType: "TIMESTAMP",
+        t.NullType: "VARCHAR",
+    }
+    for spark_kind, name in simple.items():
+        if type(kind) is spark_kind:
+            return name
+    return "BLOB"  # refused by the compile, naming the type
+
+
+# ------------------------------------------------------- leads from qualdsl's reader
+
+class _Kinds:
+    """The Spark type of each field's values, merged over every lead."""
+
+    def __init__(self, numbers_alike: set[tuple[str, ...]]) -> None:
+        self.numbers_alike = numbers_alike  # paths whose int and float values read alike
+        self.seen: dict[tuple[str, ...], str] = {}
+
+    def add(self, value: Any, path: tuple[str, ...], where: str) -> Any:
+        """The Spark type of `value` (a nested description), checked against
+        what the path held before."""
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            kind: Any = "boolean"
+        elif isinstance(value, int):
+            if not -_INT64 <= value < _INT64:
+                raise SparkProblem(f"{where}: `{'.'.join(path)}` holds an integer beyond 64 bits; "
+                                   "use the python engine")
+            kind = "long"
+        elif isinstance(value, float):
+            kind = "double"
+        elif isinstance(value, str):
+            kind = "string"
+        elif isinstance(value, list):
+            for item in value:
+                self.add(item, (*path, "[]"), where)
+            kind = "array"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                self.add(item, (*path, key), where)
+            kind = "struct"
+        else:
+            raise SparkProblem(f"{where}: `{'.'.join(path)}` holds a {type(value).__name__}")
+        before = self.seen.get(path)
+        if before is not None and before != kind:
+            if {before, kind} == {"long", "double"} and path in self.numbers_alike:
+                kind = "double"
+            else:
+                raise SparkProblem(
+                    f"{where}: `{'.'.join(p for p in path if p != '[]')}` holds {_KIND_WORDS[kind]} here and "
+                    f"{_KIND_WORDS[before]} before; the spark engine needs one kind per field "
+                    "(use the python or duckdb engine)")
+        self.seen[path] = kind
+        return kind
+
+    def spark_type(self, path: tuple[str, ...]) -> Any:
+        from pyspark.sql import types as t
+
+        kind = self.seen.get(path)
+        if kind == "array":
+            return t.ArrayType(self.spark_type((*path, "[]")))
+        if kind == "struct":
+            members = [p[len(path)] for p in self.seen if len(p) == len(path) + 1 and p[:len(path)] == path]
+            return t.StructType([t.StructField(m, self.spark_type((*path, m))) for m in members])
+        return {"boolean": t.BooleanType(), "long": t.LongType(), "double": t.DoubleType()}.get(
+            kind or "", t.StringType())
+
+
+_KIND_WORDS = {"boolean": "a boolean", "long": "an integer", "double": "a number", "string": "text",
+               "array": "a list", "struct": "an object"}
+
+
+def _wanted(policy: Any) -> tuple[set[str], set[tuple[str, ...]]]:
+    """The top-level keys the SELECT reads (fields, their flat dotted keys,
+    events, the lead id), and the paths where ints and floats read alike."""
+    fields = list(policy.ir.fields) + [policy.ir.lead_id]
+    keys: set[str] = set()
+    alike: set[tuple[str, ...]] = set()
+    for field in fields:
+        keys.add(field.path[0])
+        keys.add(".".join(field.path))
+        if field.type in ("int", "number", "string"):
+            alike.add(tuple(field.path))
+            alike.add((".".join(field.path),))
+    if policy.ir.events is not None:
+        keys.add(policy.ir.events.path[0])
+        keys.add(".".join(policy.ir.events.path))
+    return keys, alike
+
+
+def _text_leads(policy: Any, paths: Sequence[str], format: str | None, folder: str,
+                errors: list[tuple[int, RowError]]) -> tuple[str, Any, int]:
+    """Write the readable leads of text inputs as JSONL for Spark (with their
+    row number); unreadable rows go to `errors` as (leads before it, error)."""
+    from pyspark.sql import types as t
+
+    keys, alike = _wanted(policy)
+    kinds = _Kinds(alike)
+    target = os.path.join(folder, "leads.jsonl")
+    count = 0
+    with open(target, "w", encoding="utf-8") as out:
+        for row in read_rows(paths, format=format, schema=policy.schema):
+            if type(row) is not Row:
+                assert isinstance(row, RowError)
+                errors.append((count, row))
+                continue
+            kept = {key: value for key, value in row.lead.items() if key in keys}
+            where = f"{row.source}:{row.line}"
+            for key, value in kept.items():
+                kinds.add(value, (key,), where)
+            kept[ROW] = count
+            out.write(json.dumps(kept, ensure_ascii=False) + "\n")
+            count += 1
+    top = sorted({path[0] for path in kinds.seen})
+    schema = t.StructType([t.StructField(key, kinds.spark_type((key,))) for key in top]
+                          + [t.StructField(ROW, t.LongType())])
+    return target, schema, count
+
+
+# ------------------------------------------------------------------ running
+
+def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime, format: str | None = None,
+              master: str = "local[*]") -> Iterator[Decision | RowError]:
+    """Every input row's Decision (or RowError), in input order."""
+    folder = tempfile.mkdtemp(prefix="qualdsl-spark-")
+    try:
+        errors: list[tuple[int, RowError]] = []
+        kinds = {input_format(path, format) for path in paths}
+        if kinds == {"parquet"}:
+            spark = session(master)
+            frame = _parquet(spark, paths)
+        elif "parquet" in kinds:
+            raise SparkProblem("the spark engine reads Parquet inputs or text inputs in one run, not both")
+        else:
+            # Read (and check) every lead before Spark starts: a refused input costs no session.
+            target, schema, _ = _text_leads(policy, paths, format, folder, errors)
+            spark = session(master)
+            frame = spark.read.schema(schema).option("allowNonNumericNumbers", "true") \
+                .option("mode", "FAILFAST").json(target)
+        yield from _run(spark, policy, frame, as_of, errors)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _parquet(spark: Any, paths: Sequence[str]) -> Any:
+    from pyspark.sql import functions as f
+
+    frames = []
+    for offset, path in enumerate(paths):
+        if not os.path.isfile(path):
+            raise SparkProblem(f"{path}: not a regular file; the spark engine reads regular files only")
+        try:
+            frame = spark.read.parquet(path)
+        except Exception as error:  # noqa: BLE001 - AnalysisException and friends
+            raise SparkProblem(f"cannot read {path}: {str(error).splitlines()[0]}") from None
+        # Row numbers in file order: one Parquet file is read in offset order.
+        frame = frame.withColumn(ROW, f.monotonically_increasing_id() + f.lit(offset * 2**33))
+        frames.append(frame)
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame, allowMissingColumns=True)
+    return result
+
+
+def _run(spark: Any, policy: Any, frame: Any, as_of: dt.datetime,
+         errors: list[tuple[int, RowError]]) -> Iterator[Decision | RowError]:
+    view = "__qualdsl_leads"
+    frame.createOrReplaceTempView(view)
+    columns = {name: kind for name, kind in column_types(frame.schema).items() if name != ROW}
+    columns[ROW] = "BIGINT"
+    sql = compile_sql(policy.ir, columns, dialect="spark", table=view, as_of=as_of, carry=(ROW,))
+    pending = iter(errors)
+    next_error = next(pending, None)
+    index = 0
+    last = -1
+    try:
+        for row in spark.sql(sql).toLocalIterator():
+            while next_error is not None and next_error[0] <= index:
+                yield next_error[1]
+                next_error = next(pending, None)
+            number = row[ROW]
+            if number <= last:
+                raise SparkProblem("Spark returned the rows out of input order (please report this)")
+            last = number
+            yield _decision(row)
+            index += 1
+    except SparkProblem:
+        raise
+    except Exception as error:
+        if type(error).__module__.startswith(("pyspark", "py4j")):
+            raise SparkProblem(f"Spark could not decide the leads: {_first_line(error)}") from None
+        raise
+    while next_error is not None:
+        yield next_error[1]
+        next_error = next(pending, None)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error)
+    for line in text.splitlines():
+        if "qualdsl:" in line:
+            return line.strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _decision(row: Any) -> Decision:
+    icp, scores = row["icp"], row["scores"]
+    return Decision(
+        row["policy"], row["lead"], row["as_of"], icp["pass"], list(icp["reasons"]), scores.asDict(),
+        row["tier"], row["route"],
+        tuple(RuleResult(r["block"], r["rule"], r["fired"], r["points"]) for r in row["rules"]),
+        list(row["warnings"]),
+    )
+
+
+class SparkEngine:
+    """batch's Engine protocol: decisions and unreadable rows in input order."""
+
+    def __init__(self, master: str = "local[*]") -> None:
+        self.master = master
+
+    def run(self, job: Any, policy: Any) -> Iterator[Decision | RowError]:
+        master = getattr(job, "spark_master", None) or self.master
+        return decisions(policy, job.inputs, as_of=job.as_of, format=job.input_format, master=master)
+
+
+def spark_columns(frame: Any) -> Mapping[str, str]:
+    """The column types of a DataFrame as compile_sql takes them."""
+    return column_types(frame.schema)

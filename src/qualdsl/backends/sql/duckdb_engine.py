@@ -180,6 +180,7 @@ class DuckDBEvaluator:
             sql = self.compiled[kinds] = self._compile(kinds)
         if self.connection is None:
             self.connection = connect()
+            self.connection.execute("SET threads = 1")  # one row: threads only add overhead
         parameters: dict[str, Any] = {"as_of": format_as_of(normalize_as_of(as_of))}
         for index, (name, kind) in enumerate(zip(self.names, kinds)):
             value = lead.get(name, _ABSENT)

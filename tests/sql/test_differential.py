@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from budget import THOROUGH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -155,7 +156,7 @@ def leads(draw):
     }
 
 
-@settings(max_examples=6, deadline=None)  # each example plans one large query
+@settings(max_examples=60 if THOROUGH else 6, deadline=None)  # each example plans one large query
 @given(st.lists(leads(), min_size=1, max_size=80))
 def test_messy_leads_text_columns_with_event_structs(rows):
     policy = qualdsl.loads(MESSY_POLICY)

@@ -73,6 +73,13 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
             relation = connection.read_csv(files, all_varchar=True, header=True)
         elif kind == "jsonl":
             relation = connection.read_json(files, format="newline_delimited")
+            guessed = [_as_text_if_time(str(t)) for t in relation.types]
+            if guessed != [str(t) for t in relation.types]:
+                # DuckDB guesses DATE/TIMESTAMP from ISO text (and then fails on
+                # a later row that is not one); JSON has only strings, which
+                # the compiled coercion reads as the contract says.
+                relation = connection.read_json(files, format="newline_delimited",
+                                                columns=dict(zip(relation.columns, guessed)))
         else:
             relation = connection.read_parquet(files)
         relation.create_view("leads")
@@ -81,6 +88,23 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
         return {name: _NULL_TYPE.sub("VARCHAR", str(sql_type)) for name, sql_type in zip(relation.columns, relation.types)}
     except duckdb.Error as error:
         raise InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}") from None
+
+
+def _as_text_if_time(sql_type: str) -> str:
+    """The type with every DATE, TIME and TIMESTAMP in it (STRUCT members and
+    LIST elements too) made VARCHAR."""
+    from sqlglot import exp
+
+    from . import builders as b
+
+    times = {exp.DataType.Type.DATE, exp.DataType.Type.TIME, exp.DataType.Type.TIMESTAMP,
+             exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMPNTZ}
+    if not any(word in sql_type for word in ("DATE", "TIME")):
+        return sql_type
+    tree = _NULL_TYPE.sub("VARCHAR", sql_type)
+    parsed = b.sql_type(tree).transform(
+        lambda node: b.sql_type("VARCHAR") if isinstance(node, exp.DataType) and node.this in times else node)
+    return str(parsed.sql(b.DIALECT))
 
 
 def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime, format: str | None, flat: bool) -> tuple[Any, str]:

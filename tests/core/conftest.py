@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 import qd_helpers
 
 HERE = Path(__file__).parent
@@ -36,8 +35,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if backend is None or backend == "python" or item.path.parent != HERE:
             kept.append(item)
             continue
-        function = (backend, f"{item.path}::{getattr(item, 'originalname', item.name)}"
-                    f"::{item.cls.__name__ if getattr(item, 'cls', None) else ''}")
+        owner = item.cls.__name__ if getattr(item, "cls", None) else ""
+        function = (backend, f"{item.path}::{owner}::{getattr(item, 'originalname', item.name)}")
         if function in seen:
             dropped.append(item)
         else:

@@ -545,9 +545,9 @@ def compile_select(
 
         parameter = exp.Placeholder(this="as_of")
         t_value = datetime_from_text(b.cast(parameter, "VARCHAR"))
-        moment = exp.column("__tv")  # the parsed time, bound once (it is a large expression)
-        seconds = b.call("strftime", b.call("make_timestamp", moment), b.string("%Y-%m-%dT%H:%M:%S"))
-        fraction = exp.Mod(this=moment, expression=b.integer(1_000_000))
+        parsed = exp.column("__tv")  # the parsed time, bound once (it is a large expression)
+        seconds = b.call("strftime", b.call("make_timestamp", parsed), b.string("%Y-%m-%dT%H:%M:%S"))
+        fraction = exp.Mod(this=parsed, expression=b.integer(1_000_000))
         t_text = b.bind(t_value.copy(), "__tv", b.concat(seconds, b.case(
             (exp.NEQ(this=fraction, expression=b.integer(0)),
              b.concat(b.string("."), b.call("lpad", b.cast(b.call("abs", fraction), "VARCHAR"), b.integer(6), b.string("0")))),

@@ -194,9 +194,9 @@ def member(item: Value, elements: list[Value], negated: bool = False) -> exp.Exp
     """`item in [...]` / `not in` over a constant list (runtime.member/not_member):
     `not in` is false when the item is missing."""
     if item.type == "any":
-        found = over_views(lambda view: member(view, elements), item)
+        any_found = over_views(lambda view: member(view, elements), item)
         # A present value of a kind in no view (a list, an object) is `not in` too.
-        return never_null(b.and_(b.not_null(item.sql), b.not_(found))) if negated else found
+        return never_null(b.and_(b.not_null(item.sql), b.not_(any_found))) if negated else any_found
     same_kind = [e for e in elements if e.category == item.category and item.category != "list"]
     if item.category == "string" and same_kind:
         strings = [folded(e) for e in same_kind]
@@ -214,8 +214,10 @@ def member(item: Value, elements: list[Value], negated: bool = False) -> exp.Exp
 def list_member(item: Value, values: Value, negated: bool = False) -> exp.Expr:
     """`item in LIST_FIELD` for a list[string] or list[number] field."""
     if item.type == "any":
-        found = over_views(lambda view: list_member(view, values), item)
-        return never_null(b.and_(b.not_null(item.sql), b.not_null(values.sql), b.not_(found))) if negated else found
+        any_found = over_views(lambda view: list_member(view, values), item)
+        if not negated:
+            return any_found
+        return never_null(b.and_(b.not_null(item.sql), b.not_null(values.sql), b.not_(any_found)))
     element = Value(exp.column("__m"), values.type[5:-1], nullable=False)
     if item.category != element.category:
         found: exp.Expr = b.false()

@@ -52,8 +52,11 @@ def connect() -> Any:
     return connection
 
 
-def load_leads(connection: Any, paths: Sequence[str], format: str | None = None) -> dict[str, str]:
-    """Create the view `leads` over the inputs; returns its column types."""
+def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
+               guessed_times: bool = False) -> dict[str, str]:
+    """Create the view `leads` over the inputs; returns its column types.
+    `guessed_times`: keep the DATE/TIMESTAMP types read_json guesses for
+    JSONL text (as a user's own read_json relation has them: `--like`)."""
     import duckdb
 
     for path in paths:
@@ -74,7 +77,7 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
         elif kind == "jsonl":
             relation = connection.read_json(files, format="newline_delimited")
             guessed = [_as_text_if_time(str(t)) for t in relation.types]
-            if guessed != [str(t) for t in relation.types]:
+            if not guessed_times and guessed != [str(t) for t in relation.types]:
                 # DuckDB guesses DATE/TIMESTAMP from ISO text (and then fails on
                 # a later row that is not one); JSON has only strings, which
                 # the compiled coercion reads as the contract says.

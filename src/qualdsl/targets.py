@@ -83,7 +83,7 @@ def compile_command(ctx: click.Context, policy: str, target: str, dialect: str, 
                     click.echo("qualdsl compile: --like needs DuckDB: pip install 'qualdsl[duckdb]'", err=True)
                     ctx.exit(Exit.USAGE)
                 try:
-                    options["columns"] = load_leads(connect(), [like])
+                    options["columns"] = load_leads(connect(), [like], guessed_times=True)
                 except InputProblem as problem:
                     click.echo(f"qualdsl compile: --like: {problem}", err=True)
                     ctx.exit(Exit.USAGE)

@@ -161,7 +161,7 @@ def leads(draw):
     }
 
 
-@settings(max_examples=examples(6, quick=2), deadline=None)  # each example plans one large query
+@settings(max_examples=examples(60, quick=2), deadline=None)  # each example plans one large query
 @given(st.lists(leads(), min_size=1, max_size=80))
 def test_messy_leads_text_columns_with_event_structs(rows):
     policy = qualdsl.loads(MESSY_POLICY)

@@ -31,3 +31,29 @@ def test_duckdb_engine_and_like_refuse_what_is_not_a_regular_file(tmp_path: Path
     assert "not a regular file" in score.stderr and "Traceback" not in score.stderr
     like = run("compile", POLICY, "--target", "sql", "--like", str(path))
     assert like.returncode == 2 and "not a regular file" in like.stderr
+
+
+def test_jsonl_iso_text_stays_text(tmp_path: Path) -> None:
+    """read_json guesses DATE/TIMESTAMP from ISO text (members and event `at`
+    too): warnings then showed DuckDB's text and a later non-date row failed
+    the read. The engine reads such columns as text, as json.loads does."""
+    import datetime as dt
+    import json
+
+    import qualdsl
+    from qualdsl.backends.sql.duckdb_engine import decisions
+
+    policy = qualdsl.loads(
+        "policy t\nschema {\n  n: int\n  d: date\n  company.w: datetime\n  events: events\n}\n"
+        "score fit {\n  rule dated 1 when d < 2026-06-01 and company.w >= 2026-01-01\n"
+        "  rule demo 2 per event \"demo\"\n}\n")
+    rows = [{"n": "2026-01-31T00:00:00", "d": "2026-01-31", "company": {"w": "2026-01-31T10:00:00"},
+             "events": [{"type": "demo", "at": "2026-10-30T10:00:00Z"}]}] * 30
+    rows.append({"n": "2026-02-01T00:00:00", "d": "2026-02-30", "company": {"w": "2026-01-31 10:00"},
+                 "events": [{"type": "demo", "at": "2026-10-30T11:00:00+01:00"}]})
+    path = tmp_path / "leads.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    as_of = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    got = [d.to_dict() for d in decisions(policy, [str(path)], as_of=as_of)]
+    assert got == [policy.evaluate(row, as_of=as_of).to_dict() for row in rows]
+    assert got[0]["warnings"] == ['n: expected int, got "2026-01-31T00:00:00"; treated as missing']

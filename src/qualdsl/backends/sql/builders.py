@@ -148,3 +148,17 @@ def replace_all(text: exp.Expr, pairs: list[tuple[str, str]]) -> exp.Expr:
         replacement=call("list_extract", exp.column("__pair"), integer(2)),
     )
     return call("list_reduce", table, lam(step, "__acc", "__pair"), text)
+
+
+def json_member(value: exp.Expr, key: str) -> exp.Expr:
+    """A key of a JSON object (SQL NULL when the value is not an object or
+    has no such key; JSON `null` when the key holds null). The JSON pointer
+    names the key literally, so dots and slashes in it are no syntax."""
+    pointer = "/" + key.replace("~", "~0").replace("/", "~1")
+    is_object = eq(call("json_type", value), string("OBJECT"))
+    return case((is_object, call("json_extract", value, string(pointer))))
+
+
+def json_present(value: exp.Expr) -> exp.Expr:
+    """A JSON value with `null` made SQL NULL (missing, as Python's None)."""
+    return case((exp.NEQ(this=call("json_type", value), expression=string("NULL")), value))

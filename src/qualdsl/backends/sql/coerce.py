@@ -116,6 +116,9 @@ def _from_json(value: exp.Expr, target: str) -> exp.Expr:
     whens = [
         (b.eq(kind, b.string("VARCHAR")),
          coerce(b.call("json_extract_string", value, b.string("$")), b.sql_type("VARCHAR"), target)),
+        # An integer beyond UBIGINT: json.loads gives Python an exact int (DuckDB a DOUBLE).
+        (b.and_(b.eq(kind, b.string("DOUBLE")), json_big_integer(value)),
+         _big_integer(b.cast(value, "VARCHAR"), target)),
         (b.eq(kind, b.string("BIGINT")), coerce(b.cast(value, "BIGINT"), b.sql_type("BIGINT"), target)),
         (b.eq(kind, b.string("UBIGINT")), coerce(b.cast(value, "UBIGINT"), b.sql_type("UBIGINT"), target)),
         (b.eq(kind, b.string("DOUBLE")), coerce(b.cast(value, "DOUBLE"), b.sql_type("DOUBLE"), target)),
@@ -125,6 +128,26 @@ def _from_json(value: exp.Expr, target: str) -> exp.Expr:
         elements = b.sql_type("JSON[]")
         whens.append((b.eq(kind, b.string("ARRAY")), coerce(b.cast(value, "JSON[]"), elements, target)))
     return b.case(*whens, default=b.cast(b.null(), SQL_TYPES[target]))
+
+
+def json_big_integer(value: exp.Expr) -> exp.Expr:
+    """A JSON number written as an integer (its text is kept as written)."""
+    return b.full_match(b.cast(value, "VARCHAR"), "-?[0-9]+")
+
+
+PYTHON_DIGITS = 4300  # str(int) of more digits raises in Python (sys.get_int_max_str_digits)
+
+
+def _big_integer(digits: exp.Expr, target: str) -> exp.Expr:
+    """A Python int beyond 2**64, given as its digits: its digits as a string
+    (when Python can print them), a rounded DOUBLE as a number; an int is 64-bit in
+    SQL (decided), so missing."""
+    if target == "string":
+        return b.case((exp.LTE(this=b.call("length", b.call("ltrim", digits, b.string("-"))),
+                               expression=b.integer(PYTHON_DIGITS)), digits))
+    if target == "number":
+        return b.try_cast(digits, "DOUBLE")  # rounded (a known gap: Python keeps the int)
+    return b.cast(b.null(), SQL_TYPES[target])
 
 
 def _micros(value: exp.Expr) -> exp.Expr:
@@ -214,8 +237,17 @@ def datetime_from_text(text: exp.Expr) -> exp.Expr:
     digits (cut to 6); an offset `Z`, `+HH`, `+HH:MM` or `+HHMM` of less
     than 24 hours (minutes up to 99 are taken as minutes); and then the
     instant must lie in years 1..9999 UTC."""
+    # All groups by one regexp_extract into a STRUCT, bound once (each call
+    # costs DuckDB a regex compile when it plans the query).
+    bound = exp.column(f"__dt{sum(1 for _ in text.find_all(exp.Lambda)) + 1}")
+    from .show import PORTABLE
+
+    portable = PORTABLE.get()
+
     def group(index: int) -> exp.Expr:
-        return b.call("regexp_extract", text, b.string(_DATETIME_TEXT), b.integer(index))
+        if portable:  # a call per group: the form every dialect's rewrite maps
+            return b.call("regexp_extract", text, b.string(_DATETIME_TEXT), b.integer(index))
+        return exp.Dot(this=bound, expression=exp.to_identifier(f"g{index}"))
 
     def number(index: int) -> exp.Expr:
         return b.cast(b.call("nullif", group(index), b.string("")), "BIGINT")
@@ -260,4 +292,8 @@ def datetime_from_text(text: exp.Expr) -> exp.Expr:
         )),
     )
     in_range = exp.Between(this=instant, low=b.integer(MIN_US), high=b.integer(MAX_US))
-    return b.case((b.and_(valid, in_range), instant))
+    groups = b.call("regexp_extract", text, b.string(_DATETIME_TEXT),
+                    exp.Array(expressions=[b.string(f"g{index}") for index in range(1, 10)]))
+    if portable:
+        return b.case((b.and_(valid, in_range), instant))
+    return b.bind(groups, bound.name, b.case((b.and_(valid, in_range), instant)))

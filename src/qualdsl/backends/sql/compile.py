@@ -28,7 +28,7 @@ from . import builders as b
 from . import events as ev
 from . import logic
 from .casefold import casefold, python_lower
-from .coerce import SQL_TYPES, coerce, coerce_field
+from .coerce import SQL_TYPES, coerce_field
 from .errors import SqlRefused
 from .logic import Value
 from .show import json_text
@@ -41,8 +41,8 @@ T_COLUMN = "__t"  # the evaluation time, microseconds since the epoch, UTC
 class Source:
     """Where a lead field is in the relation: SQL expressions and their types."""
 
-    nested: tuple[exp.Expr, exp.DataType] | None  # a STRUCT member
-    struct: exp.Expr | None  # the STRUCT column it is in (NULL: try flat)
+    nested: tuple[exp.Expr, exp.DataType] | None  # a STRUCT member, or a value inside a JSON column
+    absent: exp.Expr | None  # true when the nested lookup fails (runtime.lookup then tries the flat key)
     flat: tuple[exp.Expr, exp.DataType] | None  # a column named `a.b`
 
 
@@ -66,33 +66,58 @@ class _Compiler:
         self.block_totals: dict[str, str] = {}
         self.event_element: exp.DataType | None = None  # the SQL type of one input event
         self.carry: tuple[str, ...] = ()  # input columns passed through to the output (a row number)
+        # Each lookup computed once per row, in a layer below the fields: a
+        # value read from JSON is referenced many times by its coercion.
+        self.lookups: list[exp.Expr] = []
+        self.sources: dict[tuple[str, ...], Source] = {}
 
     # ------------------------------------------------------------ sources
     def source(self, path: tuple[str, ...]) -> Source:
         """runtime.lookup: the nested value, or the flat dotted key when the
-        nesting is missing."""
+        nesting is missing (a STRUCT on the way is NULL, or a JSON value on
+        the way is not an object or lacks the key)."""
+        if path not in self.sources:
+            self.sources[path] = self._source(path)
+        return self.sources[path]
+
+    def _source(self, path: tuple[str, ...]) -> Source:
         nested = None
-        struct = None
+        failed: list[exp.Expr] = []  # conditions under which the nested lookup fails
         if path[0] in self.columns:
             node: exp.Expr = b.column(path[0])
             sql_type = self.columns[path[0]]
-            for depth, segment in enumerate(path[1:]):
+            for segment in path[1:]:
+                if sql_type.this == exp.DataType.Type.JSON:
+                    node = b.json_member(node, segment)
+                    continue
                 members = {c.this.name: c.args["kind"] for c in sql_type.expressions} \
                     if sql_type.this == exp.DataType.Type.STRUCT else {}
                 if segment not in members:
-                    node, sql_type = b.null(), b.sql_type("VARCHAR")
+                    node = b.null()
                     break
-                if depth == 0:
-                    struct = node
-                elif depth > 0:
-                    raise refuse("a field nested more than two levels", self.policy)
+                failed.append(b.is_null(node))
                 node = exp.Dot(this=b.paren(node), expression=exp.to_identifier(segment, quoted=True))
                 sql_type = members[segment]
             if not isinstance(node, exp.Null):
+                if sql_type.this == exp.DataType.Type.JSON:
+                    if len(path) > 1:
+                        failed.append(b.is_null(node))
+                    node = b.json_present(node)
                 nested = (node, sql_type)
         flat_name = ".".join(path)
         flat = (b.column(flat_name), self.columns[flat_name]) if len(path) > 1 and flat_name in self.columns else None
-        return Source(nested, struct, flat)
+        absent = b.or_(*failed) if failed else None
+        # A lookup into JSON (function calls) is computed once, below; a STRUCT member stays in place.
+        if nested is not None and nested[0].find(exp.Anonymous) is not None:
+            nested = (self.lookup_column(nested[0]), nested[1])
+        if absent is not None and absent.find(exp.Anonymous) is not None:
+            absent = self.lookup_column(absent)
+        return Source(nested, absent, flat)
+
+    def lookup_column(self, value: exp.Expr) -> exp.Column:
+        name = f"__l{len(self.lookups)}"
+        self.lookups.append(value.as_(name, copy=False))
+        return exp.column(name)
 
     def coerced(self, path: tuple[str, ...], target: str, name: str) -> tuple[exp.Expr, exp.Expr | None]:
         source = self.source(path)
@@ -102,9 +127,10 @@ class _Compiler:
         coerced = [coerce_field(value, sql_type, target, name) for value, sql_type in parts]
         if len(coerced) == 1:
             return coerced[0].value, coerced[0].warning
-        # Both a STRUCT member and a flat column: the flat one only when the STRUCT is NULL.
-        assert source.struct is not None
-        use_flat = b.is_null(source.struct)
+        # Both a nested value and a flat column: the flat one only when the nested lookup fails.
+        if source.absent is None:
+            return coerced[0].value, coerced[0].warning
+        use_flat = source.absent
         warnings = [c.warning if c.warning is not None else b.cast(b.null(), "VARCHAR") for c in coerced]
         return (b.case((use_flat, coerced[1].value), default=coerced[0].value),
                 b.case((use_flat, warnings[1]), default=warnings[0]))
@@ -144,9 +170,7 @@ class _Compiler:
         else:
             lead_value = None
         if lead_value is None:
-            source = self.source(lead.path)
-            parts = [p for p in (source.nested, source.flat) if p is not None]
-            lead_value = coerce(parts[0][0], parts[0][1], "string") if parts else b.cast(b.null(), "VARCHAR")
+            lead_value = self.coerced(lead.path, "string", lead.name)[0]  # its warning is never shown
         out.append(lead_value.as_("__lead", copy=False))
         return out
 
@@ -161,6 +185,8 @@ class _Compiler:
         loaded = ev.load_events(part[0], part[1], events.name, exp.column(T_COLUMN))
         if part[1].this in (exp.DataType.Type.ARRAY, exp.DataType.Type.LIST):
             self.event_element = part[1].expressions[0]
+        elif part[1].this == exp.DataType.Type.JSON:
+            self.event_element = part[1]  # each element a JSON value
         out.append(loaded.events.as_("__ev", copy=False))
         return loaded.warnings
 
@@ -248,6 +274,8 @@ class _Compiler:
         return logic.truth(self.value(node, event))  # a value as a condition: true only for true
 
     def call(self, node: ir.Call, event: exp.Expr | None) -> Value:
+        if node.function in ("lower", "domain", "len") and self.value(node.arguments[0], event).type == "any":
+            raise refuse(f"`{node.function}()` of an untyped value (an event's own key)", node)
         if node.function == "days_since":
             argument = self.value(node.arguments[0], event)
             if argument.category != "time":
@@ -373,8 +401,11 @@ class _Compiler:
         policy = self.policy
         base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(
             table, copy=False)
+        fields = self.fields_layer()
+        if self.lookups:
+            base = _select(exp.Star(), *self.lookups).from_(base.subquery("__lookups", copy=False), copy=False)
         carried = [b.column(name) for name in self.carry]
-        layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *self.fields_layer(), *carried).from_(
+        layer1 = _select(exp.column(T_COLUMN), exp.column("__as_of"), *fields, *carried).from_(
             base.subquery("__leads", copy=False), copy=False)
         # Each string field casefolded once per row (comparisons read `__k`).
         folds = [casefold(value.sql).as_(value.folded.name, copy=False) for value in self.fields.values()
@@ -553,15 +584,15 @@ def compile_select(
             t_value = b.case((exp.LTE(this=b.paren(own), expression=b.integer(MAX_US - as_of.offset_us)), later))
         else:
             t_value = datetime_from_text(b.cast(exp.Placeholder(this="as_of"), "VARCHAR"))
-        seconds = b.call("strftime", b.call("make_timestamp", t_value), b.string("%Y-%m-%dT%H:%M:%S"))
+        parsed = exp.column("__tv")  # the parsed time, bound once (it is a large expression)
+        seconds = b.call("strftime", b.call("make_timestamp", parsed), b.string("%Y-%m-%dT%H:%M:%S"))
         # The microseconds within the second, also before 1970 (SQL's % keeps the sign).
-        fraction = exp.Mod(this=b.paren(exp.Add(this=exp.Mod(this=t_value, expression=b.integer(1_000_000)),
+        fraction = exp.Mod(this=b.paren(exp.Add(this=exp.Mod(this=parsed, expression=b.integer(1_000_000)),
                                                 expression=b.integer(1_000_000))), expression=b.integer(1_000_000))
-        t_text = b.concat(seconds, b.case(
+        t_text = b.bind(t_value.copy(), "__tv", b.concat(seconds, b.case(
             (exp.NEQ(this=fraction, expression=b.integer(0)),
-             b.concat(b.string("."),
-                      b.call("lpad", b.cast(fraction, "VARCHAR"), b.integer(6), b.string("0")))),
-            default=b.string("")), b.string("Z"))
+             b.concat(b.string("."), b.call("lpad", b.cast(fraction, "VARCHAR"), b.integer(6), b.string("0")))),
+            default=b.string("")), b.string("Z")))
     from ...ir_json import policy_hash
 
     return compiler.select(exp.to_table(table), t_value, t_text, flat, policy_hash(policy) if flat else "")
@@ -609,7 +640,13 @@ def compile_sql(
     if rewrite is None:
         raise SqlRefused("the decision SELECT (not proven exact on this engine)", dialect, path=path)
     types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
-    select = compile_select(policy, types, table=table, as_of=as_of, flat=flat, carry=carry)
+    from .show import PORTABLE
+
+    portable = PORTABLE.set(dialect != "duckdb")
+    try:
+        select = compile_select(policy, types, table=table, as_of=as_of, flat=flat, carry=carry)
+    finally:
+        PORTABLE.reset(portable)
     try:
         return rewrite(select, types, _event_type(policy, types), pretty)
     except SqlRefused as refused:  # located at the policy when the rewrite could not say where

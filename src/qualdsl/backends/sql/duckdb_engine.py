@@ -16,7 +16,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ...asof import AsOf
@@ -53,8 +53,11 @@ def connect() -> Any:
     return connection
 
 
-def load_leads(connection: Any, paths: Sequence[str], format: str | None = None) -> dict[str, str]:
-    """Create the view `leads` over the inputs; returns its column types."""
+def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
+               guessed_times: bool = False) -> dict[str, str]:
+    """Create the view `leads` over the inputs; returns its column types.
+    `guessed_times`: keep the DATE/TIMESTAMP types read_json guesses for
+    JSONL text (as a user's own read_json relation has them: `--like`)."""
     import duckdb
 
     for path in paths:
@@ -77,6 +80,13 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
             relation = connection.read_csv(files, all_varchar=True, header=True)
         elif kind == "jsonl":
             relation = connection.read_json(files, format="newline_delimited")
+            guessed = [_as_text_if_time(str(t)) for t in relation.types]
+            if not guessed_times and guessed != [str(t) for t in relation.types]:
+                # DuckDB guesses DATE/TIMESTAMP from ISO text (and then fails on
+                # a later row that is not one); JSON has only strings, which
+                # the compiled coercion reads as the contract says.
+                relation = connection.read_json(files, format="newline_delimited",
+                                                columns=dict(zip(relation.columns, guessed)))
         else:
             relation = connection.read_parquet(files)
         relation.create_view("leads")
@@ -87,6 +97,23 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None)
         }
     except duckdb.Error as error:
         raise InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}") from None
+
+
+def _as_text_if_time(sql_type: str) -> str:
+    """The type with every DATE, TIME and TIMESTAMP in it (STRUCT members and
+    LIST elements too) made VARCHAR."""
+    from sqlglot import exp
+
+    from . import builders as b
+
+    times = {exp.DataType.Type.DATE, exp.DataType.Type.TIME, exp.DataType.Type.TIMESTAMP,
+             exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMPNTZ}
+    if not any(word in sql_type for word in ("DATE", "TIME")):
+        return sql_type
+    tree = _NULL_TYPE.sub("VARCHAR", sql_type)
+    parsed = b.sql_type(tree).transform(
+        lambda node: b.sql_type("VARCHAR") if isinstance(node, exp.DataType) and node.this in times else node)
+    return str(parsed.sql(b.DIALECT))
 
 
 def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format: str | None,
@@ -203,26 +230,122 @@ def _own_moments(policy: Any, job: Any) -> Iterator[Decision | RowError]:
 
 class DuckDBEvaluator:
     """The SQL backend as an `Evaluator` (backends/__init__.py), one lead at a
-    time: the lead is written as one JSONL row and decided by the compiled
-    SELECT in DuckDB. For the conformance tests; `qualdsl score --engine
-    duckdb` decides whole files at once."""
+    time, for the conformance tests and `qualdsl test --backend duckdb`
+    (`qualdsl score --engine duckdb` decides whole files at once).
+
+    Every top-level value of the lead is a query parameter holding its raw
+    JSON text, read as a JSON column: no type is guessed from the value, and
+    the compiled coercion SQL reads it as the contract says (as Python
+    reads the same JSON). A date or datetime object at the top level (YAML
+    gives them) is passed typed, as DATE or TIMESTAMP(TZ). One connection,
+    and one compiled SELECT per shape of column types, serve every lead."""
 
     def __init__(self, policy: Any):
-        import types
-
-        self.policy = types.SimpleNamespace(ir=policy)
+        self.ir = policy
+        self.names = _top_level_names(policy)
+        self.connection: Any = None
+        self.compiled: dict[tuple[str, ...], str] = {}
 
     def evaluate(self, lead: Any, *, as_of: Any) -> Decision:
-        import tempfile
+        from ...api import format_as_of, normalize_as_of
+        from ...runtime import show
 
-        from ...api import normalize_as_of
-
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "lead.jsonl")
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(json.dumps(lead, default=str) + "\n")
-            (decision,) = decisions(self.policy, [path], as_of=normalize_as_of(as_of), format="jsonl")
+        warnings: list[str] = []
+        if not isinstance(lead, Mapping):
+            warnings.append(f"lead: expected an object, got {show(lead)}; evaluated as {{}}")
+            lead = {}
+        kinds = tuple(_column_type(lead.get(name, _ABSENT)) for name in self.names)
+        sql = self.compiled.get(kinds)
+        if sql is None:
+            sql = self.compiled[kinds] = self._compile(kinds)
+        if self.connection is None:
+            self.connection = connect()
+            self.connection.execute("SET threads = 1")  # one row: threads only add overhead
+        parameters: dict[str, Any] = {"as_of": format_as_of(normalize_as_of(as_of))}
+        for index, (name, kind) in enumerate(zip(self.names, kinds)):
+            value = lead.get(name, _ABSENT)
+            parameters[f"c{index}"] = None if value is _ABSENT else value if kind != "JSON" else json_text(value)
+        (row,) = self.connection.execute(sql, parameters).fetchall()
+        decision = _decision(row)
+        if warnings:
+            decision = decision._replace(warnings=warnings + list(decision.warnings))
         return decision
+
+    def _compile(self, kinds: tuple[str, ...]) -> str:
+        from sqlglot import exp
+
+        from . import builders as b
+        from .compile import compile_select
+
+        columns = dict(zip(self.names, kinds))
+        select = compile_select(self.ir, columns, table=_ONE_LEAD)
+        one_row = exp.Select(expressions=[
+            b.cast(exp.Placeholder(this=f"c{index}"), kind).as_(exp.to_identifier(name, quoted=True), copy=False)
+            for index, (name, kind) in enumerate(columns.items())
+        ] or [b.null().as_("__none", copy=False)])
+        for table in select.find_all(exp.Table):
+            if table.name == _ONE_LEAD:
+                table.replace(one_row.subquery(_ONE_LEAD, copy=False))
+        return select.sql(dialect=b.DIALECT)
+
+
+_ONE_LEAD = "__one_lead"
+_ABSENT = object()
+
+
+def _top_level_names(policy: Any) -> tuple[str, ...]:
+    """Every top-level key the policy can read: each field's first segment
+    and its flat dotted name, the events field and the lead id."""
+    paths = [f.path for f in policy.fields] + [policy.lead_id.path]
+    if policy.events is not None:
+        paths.append(policy.events.path)
+    names: dict[str, None] = {}
+    for path in paths:
+        names[path[0]] = None
+        if len(path) > 1:
+            names[".".join(path)] = None
+    return tuple(names)
+
+
+def _column_type(value: Any) -> str:
+    if type(value) is dt.date:
+        return "DATE"
+    if type(value) is dt.datetime:
+        return "TIMESTAMP" if value.tzinfo is None else "TIMESTAMPTZ"
+    return "JSON"
+
+
+def json_text(value: Any) -> str:
+    """A lead value as JSON text. Values JSON has no form for: a date or
+    datetime inside a list or object is its text (as runtime.show prints
+    it; a known gap: Python compares it as a time); an int of more digits
+    than Python prints (never from JSON, only from Python callers) is an
+    integer of 4,301 nines with its sign, which the SQL, like Python, cannot
+    print, shows as `<int>` and reads as a huge number."""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:
+        return json.dumps(_printable(value), ensure_ascii=False, default=str).replace(
+            json.dumps(_HUGE, ensure_ascii=False), "9" * 4301).replace(
+            json.dumps(_NEGATIVE_HUGE, ensure_ascii=False), "-" + "9" * 4301)
+
+
+_HUGE = "\ue000 int beyond 4300 digits \ue000"
+_NEGATIVE_HUGE = "\ue000 -int beyond 4300 digits \ue000"
+
+
+def _printable(value: Any) -> Any:
+    if type(value) is int:
+        try:
+            str(value)
+        except ValueError:
+            return _HUGE if value > 0 else _NEGATIVE_HUGE
+        return value
+    if isinstance(value, Mapping):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable(item) for item in value]
+    return value
 
 
 def evaluator(policy: Any) -> DuckDBEvaluator:

@@ -36,6 +36,8 @@ def _member(value: exp.Expr, name: str) -> exp.Expr:
 
 def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Expr) -> Loaded:
     """runtime.load_events of a column of SQL type `source`."""
+    if source.this == T.JSON:
+        return _load_json_events(value, field, as_of)
     if source.this not in LISTS:
         warning = b.case((b.not_null(value), b.concat(
             b.string(f"{field}: expected events, got "), show(value, source), b.string("; treated as missing"))))
@@ -43,14 +45,40 @@ def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Ex
     element_type = source.expressions[0]
     members = {c.this.name: c.args["kind"] for c in element_type.expressions} \
         if element_type.this == T.STRUCT else {}
-    x = exp.column("__x")
-    element = _member(x, "e")
+    element = _member(exp.column("__x"), "e")
     if "type" in members and members["type"].this in TEXTS and "at" in members:
         at = coerce(_member(element, "at"), members["at"], "datetime")
         kind = _member(element, "type")
         valid: exp.Expr = b.and_(b.not_null(element), b.not_null(kind), b.not_null(at))
+    elif element_type.this == T.JSON:
+        # Each element a JSON value: an object with a string `type` and an `at`.
+        type_value = b.json_member(element, "type")
+        kind = b.case((b.eq(b.call("json_type", type_value), b.string("VARCHAR")),
+                       b.call("json_extract_string", type_value, b.string("$"))))
+        at = coerce(b.json_present(b.json_member(element, "at")), element_type, "datetime")
+        valid = b.and_(b.not_null(kind), b.not_null(at))
     else:  # no element can be an event (not an object, or no string `type`)
         at, kind, valid = b.cast(b.null(), "BIGINT"), b.cast(b.null(), "VARCHAR"), b.false()
+    return _window(value, element_type, field, as_of, element, at, kind, valid)
+
+
+def _load_json_events(value: exp.Expr, field: str, as_of: exp.Expr) -> Loaded:
+    """A JSON value (never JSON null: sources make that NULL): a JSON array
+    is read element by element; anything else is warned about."""
+    is_array = b.eq(b.call("json_type", value), b.string("ARRAY"))
+    warning = b.case((b.not_(is_array), b.concat(
+        b.string(f"{field}: expected events, got "), show(value, b.sql_type("JSON")),
+        b.string("; treated as missing"))))
+    listed = b.case((is_array, b.cast(value, "JSON[]")))
+    loaded = load_events(listed, b.sql_type("JSON[]"), field, as_of)
+    return Loaded(loaded.events, exp.ArrayConcat(this=exp.Array(expressions=[warning]), expressions=[loaded.warnings]))
+
+
+def _window(value: exp.Expr, element_type: exp.DataType, field: str, as_of: exp.Expr, element: exp.Expr,
+            at: exp.Expr, kind: exp.Expr, valid: exp.Expr) -> Loaded:
+    """The events that exist as of T, in the contract's order, and the
+    warnings for malformed elements (in input order)."""
+    x = exp.column("__x")
     pair = exp.Struct(expressions=[
         exp.PropertyEQ(this=exp.to_identifier("e"), expression=exp.column("__v")),
         exp.PropertyEQ(this=exp.to_identifier("i"),
@@ -93,6 +121,8 @@ def attribute(event: exp.Expr, element_type: exp.DataType | None, path: tuple[st
     when the events' SQL type cannot hold it exactly as Python sees it."""
     node = _member(event, "e")
     sql_type = element_type
+    if sql_type is not None and sql_type.this == T.JSON:
+        return json_lookup(node, path), "any"
     for segment in path:
         if sql_type is None or sql_type.this != T.STRUCT:
             return b.null(), "string"  # missing for every event: compares false
@@ -109,6 +139,17 @@ def attribute(event: exp.Expr, element_type: exp.DataType | None, path: tuple[st
     if sql_type.this in (T.TIMESTAMP, T.TIMESTAMPNTZ, T.TIMESTAMPTZ, T.DATE):
         return b.call("epoch_us", node), "datetime"
     return None
+
+
+def json_lookup(value: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
+    """runtime.lookup inside a JSON object: nested, then the flat dotted key;
+    JSON null is SQL NULL."""
+    nested = value
+    for segment in path:
+        nested = b.json_member(nested, segment)
+    if len(path) > 1:
+        nested = b.call("coalesce", nested, b.json_member(value, ".".join(path)))
+    return b.json_present(nested)
 
 
 def age(event: exp.Expr) -> exp.Expr:

@@ -16,6 +16,8 @@ arithmetic with a missing operand give NULL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 from sqlglot import exp
 
@@ -60,12 +62,42 @@ def literal(value: object) -> Value:
     raise AssertionError(value)
 
 
+def views(value: Value) -> list[tuple[exp.Expr, Value]]:
+    """An untyped value (`any`: a JSON value, an event's own key) as the typed
+    values it can be, each with the test that it is that kind; Python's
+    operators compare only values of one kind, so a test over an untyped value
+    is the OR of the test over each view."""
+    kind = b.call("json_type", value.sql)
+    x = value.sql
+
+    def of(*names: str) -> exp.Expr:
+        return exp.In(this=kind, expressions=[b.string(n) for n in names])
+
+    return [
+        (of("VARCHAR"), Value(b.call("json_extract_string", x, b.string("$")), "string", nullable=False)),
+        (of("BIGINT"), Value(b.cast(x, "BIGINT"), "int", nullable=False)),
+        (of("UBIGINT"), Value(b.cast(x, "HUGEINT"), "int", nullable=False, bits=65)),
+        # Integers beyond 2**64 too (a known gap: Python compares those exactly).
+        (of("DOUBLE"), Value(b.cast(x, "DOUBLE"), "number", nullable=False)),
+        (of("BOOLEAN"), Value(b.cast(x, "BOOLEAN"), "bool", nullable=False)),
+    ]
+
+
+def over_views(test: Callable[[Value], exp.Expr], value: Value) -> exp.Expr:
+    """`test(value)` for an untyped value: true when it holds for the view of
+    the value's kind (never NULL)."""
+    cases = [b.and_(guard, test(view)) for guard, view in views(value)]
+    return never_null(b.or_(*cases))
+
+
 def never_null(condition: exp.Expr) -> exp.Expr:
     return b.call("coalesce", condition, b.false())
 
 
 def truth(value: Value) -> exp.Expr:
     """A condition holds only when its value is the boolean true."""
+    if value.type == "any":
+        return over_views(truth, value)
     if value.type != "bool":
         return b.false()
     return never_null(value.sql) if value.nullable else value.sql
@@ -84,6 +116,10 @@ def compare(op: str, left: Value, right: Value) -> exp.Expr:
     """`left op right` with the contract's semantics (runtime.eq/ne/lt/...)."""
     if op not in _ALL:
         raise AssertionError(op)
+    if left.type == "any":
+        return over_views(lambda view: compare(op, view, right), left)
+    if right.type == "any":
+        return over_views(lambda view: compare(op, left, view), right)
     kind = left.category
     if kind != right.category or kind in ("list", "events", "any"):
         return b.false()
@@ -157,6 +193,10 @@ def between(value: Value, low: Value, high: Value) -> exp.Expr:
 def member(item: Value, elements: list[Value], negated: bool = False) -> exp.Expr:
     """`item in [...]` / `not in` over a constant list (runtime.member/not_member):
     `not in` is false when the item is missing."""
+    if item.type == "any":
+        any_found = over_views(lambda view: member(view, elements), item)
+        # A present value of a kind in no view (a list, an object) is `not in` too.
+        return never_null(b.and_(b.not_null(item.sql), b.not_(any_found))) if negated else any_found
     same_kind = [e for e in elements if e.category == item.category and item.category != "list"]
     if item.category == "string" and same_kind:
         strings = [folded(e) for e in same_kind]
@@ -173,6 +213,11 @@ def member(item: Value, elements: list[Value], negated: bool = False) -> exp.Exp
 
 def list_member(item: Value, values: Value, negated: bool = False) -> exp.Expr:
     """`item in LIST_FIELD` for a list[string] or list[number] field."""
+    if item.type == "any":
+        any_found = over_views(lambda view: list_member(view, values), item)
+        if not negated:
+            return any_found
+        return never_null(b.and_(b.not_null(item.sql), b.not_null(values.sql), b.not_(any_found)))
     element = Value(exp.column("__m"), values.type[5:-1], nullable=False)
     if item.category != element.category:
         found: exp.Expr = b.false()
@@ -187,6 +232,10 @@ def list_member(item: Value, values: Value, negated: bool = False) -> exp.Expr:
 
 def string_test(op: str, left: Value, right: Value) -> exp.Expr:
     """contains / starts_with / ends_with, casefolded; false unless both are strings."""
+    if left.type == "any":
+        return over_views(lambda view: string_test(op, view, right), left)
+    if right.type == "any":
+        return over_views(lambda view: string_test(op, left, view), right)
     if left.category != "string" or right.category != "string":
         return b.false()
     function = {"contains": "contains", "starts_with": "starts_with", "ends_with": "suffix"}[op]
@@ -197,6 +246,8 @@ def matches(value: Value, pattern: str, ignore_case: bool) -> exp.Expr:
     """`x matches /re/`: DuckDB's regexp_matches is RE2's unanchored search with
     RE2's defaults (`.` stops at newline, `$` is the end of the text), as
     regex.compile_regex; the pattern is a literal node, flags `c` or `i`."""
+    if value.type == "any":
+        return over_views(lambda view: matches(view, pattern, ignore_case), value)
     if value.category != "string":
         return b.false()
     flags = b.string("i" if ignore_case else "c")
@@ -210,6 +261,8 @@ def is_missing(value: Value, negated: bool = False) -> exp.Expr:
 def arith(op: str, left: Value, right: Value) -> Value:
     """`+ - * /` on numbers (runtime.add/sub/mul/div); NULL for a missing operand,
     a non-number, or division by zero."""
+    if "any" in (left.type, right.type):
+        raise SqlRefused("arithmetic on an untyped value (an event's own key)", b.DIALECT)
     if left.category != "number" or right.category != "number":
         return Value(b.cast(b.null(), "DOUBLE"), "number")
     nullable = left.nullable or right.nullable or op == "/"
@@ -232,6 +285,8 @@ def arith(op: str, left: Value, right: Value) -> Value:
 
 
 def negate(value: Value) -> Value:
+    if value.type == "any":
+        raise SqlRefused("arithmetic on an untyped value (an event's own key)", b.DIALECT)
     if value.category != "number":
         return Value(b.cast(b.null(), "DOUBLE"), "number")
     if value.type == "int":

@@ -10,12 +10,17 @@ separators (`, ` and `: `), float repr (`1e+16`, `1e-05`), string escapes
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 
 from sqlglot import exp
 
 from . import builders as b
 from .errors import SqlRefused
 
+# True while compiling for a dialect other than DuckDB (compile_sql): use the
+# forms every dialect's rewrite maps, not DuckDB-only shortcuts (to_json's
+# escapes cut apart by regexp_extract_all).
+PORTABLE: ContextVar[bool] = ContextVar("qualdsl_sql_portable", default=False)
 # json.dumps escapes these and nothing else when ensure_ascii=False.
 _SHORT = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _ESCAPES = [(c, _SHORT.get(c, f"\\u{ord(c):04x}")) for c in ["\\", '"'] + [chr(i) for i in range(32)]]
@@ -40,18 +45,36 @@ def json_string(text: exp.Expr) -> exp.Expr:
 
 
 def _json_string(text: exp.Expr) -> exp.Expr:
-    escaped = b.replace_all(text, _ESCAPES)  # backslash first, so later escapes stay
+    """DuckDB's to_json escapes exactly the characters json.dumps does, with
+    the same short forms, but writes `\\u001F` where Python writes
+    `\\u001f`: its `\\uXXXX` escapes (cut out whole, so an escaped
+    backslash followed by `u` is not one) are lowercased. Cheaper to plan than
+    34 replace() calls."""
     needs = b.matches(text, '[\\x00-\\x1f"\\\\]')
-    return b.concat(b.string('"'), b.case((needs, escaped), default=text), b.string('"'))
+    if PORTABLE.get():
+        escaped = b.replace_all(text, _ESCAPES)  # backslash first, so later escapes stay
+        return b.concat(b.string('"'), b.case((needs, escaped), default=text), b.string('"'))
+    name = f"__u{sum(1 for _ in text.find_all(exp.Lambda)) + 1}"
+    token = exp.column(name)
+    pieces = b.call("regexp_extract_all", b.cast(b.call("to_json", text), "VARCHAR"),
+                    b.string(r"\\u[0-9A-Fa-f]{4}|\\.|[^\\]+"))
+    fixed = exp.Transform(this=pieces, expression=b.lam(
+        b.case((b.call("starts_with", token, b.string("\\u")), b.call("lower", token)), default=token), name))
+    return b.case((needs, b.call("array_to_string", fixed, b.string(""))),
+                  default=b.concat(b.string('"'), text, b.string('"')))
 
 
 def show(value: exp.Expr, source: exp.DataType) -> exp.Expr:
     """`runtime.show` of a non-NULL value of SQL type `source` (cut at 1,000)."""
     text = json_text(value, source)
-    return b.case(
-        (exp.LTE(this=b.call("length", text), expression=b.integer(1000)), text),
-        default=b.concat(b.call("substring", text, b.integer(1), b.integer(997)), b.string("...")),
-    )
+    if source.this == exp.DataType.Type.JSON:
+        text = b.case((has_unprintable_int(value), _type_placeholder(value)), default=text)
+    name = f"__v{sum(1 for _ in text.find_all(exp.Lambda)) + 1}"
+    shown = exp.column(name)  # the text built once, read three times
+    return b.bind(text, name, b.case(
+        (exp.LTE(this=b.call("length", shown), expression=b.integer(1000)), shown),
+        default=b.concat(b.call("substring", shown, b.integer(1), b.integer(997)), b.string("...")),
+    ))
 
 
 def json_text(value: exp.Expr, source: exp.DataType, depth: int = 0) -> exp.Expr:
@@ -93,51 +116,64 @@ def json_text(value: exp.Expr, source: exp.DataType, depth: int = 0) -> exp.Expr
     raise SqlRefused(f"a column of type {source.sql(b.DIALECT)}", "duckdb")
 
 
+def _type_placeholder(value: exp.Expr) -> exp.Expr:
+    """runtime.show's last resort, `<int>` / `<list>` / `<dict>`: json.dumps
+    and repr both refuse a value holding an int they cannot print."""
+    kind = json_kind(value)
+    return b.case((b.eq(kind, b.string("ARRAY")), b.string("<list>")),
+                  (b.eq(kind, b.string("OBJECT")), b.string("<dict>")), default=b.string("<int>"))
+
+
 def _or_null(value: exp.Expr, source: exp.DataType, depth: int = 0) -> exp.Expr:
     return b.case((b.is_null(value), b.string("null")), default=json_text(value, source, depth))
-
-
-JSON_DEPTH = 2  # nesting shown exactly inside a JSON-typed value; deeper: DuckDB's text
 
 
 def json_kind(value: exp.Expr) -> exp.Expr:
     return b.call("json_type", value)
 
 
+# One JSON token: a string, a number, or a run of anything else (brackets,
+# separators, whitespace, true/false/null, NaN, Infinity).
+_TOKEN = r'"(?:[^"\\]|\\.)*"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|[^"0-9-]+|-'  # noqa: S105  # a regex, not a password
+
+
 def _json_value(value: exp.Expr, depth: int) -> exp.Expr:
-    """json.dumps of what json.loads gives for a JSON value (a column DuckDB
-    typed JSON because its values differ in kind)."""
-    bound = f"__j{sum(1 for _ in value.find_all(exp.Lambda)) + 1}"
-    return b.bind(value, bound, _json_shown(exp.column(bound), depth))
+    """json.dumps of what json.loads gives for a JSON value, at any depth: the
+    JSON text is cut into tokens, and each is written as Python writes it
+    (strings re-escaped, floats by repr, `, ` and `: ` as separators, no
+    other whitespace). One flat transform, however deep the value nests."""
+    name = f"__t{sum(1 for _ in value.find_all(exp.Lambda)) + 1}"
+    token = exp.column(name)
+    tokens = b.call("regexp_extract_all", b.cast(value, "VARCHAR"), b.string(_TOKEN))
+    return b.call("array_to_string", exp.Transform(this=tokens, expression=b.lam(_json_token(token), name)),
+                  b.string(""))
 
 
-def _json_shown(value: exp.Expr, depth: int) -> exp.Expr:
-    kind = json_kind(value)
-    text = b.call("json_extract_string", value, b.string("$"))
-    whens = [
-        (b.eq(kind, b.string("VARCHAR")), json_string(text)),
-        (b.eq(kind, b.string("DOUBLE")), _float_json(b.cast(value, "DOUBLE"))),
-        (b.eq(kind, b.string("NULL")), b.string("null")),
-    ]
-    if depth < JSON_DEPTH:
-        name = f"__s{depth}"
-        items = exp.Transform(this=b.cast(value, "JSON[]"),
-                              expression=b.lam(b.call("coalesce", _json_value(exp.column(name), depth + 1),
-                                                      b.string("null")), name))
-        key = exp.column(f"__k{depth}")
-        entries = b.call("map_entries", b.cast(value, "MAP(VARCHAR, JSON)"))
-        pairs = exp.Transform(this=entries, expression=b.lam(b.concat(
-            json_string(exp.Dot(this=key, expression=exp.to_identifier("key"))), b.string(": "),
-            b.call("coalesce", _json_value(exp.Dot(this=key, expression=exp.to_identifier("value")), depth + 1),
-                   b.string("null"))), key.name))
-        whens += [
-            (b.eq(kind, b.string("ARRAY")),
-             b.concat(b.string("["), b.call("array_to_string", items, b.string(", ")), b.string("]"))),
-            (b.eq(kind, b.string("OBJECT")),
-             b.concat(b.string("{"), b.call("array_to_string", pairs, b.string(", ")), b.string("}"))),
-        ]
-    # BIGINT, UBIGINT, BOOLEAN: the JSON text is Python's (digits, true/false).
-    return b.case(*whens, default=b.cast(value, "VARCHAR"))
+def _json_token(token: exp.Expr) -> exp.Expr:
+    other = b.call("regexp_replace", token, b.string("[ \t\n\r]"), b.string(""), b.string("g"))
+    spaced = exp.Replace(this=exp.Replace(this=other, expression=b.string(","), replacement=b.string(", ")),
+                         expression=b.string(":"), replacement=b.string(": "))
+    return b.case(
+        (b.call("starts_with", token, b.string('"')),
+         json_string(b.call("json_extract_string", b.cast(token, "JSON"), b.string("$")))),
+        (b.full_match(token, "-?[0-9]+"), b.case((b.eq(token, b.string("-0")), b.string("0")), default=token)),
+        (b.full_match(token, "-?[0-9].*"), _float_json(b.try_cast(token, "DOUBLE"))),  # 1e400: inf
+        default=spaced,
+    )
+
+
+def has_unprintable_int(value: exp.Expr) -> exp.Expr:
+    """Does the JSON text hold an integer of more digits than Python prints
+    (4,300)? Strings aside: the text is cut into tokens as above."""
+    text = b.cast(value, "VARCHAR")
+    name = f"__t{sum(1 for _ in value.find_all(exp.Lambda)) + 1}"
+    token = exp.column(name)
+    huge = b.and_(b.full_match(token, "-?[0-9]+"),
+                  exp.GT(this=b.call("length", b.call("ltrim", token, b.string("-"))), expression=b.integer(4300)))
+    tokens = b.call("regexp_extract_all", text, b.string(_TOKEN))
+    return b.and_(exp.GT(this=b.call("length", text), expression=b.integer(4300)),
+                  b.call("coalesce", b.call("list_bool_or", exp.Transform(this=tokens, expression=b.lam(huge, name))),
+                         b.false()))
 
 
 def _float_json(value: exp.Expr) -> exp.Expr:

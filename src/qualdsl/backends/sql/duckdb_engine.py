@@ -88,12 +88,13 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
                 relation = connection.read_json(files, format="newline_delimited",
                                                 columns=dict(zip(relation.columns, guessed)))
         else:
-            relation = connection.read_parquet(files)
+            relation = connection.sql(_parquet_in_order(files))
         relation.create_view("leads")
         # A column (or struct member) holding only nulls has DuckDB's type NULL:
         # every value of it is missing, read as VARCHAR like any text.
         return {
             name: _NULL_TYPE.sub("VARCHAR", str(sql_type)) for name, sql_type in zip(relation.columns, relation.types)
+            if name != ROW
         }
     except duckdb.Error as error:
         raise InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}") from None
@@ -116,11 +117,29 @@ def _as_text_if_time(sql_type: str) -> str:
     return str(parsed.sql(b.DIALECT))
 
 
+ROW = "__qualdsl_row"  # the input position of a Parquet row: (file, row) as one BIGINT
+
+
+def _parquet_in_order(files: Sequence[str]) -> str:
+    """The Parquet files as one relation with each row's input position:
+    DuckDB reads row groups in parallel and the decision SELECT does not keep
+    their order, so the position is carried through it and sorted on."""
+    from sqlglot import exp
+
+    parts = [f"SELECT * EXCLUDE (file_row_number), {index} * 1099511627776 + file_row_number AS {ROW} "  # noqa: S608  # the path enters as a sqlglot string literal
+             f"FROM read_parquet({exp.Literal.string(path).sql('duckdb')}, file_row_number = true)"
+             for index, path in enumerate(files)]
+    return " UNION ALL ".join(parts)
+
+
 def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format: str | None,
            flat: bool) -> tuple[Any, str]:
     connection = connect()
     columns = load_leads(connection, paths, format)
-    return connection, compile_sql(policy.ir, columns, table="leads", as_of=_moment(as_of), flat=flat)
+    if input_format(paths, format) != "parquet":
+        return connection, compile_sql(policy.ir, columns, table="leads", as_of=_moment(as_of), flat=flat)
+    select = compile_sql(policy.ir, columns, table="leads", as_of=_moment(as_of), flat=flat, carry=(ROW,))
+    return connection, f"SELECT * EXCLUDE ({ROW}) FROM ({select.rstrip().rstrip(';')}) ORDER BY {ROW}"  # noqa: S608  # generated SQL
 
 
 def _moment(as_of: dt.datetime | AsOf) -> dt.datetime | AsOfField:

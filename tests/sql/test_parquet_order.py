@@ -1,0 +1,32 @@
+"""The duckdb engine keeps input order on Parquet with many row groups and
+over several files (DuckDB reads row groups in parallel; the decision
+SELECT alone did not keep their order: row 2,048 came out as row 50,000)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import qualdsl
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+duckdb_engine = pytest.importorskip("qualdsl.backends.sql.duckdb_engine")
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+def test_rows_keep_their_order_across_row_groups_and_files(tmp_path: Path) -> None:
+    paths = []
+    for part in range(2):
+        rows = [{"id": f"L-{part}-{i:05d}", "company": {"employees": i % 700, "country": "US"}}
+                for i in range(20_000)]
+        path = tmp_path / f"part{part}.parquet"
+        pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=1024)
+        paths.append(str(path))
+    policy = qualdsl.load(ROOT / "policies" / "saas_inbound.qual")
+    ids = [decision.lead for decision in duckdb_engine.decisions(policy, paths, as_of=AS_OF)]
+    assert ids == [f"L-{part}-{i:05d}" for part in range(2) for i in range(20_000)]

@@ -162,10 +162,16 @@ def _in_process(units: Iterator[Row | RowError | Batch] | Iterator[Timed | RowEr
         from .outputs import encoder
 
         many = encoder(*job.encoding).many
+    rows = 0
     with _collections_per_batch() as collect:
         for unit in units:
-            if type(unit) is Row:
-                yield evaluate(unit.lead, as_of=as_of)
+            if type(unit) is Row or type(unit) is Timed:
+                # Rows streamed one by one: a collection every PARQUET_BATCH_ROWS
+                # rows, so a cycle in some value never piles up with the collector off.
+                yield evaluate(unit.lead, as_of=as_of if type(unit) is Row else unit.as_of)  # type: ignore[union-attr]
+                rows += 1
+                if rows % PARQUET_BATCH_ROWS == 0:
+                    collect()
             elif type(unit) is Batch:
                 decisions = [evaluate(lead, as_of=as_of) for lead in unit.leads()]
                 if many is None:
@@ -174,8 +180,6 @@ def _in_process(units: Iterator[Row | RowError | Batch] | Iterator[Timed | RowEr
                     yield Chunk.of(decisions, many)
                 del decisions
                 collect()
-            elif type(unit) is Timed:
-                yield evaluate(unit.lead, as_of=unit.as_of)
             else:
                 yield unit  # type: ignore[misc]  # a RowError: `type(unit) is` tests do not narrow
 

@@ -48,6 +48,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from . import builders as b
 from . import casefold as cf
 from .errors import SqlRefused
 
@@ -74,13 +75,8 @@ def _f(name: str, *args: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _s(text: str) -> exp.Literal:
-    return exp.Literal.string(text)
-
-
-def _n(value: int) -> exp.Expr:
-    literal = exp.Literal.number(abs(value))
-    return exp.Neg(this=literal) if value < 0 else literal
+_s = b.string  # the generator's own literal builders
+_n = b.integer
 
 
 def _type(text: str) -> exp.DataType:

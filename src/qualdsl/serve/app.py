@@ -247,10 +247,12 @@ class Server:
 
     def record(self, policy: Policy, timed: list[tuple[Decision, float]]) -> None:
         lines = []
-        for decision, seconds in timed:
-            self.metrics.decision(policy.name, decision.tier, decision.route)
-            lines.append(self.log.decision(policy.name, policy.hash, decision.lead, decision.tier,
-                                           decision.route, seconds))
+        now = self.log.now()  # one clock read per request: a batch's lines are written together
+        name, digest, count, line = policy.name, policy.hash, self.metrics.decision, self.log.decision
+        for decision in timed:
+            tier, route = decision[0].tier, decision[0].route
+            count(name, tier, route)
+            lines.append(line(name, digest, decision[0].lead, tier, route, decision[1], now))
         self.log.buffer(lines)
 
     async def reload(self) -> None:

@@ -94,12 +94,13 @@ class EventLog:
         stream.flush()
 
     def decision(self, policy: str, digest: str, lead: str | None, tier: str | None, route: str | None,
-                 seconds: float) -> str:
+                 seconds: float, now: str | None = None) -> str:
+        """One decision's line; `now`: the time to stamp (a batch's lines share one)."""
         if self.format != "json":
             return self.line("decision", policy=policy, hash=digest, lead=lead, tier=tier, route=route,
                              latency_ms=round(seconds * 1000, 4))
         # The hot path, spelled out: one dict, one dumps.
-        return orjson.dumps({"time": self.now(), "event": "decision", "policy": policy, "hash": digest,
+        return orjson.dumps({"time": now or self.now(), "event": "decision", "policy": policy, "hash": digest,
                              "lead": lead, "tier": tier, "route": route,
                              "latency_ms": round(seconds * 1000, 4)}).decode()
 

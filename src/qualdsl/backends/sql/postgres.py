@@ -99,13 +99,7 @@ def _c(value: exp.Expr) -> exp.Expr:
     return exp.Collate(this=_p(value), expression=exp.Identifier(this="C", quoted=True))
 
 
-def _case(*whens: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Expr:
-    node = exp.Case()
-    for condition, result in whens:
-        node = node.when(condition, result, copy=False)
-    if default is not None:
-        node = node.else_(default, copy=False)
-    return node
+_case = b.case
 
 
 def _is_null(value: exp.Expr) -> exp.Expr:

@@ -13,6 +13,8 @@ Nothing depends on the session's settings: it runs the same with
 (lookups are `try_element_at`, sizes `array_size`, text to number
 `try_cast` behind an exact pattern, times epoch microseconds from
 `unix_micros`/`unix_date`, and a timestamp is shown from its microseconds).
+Step decay is not built on Spark's pow() (Java's, not C's): its factors are a
+table computed by Python's `**` (`decay_table`); a half-life is refused.
 Casefold and Python's lower() are not built on Spark's lower() (Java's, and
 the JVM's locale): `translate` and `replace` tables computed from Python's
 own str.casefold and str.lower over every code point.
@@ -30,6 +32,7 @@ from . import regex_dialects
 from .casefold import LOWER_FILE, MARK, TABLE_FILE
 from .compile import LOC
 from .errors import SqlRefused
+from .events import STEP_DECAY
 from .show import DATETIME_STR
 
 SPARK = "spark"
@@ -91,6 +94,41 @@ def _isfinite(args: list[exp.Expr]) -> exp.Expr:
     x = args[0]
     infinite = exp.EQ(this=_f("ABS", x.copy()), expression=_double_literal(float("inf")))
     return exp.Not(this=exp.Paren(this=exp.Or(this=_f("ISNAN", x), expression=infinite)))
+
+
+MAX_DECAY_TABLE = 2048  # factors of one step decay written into the SQL
+
+
+def decay_table(keep: float, max_steps: int | None) -> tuple[list[float], float] | None:
+    """`keep ** k` by Python for k = 0, 1, ... while it can still change, and
+    the value every later k has: up to `max_steps` (an older event has
+    expired) or until it reaches 0.0 or stays 1.0. None when that takes more
+    than MAX_DECAY_TABLE factors."""
+    factors: list[float] = []
+    for steps in range(MAX_DECAY_TABLE + 1):
+        if max_steps is not None and steps > max_steps:
+            return factors, 0.0  # never read: the expire CASE gives 0.0 first
+        value = keep ** steps
+        if steps > 0 and value in (0.0, factors[-1]) and value in (0.0, 1.0):
+            return factors, value
+        factors.append(value)
+    return None
+
+
+def _step_factor(steps: exp.Expr, keep: float, max_steps: int | None) -> exp.Expr:
+    """`keep ** steps` (steps a whole DOUBLE >= 0) as a lookup in a table of
+    Python-computed factors."""
+    table = decay_table(keep, max_steps)
+    if table is None:
+        raise SqlRefused(f"`decay` whose factor {keep!r} ** k takes more than {MAX_DECAY_TABLE} steps to reach 0 "
+                         "(add `expire after`, or use the duckdb engine)", SPARK)
+    factors, later = table
+    index = exp.Cast(this=steps, to=exp.DataType.build("BIGINT"))
+    listed = _f("ARRAY", *(_double_literal(value) for value in factors))
+    position = exp.Add(this=index.copy(), expression=exp.Literal.number(1))
+    return exp.Case(ifs=[exp.If(this=exp.LT(this=index, expression=exp.Literal.number(len(factors))),
+                                true=_f("ELEMENT_AT", listed, exp.Cast(this=position, to=exp.DataType.build("INT"))))],
+                    default=_double_literal(later))
 
 
 def _double_literal(value: float) -> exp.Expr:
@@ -257,8 +295,12 @@ def _spark_node(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr
     if isinstance(node, exp.Pow):
         # Decay factors are `keep ** steps` and `0.5 ** (age / half-life)`:
         # Java's Math.pow is not the C pow() Python uses (0.9 ** 4 differs in
-        # the last bit), so a decayed score would differ. Refused, not guessed.
-        raise SqlRefused("decay (`decay N% every` / `decay half_life`: Java's pow() is not Python's)", SPARK)
+        # the last bit), so pow() is never emitted. A step decay's factors are
+        # a table computed by Python's own `**`; a half-life is refused.
+        mark = node.meta.get(STEP_DECAY) if node._meta else None
+        if mark is None:
+            raise SqlRefused("decay half_life (Java's pow() is not Python's)", SPARK)
+        return _step_factor(node.expression, *mark)
     if isinstance(node, exp.ArrayConcat):
         # Spark's concat is NULL if any list is; DuckDB's skips NULL lists.
         parts = [node.this, *node.expressions]

@@ -166,12 +166,18 @@ def floor_div(value: exp.Expr, divisor: int) -> exp.Expr:
         (exp.LT(this=remainder, expression=b.integer(0)), b.integer(1)), default=b.integer(0)))
 
 
+STEP_DECAY = "qualdsl_step_decay"  # meta of a step decay's Pow: (keep, max steps or None)
+
+
 def factor(block: ir.Block, age_us: exp.Expr) -> exp.Expr:
     """The block's decay factor for an age (backends/python.py factor_lines)."""
     decay, expire = block.decay, block.expire
     if isinstance(decay, ir.StepDecay):
         steps = exp.IntDiv(this=b.paren(age_us), expression=b.integer(decay.period))  # age >= 0: the floor
         value: exp.Expr = exp.Pow(this=b.double(decay.keep), expression=b.cast(steps, "DOUBLE"))
+        # For a dialect whose pow() is not C's (Spark: Java's): keep and the most
+        # steps an unexpired event can reach, to tabulate keep ** k in Python.
+        value.meta[STEP_DECAY] = (decay.keep, None if expire is None else expire.after // decay.period)
     elif isinstance(decay, ir.HalfLife):
         ratio = exp.Div(this=b.cast(age_us, "DOUBLE"), expression=b.cast(b.integer(decay.period), "DOUBLE"))
         value = exp.Pow(this=b.double(0.5), expression=ratio)

@@ -31,7 +31,7 @@ BUNDLED = sorted(p.stem for p in POLICIES.glob("*.qual"))
 DIALECTS = ("duckdb", "spark", "postgres", "bigquery", "snowflake")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled(stem: str, dialect: str, pretty: bool) -> str:
     """The compiled SELECT, or `REFUSED: <located message>`."""
     policy = qualdsl.load(POLICIES / f"{stem}.qual")
@@ -50,7 +50,7 @@ def deep(work: Callable[[], Any]) -> Any:
     def run() -> None:
         try:
             result.append(work())
-        except BaseException as error:  # re-raised on the caller's thread
+        except Exception as error:  # noqa: BLE001 (re-raised on the caller's thread)
             errors.append(error)
 
     limit = sys.getrecursionlimit()

@@ -9,11 +9,7 @@ refuses shows in review as a change of its snapshot.
 from __future__ import annotations
 
 import functools
-import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlglot
@@ -24,7 +20,7 @@ from qualdsl.backends.sql.cli import schema_columns
 from qualdsl.backends.sql.compile import compile_sql
 from qualdsl.errors import QualError
 
-from .helpers import AS_OF
+from .helpers import AS_OF, deep
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 BUNDLED = sorted(p.stem for p in POLICIES.glob("*.qual"))
@@ -39,33 +35,6 @@ def compiled(stem: str, dialect: str, pretty: bool) -> str:
         return compile_sql(policy.ir, schema_columns(policy.ir), dialect=dialect, as_of=AS_OF, pretty=pretty)
     except QualError as refused:
         return f"REFUSED: {refused}".replace(f"{POLICIES.parent}/", "")  # the same on every machine
-
-
-def deep(work: Callable[[], Any]) -> Any:
-    """`work()` on a thread with a large stack: sqlglot parses recursively,
-    and the decision SELECT nests a few thousand levels deep."""
-    result: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            result.append(work())
-        except Exception as error:  # noqa: BLE001 (re-raised on the caller's thread)
-            errors.append(error)
-
-    limit = sys.getrecursionlimit()
-    size = threading.stack_size(512 * 1024 * 1024)
-    sys.setrecursionlimit(200_000)
-    try:
-        thread = threading.Thread(target=run)
-        thread.start()
-        thread.join()
-    finally:
-        threading.stack_size(size)
-        sys.setrecursionlimit(limit)
-    if errors:
-        raise errors[0]
-    return result[0]
 
 
 def canonical(tree: exp.Expr) -> exp.Expr:

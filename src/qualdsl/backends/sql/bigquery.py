@@ -178,7 +178,8 @@ class _BigQuery(pg._Rewriter):
         names = [e.name for e in lam.expressions]
         element = names[0]
         listed = self(values)
-        offset = "__o"
+        # Named after the lambda's index: an index used in a nested list's body is not captured there.
+        offset = f"{names[1]}_o" if len(names) > 1 else "__o"
         body = self(lam.this)
         if len(names) > 1:  # DuckDB's 1-based index: the offset + 1
             index = exp.Paren(this=exp.Add(this=exp.column(offset, quoted=True), expression=_n(1)))
@@ -245,7 +246,8 @@ def _ordinal(listed: exp.Expr, index: exp.Expr) -> exp.Expr:
 
 def _unnest(listed: exp.Expr, element: str, offset: str) -> exp.Expr:
     """`UNNEST(listed) AS element WITH OFFSET AS offset` (0-based)."""
-    return exp.Unnest(expressions=[listed], alias=exp.TableAlias(this=exp.to_identifier(element, quoted=True)),
+    alias = exp.TableAlias(columns=[exp.to_identifier(element, quoted=True)])  # BigQuery names the value itself
+    return exp.Unnest(expressions=[listed], alias=alias,
                       offset=exp.to_identifier(offset, quoted=True))
 
 

@@ -73,11 +73,11 @@ TYPES = {"id": "VARCHAR", "title": "VARCHAR", "email": "VARCHAR", "employees": "
          "tags": "VARCHAR[]", "founded": "DATE"}
 
 
-def bigquery_tree(policy: qualdsl.Policy, columns: dict[str, str]) -> exp.Expr:
+def bigquery_tree(policy: qualdsl.Policy, columns: dict[str, str], flat: bool = False) -> exp.Expr:
     types = {name: b.sql_type(t) for name, t in columns.items()}
     token = PORTABLE.set(True)  # as compile_sql builds it for a dialect other than DuckDB
     try:
-        select = compile_select(policy.ir, types, as_of=AS_OF)
+        select = compile_select(policy.ir, types, as_of=AS_OF, flat=flat)
     finally:
         PORTABLE.reset(token)
     return to_bigquery(select, types, _event_type(policy.ir, types))
@@ -121,8 +121,9 @@ def test_the_bigquery_tree_decides_as_duckdb_and_python_on_duckdb():
     assert {row[5] for row in reference} == {"A", "B"}  # both tiers decided: the rules do fire
 
 
+@pytest.mark.parametrize("flat", [False, True], ids=["nested", "flat"])
 @pytest.mark.parametrize("stem", ["bant", "xeducation"])
-def test_bundled_policies_on_their_leads(stem):
+def test_bundled_policies_on_their_leads(stem, flat):
     policy = qualdsl.load(POLICIES / f"{stem}.qual")
     columns = schema_columns(policy.ir)
     connection = bq.connect()
@@ -130,9 +131,9 @@ def test_bundled_policies_on_their_leads(stem):
     leads = POLICIES / f"{stem}.leads.jsonl"
     # Typed as the schema says (a value of another type is NULL: a warehouse's typed table).
     connection.execute(f"CREATE TABLE leads AS SELECT * FROM read_json('{leads}', columns={spec}, ignore_errors=true)")
-    reference = connection.execute(compile_sql(policy.ir, columns, as_of=AS_OF)).fetchall()
+    reference = connection.execute(compile_sql(policy.ir, columns, as_of=AS_OF, flat=flat)).fetchall()
     assert len(reference) > 10
-    assert bq.rows(connection, bigquery_tree(policy, columns)) == reference
+    assert bq.rows(connection, bigquery_tree(policy, columns, flat)) == reference
 
 
 def test_a_float_python_would_show_stops_the_query():

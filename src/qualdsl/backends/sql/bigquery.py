@@ -201,13 +201,14 @@ class _BigQuery(pg._Rewriter):
         values, index = args
         if isinstance(values, exp.Transform) and isinstance(values.this, exp.Array) \
                 and len(values.this.expressions) == 1 and pg._is_one(index):
-            # builders.bind: a value computed once, under a name (a one-row subquery).
+            # builders.bind: a value computed once, under a name. A correlated FROM
+            # reads an array (query-syntax.md): one STRUCT, whose field is a column.
             lam = values.expression
             assert isinstance(lam, exp.Lambda)
-            inner = exp.Select(expressions=[exp.alias_(self(values.this.expressions[0]), lam.expressions[0].name,
-                                                       quoted=True)])
-            select = exp.Select(expressions=[self(lam.this)]).from_(inner.subquery("__b", copy=False), copy=False)
-            return exp.Subquery(this=select)
+            bound = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(lam.expressions[0].name, quoted=True),
+                                                           expression=self(values.this.expressions[0]))])
+            row = exp.Unnest(expressions=[exp.Array(expressions=[bound])])
+            return exp.Subquery(this=exp.Select(expressions=[self(lam.this)]).from_(row, copy=False))
         if isinstance(values, exp.Anonymous) and str(values.this).upper() == "STRING_SPLIT" \
                 and isinstance(index, exp.Neg) and pg._is_one(index.this):
             # The last part: string_functions.md SPLIT gives [''] for '' as DuckDB's string_split

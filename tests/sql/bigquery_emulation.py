@@ -61,11 +61,12 @@ def _duckdb_node(node: exp.Expr) -> exp.Expr:
         rows = exp.select(exp.alias_(exp.Unnest(expressions=[listed.copy()]), element, quoted=True),
                           exp.alias_(index, offset, quoted=True))
         return rows.subquery("__un")
-    if isinstance(node, exp.Unnest) and isinstance(node.expressions[0], exp.Array) \
-            and len(node.expressions[0].expressions) == 1 and isinstance(node.expressions[0].expressions[0], exp.Struct):
+    listed = node.expressions[0] if isinstance(node, exp.Unnest) else None
+    if isinstance(listed, exp.Array) and len(listed.expressions) == 1 and isinstance(listed.expressions[0], exp.Struct):
         # UNNEST([STRUCT(v AS name)]): one row whose column `name` is v.
-        fields = node.expressions[0].expressions[0].expressions
-        return exp.select(*(exp.alias_(f.expression.copy(), f.this.name, quoted=True) for f in fields)).subquery("__bind")
+        fields = listed.expressions[0].expressions
+        row = exp.select(*(exp.alias_(f.expression.copy(), f.this.name, quoted=True) for f in fields))
+        return row.subquery("__bind")
     if isinstance(node, exp.Bracket) and isinstance(node.expressions[0], exp.Anonymous) \
             and node.expressions[0].name.upper() == "SAFE_ORDINAL":
         return b.call("list_extract", node.this, node.expressions[0].expressions[0])

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlglot import exp
 
 import qualdsl
@@ -24,6 +26,7 @@ from qualdsl.errors import QualError
 
 from . import bigquery_emulation as bq
 from .helpers import AS_OF, decisions_both, deep
+from budget import examples
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
@@ -200,3 +203,31 @@ def test_casefold_tables_are_translate_safe():
             for old, new in data["replace"]:
                 text = text.replace(old, new)
             assert text == want(char), (name, char)
+
+
+_TEXT = st.one_of(st.none(), st.sampled_from(["VP", "Chief X Officer", "STRASSE", "straße", "saas", "SAAS",
+                                              "engineer", "ENGINEERing", "a@acme.com", "x@ÉCOLE.fr", "ΣΑΑΣ", ""]),
+                  st.text(max_size=12))
+
+
+@st.composite
+def typed_leads(draw):
+    return [
+        draw(st.text(max_size=4)), draw(_TEXT), draw(_TEXT),
+        draw(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.integers(-600, 600))),
+        draw(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-600, 600).map(float))),
+        draw(st.one_of(st.none(), st.lists(_TEXT, max_size=4))),
+        draw(st.one_of(st.none(), st.dates(dt.date(1970, 1, 1), dt.date(2100, 1, 1)))),
+    ]
+
+
+@settings(max_examples=examples(15, quick=3), deadline=None)  # each example plans two large queries
+@given(st.lists(typed_leads(), min_size=1, max_size=40))
+def test_generated_typed_leads_decide_as_duckdb(rows):
+    policy = qualdsl.loads(MAPPED)
+    connection = bq.connect()
+    columns = ", ".join(f'"{name}" {kind}' for name, kind in TYPES.items())
+    connection.execute(f"CREATE TABLE leads ({columns})")
+    connection.executemany("INSERT INTO leads VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    reference = connection.execute(compile_sql(policy.ir, TYPES, as_of=AS_OF)).fetchall()
+    assert repr(bq.rows(connection, bigquery_tree(policy, TYPES))) == repr(reference)  # floats to the bit

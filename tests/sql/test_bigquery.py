@@ -185,6 +185,20 @@ def test_events_sums_and_json_columns_are_refused():
     assert "JSON-typed column" in message
 
 
+@pytest.mark.parametrize(("kind", "construct"), [
+    ("DECIMAL(18, 3)", "a column of type DECIMAL(18, 3)"), ("FLOAT", "a column of type REAL"),
+    ("BIGINT[][]", "a list of lists"), ("REAL[]", "a column of type REAL"),
+])
+def test_column_types_without_a_bigquery_twin_are_refused(kind, construct):
+    text = "policy t\nschema {\n  n: number\n  m: list[number]\n}\nscore s {\n  rule r +1 when n > 1\n}\n"
+    policy = qualdsl.loads(text, path="odd.qual")
+    with pytest.raises(QualError) as refused:
+        compile_sql(policy.ir, {"n": "DOUBLE", "m": kind}, dialect="bigquery", as_of=AS_OF)
+    assert construct in str(refused.value) and "to bigquery SQL" in str(refused.value)
+    # A column the policy does not read may be of any type.
+    assert compile_sql(policy.ir, {"n": "DOUBLE", "m": "DOUBLE[]", "other": kind}, dialect="bigquery", as_of=AS_OF)
+
+
 def test_casefold_tables_are_translate_safe():
     """BigQuery's TRANSLATE fails on a repeated source character; and the
     table (for a lower() of ASCII only) computes str.casefold."""

@@ -396,9 +396,34 @@ def _renamed(node: exp.Expr) -> exp.Expr:
     return node
 
 
+# Column types of the relation with a BigQuery type holding the same values
+# (INT64 holds every DuckDB integer type, FLOAT64 a DOUBLE, DATETIME a naive
+# TIMESTAMP, TIMESTAMP an instant); JSON is refused where it is read.
+_COLUMN_TYPES = {T.VARCHAR, T.TEXT, T.BIGINT, T.INT, T.SMALLINT, T.TINYINT, T.DOUBLE, T.BOOLEAN, T.DATE,
+                 T.TIMESTAMP, T.TIMESTAMPTZ, T.JSON}
+
+
+def _column_type(data_type: exp.DataType) -> None:
+    kind = data_type.this
+    if kind in (T.ARRAY, T.LIST):
+        inner = data_type.expressions[0]
+        if inner.this in (T.ARRAY, T.LIST):
+            raise refuse("a list of lists (BigQuery has no arrays of arrays)")
+        _column_type(inner)
+    elif kind == T.STRUCT:
+        for member in data_type.expressions:
+            _column_type(member.args["kind"])
+    elif kind not in _COLUMN_TYPES:
+        raise refuse(f"a column of type {data_type.sql('duckdb')}")
+
+
 def to_bigquery(select: exp.Expr, columns: Mapping[str, exp.DataType],
                 event: exp.DataType | None = None) -> exp.Expr:
     """The DuckDB SELECT as BigQuery's tree (refusing what has no exact mapping)."""
+    read = {column.name for column in select.find_all(exp.Column)}
+    for name, data_type in columns.items():
+        if name in read:  # a column the policy does not read may be of any type
+            _column_type(data_type)
     tree = _BigQuery(columns, event)(select)
     return tree.transform(_renamed, copy=False)
 

@@ -11,9 +11,11 @@ condition it came from). No BigQuery runs here: the output is checked by
 sqlglot round-trip only, and says so in its first line.
 
 - Lists: `ARRAY(SELECT .. FROM UNNEST(l) AS e WITH OFFSET AS o .. ORDER BY o)`
-  (arrays.md: an array's order is kept only by WITH OFFSET), NULL for a
-  NULL list as DuckDB's list functions; `l[SAFE_ORDINAL(i)]` is NULL out of
-  range as DuckDB's list_extract; the generator's STRUCTs are native.
+  (query-syntax.md: UNNEST destroys the order, WITH OFFSET keeps it;
+  array_functions.md: ARRAY of a subquery with ORDER BY keeps that order),
+  NULL for a NULL list as DuckDB's list functions; `l[SAFE_ORDINAL(i)]` is
+  NULL out of range as DuckDB's list_extract; a value bound once is a
+  correlated UNNEST of one STRUCT; the generator's STRUCTs are native.
 - Text: comparisons are code point by code point (operators.md), as
   Python's; casefold is PostgreSQL's table for an ASCII-only lower(), with
   TRANSLATE of A-Z for that lower() (never BigQuery's LOWER, whose Unicode
@@ -29,13 +31,14 @@ sqlglot round-trip only, and says so in its first line.
 Refused (each named in the error): decay (`decay N% every` and `half_life`:
 POW is not proven to be the C pow() Python uses), integer arithmetic that
 could pass 64 bits, sums over events (SUM has no order), text parsed as a
-number or a time (BigQuery's CAST from STRING is not proven to be DuckDB's;
-so are `$as_of` without --as-of and text-typed columns read as numbers),
-a float or a datetime shown in a warning other than an integral float
-below 2**53 (shown exactly) or any other float (the query stops with an
-error naming it), JSON-typed columns, `--flat`. A float operation that
-overflows raises an error in BigQuery (operators.md) where Python gives inf:
-an error, never a silent difference.
+number or a time (BigQuery's CAST from STRING is not proven to be DuckDB's:
+text-typed columns read as numbers or times, and `$as_of` without
+--as-of), a datetime shown in a warning, JSON-typed columns, column types
+without a BigQuery twin. Decided at run time: a float shown in a warning
+is printed when it is integral below 2**53, any other float stops the query
+(ERROR) naming it. A float operation that overflows raises an error in
+BigQuery (operators.md) where Python gives inf: an error, never a silent
+difference.
 """
 
 from __future__ import annotations

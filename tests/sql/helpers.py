@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -64,3 +67,30 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 def same_bits(got: Any, want: Any) -> bool:
     """Equal, with floats compared by their bits (repr round-trips exactly)."""
     return repr(got) == repr(want)
+
+
+def deep(work: Callable[[], Any]) -> Any:
+    """`work()` on a thread with a large stack: sqlglot parses recursively,
+    and the decision SELECT nests a few thousand levels deep."""
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except Exception as error:  # noqa: BLE001 (re-raised on the caller's thread)
+            errors.append(error)
+
+    limit = sys.getrecursionlimit()
+    size = threading.stack_size(512 * 1024 * 1024)
+    sys.setrecursionlimit(200_000)
+    try:
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(size)
+        sys.setrecursionlimit(limit)
+    if errors:
+        raise errors[0]
+    return result[0]

@@ -331,20 +331,25 @@ def _pg_table(name: str) -> dict[str, Any]:
     return cf.table(PG_TABLES[name])
 
 
-def _casefold(text: exp.Expr, name: str) -> exp.Expr:
-    """casefold.py's folding with the table for lower() under COLLATE "C"."""
+def _c_lower(text: exp.Expr) -> exp.Expr:
+    return _f("LOWER", _c(text))
+
+
+def _casefold(text: exp.Expr, name: str, ascii_lower: Callable[[exp.Expr], exp.Expr] = _c_lower) -> exp.Expr:
+    """casefold.py's folding with the table for lower() under COLLATE "C"
+    (`ascii_lower`: another engine's SQL lowering ASCII letters only)."""
     data = _pg_table(name)
     lowered: exp.Expr = text
     for char, fold in data["before"]:
         lowered = _f("REPLACE", lowered, _s(char), _s(fold))
-    folded = _f("LOWER", _c(lowered))
+    folded = ascii_lower(lowered)
     singles = data["translate"]
     if singles[0]:
         folded = _f("TRANSLATE", folded, _s(singles[0]), _s(singles[1]))
     for char, fold in data["replace"]:
         folded = _f("REPLACE", folded, _s(char), _s(fold))
     ascii_only = exp.EQ(this=_f("OCTET_LENGTH", text), expression=_f("CHAR_LENGTH", text))
-    return _case((ascii_only, _f("LOWER", _c(text))), default=folded)
+    return _case((ascii_only, ascii_lower(text)), default=folded)
 
 
 # ------------------------------------------------------------------ exact numbers

@@ -1,0 +1,438 @@
+"""The DuckDB decision SELECT rewritten for BigQuery (GoogleSQL), node by node.
+
+Built on postgres.py's rewrite, which already turns DuckDB's list lambdas
+into subqueries over arrays (BigQuery has no lambdas either): `_BigQuery`
+keeps its structure and replaces what is PostgreSQL's own. Each mapping
+below gives the same value as DuckDB's for every input, by GoogleSQL's
+reference (ZetaSQL's docs/, the dialect BigQuery runs; cited as
+`functions.md: NAME`); anything without such a mapping is refused
+(SqlRefused naming the construct and `bigquery`, located at the policy
+condition it came from). No BigQuery runs here: the output is checked by
+sqlglot round-trip only, and says so in its first line.
+
+- Lists: `ARRAY(SELECT .. FROM UNNEST(l) AS e WITH OFFSET AS o .. ORDER BY o)`
+  (query-syntax.md: UNNEST destroys the order, WITH OFFSET keeps it;
+  array_functions.md: ARRAY of a subquery with ORDER BY keeps that order),
+  NULL for a NULL list as DuckDB's list functions; `l[SAFE_ORDINAL(i)]` is
+  NULL out of range as DuckDB's list_extract; a value bound once is a
+  correlated UNNEST of one STRUCT; the generator's STRUCTs are native.
+- Text: comparisons are code point by code point (operators.md), as
+  Python's; casefold is PostgreSQL's table for an ASCII-only lower(), with
+  TRANSLATE of A-Z for that lower() (never BigQuery's LOWER, whose Unicode
+  version is not ours).
+- Regexes: REGEXP_CONTAINS is RE2's partial match (string_functions.md), as
+  DuckDB's regexp_matches: the pattern is passed unchanged, the `i` flag as
+  a leading `(?i)` (RE2's flag for the whole pattern).
+- Numbers: `//` is DIV (truncates toward zero: DIV(12, -7) = -1), `%` MOD
+  (the sign of X), `/` IEEE_DIVIDE (IEEE division, never an error); ints
+  are INT64, so an int against a double is compared through FLOOR/CEIL cast
+  to INT64 behind a 2**63 bound, as on Spark.
+
+Refused (each named in the error): decay (`decay N% every` and `half_life`:
+POW is not proven to be the C pow() Python uses), integer arithmetic that
+could pass 64 bits, sums over events (SUM has no order), text parsed as a
+number or a time (BigQuery's CAST from STRING is not proven to be DuckDB's:
+text-typed columns read as numbers or times, and `$as_of` without
+--as-of), a datetime shown in a warning, JSON-typed columns, column types
+without a BigQuery twin. Decided at run time: a float shown in a warning
+is printed when it is integral below 2**53, any other float stops the query
+(ERROR) naming it. A float operation that overflows raises an error in
+BigQuery (operators.md) where Python gives inf: an error, never a silent
+difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from sqlglot import exp
+
+from . import builders as b
+from . import casefold as cf
+from . import postgres as pg
+from .compile import LOC
+from .errors import SqlRefused
+from .show import DATETIME_STR
+
+BIGQUERY = "bigquery"
+T = exp.DataType.Type
+_TWO_63 = 2.0**63
+_TWO_126 = 2.0**126
+_UPPER = "".join(chr(c) for c in range(ord("A"), ord("Z") + 1))
+# PostgreSQL's names in the shared mappings, and BigQuery's for the same function.
+_RENAMED = {
+    "OCTET_LENGTH": "BYTE_LENGTH",  # string_functions.md: BYTE_LENGTH, the length in bytes
+    "CARDINALITY": "ARRAY_LENGTH",  # array_functions.md: NULL for a NULL array, 0 for an empty one
+}
+_f = pg._f
+_s = b.string
+_n = b.integer
+
+
+def refuse(construct: str) -> SqlRefused:
+    return SqlRefused(construct, BIGQUERY)
+
+
+def _ascii_lower(text: exp.Expr) -> exp.Expr:
+    """A-Z to a-z, nothing else (string_functions.md: TRANSLATE, per character)."""
+    return _f("TRANSLATE", text, _s(_UPPER), _s(_UPPER.lower()))
+
+
+def _double(value: float) -> exp.Expr:
+    """A FLOAT64 constant (conversion_functions.md: 'inf', '-inf', 'NaN' are
+    the texts CAST reads as the special values)."""
+    if value != value or value in (float("inf"), float("-inf")):
+        text = "NaN" if value != value else ("inf" if value > 0 else "-inf")
+        return exp.Cast(this=_s(text), to=b.sql_type("DOUBLE"))
+    return b.double(value)
+
+
+def _is_double_literal(node: exp.Expr, value: float) -> bool:
+    return (isinstance(node, exp.Cast) and node.to.this == T.DOUBLE and isinstance(node.this, exp.Literal)
+            and float(node.this.name) == value)
+
+
+def _unparen(node: exp.Expr) -> exp.Expr:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
+class _BigQuery(pg._Rewriter):
+    def __call__(self, node: exp.Expr) -> exp.Expr:
+        try:
+            return super().__call__(node)
+        except SqlRefused as refused:
+            raise _located(refused, node) from None
+
+    def rewrite(self, node: exp.Expr) -> exp.Expr:
+        marked = node.meta.get(cf.MARK)
+        if marked is not None:
+            return pg._casefold(self(marked[1]), marked[0], ascii_lower=_ascii_lower)
+        if DATETIME_STR in node.meta:
+            raise refuse("a datetime shown in a warning")
+        if isinstance(node, exp.Placeholder):
+            raise refuse("the `$as_of` parameter (text read as a time; give --as-of)")
+        if isinstance(node, exp.Struct):
+            return self.args(node)  # native STRUCT(value AS name, ...)
+        if isinstance(node, exp.Array):
+            # data-types.md: an untyped `[]` takes its type from the context (COALESCE's other argument).
+            return self.args(node)
+        if isinstance(node, exp.IntDiv):
+            return _f("DIV", self(node.this), self(node.expression))
+        if isinstance(node, exp.Div):
+            return _f("IEEE_DIVIDE", self(node.this), self(node.expression))
+        if isinstance(node, exp.Pow):
+            raise refuse("decay (`decay N% every` / `decay half_life`: POW is not proven to be Python's pow())")
+        if isinstance(node, exp.ArrayConcat):
+            parts = [_f("COALESCE", self(part), exp.Cast(this=exp.Array(expressions=[]), to=b.sql_type("TEXT[]")))
+                     for part in (node.this, *node.expressions)]
+            return _f("ARRAY_CONCAT", *parts)  # array_functions.md: NULL if any input is NULL
+        if isinstance(node, exp.GT) and _is_double_literal(node.expression, _TWO_126):
+            return self.beyond_int64(node)
+        if isinstance(node, (exp.LT, exp.LTE, exp.GT, exp.GTE)):
+            return self.args(node)  # STRING order is code point order already
+        if isinstance(node, exp.Dot) and not self.input_member(node):
+            return exp.Dot(this=self(node.this), expression=node.expression.copy())
+        return super().rewrite(node)
+
+    def beyond_int64(self, node: exp.GT) -> exp.Expr:
+        """logic._int_vs_double's `abs(x) > 2**126` (a double beyond every
+        int): BigQuery's ints are 64-bit, so beyond is x >= 2**63 or
+        x < -2**63, and FLOOR/CEIL/TRUNC of any other double fit an INT64."""
+        inner = _unparen(node.this)
+        if not (isinstance(inner, exp.Anonymous) and str(inner.this).upper() == "ABS"):
+            return self.args(node)
+        x = self(inner.expressions[0])
+        return exp.Paren(this=exp.Or(this=exp.GTE(this=x, expression=_double(_TWO_63)),
+                                     expression=exp.LT(this=x.copy(), expression=_double(-_TWO_63))))
+
+    def input_member(self, node: exp.Dot) -> bool:
+        base: exp.Expr = node
+        while isinstance(base, (exp.Dot, exp.Paren)):
+            base = base.this
+        return isinstance(base, exp.Column) and base.name in self.columns
+
+    def select(self, node: exp.Select) -> exp.Expr:
+        select = super().select(node)
+        select.set("offset", None)  # PostgreSQL's fence; BigQuery has no OFFSET without LIMIT
+        return select
+
+    def cast(self, node: exp.Cast | exp.TryCast) -> exp.Expr:
+        to = node.to
+        value = _unparen(node.this)
+        if isinstance(node, exp.TryCast):
+            raise refuse(f"text read as {to.sql('duckdb')} (BigQuery's CAST from text is not proven to be DuckDB's)")
+        if to.this in (T.INT128, T.INT256):
+            if isinstance(value, exp.Anonymous) and str(value.this).upper() in ("CEIL", "FLOOR", "TRUNC"):
+                # Behind beyond_int64: the value is integral and within INT64 (conversion_rules.md:
+                # FLOAT64 to INT64 is the closest integer, exact for an integral value).
+                return exp.Cast(this=self(value), to=b.sql_type("BIGINT"))
+            raise refuse("integer arithmetic beyond 64 bits")
+        if to.this == T.JSON:
+            raise refuse("a JSON-typed column")
+        if isinstance(value, exp.Array) and not value.expressions:
+            return exp.Cast(this=exp.Array(expressions=[]), to=to.copy())  # printed as ARRAY<type>[]
+        if to.this in (T.TEXT, T.VARCHAR) and self.is_double(value):
+            raise refuse("a double shown as text")
+        return exp.Cast(this=self(node.this), to=to.copy())
+
+    def over_list(self, values: exp.Expr, lam: exp.Lambda, *, keep_element: bool) -> exp.Expr:
+        names = [e.name for e in lam.expressions]
+        element = names[0]
+        listed = self(values)
+        # Named after the lambda's index: an index used in a nested list's body is not captured there.
+        offset = f"{names[1]}_o" if len(names) > 1 else "__o"
+        body = self(lam.this)
+        if len(names) > 1:  # DuckDB's 1-based index: the offset + 1
+            index = exp.Paren(this=exp.Add(this=exp.column(offset, quoted=True), expression=_n(1)))
+            body = body.transform(lambda n: index.copy() if isinstance(n, exp.Column) and not n.table
+                                  and n.name == names[1] else n, copy=True)
+        selected = exp.column(element, quoted=True) if keep_element else body
+        select = exp.Select(expressions=[selected]).from_(_unnest(listed, element, offset), copy=False)
+        if keep_element:
+            select = select.where(body, copy=False)
+        select = select.order_by(exp.column(offset, quoted=True), copy=False)
+        return b.case((b.is_null(listed), exp.Null()), default=exp.Array(expressions=[select]))
+
+    def array_filter(self, node: exp.ArrayFilter) -> exp.Expr:
+        lam = node.expression
+        assert isinstance(lam, exp.Lambda)
+        return self.over_list(node.this, lam, keep_element=True)
+
+    def list_extract(self, args: list[exp.Expr]) -> exp.Expr:
+        values, index = args
+        if isinstance(values, exp.Transform) and isinstance(values.this, exp.Array) \
+                and len(values.this.expressions) == 1 and pg._is_one(index):
+            # builders.bind: a value computed once, under a name. A correlated FROM
+            # reads an array (query-syntax.md): one STRUCT, whose field is a column.
+            lam = values.expression
+            assert isinstance(lam, exp.Lambda)
+            bound = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(lam.expressions[0].name, quoted=True),
+                                                           expression=self(values.this.expressions[0]))])
+            row = exp.Unnest(expressions=[exp.Array(expressions=[bound])])
+            return exp.Subquery(this=exp.Select(expressions=[self(lam.this)]).from_(row, copy=False))
+        if isinstance(values, exp.Anonymous) and str(values.this).upper() == "STRING_SPLIT" \
+                and isinstance(index, exp.Neg) and pg._is_one(index.this):
+            # The last part: string_functions.md SPLIT gives [''] for '' as DuckDB's string_split
+            # (an empty separator splits into characters in BigQuery: refused).
+            separator = pg._string_value(values.expressions[1], "a split on a non-constant separator")
+            if not separator:
+                raise refuse("a split on an empty separator")
+            parts = _f("ARRAY_REVERSE", _f("SPLIT", self(values.expressions[0]), self(values.expressions[1])))
+            return _ordinal(parts, _n(1))
+        if isinstance(index, exp.Literal) and index.is_int and int(index.this) > 0:
+            return _ordinal(self(values), index.copy())
+        raise refuse("a list element at a computed index")
+
+    def list_reduce(self, args: list[exp.Expr]) -> exp.Expr:
+        values, lam, _ = args
+        assert isinstance(lam, exp.Lambda)
+        if isinstance(values, exp.Array) and isinstance(lam.this, exp.Replace):
+            return super().list_reduce(args)  # builders.replace_all: a chain of REPLACE
+        raise refuse("a sum over events (BigQuery's SUM has no defined order; float sums depend on it)")
+
+    def function(self, name: str, args: list[exp.Expr]) -> exp.Expr:
+        if name == "LIST_EXTRACT":
+            return self.list_extract(args)
+        if name == "LIST_REDUCE":
+            return self.list_reduce(args)
+        mapping = _FUNCTIONS.get(name)
+        if mapping is None:
+            raise refuse(f"the function {name.lower()}()")
+        return mapping(self, args)
+
+
+def _ordinal(listed: exp.Expr, index: exp.Expr) -> exp.Expr:
+    """The element at a 1-based index, NULL beyond the end (arrays.md: SAFE_ORDINAL)."""
+    return exp.Bracket(this=exp.Paren(this=listed), expressions=[_f("SAFE_ORDINAL", index)])
+
+
+def _unnest(listed: exp.Expr, element: str, offset: str) -> exp.Expr:
+    """`UNNEST(listed) AS element WITH OFFSET AS offset` (0-based)."""
+    alias = exp.TableAlias(columns=[exp.to_identifier(element, quoted=True)])  # BigQuery names the value itself
+    return exp.Unnest(expressions=[listed], alias=alias,
+                      offset=exp.to_identifier(offset, quoted=True))
+
+
+def _located(error: SqlRefused, node: exp.Expr) -> SqlRefused:
+    """Named for BigQuery (the shared rewrite names PostgreSQL), at the policy
+    condition the node came from when it can say."""
+    if error.dialect == BIGQUERY and error.diagnostics[0].path != "<policy>":
+        return error
+    current: exp.Expr | None = node
+    while current is not None:
+        loc = current.meta.get(LOC) if current._meta else None
+        if loc is not None:
+            return SqlRefused(error.construct, BIGQUERY, path=loc.path, span=loc.span)
+        current = current.parent
+    return SqlRefused(error.construct, BIGQUERY)
+
+
+# ------------------------------------------------------------------ functions
+Mapping_ = Callable[[pg._Rewriter, list[exp.Expr]], exp.Expr]
+
+
+def _regex(node: exp.Expr, *, ignore_case: bool = False, full: bool = False) -> exp.Expr:
+    pattern = pg._string_value(node, "a regex that is not a constant")
+    if full:
+        pattern = f"^(?:{pattern})$"  # ours only (builders.full_match): RE2's `$` is the end of the text
+    return _s(("(?i)" if ignore_case else "") + pattern)
+
+
+def _matches(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+    ignore_case = False
+    if len(args) == 3:
+        flags = pg._string_value(args[2], "regex flags that are not a constant")
+        if flags not in ("c", "i"):
+            raise refuse(f"the regex flags {flags!r}")
+        ignore_case = flags == "i"
+    return _f("REGEXP_CONTAINS", r(args[0]), _regex(args[1], ignore_case=ignore_case))
+
+
+def _contains(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+    """DuckDB's contains(): STRPOS > 0, and '' is in every text (NULL stays NULL)."""
+    text, part = r(args[0]), r(args[1])
+    empty = b.and_(b.eq(_f("CHAR_LENGTH", part), _n(0)), b.not_null(text.copy()))
+    return b.or_(exp.GT(this=_f("STRPOS", text, part.copy()), expression=_n(0)), empty)
+
+
+def _epoch(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+    """Microseconds since the epoch, UTC (date_functions.md: UNIX_DATE;
+    timestamp_functions.md: UNIX_MICROS; a naive DATETIME read as UTC)."""
+    from .dialects import _type_of
+
+    value = args[0]
+    kind = _type_of(value, r.columns)
+    if kind == T.DATE:
+        return exp.Mul(this=_f("UNIX_DATE", r(value)), expression=_n(86_400_000_000))
+    if kind in (T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
+        return _f("UNIX_MICROS", r(value))
+    if kind == T.TIMESTAMP:
+        return _f("UNIX_MICROS", _f("TIMESTAMP", r(value), _s("UTC")))
+    raise refuse("a time value of this column type")
+
+
+def _float_text(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+    """DuckDB's format('{}', x), Python's repr, where BigQuery can print it
+    exactly: an integral value below 2**53 (its INT64 digits and `.0`), and
+    +0.0; anything else stops the query (debugging_functions.md: ERROR)
+    rather than show another text."""
+    if pg._string_value(args[0], "a format that is not a constant") != "{}":
+        raise refuse("format()")
+    x = r(args[1])
+    whole = b.and_(b.eq(x.copy(), _f("TRUNC", x.copy())), exp.LT(this=_f("ABS", x.copy()), expression=_double(2.0**53)),
+                   b.not_(b.and_(b.eq(x.copy(), _double(0.0)),
+                                 exp.LT(this=_f("IEEE_DIVIDE", _double(1.0), x.copy()), expression=_double(0.0)))))
+    digits = b.concat(exp.Cast(this=exp.Cast(this=x.copy(), to=b.sql_type("BIGINT")), to=b.sql_type("TEXT")),
+                      _s(".0"))
+    stop = _f("ERROR", b.concat(_s("qualdsl: bigquery cannot show this number exactly as Python does: "),
+                                _f("FORMAT", _s("%g"), x.copy())))
+    return b.case((whole, digits), default=exp.Cast(this=stop, to=b.sql_type("TEXT")))
+
+
+def _bool_or(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+    """DuckDB's list_bool_or: NULL for an empty or NULL list (aggregate_functions.md:
+    LOGICAL_OR of no rows is NULL), true if any element is."""
+    select = exp.Select(expressions=[_f("LOGICAL_OR", exp.column("__m", quoted=True))]).from_(
+        _unnest(r(args[0]), "__m", "__mo"), copy=False)
+    return exp.Subquery(this=select)
+
+
+def _sorted_events(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+    """list_sort of loaded events: by (k, j), unique per event."""
+    listed = r(args[0])
+    element = exp.column("__s", quoted=True)
+    order = [exp.Dot(this=element.copy(), expression=exp.to_identifier(key, quoted=True)) for key in ("k", "j")]
+    select = exp.Select(expressions=[element]).from_(_unnest(listed, "__s", "__so"), copy=False)
+    select = select.order_by(*order, copy=False)
+    return b.case((b.is_null(listed), exp.Null()), default=exp.Array(expressions=[select]))
+
+
+def _slice(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+    """list_slice(l, 1, n): the first n elements in order."""
+    if not pg._is_one(args[1]):
+        raise refuse("a list slice not from the start")
+    listed, end = r(args[0]), r(args[2])
+    select = exp.Select(expressions=[exp.column("__e", quoted=True)]).from_(
+        _unnest(listed, "__e", "__eo"), copy=False)
+    select = select.where(exp.LT(this=exp.column("__eo", quoted=True), expression=end), copy=False)
+    select = select.order_by(exp.column("__eo", quoted=True), copy=False)
+    return b.case((b.is_null(listed), exp.Null()), default=exp.Array(expressions=[select]))
+
+
+def _refused(construct: str) -> Mapping_:
+    def refusal(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+        raise refuse(construct)
+    return refusal
+
+
+def _same(name: str) -> Mapping_:
+    return lambda r, args: _f(name, *(r(a) for a in args))
+
+
+_FUNCTIONS: dict[str, Mapping_] = {
+    # string_functions.md, mathematical_functions.md: the same function, NULL for NULL.
+    "ABS": _same("ABS"), "COALESCE": _same("COALESCE"), "LEFT": _same("LEFT"), "LPAD": _same("LPAD"),
+    "RPAD": _same("RPAD"), "NULLIF": _same("NULLIF"), "SUBSTRING": _same("SUBSTR"), "TRANSLATE": _same("TRANSLATE"),
+    "FLOOR": _same("FLOOR"), "CEIL": _same("CEIL"), "TRUNC": _same("TRUNC"),
+    "STARTS_WITH": _same("STARTS_WITH"), "SUFFIX": _same("ENDS_WITH"),
+    "LENGTH": _same("CHAR_LENGTH"),  # characters (code points), as DuckDB's length()
+    "STRLEN": _same("BYTE_LENGTH"),  # UTF-8 bytes, as DuckDB's strlen()
+    "LEN": _same("ARRAY_LENGTH"),
+    "ARRAY_TO_STRING": _same("ARRAY_TO_STRING"),  # array_functions.md: NULL elements are omitted, as DuckDB's
+    "ISNAN": _same("IS_NAN"),
+    "ISFINITE": lambda r, args: b.not_(b.or_(_f("IS_NAN", r(args[0])), _f("IS_INF", r(args[0])))),
+    "CONTAINS": _contains, "REGEXP_MATCHES": _matches,
+    "REGEXP_FULL_MATCH": lambda r, args: _f("REGEXP_CONTAINS", r(args[0]), _regex(args[1], full=True)),
+    "LIST_BOOL_OR": _bool_or, "LIST_SORT": _sorted_events, "LIST_SLICE": _slice,
+    "EPOCH_US": _epoch, "FORMAT": _float_text,
+    "LOWER": _refused("lower() outside casefold"),
+    "JSON_TYPE": _refused("a JSON-typed column"), "JSON_EXTRACT_STRING": _refused("a JSON-typed column"),
+    "MAP_ENTRIES": _refused("a JSON-typed column"),
+}
+
+
+def _renamed(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() in _RENAMED:
+        node.set("this", _RENAMED[str(node.this).upper()])
+    return node
+
+
+# Column types of the relation with a BigQuery type holding the same values
+# (INT64 holds every DuckDB integer type, FLOAT64 a DOUBLE, DATETIME a naive
+# TIMESTAMP, TIMESTAMP an instant); JSON is refused where it is read.
+_COLUMN_TYPES = {T.VARCHAR, T.TEXT, T.BIGINT, T.INT, T.SMALLINT, T.TINYINT, T.DOUBLE, T.BOOLEAN, T.DATE,
+                 T.TIMESTAMP, T.TIMESTAMPTZ, T.JSON}
+
+
+def _column_type(data_type: exp.DataType) -> None:
+    kind = data_type.this
+    if kind in (T.ARRAY, T.LIST):
+        inner = data_type.expressions[0]
+        if inner.this in (T.ARRAY, T.LIST):
+            raise refuse("a list of lists (BigQuery has no arrays of arrays)")
+        _column_type(inner)
+    elif kind == T.STRUCT:
+        for member in data_type.expressions:
+            _column_type(member.args["kind"])
+    elif kind not in _COLUMN_TYPES:
+        raise refuse(f"a column of type {data_type.sql('duckdb')}")
+
+
+def to_bigquery(select: exp.Expr, columns: Mapping[str, exp.DataType],
+                event: exp.DataType | None = None) -> exp.Expr:
+    """The DuckDB SELECT as BigQuery's tree (refusing what has no exact mapping)."""
+    read = {column.name for column in select.find_all(exp.Column)}
+    for name, data_type in columns.items():
+        if name in read:  # a column the policy does not read may be of any type
+            _column_type(data_type)
+    tree = _BigQuery(columns, event)(select)
+    return tree.transform(_renamed, copy=False)
+
+
+def bigquery_sql(select: exp.Expr, columns: Mapping[str, exp.DataType], event: exp.DataType | None,
+                 pretty: bool) -> str:
+    sql: str = to_bigquery(select, columns, event).sql(dialect=BIGQUERY, pretty=pretty)
+    return sql
+

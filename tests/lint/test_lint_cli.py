@@ -254,3 +254,27 @@ def test_regression_severity_alone_names_a_rule_in_a_fresh_process(workdir: Path
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 1, result.stderr  # a warning is a finding (exit 2 was the bug)
     assert [(f["code"], f["severity"]) for f in json.loads(result.stdout)] == [("QD109", "warning")]
+
+
+def test_regression_forbidden_fields_take_a_prefix(workdir: Path) -> None:
+    """Rough edge of issue 13: `forbidden-fields = ["seller.*"]` forbids every
+    field below `seller`, in any case, and nothing that merely starts alike."""
+    (workdir / "qualdsl.toml").write_text('[lint]\nforbidden-fields = ["Seller.*"]\n', encoding="utf-8")
+    write(workdir / "p.qual", textwrap.dedent("""\
+        policy p
+        schema {
+          seller.name:       string
+          seller.deal.stage: string
+          sellers:           int
+          seller:            string
+        }
+        score s {
+          rule a +1 when seller.name == "x"
+          rule b +1 when seller.deal.stage == "won"
+          rule c +1 when sellers > 1
+          rule d +1 when seller == "y"
+        }
+    """))
+    result = run("lint", "--select", "QD116", "--format", "json", "p.qual")
+    assert result.exit_code == 1
+    assert sorted(f["line"] for f in json.loads(result.stdout)) == [9, 10]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import threading
@@ -360,3 +361,15 @@ def test_a_single_lead_over_the_size_limit_is_not_called_an_array(tmp_path: Path
     path.write_text(json.dumps({"id": "x" * 200}), encoding="utf-8")
     with pytest.raises(InputError, match=r"JSON over 0 MiB \(an array, or one lead\) is not read whole"):
         rows_of(path)
+
+
+def test_regression_csv_piped_as_jsonl_says_what_to_do() -> None:
+    # Rough edge of issue 13: CSV on stdin is read as JSON Lines unless
+    # --input-format csv says otherwise; the first error says so.
+    rows = list(inputs.read_stream(io.BytesIO(b"id,n\nA,5\n"), "<stdin>", "jsonl"))
+    assert [type(r) for r in rows] == [RowError, RowError]
+    assert rows[0].error == "invalid JSON: Expecting value (a CSV header? read it with --input-format csv)"
+    assert rows[1].error == "invalid JSON: Expecting value"
+    # a broken JSON line is no CSV header
+    (broken,) = inputs.read_stream(io.BytesIO(b'{"id": "A",\n'), "<stdin>", "jsonl")
+    assert isinstance(broken, RowError) and "CSV" not in broken.error

@@ -328,7 +328,11 @@ def _json_line(chunk: bytes, source: str, number: int) -> Iterator[Row | RowErro
     try:
         lead = parse_json(text)
     except json.JSONDecodeError as error:
-        yield RowError(source, number, f"invalid JSON: {error.msg}", _cut(text), error.colno)
+        message = f"invalid JSON: {error.msg}"
+        if number == 1 and "," in text and text.lstrip()[:1] not in ("{", "["):
+            # A CSV export piped in (stdin, or a name without .csv) reads as JSON Lines.
+            message += " (a CSV header? read it with --input-format csv)"
+        yield RowError(source, number, message, _cut(text), error.colno)
         return
     except RecursionError:
         yield RowError(source, number, "invalid JSON: nested too deeply", _cut(text))

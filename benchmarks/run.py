@@ -11,7 +11,9 @@ same machine, so the numbers travel: absolute times depend on the machine.
 2. peers — zen-engine and rule-engine on a subset policy they can express
    (benchmarks/peers.py), when they are installed.
 3. compile — a generated 300-rule policy, `qualdsl.loads` in this process
-   (target < 60 ms).
+   (target < 60 ms on the machine it was set on, where a hand-written lead
+   took 21.2 µs: < 2,826 hand-written lead evaluations, the ratio measured
+   in the same run, so the target travels to a slower or faster machine).
 4. startup — `qualdsl --version` in a new process (target < 300 ms).
 """
 
@@ -50,15 +52,19 @@ def best_of(function, repeat: int) -> float:
     return min(times)
 
 
-def interleaved(functions: dict, rounds: int) -> dict:
+def interleaved(functions: dict, rounds: int, cpu: dict | None = None) -> dict:
     """Best time of each function, run in alternation round after round, so
-    a noisy neighbour on a shared machine slows all of them alike."""
+    a noisy neighbour on a shared machine slows all of them alike. `cpu`,
+    when given, is filled with each one's best CPU time (what a busy machine
+    disturbs least)."""
     best = {name: float("inf") for name in functions}
     for _ in range(rounds):
         for name, function in functions.items():
-            start = time.perf_counter()
+            start, used = time.perf_counter(), time.process_time()
             function()
             best[name] = min(best[name], time.perf_counter() - start)
+            if cpu is not None:
+                cpu[name] = min(cpu.get(name, float("inf")), time.process_time() - used)
     return best
 
 
@@ -103,9 +109,10 @@ def bench_evaluate(count: int, repeat: int) -> dict:
         for _ in policy.evaluate_many(leads, as_of=AS_OF):
             pass
 
+    cpu: dict[str, float] = {}
     times = interleaved(
         {"baseline": run_handwritten, "compiled": run_qualdsl, "as_dict": run_qualdsl_dict, "many": run_many},
-        repeat,
+        repeat, cpu,
     )
     baseline, compiled, as_dict, many = (times[k] for k in ("baseline", "compiled", "as_dict", "many"))
     tiers: dict[str, int] = {}
@@ -116,6 +123,7 @@ def bench_evaluate(count: int, repeat: int) -> dict:
         "leads": count,
         "agreement": f"{count}/{count} decisions identical",
         "handwritten_us": baseline / count * 1e6,
+        "handwritten_cpu_us": cpu["baseline"] / count * 1e6,
         "evaluate_us": compiled / count * 1e6,
         "evaluate_ratio": baseline / compiled,
         "evaluate_to_dict_us": as_dict / count * 1e6,
@@ -191,6 +199,15 @@ def _compile_times(text: str, repeat: int) -> list[float]:
     return times
 
 
+# The compile target was set as 60 ms on a machine where benchmark 1's
+# hand-written lead took 21.2 µs (benchmarks/results/latest.json of
+# 2026-11-23); the same commit measures 2.4-2.8x slower on today's machine, so
+# the target is kept as a ratio to that baseline measured in the same run.
+COMPILE_TARGET_MS = 60.0
+TARGET_MACHINE_HANDWRITTEN_US = 21.232
+COMPILE_TARGET_LEADS = COMPILE_TARGET_MS * 1000 / TARGET_MACHINE_HANDWRITTEN_US
+
+
 def bench_compile(repeat: int) -> dict:
     text = _policy_300_rules("contract")
     both = _compile_times(text, repeat)
@@ -220,7 +237,8 @@ def bench_compile(repeat: int) -> dict:
         "warm_compile_cpu_median_ms": statistics.median(cpu) * 1000,
         "cold_process_import_and_compile_ms": cold * 1000,
         "heavy_rules_warm_compile_ms": min(heavy) * 1000,
-        "target_ms": 60,
+        "target_ms": COMPILE_TARGET_MS,
+        "target_in_handwritten_leads": COMPILE_TARGET_LEADS,
     }
 
 
@@ -278,10 +296,15 @@ def main() -> None:
           f"{ev['evaluate_to_dict_ratio']:.2f}x")
     print(f"  Policy.evaluate_many           {ev['evaluate_many_us']:7.2f} µs/lead   {ev['evaluate_many_ratio']:.2f}x")
     co = results["compile"]
+    # Machine-independent: the compile's CPU time in hand-written lead evaluations of this run.
+    co["compile_in_handwritten_leads"] = co["warm_compile_cpu_ms"] * 1000 / ev["handwritten_cpu_us"]
     print(f"compile: 300 rules in {co['warm_compile_ms']:.1f} ms, CPU {co['warm_compile_cpu_ms']:.1f} ms "
-          f"(median {co['warm_compile_cpu_median_ms']:.1f}) (target < 60 ms); "
+          f"(median {co['warm_compile_cpu_median_ms']:.1f}) ; "
           f"fresh process incl. import {co['cold_process_import_and_compile_ms']:.0f} ms; "
           f"heavy-condition variant {co['heavy_rules_warm_compile_ms']:.1f} ms")
+    print(f"  = {co['compile_in_handwritten_leads']:,.0f} hand-written lead evaluations of this run "
+          f"(target < {COMPILE_TARGET_LEADS:,.0f}: 60 ms where a hand-written lead took "
+          f"{TARGET_MACHINE_HANDWRITTEN_US} µs)")
     st = results["startup"]
     print(f"startup: qualdsl --version {st['qualdsl_version_ms']:.0f} ms (target < 300 ms); "
           f"bare python {st['bare_python_ms']:.0f} ms")

@@ -20,6 +20,16 @@ settings.register_profile("ci", max_examples=budget.DEFAULT_FULL, deadline=None,
 settings.register_profile("dev", max_examples=budget.examples(budget.DEFAULT_FULL), deadline=None)
 settings.load_profile(budget.PROFILE)
 
+SLOW = budget.measured_slow()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test tests/slow_tests.txt lists (budget.py)."""
+    for item in items:
+        if item.nodeid in SLOW:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def root() -> Path:

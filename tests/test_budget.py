@@ -71,3 +71,36 @@ def test_the_quick_default_skips_slow_tests_and_make_test_runs_them() -> None:
     target = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
     assert re.search(r'-m pytest -q -m ""', target)
     assert "`-m \"\"`" in SECTION and "make test" in SECTION
+
+
+def test_slow_tests_are_read_from_a_durations_report() -> None:
+    report = "\n".join([
+        "0.70s call     tests/a.py::test_x",
+        "0.40s setup    tests/a.py::test_x",
+        "0.90s call     tests/a.py::test_y[with space]",
+        "2.00s teardown tests/b.py::test_z",
+        "1 passed in 3.0s",
+    ])
+    assert budget.slow_from_durations(report) == ["tests/a.py::test_x", "tests/b.py::test_z"]
+    assert budget.slow_from_durations(report, seconds=0.9) == [
+        "tests/a.py::test_x", "tests/a.py::test_y[with space]", "tests/b.py::test_z"]
+
+
+def test_the_slow_list_names_test_files_that_exist() -> None:
+    listed = [line for line in budget.SLOW_LIST.read_text(encoding="utf-8").splitlines()
+              if line and not line.startswith("#")]
+    assert listed == sorted(set(listed)), "sorted, no duplicates (python tests/budget.py writes it so)"
+    assert len(listed) > 50
+    missing = {node.split("::")[0] for node in listed} - {
+        str(path.relative_to(ROOT)) for path in TESTS.rglob("test_*.py")}
+    assert not missing
+
+
+def test_every_listed_test_is_marked_slow(request: pytest.FixtureRequest) -> None:
+    listed = budget.measured_slow()
+    items = request.session.items
+    assert items, "the session's collected tests"
+    for item in items:
+        assert (item.nodeid in listed) <= (item.get_closest_marker("slow") is not None), item.nodeid
+    if "not slow" in (request.config.getoption("markexpr") or ""):
+        assert not [item.nodeid for item in items if item.nodeid in listed], "deselected by -m 'not slow'"

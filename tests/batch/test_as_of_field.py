@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from .helpers import invoke, jsonl
+from budget import THOROUGH
 
 POLICY = """\
 policy arrival
@@ -84,11 +86,18 @@ def test_score_decides_each_row_as_of_its_own_field(files: dict[str, Path], tmp_
 
 
 @pytest.mark.parametrize("kind", ["jsonl", "csv"])
-@pytest.mark.parametrize("options", [("--jobs", "2"), ("--engine", "duckdb")])
+@pytest.mark.parametrize("options", [("--jobs", "2"), ("--engine", "duckdb"),
+                                     ("--engine", "spark", "--spark-master", "local[1]")])
 def test_every_engine_gives_the_same_decisions_and_error_rows(files: dict[str, Path], tmp_path: Path, kind: str,
                                                               options: tuple[str, ...]) -> None:
     if "duckdb" in options:
         pytest.importorskip("duckdb")
+    if "spark" in options:
+        if not THOROUGH:
+            pytest.skip("Spark tests run in the ci test profile (QUALDSL_TEST_PROFILE=ci)")
+        pytest.importorskip("pyspark")
+        if shutil.which("java") is None:
+            pytest.skip("no Java runtime for Spark")
     assert score(files, tmp_path, kind, *options) == score(files, tmp_path, kind)
 
 

@@ -108,7 +108,7 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
         raise click.UsageError(str(error)) from None
     if when.per_lead and not getattr(runner, "per_lead_as_of", False):
         raise click.UsageError(f"the {engine} engine cannot decide each lead as of its own time; "
-                               "use --as-of, or --engine python or duckdb with --as-of-field")
+                               "use --as-of, or another --engine with --as-of-field")
     try:
         compiled = load(policy, id_field=id_field)
     except QualError as error:

@@ -249,7 +249,11 @@ def _spark_node(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr
         if to.this in (T.INT128, T.INT256):
             raise SqlRefused("integer arithmetic beyond 64 bits", SPARK)
         kind = spark_type(to)
-        return (exp.TryCast if isinstance(node, exp.TryCast) else exp.Cast)(this=node.this, to=kind)
+        if isinstance(node, exp.TryCast):
+            # `safe`: TRY_CAST. Without it sqlglot writes CAST, which is NULL on bad
+            # input only with spark.sql.ansi.enabled off (Spark 4's default is on).
+            return exp.TryCast(this=node.this, to=kind, safe=True)
+        return exp.Cast(this=node.this, to=kind)
     if isinstance(node, exp.Pow):
         # Decay factors are `keep ** steps` and `0.5 ** (age / half-life)`:
         # Java's Math.pow is not the C pow() Python uses (0.9 ** 4 differs in

@@ -31,9 +31,11 @@ from typing import Any
 
 import pyspark  # noqa: F401 - without it, `--engine spark` names the extra that installs it
 
+from ...asof import AsOf
 from ...batch.inputs import InputError, Row, RowError, input_format, read_rows
 from ...decision import Decision, RuleResult
 from .compile import compile_sql
+from .moments import sql_moment, with_moment_errors
 
 ROW = "__qualdsl_row"  # the input row number, carried through the SELECT
 INSTALL = "pip install 'qualdsl[spark]'"
@@ -205,9 +207,11 @@ def _text_leads(policy: Any, paths: Sequence[str], format: str | None, folder: s
 
 # ------------------------------------------------------------------ running
 
-def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime, format: str | None = None,
+def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime | AsOf, format: str | None = None,
               master: str = "local[*]") -> Iterator[Decision | RowError]:
-    """Every input row's Decision (or RowError), in input order."""
+    """Every input row's Decision (or RowError), in input order. With `as_of`
+    an AsOf of a field, each row's own moment; a row without one has `as_of`
+    None (its other columns mean nothing)."""
     folder = tempfile.mkdtemp(prefix="qualdsl-spark-")
     try:
         errors: list[tuple[int, RowError]] = []
@@ -248,13 +252,13 @@ def _parquet(spark: Any, paths: Sequence[str]) -> Any:
     return result
 
 
-def _run(spark: Any, policy: Any, frame: Any, as_of: dt.datetime,
+def _run(spark: Any, policy: Any, frame: Any, as_of: dt.datetime | AsOf,
          errors: list[tuple[int, RowError]]) -> Iterator[Decision | RowError]:
     view = "__qualdsl_leads"
     frame.createOrReplaceTempView(view)
     columns = {name: kind for name, kind in column_types(frame.schema).items() if name != ROW}
     columns[ROW] = "BIGINT"
-    sql = compile_sql(policy.ir, columns, dialect="spark", table=view, as_of=as_of, carry=(ROW,))
+    sql = compile_sql(policy.ir, columns, dialect="spark", table=view, as_of=sql_moment(as_of), carry=(ROW,))
     pending = iter(errors)
     next_error = next(pending, None)
     index = 0
@@ -302,12 +306,17 @@ def _decision(row: Any) -> Decision:
 class SparkEngine:
     """batch's Engine protocol: decisions and unreadable rows in input order."""
 
+    per_lead_as_of = True  # decides each row as of its own field (`--as-of-field`)
+
     def __init__(self, master: str = "local[*]") -> None:
         self.master = master
 
     def run(self, job: Any, policy: Any) -> Iterator[Decision | RowError]:
         master = getattr(job, "spark_master", None) or self.master
-        return decisions(policy, job.inputs, as_of=job.as_of, format=job.input_format, master=master)
+        if job.per_lead is None:
+            return decisions(policy, job.inputs, as_of=job.as_of, format=job.input_format, master=master)
+        results = decisions(policy, job.inputs, as_of=job.per_lead, format=job.input_format, master=master)
+        return with_moment_errors(results, policy, job)
 
 
 def spark_columns(frame: Any) -> Mapping[str, str]:

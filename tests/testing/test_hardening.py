@@ -122,6 +122,9 @@ class TestExplicitTags:
         ('!!int ""', "the integer `` cannot be read"),
         ("!!int -", "the integer `-` cannot be read"),
         ('!!float ""', "the number `` cannot be read"),
+        # found by tests/fuzz/test_fuzz_suites.py: our own constructors trusted the node kind
+        ('!!seq "text"', "expected a sequence, but found scalar"),
+        ("!!map [1]", "expected a mapping, but found sequence"),
     ])
     def test_a_tag_its_text_does_not_fit(self, workdir, qualdsl_test, value, message):
         write_suite(workdir, HEAD + "cases:\n  - name: x\n    lead: {id: A, v: " + value

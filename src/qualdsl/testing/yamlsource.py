@@ -110,7 +110,15 @@ LocatedLoader.add_implicit_resolver(
 )
 
 
+def _expect(node: Node, kind: type[Node], what: str) -> None:
+    # An explicit tag (`!!seq "text"`, `!!map [1]`) can put any node here.
+    if not isinstance(node, kind):
+        found = type(node).__name__.removesuffix("Node").lower()
+        raise yaml.constructor.ConstructorError(None, None, f"expected {what}, but found {found}", node.start_mark)
+
+
 def _construct_mapping(loader: LocatedLoader, node: MappingNode) -> Any:
+    _expect(node, MappingNode, "a mapping")
     data = Mapping()
     data.node = node
     data.keys_at = {}
@@ -135,6 +143,7 @@ def _construct_mapping(loader: LocatedLoader, node: MappingNode) -> Any:
 
 
 def _construct_sequence(loader: LocatedLoader, node: SequenceNode) -> Any:
+    _expect(node, SequenceNode, "a sequence")
     data = Sequence()
     data.node = node
     data.items_at = list(node.value)

@@ -73,7 +73,8 @@ def _rule_detail(rule: RuleResult, nominal: ir.Rule | None) -> str:
         if not rule.fired:
             if skipped:
                 return f"   (no matching events: {skipped} {kind} outside the `where`; {each} each)"
-            return f"   (no events; {each} each)"
+            # The lead may have events, just none of this type: name it.
+            return f"   (no events {kind}; {each} each)" if kind else f"   (no events; {each} each)"
         counted = _plural(rule.events, "event") + f" × {each}"
         if skipped:
             counted += f"; {skipped} outside the `where`"

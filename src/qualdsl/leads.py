@@ -62,7 +62,9 @@ def read_text(path: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _records(rows: Iterator[Row | RowError]) -> Iterator[LeadRecord]:
+def records(rows: Iterator[Row | RowError]) -> Iterator[LeadRecord]:
+    """batch.inputs rows as LeadRecords: a row that cannot be read keeps its
+    location and error."""
     for row in rows:
         if isinstance(row, Row):
             yield LeadRecord(row.lead, f"{row.source}:{row.line}")
@@ -82,9 +84,9 @@ def parse_leads(text: str, name: str, *, format: str | None = None) -> Iterator[
         else:
             format = "json" if text.lstrip()[:1] in ("[", "{") else "jsonl"
     stream = io.BytesIO(text.encode("utf-8", "surrogatepass"))
-    return _records(read_stream(stream, display, format))
+    return records(read_stream(stream, display, format))
 
 
 def read_leads(path: str, *, format: str | None = None) -> Iterator[LeadRecord]:
     """Records from a file path ('-' for standard input), streamed."""
-    return _records(read_rows([path], format=sniff_format(path, format)))
+    return records(read_rows([path], format=sniff_format(path, format)))

@@ -74,7 +74,11 @@ def to_number(value: Any) -> Any:
     if kind is float:
         return value if math.isfinite(value) else BAD
     if kind is str:
-        return float(value) if _DECIMAL_TEXT.match(value) else BAD
+        if _DECIMAL_TEXT.match(value):
+            number = float(value)
+            # Hundreds of digits overflow to inf, which is no number (numbers are finite).
+            return number if math.isfinite(number) else BAD
+        return BAD
     return BAD
 
 

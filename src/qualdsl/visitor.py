@@ -14,17 +14,29 @@ from typing import Any, TypeGuard
 
 import attrs
 
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The attrs field names of `cls`, None when it is no attrs class. Cached
+    per class: lint walks the same trees many times, and attrs.has and
+    attrs.fields were most of its time on an 800-let chain."""
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls)) if attrs.has(cls) else None
+    return _FIELD_NAMES[cls]
+
 
 def _is_node(value: object) -> TypeGuard[attrs.AttrsInstance]:
-    return attrs.has(type(value))
+    return _field_names(type(value)) is not None
 
 
 def children(node: object) -> Iterator[object]:
     """The direct child nodes of `node`, in field order."""
-    if not _is_node(node):
+    names = _field_names(type(node))
+    if names is None:
         return
-    for field in attrs.fields(type(node)):
-        value = getattr(node, field.name)
+    for name in names:
+        value = getattr(node, name)
         if isinstance(value, tuple):
             yield from (item for item in value if _is_node(item))
         elif _is_node(value):

@@ -38,6 +38,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "rule long_time_on_site    +30", "rule long_time_on_site    +20")
     assert changed.count("40") > source.count("40")
     (tmp_path / "xeducation-new.qual").write_text(changed, encoding="utf-8")
+    olist = (ROOT / "policies" / "olist.qual").read_text(encoding="utf-8")
+    lower_mql = olist.replace("tier MQL      when score >= 15", "tier MQL      when score >= 10")
+    assert lower_mql != olist
+    (tmp_path / "olist-new.qual").write_text(lower_mql, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

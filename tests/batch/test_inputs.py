@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import threading
@@ -343,3 +344,32 @@ def test_jsonl_reads_back_every_object_on_its_line(tmp_path: Path, leads, ascii_
         return
     assert [r.lead for r in read] == leads
     assert [r.line for r in read] == list(range(1, len(leads) + 1))
+
+
+def test_regression_files_dev_zero_as_one_lead_is_binary_at_once() -> None:
+    # Issue 13, "Files": `eval --lead /dev/zero` read 256 MiB of zeros and then
+    # called it a JSON array too large to read whole. The start is looked at first.
+    with open("/dev/zero", "rb") as stream:
+        with pytest.raises(InputError, match="file is binary"):
+            list(inputs.read_stream(stream, "/dev/zero", "json"))
+        assert stream.tell() <= 64 * 1024
+
+
+def test_a_single_lead_over_the_size_limit_is_not_called_an_array(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(inputs, "MAX_JSON_BYTES", 100)
+    path = tmp_path / "lead.json"
+    path.write_text(json.dumps({"id": "x" * 200}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"JSON over 0 MiB \(an array, or one lead\) is not read whole"):
+        rows_of(path)
+
+
+def test_regression_csv_piped_as_jsonl_says_what_to_do() -> None:
+    # Rough edge of issue 13: CSV on stdin is read as JSON Lines unless
+    # --input-format csv says otherwise; the first error says so.
+    rows = list(inputs.read_stream(io.BytesIO(b"id,n\nA,5\n"), "<stdin>", "jsonl"))
+    assert [type(r) for r in rows] == [RowError, RowError]
+    assert rows[0].error == "invalid JSON: Expecting value (a CSV header? read it with --input-format csv)"
+    assert rows[1].error == "invalid JSON: Expecting value"
+    # a broken JSON line is no CSV header
+    (broken,) = inputs.read_stream(io.BytesIO(b'{"id": "A",\n'), "<stdin>", "jsonl")
+    assert isinstance(broken, RowError) and "CSV" not in broken.error

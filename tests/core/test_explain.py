@@ -48,7 +48,7 @@ def test_per_event_rule_shows_how_many_events_and_decay() -> None:
     assert decision.rules[0].points == 12.5
     text = explain(decision, POLICY)
     assert "+12.5   (3 events × +5, after decay)" in _line(text, "visits")
-    assert "(no events; +40 each)" in _line(text, "demo")
+    assert '(no events of type "demo"; +40 each)' in _line(text, "demo")
 
 
 def test_expired_contributions_say_so() -> None:
@@ -96,7 +96,7 @@ def test_events_outside_the_where_are_counted_apart() -> None:
     assert '(no matching events: 2 of type "page_view" outside the `where`; +10 each)' in _line(text, "pricing")
     # A rule without `where` has nothing to skip: a lead without its events has none.
     assert decision.rules[1].skipped is None
-    assert "(no events; +40 each)" in _line(text, "demo")
+    assert '(no events of type "demo"; +40 each)' in _line(text, "demo")
 
 
 def test_a_fired_rule_says_how_many_events_the_where_left_out() -> None:
@@ -125,3 +125,12 @@ def test_hostile_warning_text_is_escaped() -> None:
     text = explain(decision, POLICY)
     warning_lines = text.split("warnings\n", 1)[1]
     assert "\\u001b[31mred" in warning_lines and "\x1b" not in warning_lines
+
+
+def test_regression_a_lead_with_other_events_is_not_told_it_has_none() -> None:
+    """Rough edge of issue 13: `explain` said "no events" to a lead whose
+    events were all of other types; it names the type it looked for."""
+    decision = WHERE_POLICY.evaluate(_views("home", "blog"), as_of=dt.date(2026, 11, 1))
+    line = _line(explain(decision, WHERE_POLICY), "demo")
+    assert "(no events;" not in line
+    assert '(no events of type "demo"; +40 each)' in line

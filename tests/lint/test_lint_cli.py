@@ -235,3 +235,46 @@ def test_check_reports_binary_policies_found_in_a_directory(tmp_path: Path) -> N
     assert result.exit_code == 1
     assert "broken.qual:1:1: error[QE004]: file is not valid UTF-8" in result.output
     assert "fragment.qual" not in result.output  # a fragment is checked through its policies
+
+
+def test_regression_severity_alone_names_a_rule_in_a_fresh_process(workdir: Path) -> None:
+    """Rough edge of issue 13: the line `qualdsl rule QD109` recommends,
+    `severity = { QD109 = "warning" }` without `select`, was refused ("names no
+    lint rule") because nothing had loaded the rules yet. Only a new
+    interpreter shows it: in this one an earlier test has loaded them."""
+    import os
+    import subprocess
+    import sys
+
+    write(workdir / "p.qual", INFO_ONLY)
+    (workdir / "qualdsl.toml").write_text('[lint]\nseverity = { QD109 = "warning" }\n', encoding="utf-8")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""), "NO_COLOR": "1"}
+    result = subprocess.run([sys.executable, "-m", "qualdsl", "lint", "--format", "json", "p.qual"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1, result.stderr  # a warning is a finding (exit 2 was the bug)
+    assert [(f["code"], f["severity"]) for f in json.loads(result.stdout)] == [("QD109", "warning")]
+
+
+def test_regression_forbidden_fields_take_a_prefix(workdir: Path) -> None:
+    """Rough edge of issue 13: `forbidden-fields = ["seller.*"]` forbids every
+    field below `seller`, in any case, and nothing that merely starts alike."""
+    (workdir / "qualdsl.toml").write_text('[lint]\nforbidden-fields = ["Seller.*"]\n', encoding="utf-8")
+    write(workdir / "p.qual", textwrap.dedent("""\
+        policy p
+        schema {
+          seller.name:       string
+          seller.deal.stage: string
+          sellers:           int
+          seller:            string
+        }
+        score s {
+          rule a +1 when seller.name == "x"
+          rule b +1 when seller.deal.stage == "won"
+          rule c +1 when sellers > 1
+          rule d +1 when seller == "y"
+        }
+    """))
+    result = run("lint", "--select", "QD116", "--format", "json", "p.qual")
+    assert result.exit_code == 1
+    assert sorted(f["line"] for f in json.loads(result.stdout)) == [9, 10]

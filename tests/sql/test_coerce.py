@@ -175,3 +175,9 @@ def test_json_values(engine, values):
             want, want_warnings = expected(value, target)
             assert same(value_sql, want), (target, value, value_sql, want)
             assert ([warning_sql] if warning_sql is not None else []) == want_warnings, (target, value)
+
+
+def test_regression_decimal_text_that_overflows_is_missing(engine):
+    # Issue 13, "Lead data": `float("9" * 400)` is inf; a number is finite, so
+    # the text is missing with a warning, in SQL as in Python (expected()).
+    check(engine, ["9" * 400, "-" + "9" * 400, "1" * 308, "1" * 309 + ".5"], "VARCHAR", ["number"])

@@ -111,6 +111,39 @@ class TestTimestampOutOfRange:
         assert "bad.test.yaml:2:8: error: `as_of` must be a date or an ISO 8601 datetime" in result.stdout
 
 
+class TestExplicitTags:
+    """An explicit tag hands PyYAML's constructor text it never resolved to
+    that tag: each failure is a located error, whatever it raised inside."""
+
+    @pytest.mark.parametrize(("value", "message"), [
+        ("!!timestamp 99999-01-01", "the timestamp `99999-01-01` cannot be read: it is not a valid timestamp"),
+        ("!!timestamp soon", "the timestamp `soon` cannot be read"),
+        ("!!bool maybe", "the boolean `maybe` cannot be read: it is not a valid boolean"),
+        ('!!int ""', "the integer `` cannot be read"),
+        ("!!int -", "the integer `-` cannot be read"),
+        ('!!float ""', "the number `` cannot be read"),
+        # found by tests/fuzz/test_fuzz_suites.py: our own constructors trusted the node kind
+        ('!!seq "text"', "expected a sequence, but found scalar"),
+        ("!!map [1]", "expected a mapping, but found sequence"),
+    ])
+    def test_a_tag_its_text_does_not_fit(self, workdir, qualdsl_test, value, message):
+        write_suite(workdir, HEAD + "cases:\n  - name: x\n    lead: {id: A, v: " + value
+                    + "}\n    expect: {icp: pass}\n")
+        result = qualdsl_test()
+        assert result.exit_code == 2
+        assert "bad.test.yaml:5:22: error: invalid YAML: " + message in result.stdout
+
+    def test_a_huge_sexagesimal_integer_is_refused_before_it_is_built(self, workdir, qualdsl_test):
+        # YAML 1.1 reads `1:59:59` as an integer in base 60, built in quadratic
+        # time: 600 KB of it took 35 s. Refused by its length, at once.
+        write_suite(workdir, HEAD + "cases:\n  - name: x\n    lead: {id: A, v: 1" + ":59" * 200_000
+                    + "}\n    expect: {icp: pass}\n")
+        result = qualdsl_test()
+        assert result.exit_code == 2
+        assert "bad.test.yaml:5:22: error: invalid YAML: the integer `1:59:59" in result.stdout
+        assert "it has more than 4300 digits" in result.stdout
+
+
 class TestSurrogateCaseNames:
     SUITE = HEAD + 'cases:\n  - name: "bad \\ud800 name"\n    lead: {id: A, company: {country: FR}}\n' \
                    "    expect: {icp: pass}\n"

@@ -328,7 +328,11 @@ def _json_line(chunk: bytes, source: str, number: int) -> Iterator[Row | RowErro
     try:
         lead = parse_json(text)
     except json.JSONDecodeError as error:
-        yield RowError(source, number, f"invalid JSON: {error.msg}", _cut(text), error.colno)
+        message = f"invalid JSON: {error.msg}"
+        if number == 1 and "," in text and text.lstrip()[:1] not in ("{", "["):
+            # A CSV export piped in (stdin, or a name without .csv) reads as JSON Lines.
+            message += " (a CSV header? read it with --input-format csv)"
+        yield RowError(source, number, message, _cut(text), error.colno)
         return
     except RecursionError:
         yield RowError(source, number, "invalid JSON: nested too deeply", _cut(text))
@@ -354,12 +358,15 @@ def _json_kind(value: Any) -> str:
 def _json(stream: IO[bytes], source: str) -> Iterator[Row | RowError]:
     """A JSON array of leads (or one lead object), parsed element by element
     so each element has its own line and a bad element stops only the rest."""
-    data = stream.read(MAX_JSON_BYTES + 1)
-    if len(data) > MAX_JSON_BYTES:
-        raise InputError(f"{source}: a JSON array over {MAX_JSON_BYTES // (1024 * 1024)} MiB is not read whole; "
-                         "write one lead per line (JSONL) instead")
+    # The start is looked at first: /dev/zero is binary at once, not after 256 MiB.
+    data = stream.read(min(64 * 1024, MAX_JSON_BYTES + 1))
+    if b"\x00" not in data and len(data) <= MAX_JSON_BYTES:
+        data += stream.read(MAX_JSON_BYTES + 1 - len(data))
     if b"\x00" in data:
         raise _binary(source, data[: data.index(b"\x00")].count(b"\n") + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise InputError(f"{source}: JSON over {MAX_JSON_BYTES // (1024 * 1024)} MiB (an array, or one lead) is "
+                         "not read whole; write one lead per line (JSONL) instead")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -8,12 +8,17 @@ an unreadable leads file, a git problem with --rev.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..asof import as_of_options, from_options
+from ..batch.inputs import FORMATS
 from ..cli import Exit, print_diagnostics, use_color
 from ..diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from ..api import Policy
 
 
 @click.command("diff")
@@ -21,7 +26,12 @@ from ..diagnostics import Diagnostic
 @click.option("--rev", metavar="REV",
               help="Compare PATH at this git revision (main, HEAD~1, a merge base) with the working tree.")
 @click.option("--leads", "leads", metavar="FILE",
-              help="Evaluate both versions on these leads (JSON array, JSONL or CSV).")
+              help="Evaluate both versions on these leads: what `qualdsl score` reads (CSV, JSONL, a JSON "
+                   "array, Parquet; '-' reads stdin).")
+@click.option("--input-format", "input_format", type=click.Choice(FORMATS), default=None,
+              help="The format of --leads (default: from the extension; stdin: JSONL, or a JSON array).")
+@click.option("--id-field", "id_field", metavar="PATH",
+              help="With --leads: the field that names each lead in examples (default `id`; e.g. \"Prospect ID\").")
 @as_of_options("Evaluate")  # --leads needs --as-of or --as-of-field
 @click.option("--outcome", "outcome", metavar="FIELD",
               help="With --leads: the field holding each lead's known outcome; adds how many of the leads "
@@ -36,7 +46,8 @@ from ..diagnostics import Diagnostic
               show_default=True, help="text: terminal; markdown: PR comment or job summary; json.")
 @click.pass_context
 def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, leads: str | None,
-                 as_of: str | None, as_of_field: str | None, as_of_offset: str | None, outcome: str | None,
+                 input_format: str | None, id_field: str | None, as_of: str | None, as_of_field: str | None,
+                 as_of_offset: str | None, outcome: str | None,
                  positive: tuple[str, ...], fail_above: float | None, examples: int, output: str) -> None:
     """Show what changed between two versions of a policy, by meaning.
 
@@ -51,9 +62,10 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
     and score; with --outcome, how many of the leads each change moves
     converted, against today's conversion in the tier or route they move to.
     """
-    from ..api import load
+    from ..api import load, parse_field_path
+    from ..batch.inputs import InputError, check_input, read_rows, sniff_format
     from ..errors import QualError
-    from ..leads import LeadFileError, read_leads
+    from ..leads import records
     from .gitsource import GitSourceError, read_old_version
     from .impact import measure_impact
     from .report import DiffReport, render_json, render_markdown, render_text
@@ -67,8 +79,15 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
     if leads is not None and when is None:
         raise click.UsageError("--leads needs --as-of DATE (both versions decide the leads as of that moment) "
                                "or --as-of-field PATH")
-    if (outcome is not None or positive or as_of_field is not None) and leads is None:
-        raise click.UsageError("--outcome, --positive and --as-of-field need --leads FILE")
+    if (outcome is not None or positive or as_of_field is not None or input_format is not None
+            or id_field is not None) and leads is None:
+        raise click.UsageError("--outcome, --positive, --as-of-field, --input-format and --id-field "
+                               "need --leads FILE")
+    if id_field is not None:
+        try:
+            parse_field_path(id_field)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--id-field") from None
     from ..backtest.inputs import Outcomes
 
     outcomes = None
@@ -89,18 +108,18 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
     old_label, new_path = (f"{rev}:{paths[0]}", paths[0]) if rev is not None else paths
     try:
         if rev is not None:
-            old_version = read_old_version(rev, paths[0])
+            old_version = read_old_version(rev, paths[0], id_field=id_field)
             old, old_label = old_version.policy, old_version.label
             old_missing = old is None
         else:
-            old = load(old_label)
+            old = load(old_label, id_field=id_field)
     except GitSourceError as error:
         click.echo(f"error: {error}", err=True)
         ctx.exit(Exit.USAGE)
     except QualError as error:
         problems.extend(error.diagnostics)
     try:
-        new = load(new_path)
+        new = load(new_path, id_field=id_field)
     except QualError as error:
         problems.extend(error.diagnostics)
     if problems or new is None:
@@ -114,9 +133,11 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
     if leads is not None:
         assert when is not None
         try:
-            impact = measure_impact(old, new, read_leads(leads), as_of=when, examples=examples,
-                                    outcomes=outcomes)
-        except LeadFileError as error:
+            # The reader `qualdsl score` uses, so both commands see the same leads.
+            check_input(leads)
+            rows = read_rows([leads], format=sniff_format(leads, input_format), schema=reading_schema(old, new))
+            impact = measure_impact(old, new, records(rows), as_of=when, examples=examples, outcomes=outcomes)
+        except InputError as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(Exit.USAGE)
     report = DiffReport(old_label, new_path, changes, impact, fail_above, old_missing)
@@ -143,3 +164,20 @@ def diff_command(ctx: click.Context, paths: tuple[str, ...], rev: str | None, le
         click.echo(f"error: {impact.shifted_percent:.1f}% of leads change tier or route, "
                    f"above --fail-above {fail_above:g}%", err=True)
         ctx.exit(Exit.FINDINGS)
+
+
+def reading_schema(old: Policy | None, new: Policy) -> dict[str, str] | None:
+    """The schema CSV cells are read with (which hold JSON): each version's,
+    merged, a list or events field in either winning, so a cell holding a
+    list is one for both (score reads a cell the same way with either
+    version, except a field that is a list in one and text in the other).
+    None, as `score` reads for a policy without a schema, when either has none."""
+    schemas = [policy.schema for policy in (old, new) if policy is not None]
+    merged: dict[str, str] = {}
+    for schema in schemas:
+        if schema is None:
+            return None
+        for path, kind in schema.items():
+            if path not in merged or kind.startswith("list[") or kind == "events":
+                merged[path] = kind
+    return merged

@@ -63,7 +63,7 @@ def repository_of(path: str) -> tuple[str, str]:
     return top, Path(relative).as_posix()
 
 
-def read_old_version(rev: str, path: str) -> OldVersion:
+def read_old_version(rev: str, path: str, *, id_field: str | None = None) -> OldVersion:
     """Compile PATH as it is at REV (with its includes from REV too).
 
     Raises GitSourceError for git problems and QualError (paths shown as
@@ -80,7 +80,7 @@ def read_old_version(rev: str, path: str) -> OldVersion:
     key = posixpath.relpath(relative, loader.root) if loader.root else relative
     if key not in loader.files:
         return OldVersion(label, None)  # not in REV: every item is "added"
-    return OldVersion(label, compile_source(loader.get_source(key)))
+    return OldVersion(label, compile_source(loader.get_source(key), id_field=id_field))
 
 
 class GitLoader(DictLoader):

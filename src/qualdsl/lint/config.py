@@ -131,6 +131,7 @@ def load_config(path: Path) -> LintConfig:
 
 def parse_config(table: Any, source: Source, section: str) -> LintConfig:
     """Validate the `[lint]` table; every problem is reported, with its line."""
+    load_rules()  # `severity` looks codes up in RULES even when no `select` has loaded them
     problems: list[Diagnostic] = []
 
     def problem(message: str, key: str, help: str | None = None, value: str | None = None) -> None:

@@ -110,7 +110,15 @@ LocatedLoader.add_implicit_resolver(
 )
 
 
+def _expect(node: Node, kind: type[Node], what: str) -> None:
+    # An explicit tag (`!!seq "text"`, `!!map [1]`) can put any node here.
+    if not isinstance(node, kind):
+        found = type(node).__name__.removesuffix("Node").lower()
+        raise yaml.constructor.ConstructorError(None, None, f"expected {what}, but found {found}", node.start_mark)
+
+
 def _construct_mapping(loader: LocatedLoader, node: MappingNode) -> Any:
+    _expect(node, MappingNode, "a mapping")
     data = Mapping()
     data.node = node
     data.keys_at = {}
@@ -135,6 +143,7 @@ def _construct_mapping(loader: LocatedLoader, node: MappingNode) -> Any:
 
 
 def _construct_sequence(loader: LocatedLoader, node: SequenceNode) -> Any:
+    _expect(node, SequenceNode, "a sequence")
     data = Sequence()
     data.node = node
     data.items_at = list(node.value)
@@ -161,28 +170,53 @@ def load(text: str) -> Any:
         loader.dispose()
 
 
-def _guarded(tag: str, what: str) -> None:
-    """Make the constructor of `tag` turn Python's refusal (ValueError,
-    OverflowError) into a located YAML error."""
+_INT = "tag:yaml.org,2002:int"
+
+# What each value tag is called in a message; any other tag is "the value".
+_TAG_WORDS = {
+    "tag:yaml.org,2002:int": "integer",
+    "tag:yaml.org,2002:float": "number",
+    "tag:yaml.org,2002:timestamp": "timestamp",
+    "tag:yaml.org,2002:bool": "boolean",
+}
+
+
+def _guarded(tag: str | None) -> None:
+    """Make the constructor of `tag` turn any failure into a located YAML
+    error. PyYAML's constructors trust their text once resolved, but an
+    explicit tag (`!!timestamp 99999-01-01`, `!!bool maybe`, `!!int ""`)
+    hands them anything: they raise ValueError, OverflowError, but also
+    AttributeError, KeyError or IndexError."""
     build = LocatedLoader.yaml_constructors[tag]
+    what = _TAG_WORDS.get(tag or "", "value")
 
     def construct(loader: LocatedLoader, node: Node) -> Any:
         try:
+            if tag == _INT and isinstance(node.value, str) and len(node.value) > sys.get_int_max_str_digits():
+                # Checked on the text (never shorter than the digits): PyYAML
+                # builds a sexagesimal `1:59:59:...` in quadratic time (600 KB
+                # took 35 s) before Python's limit applies.
+                raise ValueError("Exceeds the limit")
             return build(loader, node)
-        except (ValueError, OverflowError) as error:
+        except yaml.YAMLError:
+            raise
+        except Exception as error:  # noqa: BLE001  # the input is bad, whatever the constructor's exception
             reason = str(error)
             if "Exceeds the limit" in reason:
                 reason = f"it has more than {sys.get_int_max_str_digits()} digits"
-            reason = reason.split(";")[0].split(":")[0] or "out of range"
+            elif isinstance(error, (ValueError, OverflowError)):
+                reason = reason.split(";")[0].split(":")[0] or "out of range"
+            else:
+                reason = f"it is not a valid {what}"
             raise yaml.constructor.ConstructorError(
-                None, None, f"{what} `{str(node.value)[:40]}` cannot be read: {reason}", node.start_mark) from None
+                None, None, f"the {what} `{str(node.value)[:40]}` cannot be read: {reason}", node.start_mark) from None
 
     LocatedLoader.add_constructor(tag, construct)
 
 
-_guarded("tag:yaml.org,2002:int", "the integer")
-_guarded("tag:yaml.org,2002:float", "the number")
-_guarded("tag:yaml.org,2002:timestamp", "the timestamp")
+for _tag in list(LocatedLoader.yaml_constructors):
+    if _tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):  # ours, generators (see above)
+        _guarded(_tag)
 
 
 def node_end(node: Node) -> Any:

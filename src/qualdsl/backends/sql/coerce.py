@@ -146,7 +146,10 @@ def _big_integer(digits: exp.Expr, target: str) -> exp.Expr:
         return b.case((exp.LTE(this=b.call("length", b.call("ltrim", digits, b.string("-"))),
                                expression=b.integer(PYTHON_DIGITS)), digits))
     if target == "number":
-        return b.try_cast(digits, "DOUBLE")  # rounded (a known gap: Python keeps the int)
+        # rounded (a known gap: Python keeps the int); past Python's 4300 digits
+        # the JSON reader keeps text, and text that overflows is missing.
+        return b.case((exp.LTE(this=b.call("length", b.call("ltrim", digits, b.string("-"))),
+                               expression=b.integer(PYTHON_DIGITS)), b.try_cast(digits, "DOUBLE")))
     return b.cast(b.null(), SQL_TYPES[target])
 
 
@@ -204,8 +207,10 @@ def _to_number(value: exp.Expr, kind: object) -> exp.Expr:
     if kind in INTEGERS:
         return b.cast(value, "DOUBLE")
     if kind in TEXTS:
-        # float(text): correctly rounded, and inf for hundreds of digits, as Python.
-        return b.case((b.full_match(value, _DECIMAL_TEXT), b.try_cast(value, "DOUBLE")))
+        # float(text), correctly rounded; hundreds of digits overflow to inf,
+        # which is no number (the contract: numbers are finite): missing, as in Python.
+        number = b.try_cast(value, "DOUBLE")
+        return b.case((b.and_(b.full_match(value, _DECIMAL_TEXT), b.call("isfinite", number)), number))
     return b.cast(b.null(), "DOUBLE")
 
 

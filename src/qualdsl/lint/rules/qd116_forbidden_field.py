@@ -10,8 +10,10 @@ The list is empty by default, so the rule does nothing until configured:
 forbidden-fields = ["Tags", "Lead Quality", "company.`Deal Stage`"]
 ```
 
-Paths are dotted; a segment with dots in it goes in backticks. Matching
-ignores case, so a differently-cased spelling cannot slip through.
+Paths are dotted; a segment with dots in it goes in backticks. A last
+segment `*` forbids every field below a prefix: `seller.*` covers
+`seller.name` and `seller.deal.stage` (not `seller` itself, nor `sellers`).
+Matching ignores case, so a differently-cased spelling cannot slip through.
 
 ## Why is this bad
 Some fields are filled in by sales *after* they have talked to the lead:
@@ -46,12 +48,17 @@ from ..registry import Finding, rule
 
 @rule("QD116", "forbidden-field", "error")
 def check(context: LintContext) -> Iterator[Finding]:
-    forbidden = {tuple(s.casefold() for s in path) for path in context.config.forbidden_fields}
-    if not forbidden:
+    paths = [tuple(s.casefold() for s in path) for path in context.config.forbidden_fields]
+    if not paths:
         return
+    exact = {path for path in paths if path[-1] != "*"}
+    prefixes = {path[:-1] for path in paths if path[-1] == "*"}
     where = f" (`forbidden-fields` in {_shown(context.config.path)})" if context.config.path else ""
     for read in context.reads:
-        if read.ref.kind != "field" or tuple(s.casefold() for s in read.ref.path) not in forbidden:
+        if read.ref.kind != "field":
+            continue
+        path = tuple(s.casefold() for s in read.ref.path)
+        if path not in exact and not any(path[:cut] in prefixes for cut in range(len(path))):
             continue
         yield Finding(
             f"`{read.ref.name}` is a forbidden field{where}: it is filled in after contact, "

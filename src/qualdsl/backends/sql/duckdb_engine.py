@@ -57,10 +57,12 @@ def connect() -> Any:
 
 
 def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
-               guessed_times: bool = False) -> dict[str, str]:
+               guessed_times: bool = False, json_cells: Callable[[str], bool] | None = None) -> dict[str, str]:
     """Create the view `leads` over the inputs; returns its column types.
     `guessed_times`: keep the DATE/TIMESTAMP types read_json guesses for
-    JSONL text (as a user's own read_json relation has them: `--like`)."""
+    JSONL text (as a user's own read_json relation has them: `--like`).
+    `json_cells`: which CSV columns (by field) hold JSON text, read as the
+    python reader reads them (batch.inputs.cell_value)."""
     import duckdb
 
     for path in paths:
@@ -87,6 +89,8 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
             relation = connection.read_csv(files, all_varchar=True, header=True, sep=",", quotechar='"',
                                            escapechar='"', comment="", skiprows=0, strict_mode=True,
                                            null_padding=False)
+            if json_cells is not None:
+                relation = _json_cells(relation, json_cells, paths)
         elif kind == "jsonl":
             relation = connection.read_json(files, format="newline_delimited")
             guessed = [_as_text_if_time(str(t)) for t in relation.types]
@@ -112,6 +116,36 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
         }
     except duckdb.Error as error:
         raise _unreadable(paths, format, error) from None
+
+
+# Python's str.strip() removes every character whose isspace() is true.
+_PY_SPACE = "".join(f"\\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace())
+
+
+def _json_cells(relation: Any, json_cells: Callable[[str], bool], paths: Sequence[str]) -> Any:
+    """The CSV columns of list and events fields as JSON, cell by cell as
+    batch.inputs.cell_value reads them: a cell that is (once stripped) a JSON
+    list or object is that JSON, any other cell the JSON string of its text."""
+    from sqlglot import exp
+
+    from ...batch.inputs import header_key
+    from . import builders as b
+
+    source = ", ".join(paths)
+    columns: list[str] = []
+    for index, name in enumerate(relation.columns):
+        column = b.column(name)
+        key = header_key(name, source, index)
+        if key is None or not json_cells(key):
+            columns.append(column.sql(b.DIALECT))
+            continue
+        stripped = b.call("regexp_replace", column, b.string(f"^[{_PY_SPACE}]+|[{_PY_SPACE}]+$"), b.string(""),
+                          b.string("g"))
+        parsed = b.try_cast(stripped, "JSON")
+        looks = exp.In(this=b.call("left", stripped, b.integer(1)), expressions=[b.string("["), b.string("{")])
+        value = b.case((b.and_(looks, b.not_(b.is_null(parsed))), parsed), default=b.call("to_json", column))
+        columns.append(value.as_(exp.to_identifier(name, quoted=True), copy=False).sql(b.DIALECT))
+    return relation.project(", ".join(columns))
 
 
 def _unreadable(paths: Sequence[str], format: str | None, error: Exception) -> InputProblem:
@@ -166,7 +200,9 @@ def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format:
     """The decision SELECT over the inputs, in input order (sorted on ROW);
     `outer`: the columns taken from it (SQL over its column names)."""
     connection = connection if connection is not None else connect()
-    columns = load_leads(connection, paths, format)
+    from ...batch.inputs import json_cells
+
+    columns = load_leads(connection, paths, format, json_cells=json_cells(policy.schema))
     select = compile_sql(policy.ir, columns, table="leads", as_of=_moment(as_of), flat=flat, carry=(ROW,))
     return connection, f"SELECT {outer} FROM ({select.rstrip().rstrip(';')}) ORDER BY {ROW}"  # noqa: S608  # generated SQL
 
@@ -304,7 +340,8 @@ def _tally(connection: Any, path: str, kind: str) -> Written:
     """One aggregate query over the written file: its rows, and its tiers
     and routes with their first row (for the order of ties)."""
     if kind == "parquet":
-        source = f"SELECT tier, route, file_row_number AS __pos FROM read_parquet({_literal(path)}, file_row_number = true)"  # noqa: S608  # generated SQL
+        source = (f"SELECT tier, route, file_row_number AS __pos FROM read_parquet({_literal(path)}, "  # noqa: S608  # generated SQL
+                  "file_row_number = true)")
     else:
         source = (f"SELECT tier, route, row_number() OVER () AS __pos FROM read_csv({_literal(path)}, "  # noqa: S608  # generated SQL
                   "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', comment = '', "

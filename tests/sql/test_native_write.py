@@ -200,3 +200,71 @@ def test_the_progress_line_shows_the_share_and_an_eta(capsys: pytest.CaptureFixt
     bar.share(0.25)
     line = capsys.readouterr().err
     assert line == "\r[######..................]  25%  ETA 0:00:30\x1b[K"
+
+
+BUNDLED = sorted(path.stem.removesuffix(".leads") for path in (ROOT / "policies").glob("*.leads.jsonl"))
+
+# Every branch of the flat text: when rules with and without decay (constant
+# ledger text, decayed points), event rules, negative points, ICP reasons
+# JSON must escape (quotes, a backslash, a tab) and warnings.
+ESCAPES = '''policy escapes
+schema {
+  id: string
+  n: int
+  kind: string
+  events: events
+}
+icp {
+  require n >= 0 else "n \\"negative\\" \\\\ or missing"
+  reject kind == "spam" as "spam\\tkind"
+}
+score fixed {
+  rule big 7.25 when n > 10
+  rule small -0.5 when kind == "ß"
+}
+score decaying max 50 {
+  decay 10% every 3d
+  rule recent 10 when n > 1
+  rule demo 3.3 per event "demo" max 4
+}
+'''
+
+
+def _decided_both(tmp_path: Path, policy: str, source: Path, *extra: str) -> None:
+    for output in ("parquet", "csv"):
+        outs = []
+        for engine in ("python", "duckdb"):
+            out = tmp_path / f"{engine}.{output}"
+            result = invoke("score", policy, str(source), "--as-of", AS_OF, "-o", str(out), "--engine", engine,
+                            "--no-progress", *extra)
+            assert result.exit_code == 0, result.output
+            outs.append(out)
+        if output == "csv":
+            assert outs[1].read_bytes() == outs[0].read_bytes()
+        else:
+            assert pq.read_table(outs[1]).equals(pq.read_table(outs[0]))
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_every_bundled_policy_over_its_leads(tmp_path: Path, name: str) -> None:
+    _decided_both(tmp_path, str(ROOT / "policies" / f"{name}.qual"), ROOT / "policies" / f"{name}.leads.jsonl")
+
+
+def test_the_flat_text_branches(tmp_path: Path) -> None:
+    policy = tmp_path / "escapes.qual"
+    policy.write_text(ESCAPES, encoding="utf-8")
+    rows = [{"id": f"E{i}", "n": [None, -1, 0, 5, 11, "x", 2.5][i % 7], "kind": ["spam", "SS", "ß", None][i % 4],
+             "events": [{"type": "Demo", "at": f"2026-10-{1 + (i + k) % 30:02d}T0{k}:00:00Z"} for k in range(i % 6)]}
+            for i in range(300)]
+    (source,) = write_inputs(tmp_path, "jsonl", rows)
+    reasons = pq.read_table(_score_once(policy, source, tmp_path)).column("icp_reasons").to_pylist()
+    assert '["n \\"negative\\" \\\\ or missing"]' in reasons and '["spam\\tkind"]' in reasons
+    _decided_both(tmp_path, str(policy), source)
+
+
+def _score_once(policy: Path, source: Path, folder: Path) -> Path:
+    out = folder / "once.parquet"
+    result = invoke("score", str(policy), str(source), "--as-of", AS_OF, "-o", str(out), "--engine", "duckdb",
+                    "--no-progress")
+    assert result.exit_code == 0, result.output
+    return out

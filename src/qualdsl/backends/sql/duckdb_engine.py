@@ -57,12 +57,15 @@ def connect() -> Any:
 
 
 def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
-               guessed_times: bool = False, json_cells: Callable[[str], bool] | None = None) -> dict[str, str]:
+               guessed_times: bool = False, json_cells: Callable[[str], bool] | None = None,
+               json_names: Sequence[str] | None = None) -> dict[str, str]:
     """Create the view `leads` over the inputs; returns its column types.
     `guessed_times`: keep the DATE/TIMESTAMP types read_json guesses for
     JSONL text (as a user's own read_json relation has them: `--like`).
     `json_cells`: which CSV columns (by field) hold JSON text, read as the
-    python reader reads them (batch.inputs.cell_value)."""
+    python reader reads them (batch.inputs.cell_value). `json_names`: read
+    JSONL as these top-level keys, each a JSON column (what json.loads gives
+    for it, as DuckDBEvaluator passes a lead), instead of inferred types."""
     import duckdb
 
     for path in paths:
@@ -91,6 +94,12 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
                                            null_padding=False)
             if json_cells is not None:
                 relation = _json_cells(relation, json_cells, paths)
+        elif kind == "jsonl" and json_names:
+            # Inferred STRUCTs give every object every key seen (null where a
+            # row had none: a warning then shows keys the lead never had), and
+            # infer from a sample only: JSON columns keep each value as it is.
+            relation = connection.read_json(files, format="newline_delimited",
+                                            columns={name: "JSON" for name in json_names})
         elif kind == "jsonl":
             relation = connection.read_json(files, format="newline_delimited")
             guessed = [_as_text_if_time(str(t)) for t in relation.types]
@@ -202,7 +211,10 @@ def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format:
     connection = connection if connection is not None else connect()
     from ...batch.inputs import json_cells
 
-    columns = load_leads(connection, paths, format, json_cells=json_cells(policy.schema))
+    # JSONL as JSON columns, except with --as-of-field (the compiled moment
+    # reads its column below the JSON lookups): such runs read it as before.
+    names = _top_level_names(policy.ir) if isinstance(_moment(as_of), dt.datetime) else None
+    columns = load_leads(connection, paths, format, json_cells=json_cells(policy.schema), json_names=names)
     select = compile_sql(policy.ir, columns, table="leads", as_of=_moment(as_of), flat=flat, carry=(ROW,))
     return connection, f"SELECT {outer} FROM ({select.rstrip().rstrip(';')}) ORDER BY {ROW}"  # noqa: S608  # generated SQL
 

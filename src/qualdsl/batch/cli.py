@@ -353,8 +353,9 @@ class _ProgressBar:
         elapsed = now - self.started
         width = 24
         filled = int(width * min(fraction, 1.0))
-        remaining = elapsed * (1 - fraction) / fraction
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  ETA {_clock(remaining)}\x1b[K")
+        # An ETA from the first percent or two only says how long planning took.
+        eta = f"  ETA {_clock(elapsed * (1 - fraction) / fraction)}" if fraction >= 0.05 else ""
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}{eta}\x1b[K")
         sys.stderr.flush()
         self.drawn = True
 

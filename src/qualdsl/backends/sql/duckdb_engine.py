@@ -275,7 +275,6 @@ def write_flat(policy: Any, paths: Sequence[str], *, as_of: dt.datetime, output_
     bounds points at 1e15 (QE150) and decay factors at 1, so no sum of them
     comes near overflowing."""
     connection = connect()
-    connection.execute("SET enable_progress_bar_print = false")  # query_progress() only
     columns = flat_columns(policy.blocks)
     if kind == "parquet":
         # DuckDB marks a column it proves never NULL as required; pyarrow's
@@ -327,6 +326,9 @@ def _execute(connection: Any, sql: str, progress: Callable[[float], None] | None
     import duckdb
 
     done = threading.Event()
+    if progress is not None:  # query_progress() needs the progress bar on; its own printing stays off
+        connection.execute("SET enable_progress_bar = true")
+        connection.execute("SET enable_progress_bar_print = false")
 
     def poll() -> None:
         assert progress is not None

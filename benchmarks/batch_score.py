@@ -167,10 +167,9 @@ score_duckdb(policy, [sys.argv[2]], as_of=as_of, output_path=sys.argv[3])
 
 
 def run_native(source: Path, output: Path) -> float:
-    """The duckdb engine's SQL with DuckDB writing the Parquet itself
-    (backends.sql.duckdb_engine.score_duckdb), in a new process: what
-    `qualdsl score --engine duckdb` costs without the decisions passing
-    through Python."""
+    """The duckdb engine's write (backends.sql.duckdb_engine.score_duckdb:
+    DuckDB writing the Parquet itself, as `qualdsl score --engine duckdb`
+    does) in a new process, without the command around it."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", NATIVE, str(POLICY), str(source), str(output)], env=env, check=True,

@@ -133,8 +133,17 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
             except OSError as error:
                 raise click.BadParameter(f"cannot write {errors_path}: {error.strerror}",
                                          param_hint="--errors") from None
-        sink.open()
-        for result in runner.run(job, compiled):
+        native = getattr(runner, "write_flat", None) if output is not None and kind != "jsonl" else None
+        if native is not None and job.per_lead is None:
+            # The engine writes the file itself (DuckDB's COPY): no decision
+            # passes through this process; the counts come from the file.
+            sink.open(native=True)
+            counts.take(native(job, compiled, sink.temp, kind, progress=bar.share if bar is not None else None))
+            results: Any = ()
+        else:
+            sink.open()
+            results = runner.run(job, compiled)
+        for result in results:
             if type(result) is RowError:
                 counts.errors += 1
                 _write_error(result, errors_file)
@@ -213,7 +222,8 @@ class _Output:
         self.writer: Any = None
         self.stream: IO[bytes] | None = None
 
-    def open(self) -> None:
+    def open(self, native: bool = False) -> None:
+        """`native`: only the temporary file, for an engine that writes it itself."""
         from .outputs import CsvWriter, JsonlWriter, ParquetWriter
 
         blocks, digest = self.policy.blocks, self.policy.hash
@@ -225,6 +235,9 @@ class _Output:
             handle, self.temp = tempfile.mkstemp(prefix=".qualdsl-", suffix=os.path.basename(self.path), dir=folder)
         except OSError as error:
             raise click.BadParameter(f"cannot write {self.path}: {error.strerror}", param_hint="-o") from None
+        if native:
+            os.close(handle)
+            return
         if self.kind == "parquet":
             os.close(handle)
             self.writer = ParquetWriter(self.temp, blocks, digest)
@@ -236,7 +249,9 @@ class _Output:
             self.writer = JsonlWriter(self.stream, digest)
 
     def commit(self) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
         if self.stream is not None:
             self.stream.close()
         if self.temp is not None and self.path is not None:
@@ -273,6 +288,13 @@ class _Counts:
         self.decisions += 1
         self.tiers[tier if tier is not None else "(none)"] += 1
         self.routes[route if route is not None else "(none)"] += 1
+
+    def take(self, written: Any) -> None:
+        """The counts of a file an engine wrote itself (duckdb_engine.Written)."""
+        self.decisions += written.decisions
+        for counter, counted in ((self.tiers, written.tiers), (self.routes, written.routes)):
+            for name, count in counted:
+                counter[name if name is not None else "(none)"] += count
 
     def add_many(self, tiers: list[str | None], routes: list[str | None]) -> None:
         self.decisions += len(tiers)
@@ -318,6 +340,22 @@ class _ProgressBar:
             remaining = elapsed * (1 - fraction) / fraction
             text = f"[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  {text}  ETA {_clock(remaining)}"
         sys.stderr.write("\r" + text + "\x1b[K")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def share(self, fraction: float) -> None:
+        """The share done, as an engine that counts no rows reports it
+        (DuckDB's query progress); called from the engine's thread."""
+        now = time.monotonic()
+        if now - self.last < _PROGRESS_EVERY or fraction <= 0:
+            return
+        self.last = now
+        elapsed = now - self.started
+        width = 24
+        filled = int(width * min(fraction, 1.0))
+        # An ETA from the first percent or two only says how long planning took.
+        eta = f"  ETA {_clock(elapsed * (1 - fraction) / fraction)}" if fraction >= 0.05 else ""
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}{eta}\x1b[K")
         sys.stderr.flush()
         self.drawn = True
 

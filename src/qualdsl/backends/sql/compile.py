@@ -17,6 +17,7 @@ with a located error (errors.SqlRefused).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
@@ -70,6 +71,9 @@ class _Compiler:
         # value read from JSON is referenced many times by its coercion.
         self.lookups: list[exp.Expr] = []
         self.sources: dict[tuple[str, ...], Source] = {}
+        # A rule's points column that is its constant points when fired and 0.0
+        # otherwise (a `when` rule of a block without decay): p column -> points.
+        self.constant_points: dict[str, float] = {}
 
     # ------------------------------------------------------------ sources
     def source(self, path: tuple[str, ...]) -> Source:
@@ -343,6 +347,8 @@ class _Compiler:
                     value: exp.Expr = points if when_factor is None else exp.Add(
                         this=exp.Mul(this=points, expression=b.paren(when_factor)), expression=b.double(0.0))
                     out.append(fired.as_(h, copy=False))
+                    if when_factor is None:
+                        self.constant_points[p] = float(rule.points)
                     out.append(b.case((exp.column(h), value), default=b.double(0.0)).as_(p, copy=False) if False else
                                b.case((fired, value), default=b.double(0.0)).as_(p, copy=False))
                 else:
@@ -468,21 +474,29 @@ class _Compiler:
         """The flat row of batch's CSV and Parquet outputs: the lists as the
         JSON text Python's json.dumps writes (rules joined by `,`, as batch does)."""
         text_list = b.sql_type("VARCHAR[]")
-        rule_type = b.sql_type("STRUCT(block VARCHAR, rule VARCHAR, fired BOOLEAN, points DOUBLE)")
-        rules = [json_text(exp.Struct(expressions=[
-            exp.PropertyEQ(this=exp.to_identifier("block"), expression=b.string(block_name)),
-            exp.PropertyEQ(this=exp.to_identifier("rule"), expression=b.string(rule_name)),
-            exp.PropertyEQ(this=exp.to_identifier("fired"), expression=exp.column(h)),
-            exp.PropertyEQ(this=exp.to_identifier("points"), expression=exp.column(p)),
-        ]), rule_type) for block_name, rule_name, h, p in ledger]
-        rules_text = b.concat(b.string("["), *_joined(rules, ","), b.string("]"))
+        parts: list[exp.Expr | str] = ["["]
+        for index, (block_name, rule_name, h, p) in enumerate(ledger):
+            head = ("," if index else "") + _rule_head(block_name, rule_name)
+            constant = self.constant_points.get(p)
+            if constant is not None:
+                # Fired: its points, else 0.0; both texts made here, as Python writes them.
+                parts.append(b.case((exp.column(h), b.string(head + _rule_tail(True, constant))),
+                                    default=b.string(head + _rule_tail(False, 0.0))))
+                continue
+            parts.append(head)
+            parts.append(b.case((exp.column(h), b.string('true, "points": ')),
+                                default=b.string('false, "points": ')))
+            parts.append(json_text(exp.column(p), b.sql_type("DOUBLE")))
+            parts.append("}")
+        parts.append("]")
+        rules_text = b.concat(*_merged(parts))
         columns = [
             b.string(self.policy.name).as_("policy", copy=False),
             b.string(policy_hash).as_("policy_hash", copy=False),
             exp.column("__lead").as_("lead", copy=False),
             exp.column("__as_of").as_("as_of", copy=False),
             exp.column("__passed").as_("icp_pass", copy=False),
-            json_text(exp.column("__reasons"), text_list).as_("icp_reasons", copy=False),
+            self.reasons_text().as_("icp_reasons", copy=False),
         ]
         columns += [exp.column(self.block_totals[block.name]).as_(f"score_{block.name}", copy=False)
                     for block in self.policy.blocks]
@@ -491,9 +505,20 @@ class _Compiler:
             exp.column("__tier").as_("tier", copy=False),
             exp.column("__route").as_("route", copy=False),
             rules_text.as_("rules", copy=False),
-            json_text(exp.column("__warnings"), text_list).as_("warnings", copy=False),
+            b.case((b.eq(b.call("len", exp.column("__warnings")), b.integer(0)), b.string("[]")),
+                   default=json_text(exp.column("__warnings"), text_list)).as_("warnings", copy=False),
         ]
         return _select(*columns)
+
+    def reasons_text(self) -> exp.Expr:
+        """The ICP reasons as JSON text. They are the policy's own strings: when
+        none holds a character JSON escapes, each is its text in quotes."""
+        reasons = exp.column("__reasons")
+        plain = all(json.dumps(check.reason, ensure_ascii=False) == f'"{check.reason}"' for check in self.policy.icp)
+        if not plain:
+            return json_text(reasons, b.sql_type("VARCHAR[]"))
+        listed = b.concat(b.string('["'), b.call("array_to_string", reasons, b.string('", "')), b.string('"]'))
+        return b.case((b.eq(b.call("len", reasons), b.integer(0)), b.string("[]")), default=listed)
 
 
 def _located(sql: exp.Expr, node: object) -> exp.Expr:
@@ -510,13 +535,32 @@ def _select(*columns: exp.Expr) -> exp.Select:
     return exp.Select(expressions=list(columns))
 
 
-def _joined(parts: list[exp.Expr], separator: str) -> list[exp.Expr]:
-    joined: list[exp.Expr] = []
-    for index, part in enumerate(parts):
-        if index:
-            joined.append(b.string(separator))
-        joined.append(part)
-    return joined
+def _rule_head(block: str, rule: str) -> str:
+    """A ledger entry's text as batch writes it (json.dumps of
+    RuleResult.to_dict()), up to the value of `fired`."""
+    return json.dumps({"block": block, "rule": rule}, ensure_ascii=False)[:-1] + ', "fired": '
+
+
+def _rule_tail(fired: bool, points: float) -> str:
+    """The end of a ledger entry's text, from the value of `fired` on."""
+    return f'{json.dumps(fired)}, "points": {json.dumps(points)}}}'
+
+
+def _merged(parts: list[exp.Expr | str]) -> list[exp.Expr]:
+    """Adjacent constant texts as one literal."""
+    merged: list[exp.Expr] = []
+    pending = ""
+    for part in parts:
+        if isinstance(part, str):
+            pending += part
+            continue
+        if pending:
+            merged.append(b.string(pending))
+            pending = ""
+        merged.append(part)
+    if pending:
+        merged.append(b.string(pending))
+    return merged
 
 
 def _sum(terms: Sequence[exp.Expr]) -> exp.Expr:

@@ -16,11 +16,14 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+
+import attrs
 
 from ...asof import AsOf
 from ...batch.inputs import InputError, RowError
+from ...batch.outputs import flat_columns
 from ...decision import Decision, RuleResult
 from .compile import AsOfField, compile_sql
 
@@ -54,10 +57,15 @@ def connect() -> Any:
 
 
 def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
-               guessed_times: bool = False) -> dict[str, str]:
+               guessed_times: bool = False, json_cells: Callable[[str], bool] | None = None,
+               json_names: Sequence[str] | None = None) -> dict[str, str]:
     """Create the view `leads` over the inputs; returns its column types.
     `guessed_times`: keep the DATE/TIMESTAMP types read_json guesses for
-    JSONL text (as a user's own read_json relation has them: `--like`)."""
+    JSONL text (as a user's own read_json relation has them: `--like`).
+    `json_cells`: which CSV columns (by field) hold JSON text, read as the
+    python reader reads them (batch.inputs.cell_value). `json_names`: read
+    JSONL as these top-level keys, each a JSON column (what json.loads gives
+    for it, as DuckDBEvaluator passes a lead), instead of inferred types."""
     import duckdb
 
     for path in paths:
@@ -77,7 +85,21 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
     files = list(paths)
     try:
         if kind == "csv":
-            relation = connection.read_csv(files, all_varchar=True, header=True)
+            # The python reader's dialect, not DuckDB's guesses (the sniffer once
+            # read a row with a cell too many as one column named `id,company...`):
+            # commas, double quotes, no comment lines, no skipped rows, and a row
+            # with the wrong number of cells is an error, not padded.
+            relation = connection.read_csv(files, all_varchar=True, header=True, sep=",", quotechar='"',
+                                           escapechar='"', comment="", skiprows=0, strict_mode=True,
+                                           null_padding=False)
+            if json_cells is not None:
+                relation = _json_cells(relation, json_cells, paths)
+        elif kind == "jsonl" and json_names:
+            # Inferred STRUCTs give every object every key seen (null where a
+            # row had none: a warning then shows keys the lead never had), and
+            # infer from a sample only: JSON columns keep each value as it is.
+            relation = connection.read_json(files, format="newline_delimited",
+                                            columns={name: "JSON" for name in json_names})
         elif kind == "jsonl":
             relation = connection.read_json(files, format="newline_delimited")
             guessed = [_as_text_if_time(str(t)) for t in relation.types]
@@ -89,6 +111,11 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
                                                 columns=dict(zip(relation.columns, guessed)))
         else:
             relation = connection.sql(_parquet_in_order(files))
+        if kind != "parquet":
+            # DuckDB reads text in parallel; row_number() OVER () numbers the rows
+            # in file order (insertion order is kept up to it), and the decision
+            # SELECT, which does not keep that order, is sorted on it.
+            relation = relation.project(f"*, row_number() OVER () AS {ROW}")
         relation.create_view("leads")
         # A column (or struct member) holding only nulls has DuckDB's type NULL:
         # every value of it is missing, read as VARCHAR like any text.
@@ -97,7 +124,52 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
             if name != ROW
         }
     except duckdb.Error as error:
-        raise InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}") from None
+        raise _unreadable(paths, format, error) from None
+
+
+# Python's str.strip() removes every character whose isspace() is true.
+_PY_SPACE = "".join(f"\\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace())
+
+
+def _json_cells(relation: Any, json_cells: Callable[[str], bool], paths: Sequence[str]) -> Any:
+    """The CSV columns of list and events fields as JSON, cell by cell as
+    batch.inputs.cell_value reads them: a cell that is (once stripped) a JSON
+    list or object is that JSON, any other cell the JSON string of its text."""
+    from sqlglot import exp
+
+    from ...batch.inputs import header_key
+    from . import builders as b
+
+    source = ", ".join(paths)
+    columns: list[str] = []
+    for index, name in enumerate(relation.columns):
+        column = b.column(name)
+        key = header_key(name, source, index)
+        if key is None or not json_cells(key):
+            columns.append(column.sql(b.DIALECT))
+            continue
+        stripped = b.call("regexp_replace", column, b.string(f"^[{_PY_SPACE}]+|[{_PY_SPACE}]+$"), b.string(""),
+                          b.string("g"))
+        parsed = b.try_cast(stripped, "JSON")
+        looks = exp.In(this=b.call("left", stripped, b.integer(1)), expressions=[b.string("["), b.string("{")])
+        value = b.case((b.and_(looks, b.not_(b.is_null(parsed))), parsed), default=b.call("to_json", column))
+        columns.append(value.as_(exp.to_identifier(name, quoted=True), copy=False).sql(b.DIALECT))
+    return relation.project(", ".join(columns))
+
+
+def _unreadable(paths: Sequence[str], format: str | None, error: Exception) -> InputProblem:
+    """DuckDB could not read an input: the first row batch's reader cannot
+    read either, located as the python engine locates it, or DuckDB's word."""
+    from ...batch.inputs import read_rows
+
+    try:
+        for row in read_rows(paths, format=format):
+            if type(row) is RowError:
+                return InputProblem(f"{row.location}: {row.error}; the duckdb engine stops at a row it cannot "
+                                    "read (the python engine writes such rows to --errors and goes on)")
+    except InputError as problem:
+        return InputProblem(str(problem))
+    return InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}")
 
 
 def _as_text_if_time(sql_type: str) -> str:
@@ -133,13 +205,18 @@ def _parquet_in_order(files: Sequence[str]) -> str:
 
 
 def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format: str | None,
-           flat: bool) -> tuple[Any, str]:
-    connection = connect()
-    columns = load_leads(connection, paths, format)
-    if input_format(paths, format) != "parquet":
-        return connection, compile_sql(policy.ir, columns, table="leads", as_of=_moment(as_of), flat=flat)
+           flat: bool, connection: Any = None, outer: str = f"* EXCLUDE ({ROW})") -> tuple[Any, str]:
+    """The decision SELECT over the inputs, in input order (sorted on ROW);
+    `outer`: the columns taken from it (SQL over its column names)."""
+    connection = connection if connection is not None else connect()
+    from ...batch.inputs import json_cells
+
+    # JSONL as JSON columns, except with --as-of-field (the compiled moment
+    # reads its column below the JSON lookups): such runs read it as before.
+    names = _top_level_names(policy.ir) if isinstance(_moment(as_of), dt.datetime) else None
+    columns = load_leads(connection, paths, format, json_cells=json_cells(policy.schema), json_names=names)
     select = compile_sql(policy.ir, columns, table="leads", as_of=_moment(as_of), flat=flat, carry=(ROW,))
-    return connection, f"SELECT * EXCLUDE ({ROW}) FROM ({select.rstrip().rstrip(';')}) ORDER BY {ROW}"  # noqa: S608  # generated SQL
+    return connection, f"SELECT {outer} FROM ({select.rstrip().rstrip(';')}) ORDER BY {ROW}"  # noqa: S608  # generated SQL
 
 
 def _moment(as_of: dt.datetime | AsOf) -> dt.datetime | AsOfField:
@@ -174,20 +251,142 @@ def _decision(row: tuple[Any, ...]) -> Decision:
     )
 
 
+@attrs.frozen
+class Written:
+    """What a native write put in its file, counted over the file itself:
+    decisions, and (name or None, count) per tier and per route, most
+    common first and ties in order of first appearance (Counter.most_common
+    of the python engine's counts)."""
+
+    decisions: int
+    tiers: list[tuple[str | None, int]]
+    routes: list[tuple[str | None, int]]
+
+
+def write_flat(policy: Any, paths: Sequence[str], *, as_of: dt.datetime, output_path: str, kind: str,
+               format: str | None = None, progress: Callable[[float], None] | None = None) -> Written:
+    """Decide every row of the inputs and have DuckDB write the flat rows to
+    `output_path` (`kind` "parquet" or "csv") exactly as batch's python
+    writers do: no decision passes through Python. `progress` is called
+    with the share of the query done (DuckDB's estimate), from a thread.
+
+    The python writers' one rewrite of a decision, a score or points that
+    is not finite written as null with a warning, cannot apply: the checker
+    bounds points at 1e15 (QE150) and decay factors at 1, so no sum of them
+    comes near overflowing."""
+    connection = connect()
+    columns = flat_columns(policy.blocks)
+    if kind == "parquet":
+        # DuckDB marks a column it proves never NULL as required; pyarrow's
+        # schema (the python writer's) has every column nullable.
+        outer = ", ".join(f"CASE WHEN {_name(c)} IS NULL THEN NULL ELSE {_name(c)} END AS {_name(c)}"
+                          for c in columns)
+        options = "FORMAT parquet"
+    elif kind == "csv":
+        outer = ", ".join(_csv_cell(c, c.startswith("score_")) for c in columns)
+        # csv.writer's dialect: commas, CRLF, quotes only where needed, doubled; no
+        # comment character (DuckDB quotes a cell holding its `#` otherwise).
+        options = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n', COMMENT ''"
+    else:
+        raise ValueError(f"DuckDB writes parquet and csv, not {kind}")
+    _, sql = _query(policy, paths, as_of, format, flat=True, connection=connection, outer=outer)
+    _execute(connection, f"COPY ({sql}) TO {_literal(output_path)} ({options})", progress, paths, format)
+    return _tally(connection, output_path, kind)
+
+
+def _name(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    from sqlglot import exp
+
+    return str(exp.Literal.string(text).sql("duckdb"))
+
+
+def _csv_cell(column: str, score: bool) -> str:
+    """A flat column as the text CsvRows gives csv.writer: floats by
+    Python's repr, booleans `true`/`false`, None and "" both an empty
+    cell (DuckDB writes "" as `""` to tell it from NULL)."""
+    from . import builders as b
+    from .show import _float_json
+
+    name = _name(column)
+    if score:
+        return f"{_float_json(b.column(column)).sql(b.DIALECT)} AS {name}"
+    if column == "icp_pass":
+        return f"CASE WHEN {name} THEN 'true' ELSE 'false' END AS {name}"
+    return f"NULLIF({name}, '') AS {name}"
+
+
+def _execute(connection: Any, sql: str, progress: Callable[[float], None] | None, paths: Sequence[str],
+             format: str | None) -> None:
+    import threading
+
+    import duckdb
+
+    done = threading.Event()
+    if progress is not None:  # query_progress() needs the progress bar on; its own printing stays off
+        connection.execute("SET enable_progress_bar = true")
+        connection.execute("SET enable_progress_bar_print = false")
+
+    def poll() -> None:
+        assert progress is not None
+        while not done.wait(0.2):
+            share = connection.query_progress()
+            if share >= 0:
+                progress(min(share, 100.0) / 100)
+
+    poller = threading.Thread(target=poll, daemon=True) if progress is not None else None
+    if poller is not None:
+        poller.start()
+    try:
+        connection.execute(sql)
+    except duckdb.Error as error:
+        raise _unreadable(paths, format, error) from None
+    finally:
+        done.set()
+        if poller is not None:
+            poller.join()
+
+
+def _tally(connection: Any, path: str, kind: str) -> Written:
+    """One aggregate query over the written file: its rows, and its tiers
+    and routes with their first row (for the order of ties)."""
+    if kind == "parquet":
+        source = (f"SELECT tier, route, file_row_number AS __pos FROM read_parquet({_literal(path)}, "  # noqa: S608  # generated SQL
+                  "file_row_number = true)")
+    else:
+        source = (f"SELECT tier, route, row_number() OVER () AS __pos FROM read_csv({_literal(path)}, "  # noqa: S608  # generated SQL
+                  "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', comment = '', "
+                  "strict_mode = true)")
+    rows = connection.execute(
+        f"SELECT grouping(tier), grouping(route), tier, route, count(*), min(__pos) "  # noqa: S608  # generated SQL
+        f"FROM ({source}) GROUP BY GROUPING SETS ((tier), (route), ())").fetchall()
+    total = 0
+    tiers: list[tuple[int, int, str | None]] = []
+    routes: list[tuple[int, int, str | None]] = []
+    for tier_grouped, route_grouped, tier, route, count, first in rows:
+        if tier_grouped and route_grouped:
+            total = count
+        elif route_grouped:
+            tiers.append((-count, first, tier))
+        else:
+            routes.append((-count, first, route))
+    return Written(total, [(name, -count) for count, _, name in sorted(tiers)],
+                   [(name, -count) for count, _, name in sorted(routes)])
+
+
 def score_duckdb(policy: Any, input_paths: Sequence[str], *, as_of: dt.datetime, output_path: str,
                  format: str | None = None) -> int:
     """Decide every row of the inputs and write them to `output_path`
-    (`.parquet` and `.csv`: batch's flat columns; `.jsonl`: the decision JSON
-    plus `policy_hash`). Returns the number of rows written."""
+    (`.parquet` and `.csv`: batch's flat columns, written by DuckDB
+    (write_flat); `.jsonl`: the decision JSON plus `policy_hash`). Returns
+    the number of rows written."""
     kind = FORMATS.get(os.path.splitext(output_path)[1].lower())
     if kind == "parquet" or kind == "csv":
-        connection, sql = _query(policy, input_paths, as_of, format, flat=True)
-        relation = connection.sql(sql)
-        if kind == "parquet":
-            relation.write_parquet(output_path)
-        else:
-            relation.write_csv(output_path, header=True)
-        return _count(output_path, kind)
+        return write_flat(policy, input_paths, as_of=as_of, output_path=output_path, kind=kind,
+                          format=format).decisions
     if kind != "jsonl":
         raise InputProblem(f"cannot tell the output format of `{output_path}`: name it *.jsonl, *.csv or *.parquet")
     written = 0
@@ -200,16 +399,17 @@ def score_duckdb(policy: Any, input_paths: Sequence[str], *, as_of: dt.datetime,
     return written
 
 
-def _count(path: str, kind: str) -> int:
-    connection = connect()
-    relation = connection.read_parquet(path) if kind == "parquet" else connection.read_csv(path, all_varchar=True)
-    return int(relation.aggregate("count(*)").fetchall()[0][0])
-
-
 class DuckDBEngine:
     """batch's Engine protocol: `run(job, policy)` yields Decisions in input order."""
 
     per_lead_as_of = True  # decides each row as of its own field (`--as-of-field`)
+
+    def write_flat(self, job: Any, policy: Any, path: str, kind: str,
+                   progress: Callable[[float], None] | None = None) -> Written:
+        """The Parquet or CSV output written by DuckDB itself (batch's cli
+        calls it instead of `run` for those outputs without --as-of-field)."""
+        return write_flat(policy, job.inputs, as_of=job.as_of, output_path=path, kind=kind,
+                          format=job.input_format, progress=progress)
 
     def run(self, job: Any, policy: Any) -> Iterator[Decision | RowError]:
         if job.per_lead is None:

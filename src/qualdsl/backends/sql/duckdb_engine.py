@@ -25,7 +25,8 @@ from ...asof import AsOf
 from ...batch.inputs import InputError, RowError
 from ...batch.outputs import flat_columns
 from ...decision import Decision, RuleResult
-from .compile import AsOfField, compile_sql
+from .compile import compile_sql
+from .moments import sql_moment, with_moment_errors
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
@@ -213,19 +214,10 @@ def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format:
 
     # JSONL as JSON columns, except with --as-of-field (the compiled moment
     # reads its column below the JSON lookups): such runs read it as before.
-    names = _top_level_names(policy.ir) if isinstance(_moment(as_of), dt.datetime) else None
+    names = _top_level_names(policy.ir) if isinstance(sql_moment(as_of), dt.datetime) else None
     columns = load_leads(connection, paths, format, json_cells=json_cells(policy.schema), json_names=names)
-    select = compile_sql(policy.ir, columns, table="leads", as_of=_moment(as_of), flat=flat, carry=(ROW,))
+    select = compile_sql(policy.ir, columns, table="leads", as_of=sql_moment(as_of), flat=flat, carry=(ROW,))
     return connection, f"SELECT {outer} FROM ({select.rstrip().rstrip(';')}) ORDER BY {ROW}"  # noqa: S608  # generated SQL
-
-
-def _moment(as_of: dt.datetime | AsOf) -> dt.datetime | AsOfField:
-    if isinstance(as_of, dt.datetime):
-        return as_of
-    if as_of.moment is not None:
-        return as_of.moment
-    offset = as_of.offset
-    return AsOfField(as_of.path, (offset.days * 86400 + offset.seconds) * 1_000_000 + offset.microseconds)
 
 
 def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime | AsOf,
@@ -414,37 +406,8 @@ class DuckDBEngine:
     def run(self, job: Any, policy: Any) -> Iterator[Decision | RowError]:
         if job.per_lead is None:
             return decisions(policy, job.inputs, as_of=job.as_of, format=job.input_format)
-        return _own_moments(policy, job)
-
-
-def _own_moments(policy: Any, job: Any) -> Iterator[Decision | RowError]:
-    """Decisions as of each row's own moment; a row without one becomes the
-    error row the python engine gives for it. Those rows are found by the
-    SQL (a NULL `as_of`) and located by batch's reader, read alongside only
-    as far as the last such row, so a clean input is read once."""
-    from ...asof import raw_text, unusable
-    from ...batch.inputs import Row, read_rows
-
-    reader: Iterator[Row | RowError] | None = None
-    position = 0  # rows the reader has given
-    for index, decision in enumerate(decisions(policy, job.inputs, as_of=job.per_lead, format=job.input_format)):
-        if decision.as_of:  # None (Decision types it str): the row had no moment of its own
-            yield decision
-            continue
-        if reader is None:
-            reader = read_rows(job.inputs, format=job.input_format, schema=policy.schema)
-        row: Row | RowError | None = None
-        while position <= index:
-            row = next(reader, None)
-            position += 1
-        if type(row) is Row:
-            _, problem = job.per_lead.read(row.lead)
-            yield RowError(row.source, row.line, unusable(problem or f"{job.per_lead.field} is not a date or datetime"),
-                           raw_text(row.lead)[:100_000])
-        elif type(row) is RowError:
-            yield row
-        else:  # the reader found fewer rows than DuckDB: say where as well as it can
-            yield RowError(", ".join(job.inputs), index + 1, unusable(f"{job.per_lead.field} is not usable"), "")
+        results = decisions(policy, job.inputs, as_of=job.per_lead, format=job.input_format)
+        return with_moment_errors(results, policy, job)
 
 
 class DuckDBEvaluator:

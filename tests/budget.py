@@ -13,7 +13,7 @@ Tests marked `slow` (real servers, a browser, a wheel build, inputs whose
 size is the point) do not run in the quick default (pyproject's
 `-m "not slow"`); `make test` passes `-m ""` and runs them, as CI does.
 Besides those marked by hand, every test listed in tests/slow_tests.txt is
-marked `slow` at collection (conftest.py): the tests that took a second or
+marked `slow` at collection (conftest.py): the tests that took half a second or
 more in a measured run of the whole suite, so the quick default stays a
 quick edit-test loop however the suite grows. Regenerate the list with
 `python tests/budget.py` (it runs the whole suite once, `-m ""`, and keeps
@@ -46,7 +46,7 @@ def examples(full: int, quick: int | None = None) -> int:
 
 
 SLOW_LIST = Path(__file__).resolve().with_name("slow_tests.txt")
-SLOW_SECONDS = 1.0
+SLOW_SECONDS = 0.5
 
 
 def measured_slow() -> frozenset[str]:

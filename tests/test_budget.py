@@ -81,7 +81,7 @@ def test_slow_tests_are_read_from_a_durations_report() -> None:
         "2.00s teardown tests/b.py::test_z",
         "1 passed in 3.0s",
     ])
-    assert budget.slow_from_durations(report) == ["tests/a.py::test_x", "tests/b.py::test_z"]
+    assert budget.slow_from_durations(report, seconds=1.0) == ["tests/a.py::test_x", "tests/b.py::test_z"]
     assert budget.slow_from_durations(report, seconds=0.9) == [
         "tests/a.py::test_x", "tests/a.py::test_y[with space]", "tests/b.py::test_z"]
 

@@ -232,16 +232,6 @@ class _BigQuery(pg._Rewriter):
             return super().list_reduce(args)  # builders.replace_all: a chain of REPLACE
         raise refuse("a sum over events (BigQuery's SUM has no defined order; float sums depend on it)")
 
-    def function(self, name: str, args: list[exp.Expr]) -> exp.Expr:
-        if name == "LIST_EXTRACT":
-            return self.list_extract(args)
-        if name == "LIST_REDUCE":
-            return self.list_reduce(args)
-        mapping = _FUNCTIONS.get(name)
-        if mapping is None:
-            raise refuse(f"the function {name.lower()}()")
-        return mapping(self, args)
-
 
 def _ordinal(listed: exp.Expr, index: exp.Expr) -> exp.Expr:
     """The element at a 1-based index, NULL beyond the end (arrays.md: SAFE_ORDINAL)."""
@@ -391,6 +381,7 @@ _FUNCTIONS: dict[str, Mapping_] = {
     "JSON_TYPE": _refused("a JSON-typed column"), "JSON_EXTRACT_STRING": _refused("a JSON-typed column"),
     "MAP_ENTRIES": _refused("a JSON-typed column"),
 }
+_BigQuery.functions = _FUNCTIONS
 
 
 def _renamed(node: exp.Expr) -> exp.Expr:

@@ -44,7 +44,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlglot import exp
 
@@ -439,6 +439,10 @@ _OWN_MEMBERS = {"k": "BIGINT", "j": "BIGINT", "at": "BIGINT", "i": "BIGINT", "ty
 
 
 class _Rewriter:
+    # DuckDB function name -> its rewrite (this module's _FUNCTIONS, set below
+    # it); a dialect built on this rewriter gives its own table.
+    functions: ClassVar[Mapping[str, Callable[[_Rewriter, list[exp.Expr]], exp.Expr]]]
+
     def __init__(self, columns: Mapping[str, exp.DataType], event: exp.DataType | None):
         self.columns = columns
         self.event = event  # the SQL type of one input event (a STRUCT), if any
@@ -704,7 +708,7 @@ class _Rewriter:
             return self.list_extract(args)
         if name == "LIST_REDUCE":
             return self.list_reduce(args)
-        mapping = _FUNCTIONS.get(name)
+        mapping = self.functions.get(name)
         if mapping is None:
             raise refuse(f"the function {name.lower()}()")
         return mapping(self, args)
@@ -939,6 +943,7 @@ _FUNCTIONS: dict[str, Mapping_] = {
     "MICROSECOND": lambda r, args: _cast(exp.Extract(this=exp.Var(this="MICROSECONDS"), expression=r(args[0])),
                                          "BIGINT"),
 }
+_Rewriter.functions = _FUNCTIONS
 
 
 def to_postgres(select: exp.Expr, columns: Mapping[str, exp.DataType],

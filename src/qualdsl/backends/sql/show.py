@@ -47,7 +47,7 @@ def json_string(text: exp.Expr) -> exp.Expr:
 def _json_string(text: exp.Expr) -> exp.Expr:
     """DuckDB's to_json escapes exactly the characters json.dumps does, with
     the same short forms, but writes `\\u001F` where Python writes
-    `\\u001f`: its `\\uXXXX` escapes (cut out whole, so an escaped
+    `\\u001f`: its six-character `\\u` escapes (cut out whole, so an escaped
     backslash followed by `u` is not one) are lowercased. Cheaper to plan than
     34 replace() calls."""
     needs = b.matches(text, '[\\x00-\\x1f"\\\\]')

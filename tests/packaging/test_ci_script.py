@@ -42,3 +42,16 @@ def test_ci_runs_the_readme_test_command() -> None:
                 if line.strip() and not line.lstrip().startswith("#")]
     assert commands[-1] == "make test"
     assert (ROOT / ".ci" / "run").stat().st_mode & 0o111, ".ci/run is executable"
+
+
+def test_make_installs_every_extra_the_tests_use() -> None:
+    """A test that skips without its extra never runs in CI unless the Makefile
+    installs it (the dbt build once skipped there unseen). `fuzz` is for long
+    runs by hand (docs/fuzzing.md)."""
+    import tomllib
+
+    extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["project"]["optional-dependencies"])
+    found = re.search(r"pip install [^\n]*-e '\.\[([a-z,]+)\]'", (ROOT / "Makefile").read_text(encoding="utf-8"))
+    assert found is not None, "the Makefile installs the project with its extras"
+    assert extras - {"fuzz"} <= set(found.group(1).split(",")), extras - set(found.group(1).split(","))

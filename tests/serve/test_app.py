@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import qualdsl
 from qualdsl.serve import Limits
@@ -315,6 +318,7 @@ def test_metric_labels_are_escaped() -> None:
 def test_a_batch_over_the_time_limit_is_503_timeout() -> None:
     """The deadline is checked between leads (deciding one cannot run away:
     regexes are RE2), so a batch stops at the first lead past it."""
+    import asyncio
     import time
 
     from qualdsl.api import normalize_as_of
@@ -322,9 +326,72 @@ def test_a_batch_over_the_time_limit_is_503_timeout() -> None:
 
     policy, moment = _policy(), normalize_as_of(AS_OF)
     with pytest.raises(ApiError) as raised:
-        _decide_all(policy, [DEMO_LEAD] * 5, moment, time.perf_counter() - 1, 2.5)
+        asyncio.run(_decide_all(policy, [DEMO_LEAD] * 5, moment, time.perf_counter() - 1, 2.5))
     assert (raised.value.status, raised.value.code) == (503, "timeout")
     assert raised.value.message == "the batch took longer than the limit of 2.5 seconds"
-    timed, body = _decide_all(policy, [DEMO_LEAD] * 2, moment, time.perf_counter() + 60, 2.5)
+    timed, body = asyncio.run(_decide_all(policy, [DEMO_LEAD] * 2, moment, time.perf_counter() + 60, 2.5))
     assert [d for d, _ in timed] == list(policy.evaluate_many([DEMO_LEAD] * 2, as_of=AS_OF))
     assert json.loads(body)["policy_hash"] == policy.hash
+
+
+def test_a_big_batch_lets_other_requests_through_between_slices() -> None:
+    """A batch decides SLICE leads at a time on the event loop and yields
+    between slices: a task waiting on the loop runs before the batch ends."""
+    import asyncio
+    import time
+
+    from qualdsl.api import normalize_as_of
+    from qualdsl.serve.app import SLICE, _decide_all
+
+    policy, moment = _policy(), normalize_as_of(AS_OF)
+    leads = [DEMO_LEAD] * (SLICE * 4)
+    order: list[str] = []
+
+    async def other() -> None:
+        order.append("other request")
+
+    async def both() -> list:
+        waiting = asyncio.create_task(other())
+        timed, _ = await _decide_all(policy, leads, moment, time.perf_counter() + 60, 2.5)
+        order.append("batch done")
+        await waiting
+        return timed
+
+    timed = asyncio.run(both())
+    assert order == ["other request", "batch done"]
+    assert len(timed) == len(leads)
+    assert [d for d, _ in timed] == list(policy.evaluate_many(leads, as_of=AS_OF))
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+    max_leaves=30,
+)
+
+
+@given(value=st.one_of(st.lists(_json_values), st.dictionaries(st.text(max_size=2), _json_values)),
+       limit=st.integers(1, 8))
+def test_the_depth_bound_is_the_nesting_depth(value, limit) -> None:
+    from qualdsl.serve.app import _depth_exceeds
+
+    assert _depth_exceeds(value, limit) == (_depth(value) > limit)
+
+
+@pytest.mark.parametrize("limit", [2, 64, 500])
+def test_the_depth_bound_at_its_largest_limit_never_exhausts_the_stack(limit) -> None:
+    """orjson parses up to 1,024 levels; the bound recurses at most limit + 1 frames."""
+    from qualdsl.serve.app import _depth_exceeds
+
+    deepest = orjson.loads(b"[" * 1024 + b"]" * 1024)
+    assert _depth_exceeds(deepest, limit)
+    exact = orjson.loads(b"[" * limit + b"]" * limit)
+    assert not _depth_exceeds(exact, limit) and _depth_exceeds([exact], limit)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import AS_OF, POLICIES, XEDU, invoke
+from .helpers import AS_OF, POLICIES, SAAS, XEDU, invoke
 from budget import THOROUGH
 
 if not THOROUGH:  # minutes of Spark on a shared machine: the ci profile runs it
@@ -56,3 +56,46 @@ def test_a_field_holding_two_kinds_is_refused_by_name(tmp_path: Path) -> None:
     assert code == 2
     assert "`TotalVisits` holds text here and an integer before" in stderr
     assert stdout == "" and "Traceback" not in stderr
+
+
+def test_spark_equals_python_on_typed_parquet_with_timestamp_events(tmp_path: Path) -> None:
+    """A warehouse's typing: STRUCT columns, a LIST of event STRUCTs whose `at`
+    is a TIMESTAMP, UTC-adjusted (Spark's TIMESTAMP) or naive (TIMESTAMP_NTZ),
+    as benchmarks/batch_score.py writes them. Spark refused it ("a time value
+    of this column type") until each epoch_us call carried its SQL type: an
+    event's `at` inside a lambda has no column type."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    utc = dt.UTC
+    moments = [dt.datetime(2026, 10, 31, 23, 59, 59, 999999, tzinfo=utc), dt.datetime(2026, 10, 18, tzinfo=utc),
+               dt.datetime(2026, 8, 3, 12, tzinfo=utc), dt.datetime(2026, 11, 2, tzinfo=utc), None]
+    for zone in ("UTC", None):
+        event = pa.struct([("type", pa.string()), ("at", pa.timestamp("us", tz=zone))])
+        company = pa.struct([("domain", pa.string()), ("industry", pa.string()), ("employees", pa.int64()),
+                             ("country", pa.string()), ("tech", pa.list_(pa.string()))])
+        schema = pa.schema([("id", pa.string()), ("company", company), ("events", pa.list_(event))])
+        rows = []
+        for i in range(60):
+            events = [{"type": ["demo_request", "pricing_view", "webinar_attended", "email_click"][(i + k) % 4],
+                       "at": moments[(i * 3 + k) % len(moments)]} for k in range(i % 5)]
+            if zone is None:
+                events = [{**e, "at": e["at"] and e["at"].replace(tzinfo=None)} for e in events]
+            rows.append({"id": f"L-{i}", "company": {"domain": "acme.io", "industry": ["software", "retail"][i % 2],
+                                                    "employees": [None, 40, 250, 5000][i % 4],
+                                                    "country": ["US", "de", None][i % 3], "tech": ["salesforce"]},
+                         "events": None if i % 7 == 6 else events})
+        source = tmp_path / f"leads-{zone}.parquet"
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), source)
+        tables = {}
+        for engine in ("python", "spark"):
+            out = tmp_path / f"{engine}-{zone}.parquet"
+            extra = SPARK if engine == "spark" else ()
+            result = invoke("score", SAAS, str(source), "-o", str(out), "--as-of", AS_OF, "--no-progress", *extra)
+            assert result.exit_code == 0, result.stderr[-2000:]
+            tables[engine] = pq.read_table(out)
+        assert tables["python"].num_rows == 60
+        assert len(set(tables["python"].column("tier").to_pylist())) > 1
+        assert tables["spark"].equals(tables["python"]), zone

@@ -5,6 +5,7 @@ what is refused."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,19 @@ def test_what_cannot_be_a_table_is_refused_at_the_block(decay: str, construct: s
         compile_sql(policy.ir, schema_columns(policy.ir), dialect="spark")
     text = str(caught.value)
     assert construct in text and "spark SQL" in text and "p.qual:" in text and "p.qual:1:1" not in text
+
+
+def test_typed_event_times_compile_for_spark_with_spark_functions_only():
+    """An event's `at` as a TIMESTAMP inside a LIST of STRUCTs (a warehouse's
+    typing): its type is the compiler's mark on epoch_us, since a lambda's
+    member has no column type; and the rebuilt datetime text's own root is
+    mapped too (it was left as DuckDB's LIST_EXTRACT, which Spark rejects)."""
+    import re
+
+    policy = qualdsl.load(Path(__file__).resolve().parents[2] / "policies" / "saas_inbound.qual")
+    for at in ("TIMESTAMPTZ", "TIMESTAMP", "DATE"):
+        columns = {"id": "VARCHAR", "company": 'STRUCT("employees" BIGINT, "tech" VARCHAR[])',
+                   "events": f'STRUCT("type" VARCHAR, "at" {at})[]'}
+        sql = compile_sql(policy.ir, columns, dialect="spark", as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+        assert "UNIX_" in sql, at
+        assert not re.search(r"\b(LIST_EXTRACT|LIST_TRANSFORM|EPOCH_US)\(", sql), at

@@ -89,18 +89,18 @@ def coerce(value: exp.Expr, source: exp.DataType, target: str) -> exp.Expr:
         return b.cast(b.null(), "BOOLEAN")
     if target == "date":
         if kind == T.DATE:
-            return _micros(value)
+            return micros(value, kind)
         if kind in TEXTS:
             return b.case((
                 b.and_(b.full_match(value, _DATE_TEXT),
                        exp.NEQ(this=b.call("substring", value, b.integer(1), b.integer(4)),
                                expression=b.string("0000"))),
-                _micros(b.try_cast(value, "DATE")),
+                micros(b.try_cast(value, "DATE"), T.DATE),
             ))
         return b.cast(b.null(), "BIGINT")
     if target == "datetime":
         if kind == T.DATE or kind in TIMESTAMPS or kind == T.TIMESTAMPTZ:
-            return _micros(value)
+            return micros(value, kind)
         if kind in TEXTS:
             return datetime_from_text(value)
         return b.cast(b.null(), "BIGINT")
@@ -153,9 +153,16 @@ def _big_integer(digits: exp.Expr, target: str) -> exp.Expr:
     return b.cast(b.null(), SQL_TYPES[target])
 
 
-def _micros(value: exp.Expr) -> exp.Expr:
-    """A DATE, TIMESTAMP or TIMESTAMPTZ as microseconds since the epoch, UTC."""
-    return b.call("epoch_us", value)
+# Meta of an epoch_us call: the SQL type it reads. A dialect rewriting
+# epoch_us needs it, and cannot infer it for a lambda's member (an event's `at`).
+TIME_TYPE = "qualdsl_time_type"
+
+
+def micros(value: exp.Expr, kind: object) -> exp.Expr:
+    """A DATE, TIMESTAMP or TIMESTAMPTZ (`kind`) as microseconds since the epoch, UTC."""
+    node = b.call("epoch_us", value)
+    node.meta[TIME_TYPE] = kind
+    return node
 
 
 def _to_string(value: exp.Expr, kind: object) -> exp.Expr:
@@ -271,7 +278,7 @@ def datetime_from_text(text: exp.Expr) -> exp.Expr:
         expression=exp.Paren(this=exp.Add(
             this=exp.Mul(this=zero_if_empty(8), expression=b.integer(60)), expression=zero_if_empty(9))),
     )
-    midnight = _micros(b.try_cast(day, "DATE"))
+    midnight = micros(b.try_cast(day, "DATE"), T.DATE)
     clock_us = exp.Add(
         this=exp.Mul(this=exp.Paren(this=exp.Add(
             this=exp.Mul(this=exp.Paren(this=exp.Add(

@@ -30,6 +30,7 @@ from sqlglot import exp
 from . import builders as b
 from . import regex_dialects
 from .casefold import LOWER_FILE, MARK, TABLE_FILE
+from .coerce import TIME_TYPE
 from .compile import LOC
 from .errors import SqlRefused
 from .events import STEP_DECAY
@@ -248,7 +249,9 @@ def _spark_node(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr
             return _spark_fold({TABLE_FILE: "casefold", LOWER_FILE: "lower"}[table_file], text)
         if DATETIME_STR in node._meta:
             value, aware = node._meta[DATETIME_STR]
-            return _datetime_text(value, aware, columns)
+            # The rebuilt text's own root (a DuckDB list_extract) is mapped
+            # here: the rewrite goes on with its children only.
+            return _spark_node(_datetime_text(value, aware, columns), columns)
     if isinstance(node, exp.Transform) and len(node.expression.expressions) == 2 \
             and not node.expression.meta.get(_DONE):  # a shared subtree is shifted once
         # DuckDB's second lambda parameter is the 1-based index, Spark's 0-based.
@@ -262,7 +265,7 @@ def _spark_node(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr
     if isinstance(node, exp.Anonymous) and not node.meta.get(_DONE):
         name = str(node.this).upper()
         if name == "EPOCH_US":
-            return _epoch_us(node.expressions[0], columns)
+            return _epoch_us(node.expressions[0], columns, node.meta.get(TIME_TYPE) if node._meta else None)
         mapping = _SPARK_FUNCTIONS.get(name)
         if mapping is None:
             raise SqlRefused(f"the function {name.lower()}()", SPARK)
@@ -310,12 +313,14 @@ def _spark_node(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr
     return node
 
 
-def _epoch_us(value: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr:
-    kind = _type_of(value, columns)
+def _epoch_us(value: exp.Expr, columns: Mapping[str, exp.DataType], marked: object = None) -> exp.Expr:
+    """UNIX_MICROS/UNIX_DATE of a time value: its type from the relation's
+    columns, else from the compiler's mark (an event's `at` in a lambda)."""
+    kind = _type_of(value, columns) or marked
     if kind == T.DATE:
         return exp.Mul(this=_f("UNIX_DATE", value), expression=exp.Literal.number(86_400_000_000))
-    if kind in (T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
-        return _f("UNIX_MICROS", value)
+    if kind in (T.TIMESTAMP, T.TIMESTAMPNTZ, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
+        return _f("UNIX_MICROS", value)  # of a TIMESTAMP_NTZ too: no session time zone enters
     raise SqlRefused("a time value of this column type", SPARK)
 
 
@@ -444,7 +449,7 @@ _DAY_US = 86_400_000_000
 def _datetime_text(value: exp.Expr, aware: bool, columns: Mapping[str, exp.DataType]) -> exp.Expr:
     """str(datetime) of a TIMESTAMP (aware: `+00:00`, UTC) from its epoch
     microseconds: integer arithmetic, whatever the session time zone."""
-    us = _epoch_us(value.copy(), columns)
+    us = _epoch_us(value.copy(), columns, T.TIMESTAMPTZ if aware else T.TIMESTAMP)
     name = "__dt"
     t = exp.column(name)
     days = floor_div(t, _DAY_US)

@@ -17,7 +17,7 @@ from sqlglot import exp
 from ... import ir
 from . import builders as b
 from .casefold import casefold
-from .coerce import coerce
+from .coerce import coerce, micros
 from .show import LISTS, TEXTS, show
 
 EVENTS_TYPE = "STRUCT(k BIGINT, j BIGINT, \"at\" BIGINT, \"type\" VARCHAR, folded VARCHAR)[]"
@@ -137,7 +137,7 @@ def attribute(event: exp.Expr, element_type: exp.DataType | None, path: tuple[st
         if sql_type.this in kinds:
             return node, static
     if sql_type.this in (T.TIMESTAMP, T.TIMESTAMPNTZ, T.TIMESTAMPTZ, T.DATE):
-        return b.call("epoch_us", node), "datetime"
+        return micros(node, sql_type.this), "datetime"
     return None
 
 

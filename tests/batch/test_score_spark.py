@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import AS_OF, POLICIES, SAAS, XEDU, invoke
+from .helpers import AS_OF, POLICIES, SAAS, XEDU, invoke, run_process
 from budget import THOROUGH
 
 if not THOROUGH:  # minutes of Spark on a shared machine: the ci profile runs it
@@ -99,3 +99,21 @@ def test_spark_equals_python_on_typed_parquet_with_timestamp_events(tmp_path: Pa
         assert tables["python"].num_rows == 60
         assert len(set(tables["python"].column("tier").to_pylist())) > 1
         assert tables["spark"].equals(tables["python"]), zone
+
+
+def test_the_command_keeps_sparks_chatter_off_stderr(tmp_path: Path) -> None:
+    """In a new process (Spark's JVM writes to the real stderr): no log4j
+    WARN/INFO lines, no Spark stage bar, no loopback warning; the summary is
+    there and the decisions are the python engine's."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()[:6]
+    source = tmp_path / "leads.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    common = ("score", XEDU, str(source), "--as-of", AS_OF, "--no-progress", "--id-field", "Prospect ID")
+    spark = run_process(*common, *SPARK, timeout=600)
+    python = run_process(*common)
+    stderr = spark.stderr.decode(errors="replace")
+    assert spark.returncode == 0, stderr[-2000:]
+    assert spark.stdout == python.stdout and len(spark.stdout.splitlines()) == 5
+    assert "5 decisions written" in stderr
+    for noise in (" WARN ", " INFO ", "[Stage ", "log4j profile", "loopback address"):
+        assert noise not in stderr, (noise, stderr)

@@ -27,6 +27,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pyspark  # noqa: F401 - without it, `--engine spark` names the extra that installs it
@@ -48,6 +49,22 @@ class SparkProblem(InputError, ValueError):
 
 # ------------------------------------------------------------------ session
 
+LOG4J = Path(__file__).with_name("spark-log4j2.properties")  # errors only: no start-up chatter
+
+
+def quiet(master: str) -> None:
+    """Keep Spark's chatter off the command's stderr: a local master binds to
+    loopback (no "resolves to a loopback address" warning), and PySpark's
+    JSON log of a failed query is dropped (the command reports the error)."""
+    import logging
+
+    from pyspark.logger import PySparkLogger
+
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+
+
 def session(master: str = "local[*]") -> Any:
     """A Spark session (the one running, else a new one on `master`)."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -55,10 +72,13 @@ def session(master: str = "local[*]") -> Any:
                            f"and pyspark: {INSTALL}")
     from pyspark.sql import SparkSession
 
+    quiet(master)
     try:
         spark = (SparkSession.builder.master(master).appName("qualdsl")
                  .config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false")  # qualdsl's own progress, or none
                  .config("spark.sql.shuffle.partitions", "1")
+                 .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={LOG4J}")
                  .getOrCreate())
     except Exception as error:  # noqa: BLE001 - pyspark raises many kinds at start
         raise SparkProblem(f"cannot start Spark on {master}: {str(error).splitlines()[0]}") from None

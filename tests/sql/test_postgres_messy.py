@@ -45,37 +45,47 @@ RAW = (f'CREATE TABLE raw ({_TEXT_TABLE}, events STRUCT("type" VARCHAR, "at" VAR
        '"__tech" VARCHAR[], "__scores" DOUBLE[])')
 
 
+def _time(text: str, sql_type: str) -> str:
+    """TRY_CAST of text to a date or time type, NULL outside Python's years
+    1..9999 (DuckDB reads `0000-01-01` as 1 BC; its client gives such a value
+    to Python as text, which no typed column holds)."""
+    cast = f"TRY_CAST({text} AS {sql_type})"
+    low, high = (f"CAST(TIMESTAMPTZ '{t}+00' AS {sql_type})" for t in ("0001-01-01 00:00:00", "9999-12-31 23:59:59.999999"))
+    return f"CASE WHEN {cast} BETWEEN {low} AND {high} THEN {cast} END"
+
+
 def _events(at_type: str) -> str:
     """The text events with their times cast (a bad time is a NULL `at`)."""
-    cast = f"TRY_CAST(e.at AS {at_type})"
+    cast = _time("e.at", at_type)
     return (f"list_transform(events, lambda e: CASE WHEN e IS NULL THEN NULL "
             f"ELSE {{'type': e.type, 'at': {cast}}} END) AS events")
 
 
 LAYOUTS = {
-    "text": f"SELECT {', '.join(f'{chr(34)}{n}{chr(34)}' for n in TEXT_COLUMNS)}, events FROM raw",
+    "text": "SELECT " + ", ".join(f'"{n}"' for n in TEXT_COLUMNS) + ", events FROM raw",
     "typed": (
         'SELECT id, "company.name", TRY_CAST("company.employees" AS BIGINT) AS "company.employees", '
         'TRY_CAST("company.revenue" AS DOUBLE) AS "company.revenue", '
         'TRY_CAST("company.public" AS BOOLEAN) AS "company.public", '
-        'TRY_CAST("company.founded" AS DATE) AS "company.founded", "__tech" AS "company.tech", '
-        '"__scores" AS "company.scores", TRY_CAST(seen AS TIMESTAMPTZ) AS seen, '
-        + _events("TIMESTAMPTZ") + " FROM raw"),
+        f'{_time(chr(34) + "company.founded" + chr(34), "DATE")} AS "company.founded", "__tech" AS "company.tech", '
+        f'"__scores" AS "company.scores", {_time("seen", "TIMESTAMPTZ")} AS seen, '
+        f'{_events("TIMESTAMPTZ")} FROM raw'),
     "crossed": (
-        'SELECT id, "company.name", TRY_CAST("company.employees" AS DOUBLE) AS "company.employees", '
+        # An integral float beyond int64 for an int: a decided limit (docs/sql.md).
+        'SELECT id, "company.name", CASE WHEN abs(TRY_CAST("company.employees" AS DOUBLE)) < 2.0 ** 63 '
+        'THEN TRY_CAST("company.employees" AS DOUBLE) END AS "company.employees", '
         'TRY_CAST(TRY_CAST("company.revenue" AS DOUBLE) AS BIGINT) AS "company.revenue", '
         'TRY_CAST(TRY_CAST("company.public" AS BOOLEAN) AS BIGINT) AS "company.public", '
-        'TRY_CAST("company.founded" AS TIMESTAMP) AS "company.founded", '
+        f'{_time(chr(34) + "company.founded" + chr(34), "TIMESTAMP")} AS "company.founded", '
         # An integral float of 2**127 or more in a string list: a decided limit (docs/sql.md).
         'list_filter("__scores", lambda x: x IS NULL OR abs(x) < 2.0 ** 127) AS "company.tech", '
-        '"__tech" AS "company.scores", TRY_CAST(seen AS DATE) AS seen, '
-        + _events("TIMESTAMP") + " FROM raw"),
+        f'"__tech" AS "company.scores", {_time("seen", "DATE")} AS seen, {_events("TIMESTAMP")} FROM raw'),
     "nested": (
         'SELECT id, CASE WHEN "company.name" IS NULL AND "company.employees" IS NULL THEN NULL ELSE '
         '{\'name\': "company.name", \'employees\': "company.employees", '
         '\'revenue\': TRY_CAST("company.revenue" AS DOUBLE), \'public\': TRY_CAST("company.public" AS BOOLEAN), '
         '\'founded\': "company.founded", \'tech\': "__tech", \'scores\': "__scores"} END AS company, '
-        'TRY_CAST(seen AS TIMESTAMPTZ) AS seen, ' + _events("TIMESTAMPTZ") + " FROM raw"),
+        f'{_time("seen", "TIMESTAMPTZ")} AS seen, {_events("TIMESTAMPTZ")} FROM raw'),
 }
 
 tech = st.one_of(st.none(), st.lists(st.one_of(st.none(), st.sampled_from(
@@ -94,10 +104,40 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
+# Texts at the edges of the contract's coercion (language.md, "Coercion"),
+# beyond the differential test's: signs, zeros, int64's bounds, decimals past
+# a double's range or below its smallest, NaN, other digits, times at the
+# calendar's ends, offsets without a colon, nanoseconds, leap seconds.
+INT_TEXTS = ["+5", "-0", "007", "5.000", "5.", ".5", "-0.0", "+1.5", "00.5", "1,000", " 12", "12 ", "5\n",
+             "\u0661\u0662", "9223372036854775807", "-9223372036854775808", "0." + "0" * 400 + "1",
+             "-0." + "0" * 400 + "1", "2.5e-3", "NaN", "inf", "0x1A", "1_000", "13", "13.00"]
+# Digit strings beyond int64 are a decided limit for an int (docs/sql.md): only for a number here.
+NUMBER_TEXTS = [*INT_TEXTS, "1" + "0" * 400, "17976931348623158" + "0" * 292, "17976931348623157" + "0" * 292,
+                "0.1000000000000000055511151231257827021181583404541015625", "9223372036854775808"]
+BOOL_TEXTS = ["TRUE", "tRuE", "False", " true", "true ", "yes", "1", "0", "t", "f"]
+DATE_TEXTS = ["2024-02-29", "2023-02-29", "0000-01-01", "0001-01-01", "9999-12-31", "2026-13-01", "2026-00-10",
+              "2026-1-01", "2026-02-31", "\uff12\uff10\uff12\uff16-01-01"]
+DATETIME_TEXTS = ["2026-10-30T10:00", "2026-10-30T10:00:00.123456789Z", "2026-10-30T10:00:00.5+05",
+                  "2026-10-30T10:00:00-0530", "2026-10-30T24:00:00", "2026-10-30T23:59:60",
+                  "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-10-30t10:00:00z",
+                  "2026-10-30T10:00:00+25:00", "2026-10-30T10:00:00 Z", "2026-10-30T10Z",
+                  "2026-10-30 10:00:00.000001+00:00", "2026-10-31T23:59:59.999999Z", "2026-11-01T00:00:00.000001Z",
+                  "2026-11-01T00:00:00Z", "2026-11-01T05:30:00+05:30", "2026-10-18T00:00:00Z", "2026-08-03T00:00:00"]
+EDGES = {"company.employees": INT_TEXTS, "company.revenue": NUMBER_TEXTS, "company.public": BOOL_TEXTS,
+         "company.founded": DATE_TEXTS + DATETIME_TEXTS[:4], "seen": DATETIME_TEXTS + DATE_TEXTS[:4]}
+
+
 @st.composite
 def messy_rows(draw: Any) -> list[Any]:
-    """One row of `raw`: the differential test's lead, then two typed lists."""
+    """One row of `raw`: the differential test's lead (some fields and event
+    times at the edges above), then two typed lists."""
     lead = _no_nul(draw(leads()))
+    for name, edges in EDGES.items():
+        if draw(st.integers(0, 3)) == 0:
+            lead[name] = draw(st.sampled_from(edges))
+    for event in lead["events"] or []:
+        if event is not None and draw(st.integers(0, 3)) == 0:
+            event["at"] = draw(st.sampled_from(DATETIME_TEXTS))
     return [*(lead[n] for n in TEXT_COLUMNS), lead["events"], draw(tech), draw(scores)]
 
 

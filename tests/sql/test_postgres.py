@@ -65,8 +65,9 @@ class Relation:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN: float8's own text
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, float) and (not math.isfinite(value) or (value == 0 and math.copysign(1, value) < 0)):
+        # JSON has no NaN, and jsonb's numeric no -0: float8's own text.
+        return "NaN" if math.isnan(value) else repr(value).replace("inf", "Infinity")
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -24,9 +24,12 @@ What changes, and why it stays exact:
 - HUGEINT is NUMERIC; a double's exact integer value goes through three
   exactly representable parts (PostgreSQL's float8 -> numeric cast keeps 15
   digits).
-- A float's text (warnings, `--flat` JSON) is PostgreSQL's shortest
-  round-trip output (extra_float_digits >= 1, the default), reformatted where
-  Python's repr differs (1e15 <= |x| < 1e16 is positional in Python).
+- A float's text (warnings) is PostgreSQL's shortest round-trip output
+  (extra_float_digits >= 1, the default), reformatted where Python's repr
+  differs (1e15 <= |x| < 1e16 is positional in Python), and rebuilt where
+  repr takes a tie PostgreSQL does not (`_shortest`: 1e23).
+- List indexes are PostgreSQL's own, 1-based (`_at`), and marked so for
+  sqlglot, which would shift a literal one.
 - Ordered string comparisons are `COLLATE "C"`: code point order, as Python.
 - STRUCT input columns are composite types (`(company)."employees"`), LIST
   columns arrays; the decision's `icp`, `scores` and `rules` are json (keys
@@ -35,8 +38,8 @@ What changes, and why it stays exact:
   expressions takes PostgreSQL minutes; without it, milliseconds a lead.
 - `$as_of` is `current_setting('qualdsl.as_of')`: `SET qualdsl.as_of = '...'`.
 
-Refused: events (per-event rules, `count`, decay: they sort and fold lists
-of STRUCTs), JSON-typed columns, and the constructs `to_are` names.
+Refused: JSON-typed columns, the constructs `to_are` names, and whatever
+else has no rewrite here (each named by `refuse`).
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@ Policy.evaluate, on a real PostgreSQL server (tests/sql/postgres_server.py;
 skipped without one). The policy and the leads are the DuckDB differential
 test's (tests/sql/test_differential.py): digit strings, `850.0`,
 `true`/`FALSE`, impossible dates, zoned and bad datetimes, NULL events and
-NULL event times, casefold traps (`Straße`/`STRASSE`, `İ`, Cherokee). Each
-example is one batch of leads in four relations:
+NULL event times, casefold traps (`Straße`/`STRASSE`, `İ`, Cherokee), with
+texts at the edges of coercion mixed in (EDGES) and one more block of rules
+(TEXT_BLOCK: regexes, domain(), ordered text, arithmetic). Each example is
+one batch of leads in four relations:
 
 - text: every field a text column named by its dotted path, as a CSV gives it;
 - typed: the columns of the schema's types (bigint, double precision,
@@ -42,6 +44,33 @@ from budget import examples
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
+# The messy policy and one more block: the string built-ins, regexes,
+# ordered text comparisons, arithmetic and time comparisons it leaves out.
+TEXT_BLOCK = """
+score text {
+  rule m1 +1 when company.name matches /^[acemst ]+$/i
+  rule m2 +1 when company.name matches /\\bacme\\b/
+  rule m3 +1 when company.name matches /s{2}|ß|^.$/
+  rule d1 +1 when domain(company.name) == "acme.com"
+  rule d2 +1 when domain(company.name) is missing
+  rule c1 +1 when company.name contains "SS"
+  rule e1 +1 when company.name ends_with "ẞ"
+  rule s1 +1 when company.name starts_with "İ"
+  rule o1 +1 when company.name < "m"
+  rule o2 +1 when lower(company.name) >= "ꭰ"
+  rule l1 +1 when len(company.name) == 1
+  rule n1 +1 when not (company.employees > 5)
+  rule n2 +1 when company.name != "acme"
+  rule a1 +1 when company.revenue * 0.5 >= company.employees
+  rule a2 +1 when company.employees / 3 > 10
+  rule a3 +1 when company.revenue - company.employees < 0
+  rule t1 +1 when len(company.tech) >= 2
+  rule t2 +1 when company.scores is present
+  rule dt1 +1 when seen > 2026-10-30
+  rule dt2 +1 when company.founded < 2000-01-01
+}
+"""
+POLICY = MESSY_POLICY.replace("\ntiers {", TEXT_BLOCK + "tiers {")
 TEXT_COLUMNS = ("id", "company.name", "company.employees", "company.revenue", "company.public",
                 "company.founded", "company.tech", "company.scores", "seen")
 _TEXT_TABLE = ", ".join(f'"{n}" VARCHAR' for n in TEXT_COLUMNS)
@@ -54,7 +83,8 @@ def _time(text: str, sql_type: str) -> str:
     1..9999 (DuckDB reads `0000-01-01` as 1 BC; its client gives such a value
     to Python as text, which no typed column holds)."""
     cast = f"TRY_CAST({text} AS {sql_type})"
-    low, high = (f"CAST(TIMESTAMPTZ '{t}+00' AS {sql_type})" for t in ("0001-01-01 00:00:00", "9999-12-31 23:59:59.999999"))
+    low, high = (f"CAST(TIMESTAMPTZ '{t}+00' AS {sql_type})"
+                 for t in ("0001-01-01 00:00:00", "9999-12-31 23:59:59.999999"))
     return f"CASE WHEN {cast} BETWEEN {low} AND {high} THEN {cast} END"
 
 
@@ -127,14 +157,18 @@ DATETIME_TEXTS = ["2026-10-30T10:00", "2026-10-30T10:00:00.123456789Z", "2026-10
                   "2026-10-30T10:00:00+25:00", "2026-10-30T10:00:00 Z", "2026-10-30T10Z",
                   "2026-10-30 10:00:00.000001+00:00", "2026-10-31T23:59:59.999999Z", "2026-11-01T00:00:00.000001Z",
                   "2026-11-01T00:00:00Z", "2026-11-01T05:30:00+05:30", "2026-10-18T00:00:00Z", "2026-08-03T00:00:00"]
-EDGES = {"company.employees": INT_TEXTS, "company.revenue": NUMBER_TEXTS, "company.public": BOOL_TEXTS,
-         "company.founded": DATE_TEXTS + DATETIME_TEXTS[:4], "seen": DATETIME_TEXTS + DATE_TEXTS[:4]}
+# Event types that casefold to a rule's (`ſ` is `s`, the Kelvin sign `k`), or are no string.
+EVENT_TYPES = [None, "Webinar", "DEMO_REQUEST", "demo_requeſt", "clic\u212a", "CLİCK", "ｃｌｉｃｋ"]
+NAME_TEXTS = ["a@ACME.com", "x@Straße.DE", "@", "a@b@c", "ß@ß", "acme", "ACME corp", "İstanbul", "ẞ", "ſs", "M", "m"]
+EDGES = {"company.name": NAME_TEXTS, "company.employees": INT_TEXTS, "company.revenue": NUMBER_TEXTS,
+         "company.public": BOOL_TEXTS, "company.founded": DATE_TEXTS + DATETIME_TEXTS[:4],
+         "seen": DATETIME_TEXTS + DATE_TEXTS[:4]}
 
 
 @st.composite
 def messy_rows(draw: Any) -> list[Any]:
-    """One row of `raw`: the differential test's lead (some fields and event
-    times at the edges above), then two typed lists."""
+    """One row of `raw`: the differential test's lead (some fields, event
+    times and types at the edges above), then two typed lists."""
     lead = _no_nul(draw(leads()))
     for name, edges in EDGES.items():
         if draw(st.integers(0, 3)) == 0:
@@ -142,6 +176,8 @@ def messy_rows(draw: Any) -> list[Any]:
     for event in lead["events"] or []:
         if event is not None and draw(st.integers(0, 3)) == 0:
             event["at"] = draw(st.sampled_from(DATETIME_TEXTS))
+        if event is not None and draw(st.integers(0, 5)) == 0:
+            event["type"] = draw(st.sampled_from(EVENT_TYPES))
     return [*(lead[n] for n in TEXT_COLUMNS), lead["events"], draw(tech), draw(scores)]
 
 
@@ -187,7 +223,7 @@ def differences(pg: Any, policy: Policy, rows: list[list[Any]]) -> list[str]:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(messy_rows(), min_size=1, max_size=60))
 def test_messy_leads_decide_as_in_python(pg, rows):
-    found = differences(pg, qualdsl.loads(MESSY_POLICY), rows)
+    found = differences(pg, qualdsl.loads(POLICY), rows)
     assert not found, found[0]
 
 
@@ -273,8 +309,9 @@ def test_floats_in_warnings_are_shown_as_repr_shows_them(pg):
 def test_float_text_is_repr_for_short_decimals_and_ties(pg, numbers):
     """The float text rewrite on many doubles nearest a short decimal (where
     the ties are): d * 10**k, either sign."""
-    from qualdsl.backends.sql.postgres import _float_text
     from sqlglot import exp
+
+    from qualdsl.backends.sql.postgres import _float_text
 
     values = [v for d, k, negative in numbers
               if math.isfinite(v := float(f"{'-' if negative else ''}{d}e{k}"))]
@@ -282,3 +319,30 @@ def test_float_text_is_repr_for_short_decimals_and_ties(pg, numbers):
     shown = [row[0] for row in pg.execute(query, [values]).fetchall()]
     # format('{}', x) is repr, but for an integral float repr's `.0` (added by the caller, show.py).
     assert [s if not s.lstrip("-").isdigit() else s + ".0" for s in shown] == [repr(v) for v in values]
+
+
+OVERFLOWING = """
+policy overflowing "a float product past the largest double"
+schema {
+  id: string
+  revenue: number
+}
+score s {
+  rule big +1 when revenue * 2 > 1
+}
+"""
+
+
+def test_a_float_overflow_is_an_error_never_a_silent_difference(pg):
+    """A known gap (docs/sql.md): PostgreSQL's float8 `*` raises where Python
+    gives inf. The query fails as a whole; it never returns another decision."""
+    import psycopg
+
+    duck = connect()
+    duck.execute("CREATE TABLE leads (id VARCHAR, revenue DOUBLE)")
+    duck.executemany("INSERT INTO leads VALUES (?, ?)", [["fits", 1e300], ["overflows", 1.7976931348623157e308]])
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+        decide(pg, qualdsl.loads(OVERFLOWING), duck, "leads")
+    duck.execute("DELETE FROM leads WHERE id = 'overflows'")
+    [(got, want, _)] = decide(pg, qualdsl.loads(OVERFLOWING), duck, "leads")
+    assert same_bits(got, want) and got["rules"][0]["fired"] is True

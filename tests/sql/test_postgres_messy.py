@@ -43,6 +43,7 @@ from .test_postgres import Relation, _decision
 from budget import examples
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
+pytestmark = pytest.mark.slow  # a real server (the `slow` tests run in CI and `make test`)
 
 # The messy policy and one more block: the string built-ins, regexes,
 # ordered text comparisons, arithmetic and time comparisons it leaves out.
@@ -218,8 +219,7 @@ def differences(pg: Any, policy: Policy, rows: list[list[Any]]) -> list[str]:
 
 
 # Each example is four relations on a real server: no shrinking (the assertion shows the lead).
-@pytest.mark.slow
-@settings(max_examples=examples(40, quick=3), deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+@settings(max_examples=examples(100, quick=5), deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(messy_rows(), min_size=1, max_size=60))
 def test_messy_leads_decide_as_in_python(pg, rows):
@@ -304,7 +304,7 @@ def test_floats_in_warnings_are_shown_as_repr_shows_them(pg):
     assert decided[0][0]["warnings"] == ["flag: expected bool, got 1e+23; treated as missing"]
 
 
-@settings(max_examples=examples(10, quick=2), deadline=None)
+@settings(max_examples=examples(20, quick=3), deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 10**17), st.integers(-330, 300), st.booleans()), min_size=50, max_size=400))
 def test_float_text_is_repr_for_short_decimals_and_ties(pg, numbers):
     """The float text rewrite on many doubles nearest a short decimal (where

@@ -79,3 +79,16 @@ def postgres():
     from .postgres_server import server
 
     yield from server()
+
+
+@pytest.fixture(scope="module")
+def pg(postgres):
+    """One autocommit connection per module to the session's server, UTC."""
+    import psycopg
+
+    with psycopg.connect(postgres.dsn, autocommit=True) as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        connection.execute("SET jit = off")  # JIT-compiling the large SELECT would take minutes
+        # One process reads the table: rows come back in insertion order.
+        connection.execute("SET max_parallel_workers_per_gather = 0")
+        yield connection

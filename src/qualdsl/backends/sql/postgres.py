@@ -24,9 +24,12 @@ What changes, and why it stays exact:
 - HUGEINT is NUMERIC; a double's exact integer value goes through three
   exactly representable parts (PostgreSQL's float8 -> numeric cast keeps 15
   digits).
-- A float's text (warnings, `--flat` JSON) is PostgreSQL's shortest
-  round-trip output (extra_float_digits >= 1, the default), reformatted where
-  Python's repr differs (1e15 <= |x| < 1e16 is positional in Python).
+- A float's text (warnings) is PostgreSQL's shortest round-trip output
+  (extra_float_digits >= 1, the default), reformatted where Python's repr
+  differs (1e15 <= |x| < 1e16 is positional in Python), and rebuilt where
+  repr takes a tie PostgreSQL does not (`_shortest`: 1e23).
+- List indexes are PostgreSQL's own, 1-based (`_at`), and marked so for
+  sqlglot, which would shift a literal one.
 - Ordered string comparisons are `COLLATE "C"`: code point order, as Python.
 - STRUCT input columns are composite types (`(company)."employees"`), LIST
   columns arrays; the decision's `icp`, `scores` and `rules` are json (keys
@@ -35,8 +38,8 @@ What changes, and why it stays exact:
   expressions takes PostgreSQL minutes; without it, milliseconds a lead.
 - `$as_of` is `current_setting('qualdsl.as_of')`: `SET qualdsl.as_of = '...'`.
 
-Refused: events (per-event rules, `count`, decay: they sort and fold lists
-of STRUCTs), JSON-typed columns, and the constructs `to_are` names.
+Refused: JSON-typed columns, the constructs `to_are` names, and whatever
+else has no rewrite here (each named by `refuse`).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ _FLOAT_MAX_HALF_ULP = 2**1024 - 2**970  # at or beyond this, a decimal is float(
 _HALF_SUBNORMAL = "0." + str(5**1075).rjust(1075, "0")  # 2**-1075 = 5**1075 / 10**1075, exactly
 _TWO_52 = 2.0**52
 _TWO_104 = 2.0**104
+_TWO_54 = 2.0**54
 
 
 def ascii_lower(chars: Any) -> list[str]:
@@ -111,6 +115,13 @@ def _double(value: float) -> exp.Expr:
         text = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         return exp.Cast(this=_s(text), to=_type("DOUBLE PRECISION"))
     return exp.Cast(this=exp.Literal.number(repr(value)), to=_type("DOUBLE PRECISION"))
+
+
+def _at(listed: exp.Expr, index: exp.Expr) -> exp.Expr:
+    """`(listed)[index]` with a 1-based index, as PostgreSQL's. offset=1 says
+    so to sqlglot, which otherwise adds 1 to an integer literal index (it
+    reads a Bracket as 0-based): `(__ev)[1]` came out `(__ev)[2]`."""
+    return exp.Bracket(this=exp.Paren(this=listed), expressions=[index], offset=1)
 
 
 def _subquery(select: exp.Select) -> exp.Expr:
@@ -424,12 +435,47 @@ def _epoch_us(value: exp.Expr) -> exp.Expr:
 
 def _float_text(x: exp.Expr) -> exp.Expr:
     """DuckDB's format('{}', x): Python's repr digits. PostgreSQL's shortest
-    output is Python's but for 1e15 <= |x| < 1e16, positional in Python."""
+    output is Python's but for 1e15 <= |x| < 1e16, positional in Python, and
+    for ties at |x| >= 2**54 (`_tie_free_shortest`)."""
     text = _cast(x, "TEXT")
     positional = exp.Paren(this=exp.And(
         this=exp.GTE(this=_f("ABS", x), expression=_double(1e15)),
         expression=exp.LT(this=_f("ABS", x), expression=_double(1e16))))
-    return _case((positional, _cast(_cast(text, "NUMERIC"), "TEXT")), default=text)
+    large = exp.GTE(this=_f("ABS", x), expression=_double(_TWO_54))
+    finite = exp.LT(this=_f("ABS", x), expression=_double(float("inf")))
+    return _case((positional, _cast(_cast(text, "NUMERIC"), "TEXT")),
+                 (exp.And(this=large, expression=finite), _shortest(x)), default=text)
+
+
+def _shortest(x: exp.Expr) -> exp.Expr:
+    """repr(x) for a finite |x| >= 2**54 (where repr is `d.ddde+XX`).
+
+    PostgreSQL's shortest output (its Ryu) never takes a decimal lying exactly
+    halfway to the next double, which Python's repr takes when it rounds back
+    to x (ties to even): 1e23 is `9.999999999999999e+22` in PostgreSQL. Such
+    ties need a decimal of few digits equal to x +- half an ulp, so only
+    integral doubles of 2**54 and more have them. Here, as repr does: the
+    first precision p (1..17) whose correctly rounded p-digit text (to_char's
+    `EEEE` is C's `%.*e`) reads back as x; its digits have no trailing zero
+    (they would have read back at p - 1)."""
+    p = exp.column("__p", table="__g", quoted=True)
+    digits = _case((exp.EQ(this=p, expression=_n(1)), _s("9EEEE")),
+                   default=exp.DPipe(this=exp.DPipe(this=_s("9."), expression=_f(
+                       "REPEAT", _s("9"), exp.Sub(this=p, expression=_n(1)))), expression=_s("EEEE")))
+    candidate = exp.column("__c", table="__d", quoted=True)
+    texts = exp.Select(expressions=[
+        exp.alias_(_f("LTRIM", _f("TO_CHAR", x, digits)), "__c", quoted=True),
+        exp.alias_(p.copy(), "__p", quoted=True),
+    ]).from_(exp.Alias(this=_f("GENERATE_SERIES", _n(1), _n(17)), alias=exp.TableAlias(
+        this=exp.to_identifier("__g"), columns=[exp.to_identifier("__p", quoted=True)])), copy=False)
+    # A candidate at or past the largest double's rounding bound is no double (the cast would raise).
+    reads_back = _case((exp.LT(this=_f("ABS", _cast(candidate, "NUMERIC")),
+                               expression=exp.Literal.number(str(_FLOAT_MAX_HALF_ULP))),
+                        exp.EQ(this=_cast(candidate, "DOUBLE PRECISION"), expression=_p(x))),
+                       default=exp.false())
+    first = exp.Select(expressions=[candidate.copy()]).from_(texts.subquery("__d", copy=False), copy=False)
+    first = first.where(reads_back, copy=False).order_by(exp.column("__p", table="__d", quoted=True), copy=False)
+    return _subquery(first.limit(1, copy=False))
 
 
 # ------------------------------------------------------------------ the rewrite
@@ -517,12 +563,6 @@ class _Rewriter:
             return exp.Div(this=_cast(self(node.this), "BIGINT"), expression=_cast(self(node.expression), "BIGINT"),
                            typed=True)
         if isinstance(node, exp.Pow):
-            latest = any(isinstance(n, exp.Anonymous) and str(n.this).upper() == "LIST_EXTRACT"
-                         and isinstance(n.expressions[0], exp.Column) and n.expressions[0].name == "__ev"
-                         for n in node.expression.walk())
-            if latest and isinstance(node.expression, exp.Div):
-                # A known difference on a real server (plg_signups), not yet explained: refused.
-                raise refuse("a `when` rule in a half-life block (decayed by the latest event)")
             return _power(self(node.this), self(node.expression))
         if isinstance(node, exp.Dot):
             return self.dot(node)
@@ -728,7 +768,7 @@ class _Rewriter:
                 and isinstance(index, exp.Neg) and _is_one(index.this):
             return _f("SPLIT_PART", self(values.expressions[0]), self(values.expressions[1]), _n(-1))
         if isinstance(index, exp.Literal) and index.is_int and int(index.this) > 0:
-            return exp.Bracket(this=exp.Paren(this=self(values)), expressions=[index])
+            return _at(self(values), index)
         raise refuse("a list element at a computed index")
 
     def list_reduce(self, args: list[exp.Expr]) -> exp.Expr:
@@ -779,8 +819,7 @@ def _elements(listed: exp.Expr, element: str, index: str) -> exp.Expr:
         this=exp.to_identifier("__g"), columns=[exp.to_identifier("__i", quoted=True)]))
     position = exp.column("__i", table="__g", quoted=True)
     rows = exp.Select(expressions=[
-        exp.alias_(exp.Bracket(this=exp.Paren(this=exp.column("__l", table="__w", quoted=True)),
-                               expressions=[position]), element, quoted=True),
+        exp.alias_(_at(exp.column("__l", table="__w", quoted=True), position), element, quoted=True),
         exp.alias_(position.copy(), index, quoted=True),
     ]).from_(bound, copy=False).join(numbered, copy=False)
     return rows.subquery("__u", copy=False)
@@ -912,7 +951,7 @@ def _slice(r: _Rewriter, args: list[exp.Expr]) -> exp.Expr:
     listed, start, end = (r(a) for a in args)
     if not _is_one(args[1]):
         raise refuse("a list slice not from the start")
-    return exp.Bracket(this=exp.Paren(this=listed), expressions=[exp.Slice(this=start, expression=end)])
+    return _at(listed, exp.Slice(this=start, expression=end))
 
 
 def _refused(construct: str) -> Mapping_:

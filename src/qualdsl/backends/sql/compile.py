@@ -208,7 +208,8 @@ class _Compiler:
         if isinstance(node, ir.EventAttr):
             assert event is not None
             if node.path == ("type",):
-                return Value(exp.Dot(this=event, expression=exp.to_identifier("type")), "string", nullable=False)
+                return Value(exp.Dot(this=event, expression=exp.to_identifier("type")), "string", nullable=False,
+                             folded=exp.Dot(this=event, expression=exp.to_identifier("folded")))
             if node.path == ("at",):
                 return Value(exp.Dot(this=event, expression=exp.to_identifier("at")), "datetime", nullable=False)
             found = ev.attribute(event, self.event_element, node.path)
@@ -223,7 +224,12 @@ class _Compiler:
                 return Value(exp.column(self.block_totals[node.block]), "number", nullable=False)
             if node.outcome == "icp":
                 return Value(exp.column("__passed"), "bool", nullable=False)
-            return Value(exp.column("__tier"), "tier")
+            # One of the policy's tier names (or NULL): folded by a table of them.
+            tier = exp.column("__tier")
+            names = [str(c.target.value) for c in self.policy.tiers or () if isinstance(c.target, ir.Const)]
+            names.append("disqualified")
+            folded = b.case(*((b.eq(tier, b.string(n)), b.string(n.casefold())) for n in dict.fromkeys(names)))
+            return Value(tier, "tier", folded=folded)
         if isinstance(node, ir.TierConst):
             return Value(b.string(node.name), "tier", nullable=False)
         if isinstance(node, ir.Count):

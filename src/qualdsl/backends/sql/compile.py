@@ -369,6 +369,7 @@ class _Compiler:
                     # The order matters for the most recent K, and for a sum of
                     # decayed points (float addition is not associative); a sum
                     # of equal points is the same in any order.
+                    matching = chosen.copy()
                     if rule.max_events is not None or block.decays:
                         chosen = ev.ordered(chosen)
                     if rule.max_events is not None:
@@ -379,7 +380,10 @@ class _Compiler:
                     total = b.call("list_reduce", contributions,
                                    b.lam(exp.Add(this=exp.column("__a"), expression=exp.column("__x")), "__a", "__x"),
                                    b.double(0.0))
-                    out.append(exp.GT(this=b.call("len", chosen), expression=b.integer(0)).as_(h, copy=False))
+                    # Fired: any event chosen (counted before the sort, which only orders them).
+                    counted = matching if rule.max_events is None else b.call(
+                        "list_slice", matching, b.integer(1), b.integer(rule.max_events))
+                    out.append(exp.GT(this=b.call("len", counted), expression=b.integer(0)).as_(h, copy=False))
                     out.append(total.as_(p, copy=False))
                 ledger.append((block.name, rule.name, h, p))
         return out, ledger
@@ -541,7 +545,8 @@ def _reads_event_keys(policy: ir.Policy) -> bool:
             return any(walk(item) for item in node)
         if attrs.has(type(node)) and not isinstance(node, ir.Loc) and id(node) not in seen:
             seen.add(id(node))
-            return any(walk(getattr(node, f.name)) for f in attrs.fields(type(node)))
+            fields: tuple[attrs.Attribute[object], ...] = attrs.fields(type(node))  # type: ignore[arg-type]
+            return any(walk(getattr(node, f.name)) for f in fields)
         return False
 
     return walk(policy)

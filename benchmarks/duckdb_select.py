@@ -25,10 +25,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
+import batch_score
+
 import qualdsl
 from qualdsl.backends.sql import duckdb_engine as de
-
-import batch_score
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
@@ -60,11 +60,11 @@ def main() -> None:
             connection.execute("EXPLAIN " + sql).fetchall()
             best["plan"] = min(best["plan"], cpu() - start)
             start = cpu()
-            connection.execute(f"COPY ({sql}) TO '{out}' (FORMAT parquet)")
+            connection.execute(f"COPY ({sql}) TO {de._literal(out)} (FORMAT parquet)")
             best["decide"] = min(best["decide"], cpu() - start)
             start = cpu()
-            connection.execute(f"COPY (SELECT * EXCLUDE ({de.ROW}) FROM leads ORDER BY {de.ROW}) TO '{out}' "
-                               "(FORMAT parquet)")
+            baseline = f"SELECT * EXCLUDE ({de.ROW}) FROM leads ORDER BY {de.ROW}"  # noqa: S608  # constant names
+            connection.execute(f"COPY ({baseline}) TO {de._literal(out)} (FORMAT parquet)")
             best["baseline"] = min(best["baseline"], cpu() - start)
     per_lead = (best["decide"] - best["plan"]) * 1e6 / args.rows
     print(f"rows                      {args.rows}")

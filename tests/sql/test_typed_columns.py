@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 import qualdsl
-from qualdsl.cli import cli
 
 from .helpers import connect, decisions_both, same_bits
+from .test_native_write import _decided_both
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -175,16 +174,4 @@ def test_the_nested_select_over_typed_parquet(leads_file: Path, text: str) -> No
 def test_the_engines_write_the_same_files(well_formed_events: Path, tmp_path: Path, text: str) -> None:
     policy = tmp_path / "typed.qual"
     policy.write_text(text, encoding="utf-8")
-    for kind in ("parquet", "csv"):
-        outs = []
-        for engine in ("python", "duckdb"):
-            out = tmp_path / f"{engine}.{kind}"
-            result = CliRunner().invoke(cli, ["--color", "never", "score", str(policy), str(well_formed_events),
-                                              "--as-of", "2026-11-01", "-o", str(out), "--engine", engine,
-                                              "--no-progress"])
-            assert result.exit_code == 0, result.output
-            outs.append(out)
-        if kind == "csv":
-            assert outs[1].read_bytes() == outs[0].read_bytes()
-        else:
-            assert pq.read_table(outs[1]).equals(pq.read_table(outs[0]))
+    _decided_both(tmp_path, str(policy), well_formed_events)  # Parquet compared whole, CSV byte for byte

@@ -8,7 +8,8 @@ Loaded events are a LIST of STRUCT(k, j, at, type, folded): `k = -at` and
 `j = -index` make DuckDB's list_sort (ascending, field by field) put them in
 the contract's order.
 
-For DuckDB itself (not PORTABLE) the loaded list stays in input order and
+For DuckDB itself (not PORTABLE) a loaded event is STRUCT(at, i, type,
+folded[, e]) with `i` its 1-based position, the list stays in input order, and
 each reader that needs the contract's order sorts its own few events
 (`ordered`): sorting every lead's whole list cost more than all the rules
 that read it. The element itself (`e`) is kept only when the policy reads an
@@ -51,7 +52,9 @@ def sorted_here() -> bool:
 def ordered(events: exp.Expr) -> exp.Expr:
     """A list of loaded events (or a filtered part of it) in the contract's
     order: most recent first, ties to the later input element."""
-    return events if sorted_here() else b.call("list_sort", events)
+    # DuckDB's own form leads with (at, i): sorted descending, the most
+    # recent first and of equal `at` the later element (i is unique).
+    return events if sorted_here() else b.call("list_reverse_sort", events)
 
 
 def latest_at(events: exp.Expr) -> exp.Expr:
@@ -142,13 +145,13 @@ def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as
                      element: exp.Expr, at: exp.Expr, kind: exp.Expr, valid: exp.Expr,
                      keep_element: bool) -> Loaded:
     """_window for DuckDB: each element made its loaded event in one pass
-    (`__v` the element, `__n` its 1-based position), in input order; the
+    (`__v` the element, `__n` its 1-based position), in input order, as
+    STRUCT(at, i, type, folded[, e]) (`ordered` sorts on its lead pair); the
     warnings' pass runs only for a list holding a malformed element."""
     v, n = exp.column("__v"), exp.column("__n")
     members = [
-        exp.PropertyEQ(this=exp.to_identifier("k"), expression=exp.Neg(this=b.paren(at))),
-        exp.PropertyEQ(this=exp.to_identifier("j"), expression=exp.Sub(this=b.integer(1), expression=n)),
         exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at),
+        exp.PropertyEQ(this=exp.to_identifier("i"), expression=n),
         exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind),
         exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind)),
     ]

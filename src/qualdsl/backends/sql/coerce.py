@@ -59,6 +59,8 @@ def coerce_field(value: exp.Expr, source: exp.DataType, target: str, field: str)
     converted = coerce(value, source, target)
     if converted is value:
         return Coerced(value, None)
+    if _never_bad(source, target):
+        return Coerced(converted, None)
     warning = b.case((
         b.and_(b.not_null(value), b.is_null(converted)),
         b.concat(b.string(f"{field}: expected {target}, got "), show(value, source),
@@ -221,6 +223,15 @@ def _to_number(value: exp.Expr, kind: object) -> exp.Expr:
     return b.cast(b.null(), "DOUBLE")
 
 
+def _never_bad(source: exp.DataType, target: str) -> bool:
+    """A list whose every element is of the target's element type already:
+    coercing it only drops its nulls, so it has no warning."""
+    if not target.startswith("list[") or source.this not in LISTS:
+        return False
+    element = exp.column("__probe")
+    return coerce(element, source.expressions[0], target[5:-1]) is element
+
+
 def _to_list(value: exp.Expr, source: exp.DataType, element: str) -> exp.Expr:
     sql = SQL_TYPES[f"list[{element}]"]
     if source.this not in LISTS:
@@ -228,6 +239,8 @@ def _to_list(value: exp.Expr, source: exp.DataType, element: str) -> exp.Expr:
     inner = source.expressions[0]
     name = f"__e{_depth(value)}"
     present = exp.ArrayFilter(this=value, expression=b.lam(b.not_null(exp.column(name)), name))
+    if _never_bad(source, f"list[{element}]"):
+        return b.cast(present, sql)
     converted = exp.Transform(this=present, expression=b.lam(coerce(exp.column(name), inner, element), name))
     kept = exp.ArrayFilter(this=converted, expression=b.lam(b.not_null(exp.column(name)), name))
     return b.case((

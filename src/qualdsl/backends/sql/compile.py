@@ -186,7 +186,8 @@ class _Compiler:
         if part is None:
             out.append(b.cast(b.null(), ev.EVENTS_TYPE).as_("__ev", copy=False))
             return b.cast(exp.Array(expressions=[]), "VARCHAR[]")
-        loaded = ev.load_events(part[0], part[1], events.name, exp.column(T_COLUMN))
+        loaded = ev.load_events(part[0], part[1], events.name, exp.column(T_COLUMN),
+                                keep_element=_reads_event_keys(self.policy))
         if part[1].this in (exp.DataType.Type.ARRAY, exp.DataType.Type.LIST):
             self.event_element = part[1].expressions[0]
         elif part[1].this == exp.DataType.Type.JSON:
@@ -207,7 +208,8 @@ class _Compiler:
         if isinstance(node, ir.EventAttr):
             assert event is not None
             if node.path == ("type",):
-                return Value(exp.Dot(this=event, expression=exp.to_identifier("type")), "string", nullable=False)
+                return Value(exp.Dot(this=event, expression=exp.to_identifier("type")), "string", nullable=False,
+                             folded=exp.Dot(this=event, expression=exp.to_identifier("folded")))
             if node.path == ("at",):
                 return Value(exp.Dot(this=event, expression=exp.to_identifier("at")), "datetime", nullable=False)
             found = ev.attribute(event, self.event_element, node.path)
@@ -222,7 +224,12 @@ class _Compiler:
                 return Value(exp.column(self.block_totals[node.block]), "number", nullable=False)
             if node.outcome == "icp":
                 return Value(exp.column("__passed"), "bool", nullable=False)
-            return Value(exp.column("__tier"), "tier")
+            # One of the policy's tier names (or NULL): folded by a table of them.
+            tier = exp.column("__tier")
+            names = [str(c.target.value) for c in self.policy.tiers or () if isinstance(c.target, ir.Const)]
+            names.append("disqualified")
+            folded = b.case(*((b.eq(tier, b.string(n)), b.string(n.casefold())) for n in dict.fromkeys(names)))
+            return Value(tier, "tier", folded=folded)
         if isinstance(node, ir.TierConst):
             return Value(b.string(node.name), "tier", nullable=False)
         if isinstance(node, ir.Count):
@@ -334,8 +341,7 @@ class _Compiler:
         for block in self.policy.blocks:
             when_factor = None
             if block.decays and any(isinstance(r, ir.WhenRule) for r in block.rules):
-                latest = b.call("list_extract", exp.column("__ev"), b.integer(1))
-                latest_at = exp.Dot(this=b.paren(latest), expression=exp.to_identifier("at"))
+                latest_at = ev.latest_at(exp.column("__ev"))
                 when_age = b.call("coalesce", exp.Sub(this=exp.column(T_COLUMN), expression=latest_at), b.integer(0))
                 when_factor = _located(ev.factor(block, when_age), block)
             for rule in block.rules:
@@ -360,6 +366,12 @@ class _Compiler:
                     chosen: exp.Expr = exp.ArrayFilter(
                         this=b.call("coalesce", exp.column("__ev"), exp.Array(expressions=[])),
                         expression=b.lam(test, name))
+                    # The order matters for the most recent K, and for a sum of
+                    # decayed points (float addition is not associative); a sum
+                    # of equal points is the same in any order.
+                    matching = chosen.copy()
+                    if rule.max_events is not None or block.decays:
+                        chosen = ev.ordered(chosen)
                     if rule.max_events is not None:
                         chosen = b.call("list_slice", chosen, b.integer(1), b.integer(rule.max_events))
                     each = points if not block.decays else exp.Mul(
@@ -368,7 +380,10 @@ class _Compiler:
                     total = b.call("list_reduce", contributions,
                                    b.lam(exp.Add(this=exp.column("__a"), expression=exp.column("__x")), "__a", "__x"),
                                    b.double(0.0))
-                    out.append(exp.GT(this=b.call("len", chosen), expression=b.integer(0)).as_(h, copy=False))
+                    # Fired: any event chosen (counted before the sort, which only orders them).
+                    counted = matching if rule.max_events is None else b.call(
+                        "list_slice", matching, b.integer(1), b.integer(rule.max_events))
+                    out.append(exp.GT(this=b.call("len", counted), expression=b.integer(0)).as_(h, copy=False))
                     out.append(total.as_(p, copy=False))
                 ledger.append((block.name, rule.name, h, p))
         return out, ledger
@@ -483,13 +498,11 @@ class _Compiler:
                 parts.append(b.case((exp.column(h), b.string(head + _rule_tail(True, constant))),
                                     default=b.string(head + _rule_tail(False, 0.0))))
                 continue
-            parts.append(head)
-            parts.append(b.case((exp.column(h), b.string('true, "points": ')),
-                                default=b.string('false, "points": ')))
-            parts.append(json_text(exp.column(p), b.sql_type("DOUBLE")))
-            parts.append("}")
+            # A rule that did not fire has points 0.0: only a fired one's are written out.
+            fired_text = _concat([head + 'true, "points": ', json_text(exp.column(p), b.sql_type("DOUBLE")), "}"])
+            parts.append(b.case((exp.column(h), fired_text), default=b.string(head + _rule_tail(False, 0.0))))
         parts.append("]")
-        rules_text = b.concat(*_merged(parts))
+        rules_text = _concat(parts)
         columns = [
             b.string(self.policy.name).as_("policy", copy=False),
             b.string(policy_hash).as_("policy_hash", copy=False),
@@ -519,6 +532,24 @@ class _Compiler:
             return json_text(reasons, b.sql_type("VARCHAR[]"))
         listed = b.concat(b.string('["'), b.call("array_to_string", reasons, b.string('", "')), b.string('"]'))
         return b.case((b.eq(b.call("len", reasons), b.integer(0)), b.string("[]")), default=listed)
+
+
+def _reads_event_keys(policy: ir.Policy) -> bool:
+    """Whether a condition reads an event's own key (not `type` or `at`)."""
+    seen: set[int] = set()
+
+    def walk(node: object) -> bool:
+        if isinstance(node, ir.EventAttr):
+            return node.path not in (("type",), ("at",))
+        if isinstance(node, (tuple, list)):
+            return any(walk(item) for item in node)
+        if attrs.has(type(node)) and not isinstance(node, ir.Loc) and id(node) not in seen:
+            seen.add(id(node))
+            fields: tuple[attrs.Attribute[object], ...] = attrs.fields(type(node))  # type: ignore[arg-type]
+            return any(walk(getattr(node, f.name)) for f in fields)
+        return False
+
+    return walk(policy)
 
 
 def _located(sql: exp.Expr, node: object) -> exp.Expr:
@@ -561,6 +592,17 @@ def _merged(parts: list[exp.Expr | str]) -> list[exp.Expr]:
     if pending:
         merged.append(b.string(pending))
     return merged
+
+
+def _concat(parts: list[exp.Expr | str]) -> exp.Expr:
+    """The texts joined, none of them NULL: for DuckDB one concat() call
+    (a chain of `||` copies the growing text at every step)."""
+    from .show import PORTABLE
+
+    merged = _merged(parts)
+    if PORTABLE.get() or len(merged) == 1:
+        return b.concat(*merged)
+    return b.call("concat", *merged)
 
 
 def _sum(terms: Sequence[exp.Expr]) -> exp.Expr:

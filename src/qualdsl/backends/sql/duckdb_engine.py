@@ -12,6 +12,7 @@ Inputs reach DuckDB through its Python API (paths are never SQL text):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -128,8 +129,12 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
         raise _unreadable(paths, format, error) from None
 
 
-# Python's str.strip() removes every character whose isspace() is true.
-_PY_SPACE = "".join(f"\\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace())
+@functools.cache
+def _py_space() -> str:
+    """Python's str.strip() removes every character whose isspace() is true
+    (worked out when first needed: scanning every code point costs a
+    quarter of a second, which every run of the engine paid at import)."""
+    return "".join(f"\\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace())
 
 
 def _json_cells(relation: Any, json_cells: Callable[[str], bool], paths: Sequence[str]) -> Any:
@@ -149,7 +154,8 @@ def _json_cells(relation: Any, json_cells: Callable[[str], bool], paths: Sequenc
         if key is None or not json_cells(key):
             columns.append(column.sql(b.DIALECT))
             continue
-        stripped = b.call("regexp_replace", column, b.string(f"^[{_PY_SPACE}]+|[{_PY_SPACE}]+$"), b.string(""),
+        space = _py_space()
+        stripped = b.call("regexp_replace", column, b.string(f"^[{space}]+|[{space}]+$"), b.string(""),
                           b.string("g"))
         parsed = b.try_cast(stripped, "JSON")
         looks = exp.In(this=b.call("left", stripped, b.integer(1)), expressions=[b.string("["), b.string("{")])

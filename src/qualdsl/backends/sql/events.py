@@ -7,6 +7,13 @@ microseconds, half-life and expiry.
 Loaded events are a LIST of STRUCT(k, j, at, type, folded): `k = -at` and
 `j = -index` make DuckDB's list_sort (ascending, field by field) put them in
 the contract's order.
+
+For DuckDB itself (not PORTABLE) a loaded event is STRUCT(at, i, type,
+folded[, e]) with `i` its 1-based position, the list stays in input order, and
+each reader that needs the contract's order sorts its own few events
+(`ordered`): sorting every lead's whole list cost more than all the rules
+that read it. The element itself (`e`) is kept only when the policy reads an
+event's own key. The other dialects' rewrites keep the form they map.
 """
 
 from __future__ import annotations
@@ -34,10 +41,35 @@ def _member(value: exp.Expr, name: str) -> exp.Expr:
     return exp.Dot(this=b.paren(value), expression=exp.to_identifier(name, quoted=True))
 
 
-def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Expr) -> Loaded:
-    """runtime.load_events of a column of SQL type `source`."""
+def sorted_here() -> bool:
+    """Whether the loaded list is sorted once (the PORTABLE form) rather
+    than by each reader (`ordered`)."""
+    from .show import PORTABLE
+
+    return PORTABLE.get()
+
+
+def ordered(events: exp.Expr) -> exp.Expr:
+    """A list of loaded events (or a filtered part of it) in the contract's
+    order: most recent first, ties to the later input element."""
+    # DuckDB's own form leads with (at, i): sorted descending, the most
+    # recent first and of equal `at` the later element (i is unique).
+    return events if sorted_here() else b.call("list_reverse_sort", events)
+
+
+def latest_at(events: exp.Expr) -> exp.Expr:
+    """`at` of the most recent loaded event (NULL when there is none)."""
+    if sorted_here():
+        return exp.Dot(this=b.paren(b.call("list_extract", events, b.integer(1))), expression=exp.to_identifier("at"))
+    return b.call("list_max", exp.Transform(this=events, expression=b.lam(_member(exp.column("__x"), "at"), "__x")))
+
+
+def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Expr,
+                keep_element: bool = True) -> Loaded:
+    """runtime.load_events of a column of SQL type `source`. `keep_element`:
+    the loaded events carry the element (`e`), for its own keys."""
     if source.this == T.JSON:
-        return _load_json_events(value, field, as_of)
+        return _load_json_events(value, field, as_of, keep_element)
     if source.this not in LISTS:
         warning = b.case((b.not_null(value), b.concat(
             b.string(f"{field}: expected events, got "), show(value, source), b.string("; treated as missing"))))
@@ -45,7 +77,7 @@ def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Ex
     element_type = source.expressions[0]
     members = {c.this.name: c.args["kind"] for c in element_type.expressions} \
         if element_type.this == T.STRUCT else {}
-    element = _member(exp.column("__x"), "e")
+    element = _member(exp.column("__x"), "e") if sorted_here() else exp.column("__v")
     if "type" in members and members["type"].this in TEXTS and "at" in members:
         at = coerce(_member(element, "at"), members["at"], "datetime")
         kind = _member(element, "type")
@@ -59,10 +91,12 @@ def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Ex
         valid = b.and_(b.not_null(kind), b.not_null(at))
     else:  # no element can be an event (not an object, or no string `type`)
         at, kind, valid = b.cast(b.null(), "BIGINT"), b.cast(b.null(), "VARCHAR"), b.false()
-    return _window(value, element_type, field, as_of, element, at, kind, valid)
+    if sorted_here():
+        return _window(value, element_type, field, as_of, element, at, kind, valid)
+    return _window_unsorted(value, element_type, field, as_of, element, at, kind, valid, keep_element)
 
 
-def _load_json_events(value: exp.Expr, field: str, as_of: exp.Expr) -> Loaded:
+def _load_json_events(value: exp.Expr, field: str, as_of: exp.Expr, keep_element: bool) -> Loaded:
     """A JSON value (never JSON null: sources make that NULL): a JSON array
     is read element by element; anything else is warned about."""
     is_array = b.eq(b.call("json_type", value), b.string("ARRAY"))
@@ -70,7 +104,7 @@ def _load_json_events(value: exp.Expr, field: str, as_of: exp.Expr) -> Loaded:
         b.string(f"{field}: expected events, got "), show(value, b.sql_type("JSON")),
         b.string("; treated as missing"))))
     listed = b.case((is_array, b.cast(value, "JSON[]")))
-    loaded = load_events(listed, b.sql_type("JSON[]"), field, as_of)
+    loaded = load_events(listed, b.sql_type("JSON[]"), field, as_of, keep_element)
     return Loaded(loaded.events, exp.ArrayConcat(this=exp.Array(expressions=[warning]), expressions=[loaded.warnings]))
 
 
@@ -105,6 +139,36 @@ def _window(value: exp.Expr, element_type: exp.DataType, field: str, as_of: exp.
     ])
     events = b.call("list_sort", exp.Transform(this=exists, expression=b.lam(event, "__x")))
     return Loaded(events, warnings)
+
+
+def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as_of: exp.Expr,
+                     element: exp.Expr, at: exp.Expr, kind: exp.Expr, valid: exp.Expr,
+                     keep_element: bool) -> Loaded:
+    """_window for DuckDB: each element made its loaded event in one pass
+    (`__v` the element, `__n` its 1-based position), in input order, as
+    STRUCT(at, i, type, folded[, e]) (`ordered` sorts on its lead pair); the
+    warnings' pass runs only for a list holding a malformed element."""
+    v, n = exp.column("__v"), exp.column("__n")
+    members = [
+        exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at),
+        exp.PropertyEQ(this=exp.to_identifier("i"), expression=n),
+        exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind),
+        exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind)),
+    ]
+    if keep_element:
+        members.append(exp.PropertyEQ(this=exp.to_identifier("e"), expression=v))  # other keys, as they are
+    event = b.case((b.and_(valid, exp.LTE(this=at, expression=as_of)), exp.Struct(expressions=members)))
+    made = exp.Transform(this=value, expression=b.lam(event, "__v", "__n"))
+    events = exp.ArrayFilter(this=made, expression=b.lam(b.not_null(exp.column("__x")), "__x"))
+    shown = b.case((b.is_null(v), b.string("null")), default=show(v, element_type))
+    message = b.concat(
+        b.string(f"{field}["), b.cast(exp.Sub(this=n, expression=b.integer(1)), "VARCHAR"),
+        b.string("]: expected an event with a string `type` and an ISO 8601 `at`, got "), shown,
+        b.string("; ignored"),
+    )
+    each = exp.Transform(this=value, expression=b.lam(b.case((b.not_(valid), message)), "__v", "__n"))
+    any_bad = b.call("list_bool_or", exp.Transform(this=value, expression=b.lam(b.not_(valid), "__v")))
+    return Loaded(events, b.case((any_bad, each), default=b.cast(exp.Array(expressions=[]), "VARCHAR[]")))
 
 
 # What Python sees for an event key of each SQL type (runtime.event_field

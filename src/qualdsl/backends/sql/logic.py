@@ -40,6 +40,7 @@ class Value:
     nullable: bool = True
     bits: int = 64
     folded: exp.Expr | None = None  # the casefolded string, computed once per row
+    constant: object = None  # the policy literal this value is, if it is one
 
     @property
     def category(self) -> str:
@@ -54,7 +55,8 @@ def literal(value: object) -> Value:
         bits = value.bit_length() + 1
         if bits > 128:
             raise SqlRefused(f"the integer literal {value}", b.DIALECT)
-        return Value(b.cast(b.integer(value), "HUGEINT" if bits > 64 else "BIGINT"), "int", False, bits)
+        return Value(b.cast(b.integer(value), "HUGEINT" if bits > 64 else "BIGINT"), "int", False, bits,
+                     constant=value)
     if type(value) is float:
         return Value(b.double(value), "number", nullable=False)
     if type(value) is str:
@@ -151,10 +153,22 @@ def _compare_numbers(op: str, left: Value, right: Value) -> exp.Expr:
         return b.and_(plain, b.not_(_is_nan(left)), b.not_(_is_nan(right)))
     if left.type == "int" and right.type == "int":
         return _ALL[op](this=b.paren(left.sql), expression=b.paren(right.sql))
+    # An int literal a double holds exactly compares as that double (no
+    # rounding either way), NaN included.
+    exact = [_exact_double(v) for v in (left, right)]
+    if exact[0] is not None or exact[1] is not None:
+        return _compare_numbers(op, exact[0] or left, exact[1] or right)
     if left.type == "number":  # flip to int OP double
         flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[op]
         return _int_vs_double(flipped, left=right, right=left)
     return _int_vs_double(op, left, right)
+
+
+def _exact_double(value: Value) -> Value | None:
+    """An int literal of at most 53 bits as a DOUBLE literal (the same number)."""
+    if value.type != "int" or type(value.constant) is not int or abs(value.constant) > 2**53:
+        return None
+    return Value(b.double(float(value.constant)), "number", nullable=False)
 
 
 def _int_vs_double(op: str, left: Value, right: Value) -> exp.Expr:

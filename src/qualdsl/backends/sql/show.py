@@ -178,11 +178,18 @@ def has_unprintable_int(value: exp.Expr) -> exp.Expr:
 
 def _float_json(value: exp.Expr) -> exp.Expr:
     text = b.call("format", b.string("{}"), value)
+    if PORTABLE.get():
+        integral = b.full_match(text, "-?[0-9]+")
+    else:
+        # A finite double's text holds only digits, `-`, `+`, `.` and `e`:
+        # all digits (with its sign) is neither `.` nor `e`, tested without a regex.
+        integral = b.and_(b.not_(b.call("contains", text, b.string("."))),
+                          b.not_(b.call("contains", text, b.string("e"))))
     return b.case(
         (b.call("isnan", value), b.string("NaN")),
         (b.not_(b.call("isfinite", value)),
          b.case((exp.GT(this=value, expression=b.double(0.0)), b.string("Infinity")), default=b.string("-Infinity"))),
-        (b.full_match(text, "-?[0-9]+"), b.concat(text, b.string(".0"))),
+        (integral, b.concat(text, b.string(".0"))),
         default=text,
     )
 

@@ -176,6 +176,20 @@ def _float_text(x: exp.Expr) -> exp.Expr:
                     default=exp.Cast(this=stop, to=exp.DataType.build("STRING")))
 
 
+def _integral_text(x: exp.Expr) -> exp.Expr:
+    """str(int(x)) of an integral DOUBLE (coerce: a float read as a string;
+    DuckDB casts through HUGEINT): exact through BIGINT below 2**63; beyond,
+    the query stops with an error naming the value rather than show other
+    digits (Spark's DOUBLE to DECIMAL cast goes through Java's shortest text)."""
+    fits = exp.And(this=exp.GTE(this=x.copy(), expression=_double_literal(-_TWO_63)),
+                   expression=exp.LT(this=x.copy(), expression=_double_literal(_TWO_63)))
+    digits = exp.Cast(this=exp.Cast(this=x.copy(), to=exp.DataType.build("BIGINT")), to=exp.DataType.build("STRING"))
+    stop = _f("RAISE_ERROR", exp.DPipe(this=exp.Literal.string(
+        "qualdsl: spark cannot show an integral number beyond 64 bits exactly as Python does: "),
+        expression=exp.Cast(this=x, to=exp.DataType.build("STRING")), safe=True))
+    return exp.Case(ifs=[exp.If(this=fits, true=digits)], default=exp.Cast(this=stop, to=exp.DataType.build("STRING")))
+
+
 def _refuse(construct: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     def refuse(args: list[exp.Expr]) -> exp.Expr:
         raise SqlRefused(construct, SPARK)
@@ -286,6 +300,9 @@ def _spark_node(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr
             return exp.Cast(this=value, to=exp.DataType.build("BIGINT"))
         if to.this in (T.INT128, T.INT256):
             raise SqlRefused("integer arithmetic beyond 64 bits", SPARK)
+        if to.this in (T.VARCHAR, T.TEXT) and isinstance(node.this, exp.Cast) \
+                and node.this.to.this in (T.INT128, T.INT256):
+            return _integral_text(node.this.this)
         kind = spark_type(to)
         if isinstance(node, exp.TryCast):
             # `safe`: TRY_CAST. Without it sqlglot writes CAST, which is NULL on bad

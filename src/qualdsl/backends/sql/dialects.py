@@ -333,6 +333,17 @@ def _epoch_us(value: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr:
         return exp.Mul(this=_f("UNIX_DATE", value), expression=exp.Literal.number(86_400_000_000))
     if kind in (T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
         return _f("UNIX_MICROS", value)
+    if kind == T.TIMESTAMPNTZ:
+        # A naive time read as UTC, from its parts: UNIX_MICROS would cast it to
+        # TIMESTAMP in the session time zone. DATE_PART's SECOND is DECIMAL(8, 6).
+        def part(name: str, unit: int) -> exp.Expr:
+            return exp.Mul(this=_f(name, value.copy()), expression=exp.Literal.number(unit))
+        seconds = exp.Cast(this=exp.Mul(this=_f("DATE_PART", exp.Literal.string("SECOND"), value.copy()),
+                                        expression=exp.Literal.number(1_000_000)), to=exp.DataType.build("BIGINT"))
+        day = exp.Mul(this=_f("UNIX_DATE", exp.Cast(this=value, to=exp.DataType.build("DATE"))),
+                      expression=exp.Literal.number(86_400_000_000))
+        return exp.Paren(this=exp.Add(this=exp.Add(this=exp.Add(this=day, expression=part("HOUR", 3_600_000_000)),
+                                                   expression=part("MINUTE", 60_000_000)), expression=seconds))
     raise SqlRefused("a time value of this column type", SPARK)
 
 
@@ -427,6 +438,9 @@ def _spark_fold(what: str, text: exp.Expr) -> exp.Expr:
     terms for the rewrite: ASCII text by an A-Z translation, other text
     by the replacements and then the translation of Python's table (each
     applied only when the text holds one of its characters)."""
+    if isinstance(text, exp.Null):
+        # NULL folds to NULL; untyped, it would be AGGREGATE's start of type VOID, which Spark refuses.
+        return b.cast(b.null(), "VARCHAR")
     ascii_upper = "".join(chr(c) for c in range(ord("A"), ord("Z") + 1))
     singles_from, singles_to, multi = _fold_table(what)
     folded: exp.Expr = exp.column("__sf")
@@ -484,7 +498,8 @@ def _datetime_text(value: exp.Expr, aware: bool, columns: Mapping[str, exp.DataT
                     b.string(":"), part(1_000_000, 60), tail)
     if aware:
         text = b.concat(text, b.string("+00:00"))
-    return b.bind(us, name, text)
+    # In parentheses: the rewrite maps a node's children, and bind's list_extract is one.
+    return exp.Paren(this=b.bind(us, name, text))
 
 
 def floor_div(value: exp.Expr, divisor: int) -> exp.Expr:

@@ -32,10 +32,10 @@ from typing import Any
 
 import pyspark  # noqa: F401 - without it, `--engine spark` names the extra that installs it
 
-from .. import LeadRefused
 from ...asof import AsOf
 from ...batch.inputs import InputError, Row, RowError, input_format, read_rows
 from ...decision import Decision, RuleResult
+from .. import LeadRefused
 from .compile import AsOfField, compile_sql
 from .moments import sql_moment, with_moment_errors
 
@@ -342,7 +342,8 @@ class SparkEvaluator:
     over one file that every lead of that shape overwrites: the file keeps
     its size (the line is padded with spaces), and each collect reads it
     anew. (`as_of` is a TIMESTAMP, not text: Spark's optimizer copies a
-    column's expression into each use, and the parse of a text is large.) A policy Spark cannot run exactly raises its located refusal
+    column's expression into each use, and the parse of a text is large.)
+    A policy Spark cannot run exactly raises its located refusal
     (SqlRefused) at the first evaluate whose shape needs the construct; a
     lead Spark cannot hold or show exactly raises LeadRefused naming it."""
 
@@ -366,8 +367,8 @@ class SparkEvaluator:
         if not isinstance(lead, Mapping):
             warnings.append(f"lead: expected an object, got {show(lead)}; evaluated as {{}}")
             lead = {}
-        values = {name: _plain(lead[name]) for name in self.names if name in lead}
         try:
+            values = {name: _plain(name, lead[name]) for name in self.names if name in lead}
             schema = _one_lead_schema(values)
         except SparkProblem as problem:
             raise LeadRefused(f"spark: {problem}") from None
@@ -417,8 +418,10 @@ class SparkEvaluator:
                                    + [t.StructField(_AS_OF, t.StringType())])
         raw = self.spark.read.schema(text_schema).option("allowNonNumericNumbers", "true") \
             .option("mode", "FAILFAST").json(path)
-        typed = raw.select(*[raw[f.name].cast(f.dataType).alias(f.name) if isinstance(f.dataType, times)
-                             else raw[f.name] for f in schema.fields], raw[_AS_OF].cast(t.TimestampType()).alias(_AS_OF))
+        # By quoted name: `raw["company.employees"]` would be the member of `company`.
+        typed = raw.select(*[_column(f.name).cast(f.dataType).alias(f.name) if isinstance(f.dataType, times)
+                             else _column(f.name) for f in schema.fields],
+                           _column(_AS_OF).cast(t.TimestampType()).alias(_AS_OF))
         typed.createOrReplaceTempView(view)
         frame = self.spark.sql(sql)
         self.shapes[(schema, size)] = (path, frame)
@@ -438,7 +441,13 @@ def evaluation_session(master: str = "local[1]") -> Any:
     return spark
 
 
-def _plain(value: Any) -> Any:
+def _column(name: str) -> Any:
+    from pyspark.sql import functions as f
+
+    return f.col("`" + name.replace("`", "``") + "`")
+
+
+def _plain(name: str, value: Any) -> Any:
     """A top-level lead value as the one-row relation holds it: dates and
     datetimes as they are; anything else as its JSON (what json.loads gives
     for the JSON text DuckDBEvaluator passes: tuples are lists, a nested date
@@ -447,7 +456,10 @@ def _plain(value: Any) -> Any:
 
     if type(value) in (dt.date, dt.datetime):
         return value
-    return json.loads(json_text(value))
+    try:
+        return json.loads(json_text(value))
+    except ValueError:  # an int of more digits than Python converts
+        raise SparkProblem(f"lead: `{name}` holds an integer beyond 64 bits; use the python engine") from None
 
 
 def _json_value(value: Any) -> Any:

@@ -57,7 +57,17 @@ def test_leads_of_every_shape_decide_as_in_python(spark) -> None:
                 assert same_bits(got, want), (lead, got, want)
     finally:
         spark.conf.set("spark.sql.session.timeZone", zone)
-    assert len(evaluator.sql) < len(evaluator.shapes) + 1  # one compiled SELECT per shape, reused across as_of
+    # One analysed SELECT per shape and file size, reused across leads and as_of values.
+    assert len(evaluator.shapes) == 6  # {}, a and c, b (a longer file), d, e, f
+
+
+def test_a_longer_lead_of_a_known_shape_is_read_from_its_own_file(spark) -> None:
+    # Regression: a lead longer than its shape's file got a new file but the first
+    # file's SELECT, so it was decided as the previous lead (the corpus's 5,000 digits).
+    policy = qualdsl.loads('policy t\nschema {\n  v: int\n}\nscore s {\n  rule r 1 when v > 3\n}\n')
+    evaluator = backends.evaluator("spark", policy.ir)
+    for lead in ({"v": "ten"}, {"v": "9" * 5000}, {"v": "7"}, {"v": "9" * 20000}, {"v": "x"}):
+        assert same_bits(evaluator.evaluate(lead, as_of=T).to_dict(), policy.evaluate(lead, as_of=T).to_dict())
 
 
 def test_a_float_read_as_a_string_is_its_integer_text_and_beyond_64_bits_an_error(spark) -> None:

@@ -357,7 +357,6 @@ class SparkEvaluator:
         self.folder = tempfile.mkdtemp(prefix="qualdsl-spark-lead-")
         weakref.finalize(self, shutil.rmtree, self.folder, True)
         self.shapes: dict[tuple[Any, int], tuple[str, Any]] = {}  # (schema, file size) -> (file, decision frame)
-        self.sql: dict[Any, str] = {}  # schema -> the compiled SELECT over the lead's view
 
     def evaluate(self, lead: Any, *, as_of: Any) -> Decision:
         from ...api import format_as_of, normalize_as_of
@@ -399,13 +398,12 @@ class SparkEvaluator:
         known = self.shapes.get((schema, size))
         if known is not None:
             return known
+        # Each (shape, size) its own view, so its own SELECT (a longer lead of a
+        # known shape once read the shorter lead's file through the first view).
+        # Compiled before Spark starts: a refused policy costs no session.
         view = f"__qualdsl_lead_{id(self)}_{len(self.shapes)}"
-        sql = self.sql.get(schema)
-        if sql is None:
-            # Compiled before Spark starts: a refused policy costs no session.
-            columns = {**column_types(schema), _AS_OF: "TIMESTAMPTZ"}
-            sql = self.sql[schema] = compile_sql(self.ir, columns, dialect="spark", table=view,
-                                                 as_of=AsOfField((_AS_OF,)))
+        columns = {**column_types(schema), _AS_OF: "TIMESTAMPTZ"}
+        sql = compile_sql(self.ir, columns, dialect="spark", table=view, as_of=AsOfField((_AS_OF,)))
         if self.spark is None:
             self.spark = evaluation_session(self.master)
         path = os.path.join(self.folder, f"{len(self.shapes)}.json")

@@ -70,7 +70,7 @@ BACKENDS = _test_backends()
 # the ci profile only). A DuckDB evaluation plans one SELECT per lead, a
 # Spark one analyses one per shape of lead (seconds), so by default they run
 # a representative subset (tests/core/conftest.py); CI=true, or an explicit
-# QUALDSL_TEST_BACKENDS, runs all of it (on Spark about 5.5 minutes here).
+# QUALDSL_TEST_BACKENDS, runs all of it (on Spark about 4.5 minutes here).
 CONFORMANCE_BACKENDS = _test_backends(_default_conformance_backends())
 _CI = os.environ.get("CI", "").lower() == "true"
 EVERY_CASE_BACKENDS = set(CONFORMANCE_BACKENDS) if os.environ.get("QUALDSL_TEST_BACKENDS") or _CI else {"python"}

@@ -27,10 +27,17 @@ class BackendUnavailable(Exception):
     """The backend's engine is not installed here (the message says how to get it)."""
 
 
+class LeadRefused(ValueError):
+    """A lead this backend cannot hold or show exactly (the message names the
+    value and the backend): an error in place of a decision, never a
+    different decision."""
+
+
 # name -> "module:function" building an Evaluator from an ir.Policy.
 BACKENDS: dict[str, str] = {
     "python": "qualdsl.backends.python:evaluator",
     "duckdb": "qualdsl.backends.sql.duckdb_engine:evaluator",
+    "spark": "qualdsl.backends.sql.spark_engine:evaluator",
 }
 
 

@@ -177,6 +177,20 @@ def _float_text(x: exp.Expr) -> exp.Expr:
                     default=exp.Cast(this=stop, to=exp.DataType.build("STRING")))
 
 
+def _integral_text(x: exp.Expr) -> exp.Expr:
+    """str(int(x)) of an integral DOUBLE (coerce: a float read as a string;
+    DuckDB casts through HUGEINT): exact through BIGINT below 2**63; beyond,
+    the query stops with an error naming the value rather than show other
+    digits (Spark's DOUBLE to DECIMAL cast goes through Java's shortest text)."""
+    fits = exp.And(this=exp.GTE(this=x.copy(), expression=_double_literal(-_TWO_63)),
+                   expression=exp.LT(this=x.copy(), expression=_double_literal(_TWO_63)))
+    digits = exp.Cast(this=exp.Cast(this=x.copy(), to=exp.DataType.build("BIGINT")), to=exp.DataType.build("STRING"))
+    stop = _f("RAISE_ERROR", exp.DPipe(this=exp.Literal.string(
+        "qualdsl: spark cannot show an integral number beyond 64 bits exactly as Python does: "),
+        expression=exp.Cast(this=x, to=exp.DataType.build("STRING")), safe=True))
+    return exp.Case(ifs=[exp.If(this=fits, true=digits)], default=exp.Cast(this=stop, to=exp.DataType.build("STRING")))
+
+
 def _refuse(construct: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     def refuse(args: list[exp.Expr]) -> exp.Expr:
         raise SqlRefused(construct, SPARK)
@@ -289,6 +303,9 @@ def _spark_node(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr
             return exp.Cast(this=value, to=exp.DataType.build("BIGINT"))
         if to.this in (T.INT128, T.INT256):
             raise SqlRefused("integer arithmetic beyond 64 bits", SPARK)
+        if to.this in (T.VARCHAR, T.TEXT) and isinstance(node.this, exp.Cast) \
+                and node.this.to.this in (T.INT128, T.INT256):
+            return _integral_text(node.this.this)
         kind = spark_type(to)
         if isinstance(node, exp.TryCast):
             # `safe`: TRY_CAST. Without it sqlglot writes CAST, which is NULL on bad
@@ -319,8 +336,19 @@ def _epoch_us(value: exp.Expr, columns: Mapping[str, exp.DataType], marked: obje
     kind = _type_of(value, columns) or marked
     if kind == T.DATE:
         return exp.Mul(this=_f("UNIX_DATE", value), expression=exp.Literal.number(86_400_000_000))
-    if kind in (T.TIMESTAMP, T.TIMESTAMPNTZ, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
-        return _f("UNIX_MICROS", value)  # of a TIMESTAMP_NTZ too: no session time zone enters
+    if kind in (T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
+        return _f("UNIX_MICROS", value)
+    if kind == T.TIMESTAMPNTZ:
+        # A naive time read as UTC, from its parts: UNIX_MICROS would cast it to
+        # TIMESTAMP in the session time zone. DATE_PART's SECOND is DECIMAL(8, 6).
+        def part(name: str, unit: int) -> exp.Expr:
+            return exp.Mul(this=_f(name, value.copy()), expression=exp.Literal.number(unit))
+        seconds = exp.Cast(this=exp.Mul(this=_f("DATE_PART", exp.Literal.string("SECOND"), value.copy()),
+                                        expression=exp.Literal.number(1_000_000)), to=exp.DataType.build("BIGINT"))
+        day = exp.Mul(this=_f("UNIX_DATE", exp.Cast(this=value, to=exp.DataType.build("DATE"))),
+                      expression=exp.Literal.number(86_400_000_000))
+        return exp.Paren(this=exp.Add(this=exp.Add(this=exp.Add(this=day, expression=part("HOUR", 3_600_000_000)),
+                                                   expression=part("MINUTE", 60_000_000)), expression=seconds))
     raise SqlRefused("a time value of this column type", SPARK)
 
 
@@ -415,6 +443,9 @@ def _spark_fold(what: str, text: exp.Expr) -> exp.Expr:
     terms for the rewrite: ASCII text by an A-Z translation, other text
     by the replacements and then the translation of Python's table (each
     applied only when the text holds one of its characters)."""
+    if isinstance(text, exp.Null):
+        # NULL folds to NULL; untyped, it would be AGGREGATE's start of type VOID, which Spark refuses.
+        return b.cast(b.null(), "VARCHAR")
     ascii_upper = "".join(chr(c) for c in range(ord("A"), ord("Z") + 1))
     singles_from, singles_to, multi = _fold_table(what)
     folded: exp.Expr = exp.column("__sf")
@@ -472,7 +503,8 @@ def _datetime_text(value: exp.Expr, aware: bool, columns: Mapping[str, exp.DataT
                     b.string(":"), part(1_000_000, 60), tail)
     if aware:
         text = b.concat(text, b.string("+00:00"))
-    return b.bind(us, name, text)
+    # In parentheses: the rewrite maps a node's children, and bind's list_extract is one.
+    return exp.Paren(this=b.bind(us, name, text))
 
 
 def floor_div(value: exp.Expr, divisor: int) -> exp.Expr:

@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ import pyspark  # noqa: F401 - without it, `--engine spark` names the extra that
 from ...asof import AsOf
 from ...batch.inputs import InputError, Row, RowError, input_format, read_rows
 from ...decision import Decision, RuleResult
-from .compile import compile_sql
+from .. import LeadRefused
+from .compile import AsOfField, compile_sql
 from .moments import sql_moment, with_moment_errors
 
 ROW = "__qualdsl_row"  # the input row number, carried through the SELECT
@@ -342,3 +344,170 @@ class SparkEngine:
 def spark_columns(frame: Any) -> Mapping[str, str]:
     """The column types of a DataFrame as compile_sql takes them."""
     return column_types(frame.schema)
+
+
+# ------------------------------------------------------- one lead at a time
+
+class SparkEvaluator:
+    """The Spark SQL backend as an `Evaluator` (backends/__init__.py), one
+    lead at a time, for the conformance tests and `qualdsl test --backend
+    spark` (`qualdsl score --engine spark` decides whole files at once).
+
+    A lead becomes one JSON line read with the Spark types of its own values
+    (as `_text_leads` types a file's; a date or datetime object at the top
+    level, which YAML gives, as DATE or TIMESTAMP), so the compiled coercion
+    SQL reads each as the contract says, and `as_of` is a column of that row
+    (read as `--as-of` text is). Spark's analysis of a large SELECT takes
+    seconds, so each shape of column types has one DataFrame, analysed once,
+    over one file that every lead of that shape overwrites: the file keeps
+    its size (the line is padded with spaces), and each collect reads it
+    anew. (`as_of` is a TIMESTAMP, not text: Spark's optimizer copies a
+    column's expression into each use, and the parse of a text is large.)
+    A policy Spark cannot run exactly raises its located refusal
+    (SqlRefused) at the first evaluate whose shape needs the construct; a
+    lead Spark cannot hold or show exactly raises LeadRefused naming it."""
+
+    def __init__(self, policy: Any, master: str = "local[1]") -> None:
+        from .duckdb_engine import _top_level_names
+
+        self.ir = policy
+        self.master = master
+        self.names = _top_level_names(policy)
+        self.spark: Any = None
+        self.folder = tempfile.mkdtemp(prefix="qualdsl-spark-lead-")
+        weakref.finalize(self, shutil.rmtree, self.folder, True)
+        self.shapes: dict[tuple[Any, int], tuple[str, Any]] = {}  # (schema, file size) -> (file, decision frame)
+
+    def evaluate(self, lead: Any, *, as_of: Any) -> Decision:
+        from ...api import format_as_of, normalize_as_of
+        from ...runtime import show
+
+        warnings: list[str] = []
+        if not isinstance(lead, Mapping):
+            warnings.append(f"lead: expected an object, got {show(lead)}; evaluated as {{}}")
+            lead = {}
+        try:
+            values = {name: _plain(name, lead[name]) for name in self.names if name in lead}
+            schema = _one_lead_schema(values)
+        except SparkProblem as problem:
+            raise LeadRefused(f"spark: {problem}") from None
+        line = json.dumps({**{name: _json_value(value) for name, value in values.items()},
+                           _AS_OF: format_as_of(normalize_as_of(as_of))}, ensure_ascii=False)
+        size = max(4096, 1 << len(line.encode("utf-8")).bit_length())
+        path, frame = self._frame(schema, size)
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(line + " " * (size - len(line.encode("utf-8"))))
+        try:
+            (result,) = frame.collect()
+        except Exception as error:
+            if type(error).__module__.startswith(("pyspark", "py4j")):
+                message = _first_line(error)
+                if "qualdsl:" in message:  # the SQL's own stop: a value Spark cannot show exactly
+                    raise LeadRefused(f"spark: {message[message.index('qualdsl:'):]}") from None
+                raise SparkProblem(f"Spark could not decide the lead: {message}") from None
+            raise
+        decision = _decision(result)
+        if warnings:
+            decision = decision._replace(warnings=warnings + list(decision.warnings))
+        return decision
+
+    def _frame(self, schema: Any, size: int) -> tuple[str, Any]:
+        """The lead file and the decision DataFrame over it for one shape."""
+        from pyspark.sql import types as t
+
+        known = self.shapes.get((schema, size))
+        if known is not None:
+            return known
+        # Each (shape, size) its own view, so its own SELECT (a longer lead of a
+        # known shape once read the shorter lead's file through the first view).
+        # Compiled before Spark starts: a refused policy costs no session.
+        view = f"__qualdsl_lead_{id(self)}_{len(self.shapes)}"
+        columns = {**column_types(schema), _AS_OF: "TIMESTAMPTZ"}
+        sql = compile_sql(self.ir, columns, dialect="spark", table=view, as_of=AsOfField((_AS_OF,)))
+        if self.spark is None:
+            self.spark = evaluation_session(self.master)
+        path = os.path.join(self.folder, f"{len(self.shapes)}.json")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(" " * size)
+        # Times travel as their text (exact, whatever the session time zone) and are cast back.
+        times = (t.DateType, t.TimestampType, t.TimestampNTZType)
+        text_schema = t.StructType([t.StructField(f.name, t.StringType() if isinstance(f.dataType, times)
+                                                  else f.dataType) for f in schema.fields]
+                                   + [t.StructField(_AS_OF, t.StringType())])
+        raw = self.spark.read.schema(text_schema).option("allowNonNumericNumbers", "true") \
+            .option("mode", "FAILFAST").json(path)
+        # By quoted name: `raw["company.employees"]` would be the member of `company`.
+        typed = raw.select(*[_column(f.name).cast(f.dataType).alias(f.name) if isinstance(f.dataType, times)
+                             else _column(f.name) for f in schema.fields],
+                           _column(_AS_OF).cast(t.TimestampType()).alias(_AS_OF))
+        typed.createOrReplaceTempView(view)
+        frame = self.spark.sql(sql)
+        self.shapes[(schema, size)] = (path, frame)
+        return path, frame
+
+
+_AS_OF = "__qualdsl_as_of"
+
+
+def evaluation_session(master: str = "local[1]") -> Any:
+    """The session of SparkEvaluator: `session`, with code generation off
+    (speed only, the SQL does not depend on it: one row through a large
+    SELECT spends most of its time compiling Java)."""
+    spark = session(master)
+    spark.conf.set("spark.sql.codegen.wholeStage", "false")
+    spark.conf.set("spark.sql.codegen.factoryMode", "NO_CODEGEN")
+    return spark
+
+
+def _column(name: str) -> Any:
+    from pyspark.sql import functions as f
+
+    return f.col("`" + name.replace("`", "``") + "`")
+
+
+def _plain(name: str, value: Any) -> Any:
+    """A top-level lead value as the one-row relation holds it: dates and
+    datetimes as they are; anything else as its JSON (what json.loads gives
+    for the JSON text DuckDBEvaluator passes: tuples are lists, a nested date
+    its text)."""
+    from .duckdb_engine import json_text
+
+    if type(value) in (dt.date, dt.datetime):
+        return value
+    try:
+        return json.loads(json_text(value))
+    except ValueError:  # an int of more digits than Python converts
+        raise SparkProblem(f"lead: `{name}` holds an integer beyond 64 bits; use the python engine") from None
+
+
+def _json_value(value: Any) -> Any:
+    """A value of `_plain` in the lead's JSON line: a time as its ISO text,
+    which Spark casts to DATE, TIMESTAMP (with its offset) or TIMESTAMP_NTZ."""
+    if type(value) is dt.date:
+        return value.isoformat()
+    if type(value) is dt.datetime:
+        return value.isoformat(sep=" ")
+    return value
+
+
+def _one_lead_schema(values: Mapping[str, Any]) -> Any:
+    """The Spark schema of one lead's top-level values (`_Kinds`, each value
+    on its own: a list's ints and floats are refused together)."""
+    from pyspark.sql import types as t
+
+    kinds = _Kinds(set())
+    fields = []
+    for name, value in values.items():
+        if type(value) is dt.date:
+            kind: Any = t.DateType()
+        elif type(value) is dt.datetime:
+            kind = t.TimestampNTZType() if value.tzinfo is None else t.TimestampType()
+        else:
+            kinds.add(value, (name,), "lead")
+            kind = kinds.spark_type((name,))
+        fields.append(t.StructField(name, kind))
+    return t.StructType(fields)
+
+
+def evaluator(policy: Any) -> SparkEvaluator:
+    return SparkEvaluator(policy)

@@ -57,3 +57,63 @@ def test_jsonl_iso_text_stays_text(tmp_path: Path) -> None:
     got = [d.to_dict() for d in decisions(policy, [str(path)], as_of=as_of)]
     assert got == [policy.evaluate(row, as_of=as_of).to_dict() for row in rows]
     assert got[0]["warnings"] == ['n: expected int, got "2026-01-31T00:00:00"; treated as missing']
+
+
+TIME_POLICY = """
+policy ts "timestamps in every kind of field"
+schema {
+  id: string
+  note: string
+  seen: datetime
+  day: date
+  events: events
+}
+score s {
+  rule n +1 when note is present
+  rule d +1 when days_since(seen) < 100
+  rule e +2 per event "demo"
+}
+tiers {
+  tier A when score >= 3
+  tier B otherwise
+}
+"""
+
+
+def test_parquet_timestamps_read_alike_on_both_engines(tmp_path: Path) -> None:
+    """A Parquet TIMESTAMP is a datetime on every engine. The python engine
+    once read it as ISO text: a `string` field accepted it (DuckDB rejects a
+    TIMESTAMP there), warnings showed `...Z` where DuckDB showed `+00:00`,
+    and whether a whole second had `.000000` depended on other rows of the
+    batch."""
+    import datetime as dt
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    utc = dt.UTC
+    event = pa.struct([("type", pa.string()), ("at", pa.timestamp("us", tz="UTC"))])
+    schema = pa.schema([("id", pa.string()), ("note", pa.timestamp("us", tz="UTC")), ("seen", pa.timestamp("us")),
+                        ("day", pa.timestamp("s", tz="UTC")), ("events", pa.list_(event))])
+    t = dt.datetime(2026, 8, 2, 23, 59, 59, tzinfo=utc)
+    rows = [{"id": "a", "note": t, "seen": t.replace(tzinfo=None), "day": t,
+             "events": [{"type": None, "at": t}, {"type": "demo", "at": t.replace(microsecond=5)}]},
+            {"id": "b", "note": None, "seen": None, "day": None, "events": [{"type": "demo", "at": None}]}]
+    source, policy = tmp_path / "leads.parquet", tmp_path / "ts.qual"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), source)
+    policy.write_text(TIME_POLICY, encoding="utf-8")
+    outputs = {}
+    for engine in ("python", "duckdb"):
+        done = run("score", str(policy), str(source), "--engine", engine, "--as-of", "2026-11-01", "--no-progress")
+        assert done.returncode == 0, done.stderr
+        outputs[engine] = done.stdout
+    assert outputs["python"] == outputs["duckdb"]
+    first = json.loads(outputs["python"].splitlines()[0])
+    assert first["warnings"] == [
+        'note: expected string, got "2026-08-02 23:59:59+00:00"; treated as missing',
+        'day: expected date, got "2026-08-02 23:59:59+00:00"; treated as missing',
+        'events[0]: expected an event with a string `type` and an ISO 8601 `at`, '
+        'got {"type": null, "at": "2026-08-02 23:59:59+00:00"}; ignored',
+    ]
+    assert first["scores"]["s"] == 3.0

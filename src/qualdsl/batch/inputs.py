@@ -640,20 +640,16 @@ def _parquet(path: str, progress: Progress | None, batches: bool = False,
 
 
 def _plain(array: Any, pa: Any) -> Any:
-    """A column with values coercion accepts, converted in Arrow (vectorised:
-    building one Python datetime per value costs more than deciding a lead).
-    Timestamps become ISO 8601 UTC text (`2026-10-30T10:00:00Z`, the
-    evaluator's fast path; with a fraction when there is one), decimals
-    float64. Structs and lists are rebuilt around converted children."""
-    import pyarrow.compute as pc
-
+    """A column with values coercion accepts, converted in Arrow.
+    Timestamps become Python datetimes in microseconds, a zoned one in UTC
+    (`+00:00`), a zone-less one naive (UTC, as in the contract): the values
+    the SQL engines read from the same file, so a warning shows a time
+    (`2026-08-02 23:59:59+00:00`) and a `string` field rejects one alike on
+    every engine. Decimals become float64. Structs and lists are rebuilt
+    around converted children."""
     kind = array.type
     if pa.types.is_timestamp(kind):
-        utc = array.cast(pa.timestamp(kind.unit))  # stored as UTC: dropping the zone keeps UTC wall time
-        seconds = utc.cast(pa.timestamp("s"), safe=False)
-        whole = kind.unit == "s" or pc.all(pc.equal(seconds.cast(pa.timestamp(kind.unit)), utc)).as_py() is not False
-        text = (seconds if whole else utc.cast(pa.timestamp("us"), safe=False)).cast(pa.string())
-        return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), pa.scalar("Z"), "")
+        return array.cast(pa.timestamp("us", tz="UTC" if kind.tz is not None else None), safe=False)
     if pa.types.is_decimal(kind):
         return array.cast(pa.float64())
     if pa.types.is_struct(kind):

@@ -108,3 +108,23 @@ def test_an_untyped_event_key_in_arithmetic_is_refused_located():
     evaluator = backends.evaluator("duckdb", qualdsl.loads(text).ir)
     with pytest.raises(SqlRefused, match="arithmetic on an untyped value"):
         evaluator.evaluate({}, as_of=T)
+
+
+@pytest.mark.parametrize("lead", [
+    {"company.employees": None},
+    {"company": None, "company.employees": None},
+    {"company": {}, "company.employees": None},
+    {"company": "Acme", "company.employees": None},
+    {"id": None, "company": {"employees": None}},
+])
+def test_a_top_level_json_null_is_missing_without_a_warning(lead):
+    """A flat key holding null (`{"company.employees": null}`) is missing, as
+    in Python: the evaluator passed it as the JSON value null, which the
+    coercion showed ("expected int, got null"); read_json gives SQL NULL."""
+    policy = qualdsl.loads(
+        "policy p\nschema {\n  id: string\n  company.employees: int\n}\n"
+        "score s {\n  rule big 1 when company.employees > 10\n  rule none 1 when company.employees is missing\n}\n")
+    got = backends.evaluator("duckdb", policy.ir).evaluate(lead, as_of="2026-11-01")
+    want = policy.evaluate(lead, as_of="2026-11-01")
+    assert got == want
+    assert got.warnings == [] and got.scores["s"] == 1.0

@@ -452,7 +452,10 @@ class DuckDBEvaluator:
         parameters: dict[str, Any] = {"as_of": format_as_of(normalize_as_of(as_of))}
         for index, (name, kind) in enumerate(zip(self.names, kinds)):
             value = lead.get(name, _ABSENT)
-            parameters[f"c{index}"] = None if value is _ABSENT else value if kind != "JSON" else json_text(value)
+            # JSON null is SQL NULL, as read_json gives it (not the JSON value null,
+            # which the coercion would show as "got null")
+            parameters[f"c{index}"] = (None if value is _ABSENT or value is None
+                                       else value if kind != "JSON" else json_text(value))
         (row,) = self.connection.execute(sql, parameters).fetchall()
         decision = _decision(row)
         if warnings:

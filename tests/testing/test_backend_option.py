@@ -58,3 +58,39 @@ def test_the_cases_really_run_on_the_chosen_backend(monkeypatch):
                                       "--backend", "wrong"])
     assert result.exit_code == 1
     assert "nobody" in result.output
+
+
+def _suite(tmp_path: Path, policy: str) -> Path:
+    (tmp_path / "p.qual").write_text(policy, encoding="utf-8")
+    suite = tmp_path / "p.test.yaml"
+    suite.write_text("policy: p.qual\nas_of: 2026-11-01\ncases:\n  - name: one\n    lead: {x: 2}\n"
+                     "    expect:\n      scores: {total: 1}\n", encoding="utf-8")
+    return suite
+
+
+def test_a_policy_the_backend_refuses_is_a_located_suite_error(tmp_path):
+    """It was `internal error: SqlRefused` (exit 3); now the refusal is the
+    suite's error, as a test file that cannot run is, exit 2."""
+    suite = _suite(tmp_path, "policy p\nscore s {\n  rule r 1 when x > 1\n}\n")
+    assert run(str(suite)).exit_code == 0
+    result = CliRunner().invoke(cli, ["test", str(suite), "--backend", "duckdb"])
+    assert result.exit_code == 2, result.output
+    assert "p.qual:1:1: error: a policy without a schema" in result.output
+    assert "cannot be compiled exactly to duckdb SQL" in result.output
+    assert "0 passed, 0 failed, 1 error" in result.output and "internal error" not in result.output
+
+
+def test_a_lead_the_backend_cannot_hold_is_a_located_case_error(tmp_path, monkeypatch):
+    """backends.LeadRefused (a value a SQL backend cannot hold exactly) names the case, never a traceback."""
+    suite = _suite(tmp_path, "policy p\nschema {\n  x: number\n}\nscore s {\n  rule r 1 when x > 1\n}\n")
+
+    class Refusing:
+        def evaluate(self, lead, *, as_of):
+            raise backends.LeadRefused("x: an integer beyond 64 bits")
+
+    monkeypatch.setitem(backends.BACKENDS, "refusing", "refusing_engine:evaluator")
+    monkeypatch.setitem(sys.modules, "refusing_engine", types.SimpleNamespace(evaluator=lambda ir: Refusing()))
+    result = CliRunner().invoke(cli, ["test", str(suite), "--backend", "refusing"])
+    assert result.exit_code == 2, result.output
+    assert "p.test.yaml:4:11: error: the refusing backend cannot decide case `one`: x: an integer beyond 64 bits" \
+        in result.output

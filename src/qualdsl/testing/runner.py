@@ -28,6 +28,8 @@ from .. import backends
 from ..api import Policy
 from ..backends import Evaluator
 from ..decision import Decision
+from ..diagnostics import Diagnostic
+from ..errors import QualError
 from .cases import (
     Expectation,
     NumberExpectation,
@@ -205,7 +207,9 @@ def run_suites(suites: Sequence[Suite], backend: str = "python") -> Run:
     outcomes: list[Outcome] = []
     by_policy: dict[str, tuple[Policy, list[Decision]]] = {}
     evaluators: dict[str, Evaluator] = {}
+    ran: list[Suite] = []
     for suite in suites:
+        ran.append(suite)
         if suite.policy is None:
             continue
         entry = by_policy.setdefault(suite.policy.path, (suite.policy, []))
@@ -215,12 +219,21 @@ def run_suites(suites: Sequence[Suite], backend: str = "python") -> Run:
             evaluators[suite.policy.path] = (
                 suite.policy if backend == "python" else backends.evaluator(backend, suite.policy.ir)
             )
-        for item in suite.items:
-            outcome = run_item(evaluators[suite.policy.path], item)
-            outcomes.append(outcome)
-            entry[1].append(outcome.decision)
+        done: list[Outcome] = []
+        try:
+            for item in suite.items:
+                done.append(run_item(evaluators[suite.policy.path], item))
+        except QualError as refused:  # a SQL backend refusing the policy (compiled at the first lead)
+            ran[-1] = attrs.evolve(suite, problems=tuple(refused.diagnostics))
+            continue
+        except backends.LeadRefused as refused:  # a lead the backend cannot hold exactly
+            ran[-1] = attrs.evolve(suite, problems=(Diagnostic.error(
+                f"the {backend} backend cannot decide case `{item.name}`: {refused}", item.path, item.span),))
+            continue
+        outcomes.extend(done)
+        entry[1].extend(outcome.decision for outcome in done)
     coverage = tuple(coverage_of(policy, decisions) for policy, decisions in by_policy.values())
-    return Run(tuple(suites), tuple(outcomes), coverage)
+    return Run(tuple(ran), tuple(outcomes), coverage)
 
 
 def run_paths(paths: Sequence[str], backend: str = "python") -> Run:

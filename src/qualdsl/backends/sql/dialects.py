@@ -342,7 +342,10 @@ def _epoch_us(value: exp.Expr, columns: Mapping[str, exp.DataType], marked: obje
         # A naive time read as UTC, from its parts: UNIX_MICROS would cast it to
         # TIMESTAMP in the session time zone. DATE_PART's SECOND is DECIMAL(8, 6).
         def part(name: str, unit: int) -> exp.Expr:
-            return exp.Mul(this=_f(name, value.copy()), expression=exp.Literal.number(unit))
+            # BIGINT first: MINUTE(x) * 60000000 is INT * INT, which overflows
+            # (an error under ANSI) from minute 36 on.
+            return exp.Mul(this=exp.Cast(this=_f(name, value.copy()), to=exp.DataType.build("BIGINT")),
+                           expression=exp.Literal.number(unit))
         seconds = exp.Cast(this=exp.Mul(this=_f("DATE_PART", exp.Literal.string("SECOND"), value.copy()),
                                         expression=exp.Literal.number(1_000_000)), to=exp.DataType.build("BIGINT"))
         day = exp.Mul(this=_f("UNIX_DATE", exp.Cast(this=value, to=exp.DataType.build("DATE"))),

@@ -117,3 +117,31 @@ def test_parquet_timestamps_read_alike_on_both_engines(tmp_path: Path) -> None:
         'got {"type": null, "at": "2026-08-02 23:59:59+00:00"}; ignored',
     ]
     assert first["scores"]["s"] == 3.0
+
+
+def test_parquet_timestamps_outside_pythons_years_are_text_not_a_crash(tmp_path: Path) -> None:
+    """A TIMESTAMP past 9999 (or before year 1) cannot be a Python datetime:
+    the python engine reads that batch's column as text, which a time field
+    rejects with a warning (it was an internal error, exit 3)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    event = pa.struct([("type", pa.string()), ("at", pa.timestamp("us", tz="UTC"))])
+    table = pa.table({"id": ["a", "b"],
+                      "seen": pa.array([253_402_300_800_000_000, 0], pa.timestamp("us")),
+                      "events": pa.array([[{"type": "demo", "at": -62_135_596_800_000_001}], []], pa.list_(event))})
+    source, policy = tmp_path / "far.parquet", tmp_path / "ts.qual"
+    pq.write_table(table, source)
+    policy.write_text(TIME_POLICY, encoding="utf-8")
+    done = run("score", str(policy), str(source), "--as-of", "2026-11-01", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["warnings"] == [
+        'seen: expected datetime, got "10000-01-01 00:00:00.000000"; treated as missing',
+        'events[0]: expected an event with a string `type` and an ISO 8601 `at`, '
+        'got {"type": "demo", "at": "0000-12-31 23:59:59.999999"}; ignored',
+    ]
+    # 1970 in the same batch is text too, which reads as that datetime: no warning
+    assert second["warnings"] == [] and second["scores"]["s"] == 0.0

@@ -639,6 +639,10 @@ def _parquet(path: str, progress: Progress | None, batches: bool = False,
         progress.position = lambda: 0
 
 
+_FIRST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z, microseconds since the epoch
+_LAST_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
+
+
 def _plain(array: Any, pa: Any) -> Any:
     """A column with values coercion accepts, converted in Arrow.
     Timestamps become Python datetimes in microseconds, a zoned one in UTC
@@ -649,7 +653,16 @@ def _plain(array: Any, pa: Any) -> Any:
     around converted children."""
     kind = array.type
     if pa.types.is_timestamp(kind):
-        return array.cast(pa.timestamp("us", tz="UTC" if kind.tz is not None else None), safe=False)
+        micros = array.cast(pa.timestamp("us", tz="UTC" if kind.tz is not None else None), safe=False)
+        import pyarrow.compute as pc
+
+        bounds = pc.min_max(micros.cast(pa.int64())).as_py()
+        if bounds["min"] is not None and (bounds["min"] < _FIRST_US or bounds["max"] > _LAST_US):
+            # Outside Python's years 1-9999 a value cannot be a datetime: this
+            # batch's column is its text (`10000-01-01 00:00:00.000000`), which a
+            # time field rejects with a warning, rather than a crash.
+            return micros.cast(pa.timestamp("us")).cast(pa.string())
+        return micros
     if pa.types.is_decimal(kind):
         return array.cast(pa.float64())
     if pa.types.is_struct(kind):

@@ -278,9 +278,11 @@ def test_parquet_nulls_fractions_dates_and_decimals(tmp_path: Path) -> None:
     assert leads[0]["company"] == {"employees": 5, "revenue": 12.5}
     assert leads[1]["company"] is None and leads[1]["events"] is None
     assert leads[2]["company"] == {"employees": None, "revenue": None} and leads[2]["events"] == []
-    assert leads[0]["events"] == [{"type": "a", "at": "2026-10-01T12:00:00.250000Z"}]
+    # TIMESTAMPs are datetimes (nanoseconds to microseconds, zoned in UTC), as the SQL engines read them
+    assert leads[0]["events"] == [{"type": "a", "at": dt.datetime(2026, 10, 1, 12, 0, 0, 250000, tzinfo=utc)}]
     assert leads[0]["signup"] == dt.date(2026, 9, 1) and leads[1]["signup"] is None
-    assert leads[0]["seen"] == "2026-09-01T08:30:00Z" and leads[1]["seen"] is None
+    assert leads[0]["seen"] == dt.datetime(2026, 9, 1, 8, 30) and leads[0]["seen"].tzinfo is None
+    assert leads[1]["seen"] is None
     policy = qualdsl.loads('policy p\nschema {\n  seen: datetime\n  signup: date\n  company.revenue: number\n'
                            '  events: events\n}\nscore s {\n  rule recent +1 when seen >= 2026-08-01\n'
                            '  rule big +1 when company.revenue > 10\n  rule early +1 when signup < 2026-10-01\n'

@@ -416,6 +416,16 @@ class DuckDBEngine:
         return with_moment_errors(results, policy, job)
 
 
+def lead_object(lead: Any) -> tuple[Mapping[str, Any], list[str]]:
+    """The lead as an object, with the contract's warning when it is not one
+    (it is evaluated as {}): the one-lead evaluators' first step."""
+    if isinstance(lead, Mapping):
+        return lead, []
+    from ...runtime import show
+
+    return {}, [f"lead: expected an object, got {show(lead)}; evaluated as {{}}"]
+
+
 class DuckDBEvaluator:
     """The SQL backend as an `Evaluator` (backends/__init__.py), one lead at a
     time, for the conformance tests and `qualdsl test --backend duckdb`
@@ -436,12 +446,7 @@ class DuckDBEvaluator:
 
     def evaluate(self, lead: Any, *, as_of: Any) -> Decision:
         from ...api import format_as_of, normalize_as_of
-        from ...runtime import show
-
-        warnings: list[str] = []
-        if not isinstance(lead, Mapping):
-            warnings.append(f"lead: expected an object, got {show(lead)}; evaluated as {{}}")
-            lead = {}
+        lead, warnings = lead_object(lead)
         kinds = tuple(_column_type(lead.get(name, _ABSENT)) for name in self.names)
         sql = self.compiled.get(kinds)
         if sql is None:

@@ -380,12 +380,8 @@ class SparkEvaluator:
 
     def evaluate(self, lead: Any, *, as_of: Any) -> Decision:
         from ...api import format_as_of, normalize_as_of
-        from ...runtime import show
-
-        warnings: list[str] = []
-        if not isinstance(lead, Mapping):
-            warnings.append(f"lead: expected an object, got {show(lead)}; evaluated as {{}}")
-            lead = {}
+        from .duckdb_engine import lead_object
+        lead, warnings = lead_object(lead)
         try:
             values = {name: _plain(name, lead[name]) for name in self.names if name in lead}
             schema = _one_lead_schema(values)

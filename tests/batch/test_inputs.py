@@ -375,3 +375,38 @@ def test_regression_csv_piped_as_jsonl_says_what_to_do() -> None:
     # a broken JSON line is no CSV header
     (broken,) = inputs.read_stream(io.BytesIO(b'{"id": "A",\n'), "<stdin>", "jsonl")
     assert isinstance(broken, RowError) and "CSV" not in broken.error
+
+
+def _arrow_peak_while_reading(path: Path) -> int:
+    """The most Arrow memory held at any row while the reader goes through
+    the file, beyond what was held before."""
+    pa = pytest.importorskip("pyarrow")
+    before, peak, rows = pa.total_allocated_bytes(), 0, 0
+    for row in inputs.read_rows([str(path)]):
+        assert isinstance(row, inputs.Row)
+        rows += 1
+        peak = max(peak, pa.total_allocated_bytes() - before)
+    return peak
+
+
+def test_reading_parquet_holds_the_same_arrow_memory_for_4x_the_row_groups(tmp_path: Path) -> None:
+    # pyarrow pre-buffers column chunks by default and keeps them: its memory
+    # grew with the file (40 -> 88 MB over a million rows). Streamed, the
+    # reader holds about one row group's buffers whatever the file's length.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    import random
+
+    rng = random.Random(7)
+    group = pa.table({"id": [f"{rng.getrandbits(128):032x}" for _ in range(20_000)],
+                      "notes": [f"{rng.getrandbits(256):064x}" for _ in range(20_000)]})
+    peaks = []
+    for groups in (4, 16):
+        path = tmp_path / f"leads{groups}.parquet"
+        with pq.ParquetWriter(path, group.schema) as writer:
+            for _ in range(groups):
+                writer.write_table(group)
+        peaks.append(_arrow_peak_while_reading(path))
+    small, large = peaks
+    assert pq.read_metadata(tmp_path / "leads16.parquet").num_row_groups == 16
+    assert large <= small * 1.25 + 2**20, peaks

@@ -381,10 +381,9 @@ def _arrow_peak_while_reading(path: Path) -> int:
     """The most Arrow memory held at any row while the reader goes through
     the file, beyond what was held before."""
     pa = pytest.importorskip("pyarrow")
-    before, peak, rows = pa.total_allocated_bytes(), 0, 0
+    before, peak = pa.total_allocated_bytes(), 0
     for row in inputs.read_rows([str(path)]):
         assert isinstance(row, inputs.Row)
-        rows += 1
         peak = max(peak, pa.total_allocated_bytes() - before)
     return peak
 

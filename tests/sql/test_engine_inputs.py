@@ -145,3 +145,34 @@ def test_parquet_timestamps_outside_pythons_years_are_text_not_a_crash(tmp_path:
     ]
     # 1970 in the same batch is text too, which reads as that datetime: no warning
     assert second["warnings"] == [] and second["scores"]["s"] == 0.0
+
+
+# Rows DuckDB's JSON reader stops at, as raw JSONL bytes: those the python
+# engine cannot read either, and those it reads (a lone surrogate escape, a
+# duplicate key). Written to stdout, DuckDB reads the file while the rows are
+# fetched: each ended in "internal error" (exit 3) there, where a file output
+# already gave exit 2.
+UNREADABLE_ROWS = {
+    "broken": (b'{"id":\n{"id":"b"}\n', "leads.jsonl:1:7: invalid JSON"),
+    "control character": (b'{"id":"a\tb"}\n', "leads.jsonl:1:9: invalid JSON"),
+    "text after the object": (b'{"id":"a"} x\n', "leads.jsonl:1:12: invalid JSON"),
+    "not UTF-8": (b'{"id":"caf\xe9"}\n', "leads.jsonl:1: not valid UTF-8"),
+    "not an object": (b'5\n', "leads.jsonl:1: a lead is a JSON object, not a number"),
+    "lone surrogate": (b'{"id":"a"}\n{"id":"x\\ud800y"}\n', "leads.jsonl:2: a string holds a lone surrogate"),
+    "duplicate key": (b'{"id":"a","id":"b"}\n', 'has duplicate key "id"; the python engine (--engine python) reads it'),
+}
+
+
+@pytest.mark.parametrize("output", ["stdout", "out.parquet"])
+@pytest.mark.parametrize("case", list(UNREADABLE_ROWS))
+def test_duckdb_engine_stops_at_a_row_it_cannot_read_with_a_located_error(tmp_path: Path, case: str,
+                                                                          output: str) -> None:
+    data, message = UNREADABLE_ROWS[case]
+    path = tmp_path / "leads.jsonl"
+    path.write_bytes(data)
+    target = [] if output == "stdout" else ["-o", str(tmp_path / output)]
+    score = run("score", POLICY, str(path), "--engine", "duckdb", "--as-of", "2026-11-01", "--no-progress", *target)
+    assert score.returncode == 2, score.stderr
+    assert message in score.stderr, score.stderr
+    assert "internal error" not in score.stderr and "Traceback" not in score.stderr
+    assert "Try setting" not in score.stderr  # DuckDB's advice on reader options qualdsl sets itself

@@ -128,3 +128,18 @@ def test_a_top_level_json_null_is_missing_without_a_warning(lead):
     want = policy.evaluate(lead, as_of="2026-11-01")
     assert got == want
     assert got.warnings == [] and got.scores["s"] == 1.0
+
+
+@pytest.mark.parametrize("lead", [
+    {"s": "a\ud800"},
+    {"company": {"\udc80": 1}},
+    {"events": [{"type": "visit", "at": "2026-10-01T00:00:00Z", "note": ["\udfff"]}]},
+])
+def test_a_lone_surrogate_is_refused_by_name_not_a_crash(policy, duckdb_backend, lead):
+    """Python keeps a lone surrogate (JSON's `\\ud800`); DuckDB text is UTF-8
+    only, and passing one raised DuckDB's conversion error from evaluate."""
+    (name,) = lead
+    with pytest.raises(backends.LeadRefused, match=f"`{name}` holds a lone surrogate"):
+        duckdb_backend.evaluate(lead, as_of=T)
+    fine = {"s": "a\U0001f600"}
+    assert duckdb_backend.evaluate(fine, as_of=T).to_dict() == policy.evaluate(fine, as_of=T).to_dict()

@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 
 from ...asof import AsOf
-from ...batch.inputs import InputError, RowError
+from ...batch.inputs import InputError, Row, RowError
 from ...batch.outputs import flat_columns
 from ...decision import Decision, RuleResult
 from .compile import compile_sql
@@ -174,9 +174,37 @@ def _unreadable(paths: Sequence[str], format: str | None, error: Exception) -> I
             if type(row) is RowError:
                 return InputProblem(f"{row.location}: {row.error}; the duckdb engine stops at a row it cannot "
                                     "read (the python engine writes such rows to --errors and goes on)")
+            if isinstance(row, Row) and _has_lone_surrogate(row.lead):  # DuckDB's line number is one too many
+                return InputProblem(f"{row.source}:{row.line}: a string holds a lone surrogate (a \\u escape of "
+                                    "half a UTF-16 pair), which the duckdb engine cannot hold as text; "
+                                    "the python engine (--engine python) reads it")
     except InputError as problem:
         return InputProblem(str(problem))
-    return InputProblem(f"cannot read {', '.join(paths)}: {str(error).splitlines()[0]}")
+    # Rows the python engine reads and DuckDB does not (a lone surrogate
+    # escape, a duplicate key): DuckDB's reason, without its advice on reader
+    # options that qualdsl chooses itself.
+    reason = str(error).splitlines()[0].split(" Try ", 1)[0].strip()
+    return InputProblem(f"the duckdb engine cannot read {', '.join(paths)}: {reason}; "
+                        "the python engine (--engine python) reads it")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a lead value holds text that is not UTF-8 (a lone surrogate),
+    in a string or a key, at any depth."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
 
 
 def _as_text_if_time(sql_type: str) -> str:
@@ -231,14 +259,21 @@ def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime | AsOf,
     """Every input row's Decision, in input order. With `as_of` an AsOf of a
     field, each row's own moment; a row without one has `as_of` None (its
     other columns mean nothing)."""
+    import duckdb
+
     connection, sql = _query(policy, paths, as_of, format, flat=False)
-    cursor = connection.execute(sql)
-    while True:
-        batch = cursor.fetchmany(10_000)
-        if not batch:
-            return
-        for row in batch:
-            yield _decision(row)
+    try:
+        # DuckDB reads the files as the rows are fetched: a row it cannot read
+        # fails a fetch, not the execute.
+        cursor = connection.execute(sql)
+        while True:
+            batch = cursor.fetchmany(10_000)
+            if not batch:
+                return
+            for row in batch:
+                yield _decision(row)
+    except duckdb.Error as error:
+        raise _unreadable(paths, format, error) from None
 
 
 def _decision(row: tuple[Any, ...]) -> Decision:
@@ -461,6 +496,12 @@ class DuckDBEvaluator:
             # which the coercion would show as "got null")
             parameters[f"c{index}"] = (None if value is _ABSENT or value is None
                                        else value if kind != "JSON" else json_text(value))
+            if kind == "JSON" and value is not None and value is not _ABSENT \
+                    and _has_lone_surrogate(parameters[f"c{index}"]):
+                from .. import LeadRefused
+
+                raise LeadRefused(f"duckdb: `{name}` holds a lone surrogate (half a UTF-16 pair), which DuckDB "
+                                  "cannot hold as text")
         (row,) = self.connection.execute(sql, parameters).fetchall()
         decision = _decision(row)
         if warnings:

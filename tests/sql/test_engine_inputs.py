@@ -176,3 +176,15 @@ def test_duckdb_engine_stops_at_a_row_it_cannot_read_with_a_located_error(tmp_pa
     assert message in score.stderr, score.stderr
     assert "internal error" not in score.stderr and "Traceback" not in score.stderr
     assert "Try setting" not in score.stderr  # DuckDB's advice on reader options qualdsl sets itself
+
+
+def test_spark_engine_refuses_a_lone_surrogate_located_before_spark_starts(tmp_path: Path) -> None:
+    """The spark engine hands text inputs to Spark as UTF-8 JSONL: a lone
+    surrogate (which Python keeps) ended in UnicodeEncodeError, exit 3."""
+    pytest.importorskip("pyspark")
+    path = tmp_path / "leads.jsonl"
+    path.write_bytes(b'{"id":"a"}\n{"id":"b","company":{"domain":"x\\udc80"}}\n')
+    score = run("score", POLICY, str(path), "--engine", "spark", "--as-of", "2026-11-01", "--no-progress")
+    assert score.returncode == 2, score.stderr
+    assert "leads.jsonl:2: a string holds a lone surrogate" in score.stderr
+    assert "spark engine cannot hold it as text" not in score.stderr and "internal error" not in score.stderr

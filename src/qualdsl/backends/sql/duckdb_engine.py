@@ -27,6 +27,7 @@ from ...batch.inputs import InputError, Row, RowError
 from ...batch.outputs import flat_columns
 from ...decision import Decision, RuleResult
 from .compile import compile_sql
+from .errors import lone_surrogate
 from .moments import sql_moment, with_moment_errors
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
@@ -175,9 +176,7 @@ def _unreadable(paths: Sequence[str], format: str | None, error: Exception) -> I
                 return InputProblem(f"{row.location}: {row.error}; the duckdb engine stops at a row it cannot "
                                     "read (the python engine writes such rows to --errors and goes on)")
             if isinstance(row, Row) and _has_lone_surrogate(row.lead):  # DuckDB's line number is one too many
-                return InputProblem(f"{row.source}:{row.line}: a string holds a lone surrogate (a \\u escape of "
-                                    "half a UTF-16 pair), which the duckdb engine cannot hold as text; "
-                                    "the python engine (--engine python) reads it")
+                return InputProblem(lone_surrogate(f"{row.source}:{row.line}", "duckdb"))
     except InputError as problem:
         return InputProblem(str(problem))
     # Rows the python engine reads and DuckDB does not (a lone surrogate

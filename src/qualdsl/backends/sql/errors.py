@@ -17,3 +17,10 @@ class SqlRefused(QualError):
             f"{construct} cannot be compiled exactly to {dialect} SQL", path, span,
             help="use the python engine, or another dialect",
         )])
+
+
+def lone_surrogate(where: str, engine: str) -> str:
+    """The message for a row whose text holds a lone surrogate (JSON's
+    `\\ud800`): Python keeps it, a SQL engine's text cannot (UTF-8)."""
+    return (f"{where}: a string holds a lone surrogate (a \\u escape of half a UTF-16 pair), which the {engine} "
+            "engine cannot hold as text; the python engine (--engine python) reads it")

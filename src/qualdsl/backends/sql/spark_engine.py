@@ -38,6 +38,7 @@ from ...batch.inputs import InputError, Row, RowError, input_format, read_rows
 from ...decision import Decision, RuleResult
 from .. import LeadRefused
 from .compile import AsOfField, compile_sql
+from .errors import lone_surrogate
 from .moments import sql_moment, with_moment_errors
 
 ROW = "__qualdsl_row"  # the input row number, carried through the SELECT
@@ -219,7 +220,10 @@ def _text_leads(policy: Any, paths: Sequence[str], format: str | None, folder: s
             for key, value in kept.items():
                 kinds.add(value, (key,), where)
             kept[ROW] = count
-            out.write(json.dumps(kept, ensure_ascii=False) + "\n")
+            try:
+                out.write(json.dumps(kept, ensure_ascii=False) + "\n")
+            except UnicodeEncodeError:
+                raise SparkProblem(lone_surrogate(where, "spark")) from None
             count += 1
     top = sorted({path[0] for path in kinds.seen})
     schema = t.StructType([t.StructField(key, kinds.spark_type((key,))) for key in top]

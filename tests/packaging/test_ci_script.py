@@ -59,6 +59,9 @@ def test_make_installs_every_extra_the_tests_use() -> None:
     assert extras - {"fuzz", "dbt"} <= set(found.group(1).split(",")), extras - set(found.group(1).split(","))
 
 
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
 def _make_dry_run(folder: Path, *targets: str) -> list[str]:
     """The commands `make` would run in `folder`, in order (nothing runs)."""
     done = subprocess.run(["make", "--no-print-directory", "-n", *targets], cwd=folder, capture_output=True,
@@ -67,7 +70,7 @@ def _make_dry_run(folder: Path, *targets: str) -> list[str]:
     return [line for line in done.stdout.splitlines() if line.strip()]
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@needs_make
 def test_make_test_builds_the_dbt_venv_from_the_dbt_extra_and_names_its_dbt_to_pytest() -> None:
     commands = _make_dry_run(ROOT, "-B", "test")
     venv = commands.index("python3 -m venv .venv-dbt")
@@ -80,7 +83,18 @@ def test_make_test_builds_the_dbt_venv_from_the_dbt_extra_and_names_its_dbt_to_p
     assert commands[pytest_line].startswith(f"QUALDSL_DBT={ROOT}/.venv-dbt/bin/dbt ")
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@needs_make
+def test_docs_testing_shows_the_dbt_steps_make_test_runs() -> None:
+    doc = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8").split("## The dbt build in CI\n", 1)[1]
+    (block,) = re.findall(r"```\n(.*?)```", doc.split("\n## ", 1)[0], re.DOTALL)
+    target, run = (line.split("#")[0].strip() for line in block.splitlines())
+    assert target == "make dbt-venv"
+    assert re.search(r"^dbt-venv: \$\(DBT_STAMP\)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
+    pytest_command = next(c for c in _make_dry_run(ROOT, "-B", "test") if "-m pytest" in c)
+    assert run.replace("$PWD", str(ROOT)).split(" tests/")[0] == pytest_command.split(" -q")[0]
+
+
+@needs_make
 def test_a_second_make_test_installs_nothing_and_a_changed_pyproject_reinstalls_both(tmp_path: Path) -> None:
     for name in ("Makefile", "pyproject.toml"):
         shutil.copy2(ROOT / name, tmp_path / name)

@@ -27,9 +27,13 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 PROFILE = os.environ.get("QUALDSL_TEST_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 THOROUGH = PROFILE == "ci"
+# On the CI machine (.ci/run sets CI=true) `make test` installs every tool a
+# `missing_tool` test needs, so a missing one there is a broken install.
+IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # Examples of a property test that sets no count of its own.
 DEFAULT_FULL = 100
@@ -43,6 +47,16 @@ def examples(full: int, quick: int | None = None) -> int:
     if THOROUGH:
         return full
     return min(full, quick if quick is not None else max(DEFAULT_QUICK, full // 10))
+
+
+def missing_tool(reason: str) -> NoReturn:
+    """Skip the calling test for want of a tool, or fail it under CI=true: a
+    test CI must run never turns into a skip there that nobody reads."""
+    import pytest
+
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: `make test` installs it, so CI must run this test)", pytrace=False)
+    pytest.skip(reason)
 
 
 SLOW_LIST = Path(__file__).resolve().with_name("slow_tests.txt")

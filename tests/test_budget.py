@@ -48,6 +48,22 @@ def test_the_environment_picks_the_profile(monkeypatch: pytest.MonkeyPatch, env:
     assert (module["PROFILE"], module["THOROUGH"]) == (profile, profile == "ci")
 
 
+@pytest.mark.parametrize("ci, outcome", [
+    (None, pytest.skip.Exception),
+    ("true", pytest.fail.Exception),
+    ("false", pytest.skip.Exception),
+])
+def test_a_missing_tool_skips_but_fails_under_ci(monkeypatch: pytest.MonkeyPatch, ci: str | None,
+                                                  outcome: type[BaseException]) -> None:
+    """A test CI must run (the dbt build) cannot hide there as a skip."""
+    monkeypatch.delenv("CI", raising=False)
+    if ci is not None:
+        monkeypatch.setenv("CI", ci)
+    module = runpy.run_path(str(TESTS / "budget.py"))
+    with pytest.raises(outcome, match="no dbt here"):
+        module["missing_tool"]("no dbt here")
+
+
 def test_hypothesis_follows_the_profile() -> None:
     """A property test that sets no count gets the profile's."""
     assert settings().max_examples == (100 if budget.THOROUGH else 20)

@@ -1,7 +1,10 @@
 """docs/examples/dbt: the shipped model is what docs/sql.md's command prints,
 and dbt-duckdb builds it into exactly Policy.evaluate's decisions.
 
-Needs dbt (`pip install 'qualdsl[dbt]'`); skipped cleanly without it."""
+The build runs dbt as a subprocess: $QUALDSL_DBT, else .venv-dbt/bin/dbt
+(`make dbt-venv` makes that venv; `make test` makes it and sets QUALDSL_DBT
+to its dbt). Without either it skips, and fails under CI=true
+(tests/budget.py's `missing_tool`)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import qualdsl
 from qualdsl.backends.sql import builders as b
 
 from .helpers import AS_OF, _plain, python_view, same_bits
+from budget import missing_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "docs" / "examples" / "dbt"
@@ -39,6 +43,26 @@ def _bin() -> Path:
     return Path(sys.executable).parent
 
 
+def _dbt() -> Path:
+    """The dbt executable the build runs (the module docstring's order)."""
+    named = os.environ.get("QUALDSL_DBT")
+    if named:
+        if not (Path(named).is_file() and os.access(named, os.X_OK)):
+            pytest.fail(f"QUALDSL_DBT={named} is not an executable file: run `make dbt-venv`", pytrace=False)
+        return Path(named)
+    made = ROOT / ".venv-dbt" / "bin" / "dbt"
+    if made.is_file() and os.access(made, os.X_OK):
+        return made
+    missing_tool("dbt is not installed: `make dbt-venv` makes .venv-dbt with dbt-core and dbt-duckdb")
+
+
+def _dbt_env(**extra: str) -> dict[str, str]:
+    """This environment for a dbt subprocess, without what would put this
+    venv's packages (or src/) on its Python's path."""
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
+    return {**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **extra}
+
+
 def test_shipped_model_is_what_the_docs_command_prints(tmp_path):
     (tmp_path / "docs" / "examples" / "dbt" / "models").mkdir(parents=True)
     (tmp_path / "policies").symlink_to(ROOT / "policies")
@@ -51,9 +75,26 @@ def test_shipped_model_is_what_the_docs_command_prints(tmp_path):
     assert made == MODEL.read_text(encoding="utf-8"), "regenerate the model with docs/sql.md's dbt command"
 
 
+def test_a_named_dbt_that_is_not_there_fails_whatever_the_profile(monkeypatch, tmp_path):
+    monkeypatch.setenv("QUALDSL_DBT", str(tmp_path / "no-dbt"))
+    with pytest.raises(pytest.fail.Exception, match=r"QUALDSL_DBT=.*no-dbt is not an executable file"):
+        _dbt()
+
+
+def test_dbt_uses_exactly_this_duckdb():
+    """dbt's DuckDB opens the file this DuckDB wrote and the reverse: one
+    version for both (a DuckDB before 2.0 cannot open a 2.0 file)."""
+    python = _dbt().parent / "python"
+    if not python.is_file():
+        pytest.skip(f"{_dbt()} has no python beside it: its duckdb is unknown")
+    done = subprocess.run([str(python), "-c", "import duckdb; print(duckdb.__version__)"], env=_dbt_env(),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == duckdb.__version__, "rebuild it: rm -rf .venv-dbt && make dbt-venv"
+
+
 def test_dbt_builds_the_model_into_policy_evaluate_decisions(tmp_path):
-    pytest.importorskip("dbt.cli.main", reason="dbt is not installed: pip install 'qualdsl[dbt]'")
-    pytest.importorskip("dbt.adapters.duckdb", reason="dbt-duckdb is not installed: pip install 'qualdsl[dbt]'")
+    dbt = _dbt()
     project = tmp_path / "project"
     shutil.copytree(PROJECT, project)
     database = tmp_path / "leads.duckdb"
@@ -61,12 +102,11 @@ def test_dbt_builds_the_model_into_policy_evaluate_decisions(tmp_path):
     connection.execute("CREATE SCHEMA crm")
     connection.execute(f"CREATE TABLE crm.leads AS SELECT * FROM read_json_auto('{LEADS}')")
     connection.close()
-    env = {**os.environ, "QUALDSL_DBT_DATABASE": str(database), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from dbt.cli.main import cli; sys.exit(cli())", "build",
-         "--profiles-dir", str(project), "--project-dir", str(project),
+        [str(dbt), "build", "--profiles-dir", str(project), "--project-dir", str(project),
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
+        cwd=project, env=_dbt_env(QUALDSL_DBT_DATABASE=str(database)), capture_output=True, text=True,
+        timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "PASS=1" in done.stdout
 

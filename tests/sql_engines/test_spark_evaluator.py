@@ -94,3 +94,5 @@ def test_what_spark_cannot_run_or_hold_is_refused_by_name(spark) -> None:
         backends.evaluator("spark", policy.ir).evaluate({"tags": ["a", 1.5]}, as_of=T)
     with pytest.raises(backends.LeadRefused, match="integer beyond 64 bits"):
         backends.evaluator("spark", policy.ir).evaluate({"n": 2**70}, as_of=T)
+    with pytest.raises(backends.LeadRefused, match="`id` holds a lone surrogate"):
+        backends.evaluator("spark", policy.ir).evaluate({"id": "a\ud800"}, as_of=T)

@@ -384,8 +384,12 @@ class SparkEvaluator:
 
     def evaluate(self, lead: Any, *, as_of: Any) -> Decision:
         from ...api import format_as_of, normalize_as_of
-        from .duckdb_engine import lead_object
+        from .duckdb_engine import _has_lone_surrogate, lead_object
         lead, warnings = lead_object(lead)
+        for name in self.names:
+            if name in lead and _has_lone_surrogate(lead[name]):  # the lead travels as UTF-8 JSON
+                raise LeadRefused(f"spark: `{name}` holds a lone surrogate (half a UTF-16 pair), which the lead's "
+                                  "UTF-8 text for Spark cannot hold")
         try:
             values = {name: _plain(name, lead[name]) for name in self.names if name in lead}
             schema = _one_lead_schema(values)

@@ -143,3 +143,19 @@ def test_a_lone_surrogate_is_refused_by_name_not_a_crash(policy, duckdb_backend,
         duckdb_backend.evaluate(lead, as_of=T)
     fine = {"s": "a\U0001f600"}
     assert duckdb_backend.evaluate(fine, as_of=T).to_dict() == policy.evaluate(fine, as_of=T).to_dict()
+
+
+@pytest.mark.parametrize(("kind", "value"), [
+    ("int", "007"), ("int", "x"), ("int", 12.0), ("number", "3.0"), ("number", "1e3"), ("number", 12.5),
+    ("number", 1e20), ("list[number]", 561), ("bool", "true"), ("date", "2026-01-01"),
+    ("datetime", "2026-01-01T00:00:00Z"), ("string", 7.0),
+])
+def test_the_lead_is_the_declared_id_as_coerced_then_as_text(kind, value):
+    """`lead` is the id field's coerced value as text (runtime.lead_id): an
+    `id: int` of "007" is "7", an id its type rejects or that is no text (a
+    list, a bool, a time) is null. The SQL gave the raw value's text."""
+    policy = qualdsl.loads(f"policy t\nschema {{\n  id: {kind}\n}}\nscore s {{\n  rule r 1 when id is present\n}}\n")
+    got = backends.evaluator("duckdb", policy.ir).evaluate({"id": value}, as_of=T).to_dict()
+    want = policy.evaluate({"id": value}, as_of=T).to_dict()
+    assert got == want
+    assert want["lead"] == {"007": "7", 12.0: "12", "3.0": "3", 1e20: "100000000000000000000", 7.0: "7"}.get(value)

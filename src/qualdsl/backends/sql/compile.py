@@ -29,7 +29,7 @@ from . import builders as b
 from . import events as ev
 from . import logic
 from .casefold import casefold, python_lower
-from .coerce import SQL_TYPES, coerce_field
+from .coerce import SQL_TYPES, coerce, coerce_field
 from .errors import SqlRefused
 from .logic import Value
 from .show import json_text
@@ -170,10 +170,17 @@ class _Compiler:
         # The decision's `lead`: the id as text (runtime.lead_id), never a warning.
         lead = policy.lead_id
         if lead.declared and lead.path in self.fields:
-            lead_value = self.fields[lead.path].sql if lead.type == "string" else None
+            # The declared field as coerced, as text: an int or an integral
+            # number its digits; a list, a bool or a time is no text (null),
+            # nor is a value the field's coercion rejected.
+            field = self.fields[lead.path].sql
+            if lead.type == "string":
+                lead_value = field
+            elif lead.type in ("int", "number"):
+                lead_value = coerce(field, b.sql_type(SQL_TYPES[lead.type]), "string")
+            else:
+                lead_value = b.cast(b.null(), "VARCHAR")
         else:
-            lead_value = None
-        if lead_value is None:
             lead_value = self.coerced(lead.path, "string", lead.name)[0]  # its warning is never shown
         out.append(lead_value.as_("__lead", copy=False))
         return out

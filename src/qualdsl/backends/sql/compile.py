@@ -173,11 +173,12 @@ class _Compiler:
             # The declared field as coerced, as text: an int or an integral
             # number its digits; a list, a bool or a time is no text (null),
             # nor is a value the field's coercion rejected.
-            field = self.fields[lead.path].sql
+            id_value: exp.Expr = self.fields[lead.path].sql
+            lead_value: exp.Expr
             if lead.type == "string":
-                lead_value = field
+                lead_value = id_value
             elif lead.type in ("int", "number"):
-                lead_value = coerce(field, b.sql_type(SQL_TYPES[lead.type]), "string")
+                lead_value = coerce(id_value, b.sql_type(SQL_TYPES[lead.type]), "string")
             else:
                 lead_value = b.cast(b.null(), "VARCHAR")
         else:

@@ -28,13 +28,12 @@ from . import bigquery_emulation
 STOPPED = "<<snowflake stopped: "
 MACROS = {  # Snowflake's function -> DuckDB's, per Snowflake's SQL reference
     "REGEXP_LIKE": "regexp_full_match(a, b)",  # implicitly anchored at both ends
+    "ARRAY_TO_STRING": "array_to_string(a, b)",
     "ARRAY_COMPACT": "list_filter(a, lambda x: x IS NOT NULL)",  # missing and null values removed, order kept
     "ARRAY_CAT": "list_concat(a, b)",
     "ARRAY_SIZE": "len(a)",
     "MOD": "a % b",  # the sign of the dividend
-    "CHARINDEX": "strpos(b, a)",  # CHARINDEX(part, text): 1-based, 0 when not found
     "OCTET_LENGTH": "strlen(a)",
-    "SPLIT_PART": "split_part(a, b, -1)",  # only the last part is asked for
     "TO_NUMBER": f"'{STOPPED}' || a || '>>'",
 }
 
@@ -64,6 +63,8 @@ def _duckdb_node(node: exp.Expr) -> exp.Expr:
         return b.call("date_diff", b.string("day"), args[1], args[2])
     if name == "DATE_PART":  # DATE_PART(EPOCH_MICROSECOND, t)
         return b.call("epoch_us", args[1])
+    if name == "CHARINDEX":  # CHARINDEX(part, text): 1-based, 0 when not found
+        return b.call("strpos", args[1], args[0])
     if name == "TO_VARCHAR":
         if len(args) == 2:  # TO_VARCHAR(d, 'YYYY-MM-DD')
             return b.call("strftime", args[0], b.string("%Y-%m-%d"))

@@ -171,8 +171,8 @@ class _Snowflake(bq._BigQuery):
             return result
         if isinstance(node, exp.Dot):
             return self.member(node)
-        if isinstance(node, exp.Transform) or (isinstance(node, exp.ArrayFilter) and not self.drops_missing(node)):
-            raise refuse("a list function with a computed body (Snowflake's lambdas read VARIANT elements)")
+        if isinstance(node, (exp.Transform, exp.ArrayFilter)) and not self.drops_missing(node):
+            raise refuse(self.list_function(node))
         return super().rewrite(node)
 
     def constant_divisor(self, node: exp.Expr) -> exp.Expr:
@@ -187,10 +187,21 @@ class _Snowflake(bq._BigQuery):
         exact = exp.Sub(this=pg._p(a), expression=_f("MOD", a.copy(), divisor.copy()))
         return exp.Cast(this=exp.Div(this=exp.Paren(this=exact), expression=divisor.copy()), to=b.sql_type("BIGINT"))
 
+    def list_function(self, node: exp.Expr) -> str:
+        """What a refused list function is for, in the user's words."""
+        source = node.this
+        if isinstance(source, exp.Column) and source.name in ("__warnings", "__reasons"):
+            return "`--flat` (its JSON text of a list is built by a list function over the list)"
+        lam = node.expression
+        over_events = any(c.name.startswith("__ev") for c in source.find_all(exp.Column))
+        if over_events or (isinstance(lam, exp.Lambda) and len(lam.expressions) > 1):
+            return "events (each is loaded with its position: Snowflake's lambdas take one argument)"
+        return "a list function with a computed body (Snowflake's lambdas read VARIANT elements)"
+
     def drops_missing(self, node: exp.Expr) -> bool:
         """list_filter(l, x -> x IS NOT NULL)."""
         lam = node.expression
-        if not isinstance(lam, exp.Lambda):
+        if isinstance(node, exp.Transform) or not isinstance(lam, exp.Lambda):
             return False
         body = lam.this
         name = lam.expressions[0].name
@@ -373,6 +384,12 @@ _FUNCTIONS: dict[str, Mapping_] = {
     "LENGTH": _same("LENGTH"),  # characters, as DuckDB's length()
     "STRLEN": _same("OCTET_LENGTH"),  # UTF-8 bytes, as DuckDB's strlen()
     "LEN": _same("ARRAY_SIZE"),
+    # functions/array_to_string: each element as text; DuckDB's skips NULLs, so they are dropped first
+    # (the generator joins lists of text only: reasons, warnings' parts).
+    "ARRAY_TO_STRING": lambda r, args: _f("ARRAY_TO_STRING", _f("ARRAY_COMPACT", r(args[0])), r(args[1])),
+    "LIST_BOOL_OR": bq._refused("a test over a list's elements (Snowflake's ARRAY elements are VARIANTs)"),
+    "LIST_SLICE": bq._refused("`max K` over events (a slice of an ARRAY of VARIANTs)"),
+    "LIST_SORT": bq._refused("events in time order (a sort of an ARRAY of VARIANTs)"),
     "ISNAN": lambda r, args: pg._isnan(r, args), "ISFINITE": lambda r, args: pg._isfinite(r, args),
     "CONTAINS": _contains, "REGEXP_MATCHES": _matches,
     "REGEXP_FULL_MATCH": lambda r, args: _f("REGEXP_LIKE", r(args[0]), _regex(args[1], full=True)),

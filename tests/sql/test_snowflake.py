@@ -1,0 +1,309 @@
+"""`--dialect snowflake`: the mappings of backends/sql/snowflake.py, its
+refusals, its regex translation against RE2, and its tree run on DuckDB
+(snowflake_emulation.py) against the DuckDB SELECT, which the differential
+tests prove against Policy.evaluate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import re2
+import sqlglot
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlglot import exp
+
+import qualdsl
+from qualdsl.backends.sql import builders as b
+from qualdsl.backends.sql.cli import schema_columns
+from qualdsl.backends.sql.compile import _event_type, compile_select, compile_sql
+from qualdsl.backends.sql.regex_dialects import Untranslatable, to_snowflake
+from qualdsl.backends.sql.show import PORTABLE
+from qualdsl.backends.sql.snowflake import to_snowflake as snowflake_tree_of
+from qualdsl.errors import QualError
+
+from . import snowflake_emulation as sf
+from .helpers import AS_OF, decisions_both, deep
+from .test_bigquery import LEADS as BIGQUERY_LEADS
+from .test_differential import names as messy_names
+from budget import examples
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+
+MAPPED = """
+policy mapped "Every Snowflake mapping"
+schema {
+  id: string
+  title: string
+  email: string
+  employees: int
+  revenue: number
+  founded: date
+  company.name: string
+  company.size: int
+}
+score fit {
+  rule engineer   +3  when title matches /\\b(engineer|developer)\\b/i
+  rule senior     +1  when title matches /^senior.+[^a-z]$/
+  rule vp         +2  when title contains "VP"
+  rule chief      +2  when title starts_with "Chief" or title ends_with "Officer"
+  rule strasse    +1  when title == "STRASSE"
+  rule big        +2  when employees > revenue / 1000
+  rule exact      +1  when employees == revenue
+  rule corp       +1  when domain(email) in ["acme.com", "ÉCOLE.fr"]
+  rule long_title +1  when len(title) >= 12
+  rule recent     +1  when days_since(founded) between -30 and 3650
+  rule mid        +1  when employees between 50 and 500
+  rule named      +1  when company.name in ["Acme", "STRASSE"]
+  rule sized      +1  when company.size > 10
+}
+tiers {
+  tier A when score >= 5
+  tier B otherwise
+}
+"""
+TYPES = {"id": "VARCHAR", "title": "VARCHAR", "email": "VARCHAR", "employees": "BIGINT", "revenue": "DOUBLE",
+         "founded": "DATE", "company": 'STRUCT("name" VARCHAR, "size" BIGINT)'}
+LEADS = [{**{k: v for k, v in lead.items() if k != "tags"},
+          "company": {"name": lead["title"], "size": lead["employees"]} if lead["id"] != "3" else None}
+         for lead in BIGQUERY_LEADS]
+LEADS.append({"id": "7", "title": "senior dev 9", "email": "x@acme.com", "employees": 7, "revenue": 7.0,
+              "founded": None, "company": {"name": "Acme", "size": None}})
+LEADS.append({"id": "6", "title": "senior\nVP 9", "email": "a@b@acme.com", "employees": 0, "revenue": -0.0,
+              "founded": dt.date(2026, 10, 31), "company": {"name": None, "size": 11}})
+
+
+def snowflake_tree(policy: qualdsl.Policy, columns: dict[str, str], flat: bool = False) -> exp.Expr:
+    types = {name: b.sql_type(t) for name, t in columns.items()}
+    token = PORTABLE.set(True)  # as compile_sql builds it for a dialect other than DuckDB
+    try:
+        select = compile_select(policy.ir, types, as_of=AS_OF, flat=flat)
+    finally:
+        PORTABLE.reset(token)
+    return snowflake_tree_of(select, types, _event_type(policy.ir, types))
+
+
+def refusal(text: str, columns: dict[str, str] | None = None, **options: object) -> str:
+    policy = qualdsl.loads(text, path="odd.qual")
+    with pytest.raises(QualError) as refused:
+        compile_sql(policy.ir, columns or schema_columns(policy.ir), dialect="snowflake", **options)
+    return str(refused.value)
+
+
+def typed_table(rows: list[dict[str, object]]):
+    connection = sf.connect()
+    columns = ", ".join(f'"{name}" {kind}' for name, kind in TYPES.items())
+    connection.execute(f"CREATE TABLE leads ({columns})")
+    connection.executemany(f"INSERT INTO leads VALUES ({', '.join('?' for _ in TYPES)})",
+                           [[row[name] for name in TYPES] for row in rows])
+    return connection
+
+
+def test_the_sql_says_it_is_unverified_and_uses_snowflake_functions():
+    policy = qualdsl.loads(MAPPED)
+    sql = compile_sql(policy.ir, TYPES, dialect="snowflake", as_of=AS_OF)
+    first, _, body = sql.partition("\n")
+    assert first == "-- qualdsl: snowflake SQL checked by sqlglot round-trip only, not run against Snowflake"
+    for name in ("REGEXP_LIKE(", "CHARINDEX(", "LEFT(", "RIGHT(", "NULLIF(", "DATEDIFF(DAY", "OCTET_LENGTH(",
+                 "LENGTH(", "SPLIT_PART(", "TRANSLATE(", "MOD(", "OBJECT_CONSTRUCT_KEEP_NULL(", "ARRAY_COMPACT(",
+                 "GET(\"company\", 'name')"):
+        assert name in body, name
+    for foreign in ("LIST_", "REGEXP_MATCHES", "STRLEN(", "EPOCH_US(", "LAMBDA", "->", "//", "COLLATE", "OFFSET",
+                    "UNNEST", "SAFE_ORDINAL", "LOWER(", " STRUCT(", "(STRUCT("):
+        assert foreign not in body, foreign
+    # RE2's partial match, framed for a whole-subject match, the `i` flag as case orbits.
+    assert "'(.|\\n)*(\\\\b([eE][nN][gG][iI][nN][eE][eE][rR]|" in body
+    tree = deep(lambda: sqlglot.parse_one(sql, read="snowflake"))
+    assert deep(lambda: sqlglot.parse_one(tree.sql("snowflake"), read="snowflake")) == tree
+
+
+def test_the_snowflake_tree_decides_as_duckdb_and_python_on_duckdb():
+    policy = qualdsl.loads(MAPPED)
+    connection = typed_table(LEADS)
+    got, want = decisions_both(connection, policy)
+    assert got == want  # the DuckDB SELECT is Python's decision here
+    reference = connection.execute(compile_sql(policy.ir, TYPES, as_of=AS_OF)).fetchall()
+    assert sf.rows(connection, snowflake_tree(policy, TYPES)) == reference
+    fired = {rule["rule"] for row in reference for rule in row[-2] if rule["fired"]}
+    assert {"engineer", "senior", "corp", "recent", "named", "sized", "strasse"} <= fired  # the rules do fire
+
+
+def test_bundled_policy_on_its_leads():
+    flat = False
+    policy = qualdsl.load(POLICIES / "xeducation.qual")
+    columns = schema_columns(policy.ir)
+    connection = sf.connect()
+    spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+    leads = POLICIES / "xeducation.leads.jsonl"
+    connection.execute(f"CREATE TABLE leads AS SELECT * FROM read_json('{leads}', columns={spec}, ignore_errors=true)")
+    reference = connection.execute(compile_sql(policy.ir, columns, as_of=AS_OF, flat=flat)).fetchall()
+    assert len(reference) > 10
+    assert sf.rows(connection, snowflake_tree(policy, columns, flat)) == reference
+
+
+@pytest.mark.parametrize(("stem", "construct"), [
+    ("bant", "events (each is loaded with its position"),
+    ("abm_outbound", "events (each is loaded with its position"),
+    ("saas_inbound", "a test over a list's elements"),
+    ("plg_signups", "`max K` over events"),
+])
+def test_bundled_policies_with_events_are_refused_by_name(stem, construct):
+    policy = qualdsl.load(POLICIES / f"{stem}.qual")
+    with pytest.raises(QualError) as refused:
+        compile_sql(policy.ir, schema_columns(policy.ir), dialect="snowflake", as_of=AS_OF)
+    message = str(refused.value)
+    assert f"{stem}.qual:" in message and construct in message and "to snowflake SQL" in message
+
+
+def test_a_float_python_would_show_stops_the_query():
+    """2.5 read for an int field is warned about as `2.5`: Snowflake has no
+    shortest round-trip float text, so the query stops naming it; an
+    integral float is read as the int, with no warning to show."""
+    policy = qualdsl.loads("policy f\nschema {\n  n: int\n}\nscore s {\n  rule r +1 when n > 1\n}\n")
+    connection = sf.connect()
+    connection.execute("CREATE TABLE leads AS SELECT * FROM (VALUES (2.5), (3.0), (NULL), (0.1)) AS t(n)")
+    warnings = [row[-1] for row in sf.rows(connection, snowflake_tree(policy, {"n": "DOUBLE"}))]
+    stopped = f"n: expected int, got {sf.STOPPED}qualdsl: snowflake cannot show this number exactly as Python does: "
+    assert [len(w) for w in warnings] == [1, 0, 0, 1]
+    assert warnings[0][0].startswith(stopped) and warnings[3][0].startswith(stopped)
+
+
+_SIMPLE = "policy t\nschema {\n  n: int\n}\nscore s {\n  rule r +1 when n > 1\n}\n"
+
+
+@pytest.mark.parametrize(("text", "columns", "construct"), [
+    ("policy d\nschema {\n  n: int\n}\nlet big = n * n\nscore s {\n  rule r +1 when big > 1\n}\n", None,
+     "integer arithmetic beyond 64 bits"),
+    ("policy d\nschema {\n  t: list[string]\n}\nscore s {\n  rule r +1 when \"a\" in t\n}\n", None,
+     "a test over a list's elements"),
+    ("policy d\nschema {\n  t: string\n}\nscore s {\n  rule r +1 when t matches /a|/\n}\n", None,
+     "the regex /a|/ (an empty alternative)"),
+    ("policy d\nschema {\n  t: string\n}\nscore s {\n  rule r +1 when t matches /[]x]/\n}\n", None,
+     "`]` inside `[...]`"),
+    ("policy d\nschema {\n  t: string\n}\nscore s {\n  rule r +1 when t matches /x{1,300}/\n}\n", None,
+     "a repetition count over 255"),
+    ("policy d\nschema {\n  n: int\n}\nscore s {\n  rule r +1 when n > 1\n}\n", {"n": "VARCHAR"},
+     "text read as BIGINT"),
+    (_SIMPLE, {"n": "JSON"}, "JSON-typed column"),
+])
+def test_refusals_name_the_construct_and_the_place(text, columns, construct):
+    message = refusal(text, columns, as_of=AS_OF)
+    assert re.match(r"odd\.qual:\d+:\d+: ", message), message
+    assert construct in message and "cannot be compiled exactly to snowflake SQL" in message
+    if columns is None:  # at the condition, not the policy's first line
+        assert not message.startswith("odd.qual:1:1:"), message
+
+
+def test_flat_output_is_refused():
+    assert "`--flat`" in refusal(_SIMPLE, as_of=AS_OF, flat=True)
+
+
+def test_per_event_rules_are_refused():
+    text = "policy d\nschema {\n  events: events\n}\nscore s {\n  rule r +1 per event \"demo\"\n}\n"
+    assert "events (each is loaded with its position" in refusal(text, as_of=AS_OF)
+
+
+def test_decay_is_refused():
+    text = ("policy d\nschema {\n  events: events\n}\nscore s {\n  decay half_life 10d\n"
+            "  rule r +1 when count(events) >= 1\n}\n")
+    assert "decay" in refusal(text, as_of=AS_OF)
+
+
+def test_the_as_of_parameter_is_refused():
+    message = refusal(_SIMPLE)
+    assert "`$as_of` parameter" in message and "give --as-of" in message
+
+
+@pytest.mark.parametrize(("kind", "construct"), [
+    ("DECIMAL(18, 3)", "a column of type DECIMAL(18, 3)"), ("FLOAT", "a column of type REAL"),
+])
+def test_column_types_without_a_snowflake_twin_are_refused(kind, construct):
+    text = "policy t\nschema {\n  n: number\n}\nscore s {\n  rule r +1 when n > 1\n}\n"
+    policy = qualdsl.loads(text, path="odd.qual")
+    with pytest.raises(QualError) as refused:
+        compile_sql(policy.ir, {"n": kind}, dialect="snowflake", as_of=AS_OF)
+    assert construct in str(refused.value) and "to snowflake SQL" in str(refused.value)
+    assert compile_sql(policy.ir, {"n": "DOUBLE", "other": kind}, dialect="snowflake", as_of=AS_OF)
+
+
+# ------------------------------------------------------------------ regexes
+PATTERNS = [r"\b(chief|head of|vp)\b", r"(spreadsheet|manual|churn)", r"^a.c$", r"[^a-z\d]+x", r"\s\S\D",
+            r"[a-c.-]{2,3}", r"(?:k|s)+?", r"\x41\t", r"[^\n]", r"^$", r"", r"a*b|c+", r"\Aab\z", r"[-^]x", r"[\d_]",
+            r"\B.\b", r"ſ|K", r"é+"]
+_ALPHABET = st.sampled_from(list("abcxkKsS AéÉ_-^.\n\t\r9\u212a\u017f"))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@pytest.mark.parametrize("fold", [False, True], ids=["c", "i"])
+@settings(max_examples=examples(200, quick=20), deadline=None)
+@given(text=st.lists(_ALPHABET, max_size=8).map("".join))
+def test_the_translation_finds_what_re2_finds(pattern, fold, text):
+    """RE2 reads the translated ERE as POSIX does (the subset is written so
+    that it means the same in both): a whole-subject match of it is RE2's
+    search of the pattern, and its full match too."""
+    check_translation(pattern, fold, text)
+
+
+@settings(max_examples=examples(200, quick=20), deadline=None)
+@given(text=st.lists(_ALPHABET, max_size=8).map("".join))
+def test_the_translation_of_w_without_fold(text):
+    check_translation(r"a\Wb|\w\W", False, text)  # \w under `i` is refused (RE2 folds K and ſ into it)
+
+
+def check_translation(pattern: str, fold: bool, text: str) -> None:
+    flags = "(?i)" if fold else ""
+    want_search = re2.search(flags + pattern, text) is not None
+    want_full = re2.fullmatch(flags + f"(?:{pattern})", text) is not None
+    try:
+        search, full = to_snowflake(pattern, fold=fold), to_snowflake(pattern, fold=fold, full=True)
+    except Untranslatable as refused:  # RE2's folding of a non-ASCII letter is not written out
+        assert fold and "non-ASCII" in refused.construct, refused.construct
+        return
+    assert (re2.fullmatch(search, text) is not None) == want_search, search
+    assert (re2.fullmatch(full, text) is not None) == want_full, full
+
+
+@pytest.mark.parametrize(("pattern", "construct"), [
+    ("a||b", "an empty alternative"), ("()", "an empty alternative"), ("[]a]", "`]` inside"), ("[\\\\]", "`\\` inside"),
+    ("[[:alpha:]]", "a POSIX class"), ("(?i)a", "a group flag"), ("\\pL", "the escape `\\p`"), ("a{1,256}", "over 255"),
+    ("\\x00", "a NUL character"), ("[]]", "`]` inside"),
+])
+def test_untranslatable_regexes_are_named(pattern, construct):
+    with pytest.raises(Untranslatable) as refused:
+        to_snowflake(pattern)
+    assert construct in refused.value.construct
+
+
+def test_the_translation_has_no_backslash_in_a_class_and_no_lazy_quantifier():
+    translated = to_snowflake(r"[\d\s.\-]+?x*?")
+    assert "\\" not in translated and "?" not in translated and translated.count("-") == 2
+
+
+# ------------------------------------------------------------------ generated leads
+_TEXT = st.one_of(messy_names, st.sampled_from(["Senior VP", "senior engineer\n", "Chief Officer", "a@acme.com",
+                                                "x@ÉCOLE.fr", "@", "a@@"]))
+
+
+@st.composite
+def typed_leads(draw):
+    return {
+        "id": draw(st.text(max_size=4)), "title": draw(_TEXT), "email": draw(_TEXT),
+        "employees": draw(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.integers(-600, 600))),
+        "revenue": draw(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
+                                  st.integers(-600, 600).map(float))),
+        "founded": draw(st.one_of(st.none(), st.dates(dt.date(1970, 1, 1), dt.date(2100, 1, 1)))),
+        "company": draw(st.one_of(st.none(), st.fixed_dictionaries({
+            "name": _TEXT, "size": st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1))}))),
+    }
+
+
+@settings(max_examples=examples(15, quick=3), deadline=None)  # each example plans two large queries
+@given(st.lists(typed_leads(), min_size=1, max_size=40))
+def test_generated_typed_leads_decide_as_duckdb(rows):
+    policy = qualdsl.loads(MAPPED)
+    connection = typed_table(rows)
+    reference = connection.execute(compile_sql(policy.ir, TYPES, as_of=AS_OF)).fetchall()
+    assert repr(sf.rows(connection, snowflake_tree(policy, TYPES))) == repr(reference)  # floats to the bit

@@ -17,54 +17,33 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 import qualdsl
-from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql.cli import schema_columns
-from qualdsl.backends.sql.compile import _event_type, compile_select, compile_sql
+from qualdsl.backends.sql.compile import compile_sql
 from qualdsl.backends.sql.regex_dialects import Untranslatable, to_snowflake
-from qualdsl.backends.sql.show import PORTABLE
+from qualdsl.backends.sql.snowflake import STOP
 from qualdsl.backends.sql.snowflake import to_snowflake as snowflake_tree_of
 from qualdsl.errors import QualError
 
+from . import helpers
 from . import snowflake_emulation as sf
-from .helpers import AS_OF, decisions_both, deep
+from .helpers import AS_OF, decisions_both, deep, portable_tree
 from .test_bigquery import LEADS as BIGQUERY_LEADS
+from .test_bigquery import MAPPED as BIGQUERY_MAPPED
 from .test_differential import names as messy_names
 from budget import examples
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
+_SIMPLE = "policy t\nschema {\n  n: int\n}\nscore s {\n  rule r +1 when n > 1\n}\n"
 
-MAPPED = """
-policy mapped "Every Snowflake mapping"
-schema {
-  id: string
-  title: string
-  email: string
-  employees: int
-  revenue: number
-  founded: date
-  company.name: string
-  company.size: int
-}
-score fit {
-  rule engineer   +3  when title matches /\\b(engineer|developer)\\b/i
-  rule senior     +1  when title matches /^senior.+[^a-z]$/
-  rule vp         +2  when title contains "VP"
-  rule chief      +2  when title starts_with "Chief" or title ends_with "Officer"
-  rule strasse    +1  when title == "STRASSE"
-  rule big        +2  when employees > revenue / 1000
-  rule exact      +1  when employees == revenue
-  rule corp       +1  when domain(email) in ["acme.com", "ÉCOLE.fr"]
-  rule long_title +1  when len(title) >= 12
-  rule recent     +1  when days_since(founded) between -30 and 3650
-  rule mid        +1  when employees between 50 and 500
-  rule named      +1  when company.name in ["Acme", "STRASSE"]
-  rule sized      +1  when company.size > 10
-}
-tiers {
-  tier A when score >= 5
-  tier B otherwise
-}
-"""
+# BigQuery's policy of every mapping, without its list test (refused here), with
+# a STRUCT column's members and anchors, `.` and a negated class in a regex.
+MAPPED = (BIGQUERY_MAPPED.replace("Every BigQuery mapping", "Every Snowflake mapping")
+          .replace("  tags: list[string]\n", "").replace('  rule tagged     +1  when "saas" in tags\n', "")
+          .replace("  founded: date\n", "  founded: date\n  company.name: string\n  company.size: int\n")
+          .replace("score fit {\n", "score fit {\n"
+                   "  rule senior +1 when title matches /^senior.+[^a-z]$/\n"
+                   '  rule named +1 when company.name in ["Acme", "STRASSE"]\n'
+                   "  rule sized +1 when company.size > 10\n"))
 TYPES = {"id": "VARCHAR", "title": "VARCHAR", "email": "VARCHAR", "employees": "BIGINT", "revenue": "DOUBLE",
          "founded": "DATE", "company": 'STRUCT("name" VARCHAR, "size" BIGINT)'}
 LEADS = [{**{k: v for k, v in lead.items() if k != "tags"},
@@ -77,20 +56,11 @@ LEADS.append({"id": "6", "title": "senior\nVP 9", "email": "a@b@acme.com", "empl
 
 
 def snowflake_tree(policy: qualdsl.Policy, columns: dict[str, str], flat: bool = False) -> exp.Expr:
-    types = {name: b.sql_type(t) for name, t in columns.items()}
-    token = PORTABLE.set(True)  # as compile_sql builds it for a dialect other than DuckDB
-    try:
-        select = compile_select(policy.ir, types, as_of=AS_OF, flat=flat)
-    finally:
-        PORTABLE.reset(token)
-    return snowflake_tree_of(select, types, _event_type(policy.ir, types))
+    return portable_tree(snowflake_tree_of, policy, columns, flat)
 
 
 def refusal(text: str, columns: dict[str, str] | None = None, **options: object) -> str:
-    policy = qualdsl.loads(text, path="odd.qual")
-    with pytest.raises(QualError) as refused:
-        compile_sql(policy.ir, columns or schema_columns(policy.ir), dialect="snowflake", **options)
-    return str(refused.value)
+    return helpers.refusal("snowflake", text, columns, **options)
 
 
 def typed_table(rows: list[dict[str, object]]):
@@ -159,19 +129,18 @@ def test_bundled_policies_with_events_are_refused_by_name(stem, construct):
 
 
 def test_a_float_python_would_show_stops_the_query():
-    """2.5 read for an int field is warned about as `2.5`: Snowflake has no
-    shortest round-trip float text, so the query stops naming it; an
-    integral float is read as the int, with no warning to show."""
-    policy = qualdsl.loads("policy f\nschema {\n  n: int\n}\nscore s {\n  rule r +1 when n > 1\n}\n")
+    """A float Python shows in a warning (2.5 or 0.1 for an int field) is
+    not one Snowflake can print as repr does: the query stops naming it."""
+    policy = qualdsl.loads(_SIMPLE)
+    values = (2.5, 0.1, None)
     connection = sf.connect()
-    connection.execute("CREATE TABLE leads AS SELECT * FROM (VALUES (2.5), (3.0), (NULL), (0.1)) AS t(n)")
-    warnings = [row[-1] for row in sf.rows(connection, snowflake_tree(policy, {"n": "DOUBLE"}))]
-    stopped = f"n: expected int, got {sf.STOPPED}qualdsl: snowflake cannot show this number exactly as Python does: "
-    assert [len(w) for w in warnings] == [1, 0, 0, 1]
-    assert warnings[0][0].startswith(stopped) and warnings[3][0].startswith(stopped)
-
-
-_SIMPLE = "policy t\nschema {\n  n: int\n}\nscore s {\n  rule r +1 when n > 1\n}\n"
+    connection.execute("CREATE TABLE leads (n DOUBLE)")
+    connection.executemany("INSERT INTO leads VALUES (?)", [[n] for n in values])
+    shown = [row[-1] for row in sf.rows(connection, snowflake_tree(policy, {"n": "DOUBLE"}))]
+    python = [policy.evaluate({"n": n}, as_of=AS_OF).warnings for n in values]
+    assert [len(w) for w in shown] == [len(w) for w in python] == [1, 1, 0]
+    for got, want in zip(shown[:2], python[:2]):
+        assert got[0].startswith(f"n: expected int, got {sf.STOPPED}{STOP}") and want[0].endswith("treated as missing")
 
 
 @pytest.mark.parametrize(("text", "columns", "construct"), [
@@ -232,7 +201,7 @@ def test_column_types_without_a_snowflake_twin_are_refused(kind, construct):
 # ------------------------------------------------------------------ regexes
 PATTERNS = [r"\b(chief|head of|vp)\b", r"(spreadsheet|manual|churn)", r"^a.c$", r"[^a-z\d]+x", r"\s\S\D",
             r"[a-c.-]{2,3}", r"(?:k|s)+?", r"\x41\t", r"[^\n]", r"^$", r"", r"a*b|c+", r"\Aab\z", r"[-^]x", r"[\d_]",
-            r"\B.\b", r"ſ|K", r"é+"]
+            r"\B.\b", r"ſ|K", r"é+", r"[(-+k]x"]
 _ALPHABET = st.sampled_from(list("abcxkKsS AéÉ_-^.\n\t\r9\u212a\u017f"))
 
 

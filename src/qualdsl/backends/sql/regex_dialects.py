@@ -153,7 +153,7 @@ class _Translator:
                 raise Untranslatable("a range of non-ASCII cased characters under the `i` flag", position)
         extra = "".join(_orbit(chr(code)) for code in range(ord(low), min(ord(high), 0x7F) + 1)
                         if chr(code).isalpha())
-        return f"{self.char(low)}-{self.char(high)}" + "".join(self.char(c) for c in extra)
+        return f"{self.in_class(low)}-{self.in_class(high)}" + "".join(self.in_class(c) for c in extra)
 
     def peek(self) -> str:
         return self.pattern[self.i] if self.i < len(self.pattern) else ""
@@ -236,8 +236,8 @@ class _Translator:
             return self.boundary(c)
         if c in _CONTROL:
             return self.char(_CONTROL[c])
-        if c == "x":
-            return self.char(chr(self.hex_code(start)))
+        if c == "x":  # a letter written by its code folds as the letter does
+            return self.literal(chr(self.hex_code(start)), start, in_class=in_class)
         if not in_class and c in "Az":
             return self.text_anchor(c)
         if not c.isalnum() and c.isascii():
@@ -284,11 +284,17 @@ class _Translator:
         raise Untranslatable(f"the escape `\\{nxt}`" if nxt else "a trailing `\\`", position)
 
     def char_class(self, start: int) -> str:
+        negate, members = self.class_members(start)
+        return "[" + ("^" if negate else "") + "".join(members) + "]"
+
+    def class_members(self, start: int) -> tuple[bool, list[str]]:
+        """A class's `^` and its members, each written by class_single,
+        class_range or (\\d \\w \\s) escape."""
         p = self.pattern
-        out = ["["]
-        if self.peek() == "^":
+        negate = self.peek() == "^"
+        if negate:
             self.i += 1
-            out.append("^")
+        members: list[str] = []
         first = True
         while True:
             c = self.peek()
@@ -296,28 +302,34 @@ class _Translator:
                 raise Untranslatable("an unclosed `[`", start)
             if c == "]" and not first:
                 self.i += 1
-                break
+                return negate, members
             first = False
             if c == "[" and p.startswith("[:", self.i):
                 raise Untranslatable("a POSIX class `[:...:]`", self.i)
             position = self.i
             low = self.class_char(position)
             if low is None:  # \d \w \s
-                out.append(self.escape(position, in_class=True))
+                members.append(self.escape(position, in_class=True))
                 continue
             if self.peek() == "-" and self.i + 1 < len(p) and p[self.i + 1] != "]":
                 self.i += 1
                 high = self.class_char(self.i)
                 if high is None:
                     raise Untranslatable("a range to a class escape", position)
-                if self.fold:
-                    out.append(self.folded_range(low, high, position))
-                else:
-                    out.append(f"{self.char(low)}-{self.char(high)}")
+                members.append(self.class_range(low, high, position))
                 continue
-            out.append(self.literal(low, position, in_class=True))
-        out.append("]")
-        return "".join(out)
+            members.append(self.class_single(low, position))
+
+    def class_range(self, low: str, high: str, position: int) -> str:
+        if self.fold:
+            return self.folded_range(low, high, position)
+        return f"{self.in_class(low)}-{self.in_class(high)}"
+
+    def class_single(self, c: str, position: int) -> str:
+        return self.literal(c, position, in_class=True)
+
+    def in_class(self, c: str) -> str:
+        return self.char(c)
 
 
 # ------------------------------------------------------------------ Snowflake
@@ -380,49 +392,23 @@ class _Ere(_Translator):
             raise Untranslatable("a repetition count over 255 (POSIX's RE_DUP_MAX)", start)
         return text
 
+    def in_class(self, c: str) -> str:
+        return c  # POSIX: a member is itself inside `[...]`, a backslash too
+
+    def class_single(self, c: str, position: int) -> str:
+        _class_member(c, position, ranged=False)
+        return self.literal(c, position, in_class=True) if c.isalpha() else c  # letters: their orbits under `fold`
+
+    def class_range(self, low: str, high: str, position: int) -> str:
+        for end in (low, high):
+            _class_member(end, position, ranged=True)
+        return super().class_range(low, high, position)
+
     def char_class(self, start: int) -> str:
         """`[...]` as POSIX reads it: members as themselves, `-` last."""
-        p = self.pattern
-        negate = self.peek() == "^"
-        if negate:
-            self.i += 1
-        members: list[str] = []
-        dash = False
-        first = True
-        while True:
-            c = self.peek()
-            if not c:
-                raise Untranslatable("an unclosed `[`", start)
-            if c == "]" and not first:
-                self.i += 1
-                break
-            first = False
-            if c == "[" and p.startswith("[:", self.i):
-                raise Untranslatable("a POSIX class `[:...:]`", self.i)
-            position = self.i
-            low = self.class_char(position)
-            if low is None:  # \d \w \s
-                members.append(self.escape(position, in_class=True))
-                continue
-            if self.peek() == "-" and self.i + 1 < len(p) and p[self.i + 1] != "]":
-                self.i += 1
-                high = self.class_char(self.i)
-                if high is None:
-                    raise Untranslatable("a range to a class escape", position)
-                for end in (low, high):
-                    _class_member(end, position, ranged=True)
-                if self.fold:
-                    members.append(self.folded_range(low, high, position))
-                else:
-                    members.append(f"{low}-{high}")
-                continue
-            if low == "-":
-                dash = True
-                continue
-            _class_member(low, position, ranged=False)
-            # Inside `[...]` every member is itself (no backslash); letters take their orbits under `fold`.
-            members.append(self.literal(low, position, in_class=True) if low.isalpha() else low)
-        text = "".join(members)
+        negate, members = self.class_members(start)
+        dash = "-" in members
+        text = "".join(member for member in members if member != "-")
         if text.startswith("^"):
             text = text[1:] + "^"  # `^` is itself anywhere but first
         if text in ("", "^") and not dash:

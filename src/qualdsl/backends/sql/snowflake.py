@@ -76,7 +76,6 @@ from . import builders as b
 from . import casefold as cf
 from . import postgres as pg
 from . import regex_dialects
-from .compile import LOC
 from .errors import SqlRefused
 from .show import DATETIME_STR
 
@@ -135,7 +134,7 @@ class _Snowflake(bq._BigQuery):
         try:
             return pg._Rewriter.__call__(self, node)
         except SqlRefused as refused:
-            raise _located(refused, node) from None
+            raise bq.located(refused, node, SNOWFLAKE) from None
 
     def rewrite(self, node: exp.Expr) -> exp.Expr:
         marked = node.meta.get(cf.MARK)
@@ -146,12 +145,7 @@ class _Snowflake(bq._BigQuery):
         if isinstance(node, exp.Placeholder):
             raise refuse("the `$as_of` parameter (text read as a time; give --as-of)")
         if isinstance(node, exp.Struct):
-            pairs: list[exp.Expr] = []
-            for member in node.expressions:
-                if not isinstance(member, exp.PropertyEQ):
-                    raise refuse("a STRUCT without member names")
-                pairs += [_s(member.this.name), self(member.expression)]
-            return _f("OBJECT_CONSTRUCT_KEEP_NULL", *pairs)
+            return _f("OBJECT_CONSTRUCT_KEEP_NULL", *self.struct_pairs(node))
         if isinstance(node, exp.Array):
             return _f("ARRAY_CONSTRUCT", *(self(e) for e in node.expressions))
         if isinstance(node, exp.IntDiv):
@@ -211,12 +205,7 @@ class _Snowflake(bq._BigQuery):
     def member(self, node: exp.Dot) -> exp.Expr:
         """A member of a STRUCT input column: GET of the structured OBJECT, as
         the member's type (functions/get: NULL for a missing key)."""
-        names: list[str] = []
-        base: exp.Expr = node
-        while isinstance(base, (exp.Dot, exp.Paren)):
-            if isinstance(base, exp.Dot):
-                names.insert(0, base.expression.name)
-            base = base.this
+        base, names = pg.member_path(node)
         if not (isinstance(base, exp.Column) and base.name in self.columns):
             raise refuse(f"the STRUCT member {'.'.join(names)} of a computed value")
         sql_type = self.columns[base.name]
@@ -262,19 +251,16 @@ class _Snowflake(bq._BigQuery):
         return _f("ARRAY_COMPACT", self(node.this))  # drops_missing only: the order is kept
 
     def list_extract(self, args: list[exp.Expr]) -> exp.Expr:
-        values, index = args
-        if isinstance(values, exp.Transform) and isinstance(values.this, exp.Array) \
-                and len(values.this.expressions) == 1 and pg._is_one(index):
-            lam = values.expression
-            assert isinstance(lam, exp.Lambda)
-            return self(_inline(lam.this, lam.expressions[0].name, values.this.expressions[0]))
-        if isinstance(values, exp.Anonymous) and str(values.this).upper() == "STRING_SPLIT" \
-                and isinstance(index, exp.Neg) and pg._is_one(index.this):
-            separator = pg._string_value(values.expressions[1], "a split on a non-constant separator")
-            if not separator:
+        binding = pg.bound(*args)
+        if binding is not None:
+            lam, value = binding
+            return self(_inline(lam.this, lam.expressions[0].name, value))
+        split = pg.last_split_part(*args)
+        if split is not None:
+            if not pg._string_value(split[1], "a split on a non-constant separator"):
                 raise refuse("a split on an empty separator")
             # functions/split_part: a negative part counts from the end.
-            return _f("SPLIT_PART", self(values.expressions[0]), self(values.expressions[1]), _n(-1))
+            return _f("SPLIT_PART", self(split[0]), self(split[1]), _n(-1))
         raise refuse("a list element (Snowflake's elements are VARIANTs)")
 
     def list_reduce(self, args: list[exp.Expr]) -> exp.Expr:
@@ -285,48 +271,21 @@ class _Snowflake(bq._BigQuery):
         raise refuse("a sum over events (Snowflake's SUM has no defined order; float sums depend on it)")
 
 
-def _located(error: SqlRefused, node: exp.Expr) -> SqlRefused:
-    """Named for Snowflake (the shared rewrites name their own dialect), at the
-    policy condition the node came from when it can say."""
-    if error.dialect == SNOWFLAKE and error.diagnostics[0].path != "<policy>":
-        return error
-    current: exp.Expr | None = node
-    while current is not None:
-        loc = current.meta.get(LOC) if current._meta else None
-        if loc is not None:
-            return SqlRefused(error.construct, SNOWFLAKE, path=loc.path, span=loc.span)
-        current = current.parent
-    return SqlRefused(error.construct, SNOWFLAKE)
-
-
 # ------------------------------------------------------------------ functions
 Mapping_ = Callable[[pg._Rewriter, list[exp.Expr]], exp.Expr]
 
 
-def _regex(node: exp.Expr, *, fold: bool = False, full: bool = False) -> exp.Expr:
+def _regex(node: exp.Expr, *, ignore_case: bool = False, full: bool = False) -> exp.Expr:
     pattern = pg._string_value(node, "a regex that is not a constant")
     try:
-        return _s(regex_dialects.to_snowflake(pattern, full=full, fold=fold))
+        return _s(regex_dialects.to_snowflake(pattern, full=full, fold=ignore_case))
     except regex_dialects.Untranslatable as error:
         raise refuse(f"the regex /{pattern}/ ({error.construct})") from None
 
 
-def _matches(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
-    fold = False
-    if len(args) == 3:
-        flags = pg._string_value(args[2], "regex flags that are not a constant")
-        if flags not in ("c", "i"):
-            raise refuse(f"the regex flags {flags!r}")
-        fold = flags == "i"
-    return _f("REGEXP_LIKE", r(args[0]), _regex(args[1], fold=fold))
-
-
-def _contains(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
-    """DuckDB's contains(): found by CHARINDEX (functions/charindex: 0 when
-    not found), and '' is in every text (NULL stays NULL)."""
-    text, part = r(args[0]), r(args[1])
-    empty = b.and_(b.eq(_f("LENGTH", part), _n(0)), b.not_null(text.copy()))
-    return b.or_(exp.GT(this=_f("CHARINDEX", part.copy(), text), expression=_n(0)), empty)
+_matches = bq.matcher("REGEXP_LIKE", _regex)
+# functions/charindex: CHARINDEX(part, text), 1-based, 0 when not found.
+_contains = bq.contains_by(lambda text, part: _f("CHARINDEX", part, text))
 
 
 def _starts_with(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
@@ -371,15 +330,9 @@ def _float_text(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
     return b.case((whole, digits), default=exp.Cast(this=stop, to=b.sql_type("VARCHAR")))
 
 
-def _same(name: str) -> Mapping_:
-    return lambda r, args: _f(name, *(r(a) for a in args))
-
-
+_same = bq._same
 _FUNCTIONS: dict[str, Mapping_] = {
-    # functions/NAME: the same function, NULL for NULL.
-    "ABS": _same("ABS"), "COALESCE": _same("COALESCE"), "LEFT": _same("LEFT"), "LPAD": _same("LPAD"),
-    "RPAD": _same("RPAD"), "NULLIF": _same("NULLIF"), "SUBSTRING": _same("SUBSTR"), "TRANSLATE": _same("TRANSLATE"),
-    "FLOOR": _same("FLOOR"), "CEIL": _same("CEIL"), "TRUNC": _same("TRUNC"),
+    **bq.SAME_NAMED,
     "STARTS_WITH": _starts_with, "SUFFIX": _ends_with,
     "LENGTH": _same("LENGTH"),  # characters, as DuckDB's length()
     "STRLEN": _same("OCTET_LENGTH"),  # UTF-8 bytes, as DuckDB's strlen()
@@ -401,12 +354,6 @@ _FUNCTIONS: dict[str, Mapping_] = {
 _Snowflake.functions = _FUNCTIONS
 
 
-def _renamed(node: exp.Expr) -> exp.Expr:
-    if isinstance(node, exp.Anonymous) and str(node.this).upper() in _RENAMED:
-        node.set("this", _RENAMED[str(node.this).upper()])
-    return node
-
-
 def _column_type(data_type: exp.DataType) -> None:
     kind = data_type.this
     if kind in (T.ARRAY, T.LIST):
@@ -421,12 +368,7 @@ def _column_type(data_type: exp.DataType) -> None:
 def to_snowflake(select: exp.Expr, columns: Mapping[str, exp.DataType],
                  event: exp.DataType | None = None) -> exp.Expr:
     """The DuckDB SELECT as Snowflake's tree (refusing what has no exact mapping)."""
-    read = {column.name for column in select.find_all(exp.Column)}
-    for name, data_type in columns.items():
-        if name in read:  # a column the policy does not read may be of any type
-            _column_type(data_type)
-    tree = _Snowflake(columns, event)(select)
-    return tree.transform(_renamed, copy=False)
+    return bq.rewritten(_Snowflake, select, columns, event, _column_type, _RENAMED)
 
 
 def snowflake_sql(select: exp.Expr, columns: Mapping[str, exp.DataType], event: exp.DataType | None,

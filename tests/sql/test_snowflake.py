@@ -276,3 +276,20 @@ def test_generated_typed_leads_decide_as_duckdb(rows):
     connection = typed_table(rows)
     reference = connection.execute(compile_sql(policy.ir, TYPES, as_of=AS_OF)).fetchall()
     assert repr(sf.rows(connection, snowflake_tree(policy, TYPES))) == repr(reference)  # floats to the bit
+
+
+def test_the_cli_prints_snowflake_sql_or_refuses_with_a_located_error():
+    from click.testing import CliRunner
+
+    from qualdsl.backends.sql.cli import compile_command
+
+    ok = CliRunner().invoke(compile_command, [str(POLICIES / "xeducation.qual"), "--target", "sql", "--dialect",
+                                              "snowflake", "--as-of", "2026-11-01"])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.startswith("-- qualdsl: snowflake SQL checked by sqlglot round-trip only")
+    assert deep(lambda: sqlglot.parse_one(ok.output, read="snowflake")).find(exp.Select) is not None
+    refused = CliRunner().invoke(compile_command, [str(POLICIES / "bant.qual"), "--target", "sql", "--dialect",
+                                                   "snowflake", "--as-of", "2026-11-01"])
+    assert refused.exit_code == 1
+    assert re.search(r"bant\.qual:\d+:\d+: .*events.*cannot be compiled exactly to snowflake SQL", refused.output)
+    assert "Traceback" not in refused.output

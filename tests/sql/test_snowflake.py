@@ -81,6 +81,7 @@ def test_the_sql_says_it_is_unverified_and_uses_snowflake_functions():
                  "LENGTH(", "SPLIT_PART(", "TRANSLATE(", "MOD(", "OBJECT_CONSTRUCT_KEEP_NULL(", "ARRAY_COMPACT(",
                  "GET(\"company\", 'name')"):
         assert name in body, name
+    assert body.startswith("""SELECT 'mapped' AS "policy", __lead AS "lead", """)  # Snowflake keeps quoted case
     for foreign in ("LIST_", "REGEXP_MATCHES", "STRLEN(", "EPOCH_US(", "LAMBDA", "->", "//", "COLLATE", "OFFSET",
                     "UNNEST", "SAFE_ORDINAL", "LOWER(", " STRUCT(", "(STRUCT("):
         assert foreign not in body, foreign

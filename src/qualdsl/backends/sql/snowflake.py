@@ -52,6 +52,10 @@ Decisions:
   NaN equals NaN and is above every other value in Snowflake as in DuckDB
   (data types, numeric: special values); a float operation that overflows
   gives inf or raises — never another number.
+- Names: the decision's columns are quoted (`"policy"`, `"icp"`, ...: an
+  unquoted name is upper-cased by Snowflake), and so are the input columns,
+  as the schema spells them (the relation's columns must be created with
+  those quoted names); `--table` is written as given.
 - Times: DATE as DATEDIFF(DAY, 1970-01-01, d) days, TIMESTAMP_TZ/NTZ by
   DATE_PART(EPOCH_MICROSECOND, t) (an NTZ read as UTC); a date shown in a
   warning is TO_VARCHAR(d, 'YYYY-MM-DD').
@@ -369,7 +373,12 @@ def _column_type(data_type: exp.DataType) -> None:
 def to_snowflake(select: exp.Expr, columns: Mapping[str, exp.DataType],
                  event: exp.DataType | None = None) -> exp.Expr:
     """The DuckDB SELECT as Snowflake's tree (refusing what has no exact mapping)."""
-    return bq.rewritten(_Snowflake, select, columns, event, _column_type, _RENAMED)
+    tree = bq.rewritten(_Snowflake, select, columns, event, _column_type, _RENAMED)
+    for item in tree.expressions if isinstance(tree, exp.Select) else ():
+        if isinstance(item, exp.Alias):
+            # Snowflake upper-cases an unquoted name: the decision's columns keep theirs (`policy`, `icp`, ...).
+            item.set("alias", exp.to_identifier(item.alias, quoted=True))
+    return tree
 
 
 def snowflake_sql(select: exp.Expr, columns: Mapping[str, exp.DataType], event: exp.DataType | None,

@@ -47,7 +47,8 @@ Decisions:
   (functions/mod), as DuckDB's %, so the quotient is DuckDB's truncated one,
   exactly (and the generator's floor, `//` less one where `%` is negative,
   comes out the same under either sign convention for a positive divisor);
-  any other integer division is refused (Snowflake raises on a zero divisor). A double `/` is `a / NULLIF(d, 0)`: the generator already gives
+  any other integer division is refused (Snowflake raises on a zero
+  divisor). A double `/` is `a / NULLIF(d, 0)`: the generator already gives
   NULL for a zero divisor, and this keeps Snowflake from raising on it.
   NaN equals NaN and is above every other value in Snowflake as in DuckDB
   (data types, numeric: special values); a float operation that overflows

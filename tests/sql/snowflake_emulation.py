@@ -29,6 +29,7 @@ STOPPED = "<<snowflake stopped: "
 MACROS = {  # Snowflake's function -> DuckDB's, per Snowflake's SQL reference
     "REGEXP_LIKE": "regexp_full_match(a, b)",  # implicitly anchored at both ends
     "ARRAY_TO_STRING": "array_to_string(a, b)",
+    "ARRAY_CONTAINS": "list_contains(b, a)",  # ARRAY_CONTAINS(value, array)
     "ARRAY_COMPACT": "list_filter(a, lambda x: x IS NOT NULL)",  # missing and null values removed, order kept
     "ARRAY_CAT": "list_concat(a, b)",
     "ARRAY_SIZE": "len(a)",
@@ -43,6 +44,8 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 
 def _duckdb_node(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.VARIANT:
+        return node.this  # DuckDB's values carry their own types
     if isinstance(node, exp.Cast) and node.to.this in (exp.DataType.Type.ARRAY, exp.DataType.Type.OBJECT) \
             and not node.to.expressions:
         # A semi-structured ARRAY/OBJECT: DuckDB's lists and STRUCTs carry their own types.

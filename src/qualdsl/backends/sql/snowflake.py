@@ -28,10 +28,11 @@ Decisions:
 - Arrays hold VARIANTs: lists are ARRAY_CONSTRUCT (a SQL NULL argument is
   kept as an element, functions/array_construct), dropping missing elements
   is ARRAY_COMPACT ("missing and null values removed", the order kept),
-  concatenation ARRAY_CAT of COALESCEd parts, a list's length ARRAY_SIZE. No
-  other list function is used: a list function with a computed body
-  (FILTER/TRANSFORM) would read each element as a VARIANT, not the element's
-  SQL type, and is refused. A value bound once (builders.bind) is written in
+  concatenation ARRAY_CAT of COALESCEd parts, a list's length ARRAY_SIZE.
+  `x in LIST` over a list of text is TRANSFORM with each VARIANT element cast
+  back to VARCHAR, then ARRAY_CONTAINS of TRUE / FALSE (`_any_of`); any
+  other list function with a computed body would read VARIANTs whose SQL
+  type is not known here, and is refused (lists of numbers, events). A value bound once (builders.bind) is written in
   place: Snowflake has no LET and a correlated scalar subquery is not always
   accepted. The last part of a split is SPLIT_PART(t, sep, -1) (negative
   parts count from the end; '' when the text is '').
@@ -136,7 +137,17 @@ def _inline(body: exp.Expr, name: str, value: exp.Expr) -> exp.Expr:
 
 
 class _Snowflake(bq._BigQuery):
+    # The element type of each list the SELECT names (`CAST(... AS TEXT[]) AS __f3`), read
+    # from the whole tree at the first call: a lambda over the list reads VARIANTs, cast back.
+    list_types: dict[str, exp.DataType] | None = None
+    kept: list[exp.Expr]
+
     def __call__(self, node: exp.Expr) -> exp.Expr:
+        if self.list_types is None:
+            self.kept = []
+            self.list_types = {alias.alias: alias.this.to.expressions[0] for alias in node.find_all(exp.Alias)
+                               if isinstance(alias.this, exp.Cast) and alias.this.to.this in (T.ARRAY, T.LIST)
+                               and alias.this.to.expressions}
         try:
             return pg._Rewriter.__call__(self, node)
         except SqlRefused as refused:
@@ -260,7 +271,10 @@ class _Snowflake(bq._BigQuery):
         binding = pg.bound(*args)
         if binding is not None:
             lam, value = binding
-            return self(_inline(lam.this, lam.expressions[0].name, value))
+            inlined = _inline(lam.this, lam.expressions[0].name, value)
+            # Kept alive: the rewrite's memo is keyed by id(), which a freed node's id would reuse.
+            self.kept.append(inlined)
+            return self(inlined)
         split = pg.last_split_part(*args)
         if split is not None:
             if not pg._string_value(split[1], "a split on a non-constant separator"):
@@ -336,6 +350,41 @@ def _float_text(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
     return b.case((whole, digits), default=exp.Cast(this=stop, to=b.sql_type("VARCHAR")))
 
 
+def _any_of(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+    """DuckDB's list_bool_or(list_transform(l, x -> test)) for a list of text
+    `l` (`"a" in tags`): TRANSFORM (functions/transform: NULL for a NULL
+    array) with each VARIANT element cast back to VARCHAR (a JSON string's
+    text; JSON null is NULL), then true if some result is TRUE, false if
+    none is and some is FALSE, else NULL (functions/array_contains), as
+    list_bool_or — whether ARRAY_CONTAINS of an array holding NULLs is FALSE
+    or NULL does not change the CASE's answer."""
+    transform = args[0]
+    assert isinstance(r, _Snowflake) and r.list_types is not None
+    source = transform.this if isinstance(transform, exp.Transform) else None
+    lam = transform.expression if isinstance(transform, exp.Transform) else None
+    element = r.list_types.get(source.name) if isinstance(source, exp.Column) else None
+    if not isinstance(source, exp.Column) or not isinstance(lam, exp.Lambda) or element is None \
+            or element.this not in (T.TEXT, T.VARCHAR):
+        raise refuse("a test over a list's elements other than text (Snowflake's ARRAY elements are VARIANTs)")
+    # The body reads the element as text: its name means the cast of the lambda's VARIANT
+    # (another name), wherever it stands, casefold's marked texts too.
+    name = lam.expressions[0].name
+    element_name = f"{name}_v"
+    saved = r.lateral
+    r.lateral = {**saved, name: exp.Cast(this=exp.column(element_name), to=b.sql_type("VARCHAR"))}
+    try:
+        body = r.fresh(lam.this)
+    finally:
+        r.lateral = saved
+    lambda_ = exp.Lambda(this=body, expressions=[exp.to_identifier(element_name)])
+    tests = exp.Transform(this=r(source), expression=lambda_)
+
+    def holds(value: bool) -> exp.Expr:
+        return _f("ARRAY_CONTAINS", exp.Cast(this=exp.Boolean(this=value), to=exp.DataType.build("VARIANT")),
+                  tests.copy())
+    return b.case((holds(True), exp.Boolean(this=True)), (holds(False), exp.Boolean(this=False)))
+
+
 _same = bq._same
 _FUNCTIONS: dict[str, Mapping_] = {
     **bq.SAME_NAMED,
@@ -346,7 +395,7 @@ _FUNCTIONS: dict[str, Mapping_] = {
     # functions/array_to_string: each element as text; DuckDB's skips NULLs, so they are dropped first
     # (the generator joins lists of text only: reasons, warnings' parts).
     "ARRAY_TO_STRING": lambda r, args: _f("ARRAY_TO_STRING", _f("ARRAY_COMPACT", r(args[0])), r(args[1])),
-    "LIST_BOOL_OR": bq._refused("a test over a list's elements (Snowflake's ARRAY elements are VARIANTs)"),
+    "LIST_BOOL_OR": lambda r, args: _any_of(r, args),
     "LIST_SLICE": bq._refused("`max K` over events (a slice of an ARRAY of VARIANTs)"),
     "LIST_SORT": bq._refused("events in time order (a sort of an ARRAY of VARIANTs)"),
     "ISNAN": lambda r, args: pg._isnan(r, args), "ISFINITE": lambda r, args: pg._isfinite(r, args),

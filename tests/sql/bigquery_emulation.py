@@ -14,6 +14,8 @@ short-circuits) would not use it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -42,13 +44,14 @@ MACROS = {  # BigQuery's function -> DuckDB's, per GoogleSQL's docs/
 }
 
 
-def connect() -> duckdb.DuckDBPyConnection:
+def connect(macros: dict[str, str] | None = None, prefix: str = "BQ_") -> duckdb.DuckDBPyConnection:
+    """DuckDB with each engine function as a macro `prefix + NAME` (BigQuery's by default)."""
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET threads = 1")
-    for name, body in MACROS.items():
-        parameters = "a, b" if ", b)" in body or " b" in body else "a"
-        connection.execute(f"CREATE MACRO BQ_{name}({parameters}) AS {body}")
+    for name, body in (MACROS if macros is None else macros).items():
+        parameters = "a, b" if re.search(r"\bb\b", body) else "a"
+        connection.execute(f"CREATE MACRO {prefix}{name}({parameters}) AS {body}")
     return connection
 
 
@@ -86,11 +89,12 @@ def _duckdb_node(node: exp.Expr) -> exp.Expr:
     return node
 
 
-def as_duckdb(tree: exp.Expr) -> str:
-    """The BigQuery tree as DuckDB SQL (each pass maps the nodes a replaced node brought in)."""
+def as_duckdb(tree: exp.Expr, node: Callable[[exp.Expr], exp.Expr] | None = None) -> str:
+    """The BigQuery tree (or another engine's, with its `node` mapping) as
+    DuckDB SQL (each pass maps the nodes a replaced node brought in)."""
     before = None
     while True:
-        tree = tree.transform(_duckdb_node, copy=True)
+        tree = tree.transform(node or _duckdb_node, copy=True)
         text: str = tree.sql(dialect="duckdb")
         if text == before:
             return text

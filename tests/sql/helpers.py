@@ -94,3 +94,35 @@ def deep(work: Callable[[], Any]) -> Any:
     if errors:
         raise errors[0]
     return result[0]
+
+
+def portable_tree(rewrite: Callable[..., exp.Expr], policy: Policy, columns: dict[str, str],
+                  flat: bool = False) -> exp.Expr:
+    """The decision SELECT built as compile_sql builds it for a dialect other
+    than DuckDB, and rewritten by `rewrite` (to_bigquery, to_snowflake): the
+    tree itself, for an emulation to run."""
+    from qualdsl.backends.sql.compile import _event_type, compile_select
+    from qualdsl.backends.sql.show import PORTABLE
+
+    types = {name: b.sql_type(t) for name, t in columns.items()}
+    token = PORTABLE.set(True)
+    try:
+        select = compile_select(policy.ir, types, as_of=AS_OF, flat=flat)
+    finally:
+        PORTABLE.reset(token)
+    result: exp.Expr = rewrite(select, types, _event_type(policy.ir, types))
+    return result
+
+
+def refusal(dialect: str, text: str, columns: dict[str, str] | None = None, **options: Any) -> str:
+    """The message with which compiling the policy `text` (as odd.qual) to `dialect` is refused."""
+    import pytest
+
+    import qualdsl
+    from qualdsl.backends.sql.cli import schema_columns
+    from qualdsl.errors import QualError
+
+    policy = qualdsl.loads(text, path="odd.qual")
+    with pytest.raises(QualError) as refused:
+        compile_sql(policy.ir, columns or schema_columns(policy.ir), dialect=dialect, **options)
+    return str(refused.value)

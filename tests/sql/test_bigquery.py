@@ -15,17 +15,16 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 import qualdsl
-from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql import casefold as cf
 from qualdsl.backends.sql import postgres as pg
 from qualdsl.backends.sql.bigquery import to_bigquery
 from qualdsl.backends.sql.cli import schema_columns
-from qualdsl.backends.sql.compile import _event_type, compile_select, compile_sql
-from qualdsl.backends.sql.show import PORTABLE
+from qualdsl.backends.sql.compile import compile_sql
 from qualdsl.errors import QualError
 
 from . import bigquery_emulation as bq
-from .helpers import AS_OF, decisions_both, deep
+from . import helpers
+from .helpers import AS_OF, decisions_both, deep, portable_tree
 from budget import examples
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -77,20 +76,11 @@ TYPES = {"id": "VARCHAR", "title": "VARCHAR", "email": "VARCHAR", "employees": "
 
 
 def bigquery_tree(policy: qualdsl.Policy, columns: dict[str, str], flat: bool = False) -> exp.Expr:
-    types = {name: b.sql_type(t) for name, t in columns.items()}
-    token = PORTABLE.set(True)  # as compile_sql builds it for a dialect other than DuckDB
-    try:
-        select = compile_select(policy.ir, types, as_of=AS_OF, flat=flat)
-    finally:
-        PORTABLE.reset(token)
-    return to_bigquery(select, types, _event_type(policy.ir, types))
+    return portable_tree(to_bigquery, policy, columns, flat)
 
 
 def refusal(text: str, columns: dict[str, str] | None = None, **options: object) -> str:
-    policy = qualdsl.loads(text, path="odd.qual")
-    with pytest.raises(QualError) as refused:
-        compile_sql(policy.ir, columns or schema_columns(policy.ir), dialect="bigquery", **options)
-    return str(refused.value)
+    return helpers.refusal("bigquery", text, columns, **options)
 
 
 def test_the_sql_says_it_is_unverified_and_uses_bigquery_functions():

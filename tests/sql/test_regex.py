@@ -31,3 +31,15 @@ def test_matches_is_re2_search(engine, ignore_case, values):
 
 def test_non_strings_never_match(engine):
     assert engine.scalar(logic.matches(logic.literal(5), r"5", False)) is False
+
+
+def test_a_letter_written_by_its_code_folds_under_i_for_java_and_snowflake():
+    """RE2's `(?i)\\x41` finds `a`: the translators fold it as the letter
+    (Java's once wrote `\\x{41}` alone, which finds only `A`)."""
+    import re2
+
+    from qualdsl.backends.sql.regex_dialects import to_java, to_snowflake
+
+    assert re2.search("(?i)\\x41", "a") is not None
+    assert to_java("\\x41", fold=True) == "[aA]"
+    assert re2.fullmatch(to_snowflake("\\x41", fold=True), "a") is not None

@@ -202,24 +202,22 @@ class _BigQuery(pg._Rewriter):
 
     def list_extract(self, args: list[exp.Expr]) -> exp.Expr:
         values, index = args
-        if isinstance(values, exp.Transform) and isinstance(values.this, exp.Array) \
-                and len(values.this.expressions) == 1 and pg._is_one(index):
+        binding = pg.bound(values, index)
+        if binding is not None:
             # builders.bind: a value computed once, under a name. A correlated FROM
             # reads an array (query-syntax.md): one STRUCT, whose field is a column.
-            lam = values.expression
-            assert isinstance(lam, exp.Lambda)
-            bound = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(lam.expressions[0].name, quoted=True),
-                                                           expression=self(values.this.expressions[0]))])
-            row = exp.Unnest(expressions=[exp.Array(expressions=[bound])])
+            lam, value = binding
+            name = exp.to_identifier(lam.expressions[0].name, quoted=True)
+            member = exp.PropertyEQ(this=name, expression=self(value))
+            row = exp.Unnest(expressions=[exp.Array(expressions=[exp.Struct(expressions=[member])])])
             return exp.Subquery(this=exp.Select(expressions=[self(lam.this)]).from_(row, copy=False))
-        if isinstance(values, exp.Anonymous) and str(values.this).upper() == "STRING_SPLIT" \
-                and isinstance(index, exp.Neg) and pg._is_one(index.this):
+        split = pg.last_split_part(values, index)
+        if split is not None:
             # The last part: string_functions.md SPLIT gives [''] for '' as DuckDB's string_split
             # (an empty separator splits into characters in BigQuery: refused).
-            separator = pg._string_value(values.expressions[1], "a split on a non-constant separator")
-            if not separator:
+            if not pg._string_value(split[1], "a split on a non-constant separator"):
                 raise refuse("a split on an empty separator")
-            parts = _f("ARRAY_REVERSE", _f("SPLIT", self(values.expressions[0]), self(values.expressions[1])))
+            parts = _f("ARRAY_REVERSE", _f("SPLIT", self(split[0]), self(split[1])))
             return _ordinal(parts, _n(1))
         if isinstance(index, exp.Literal) and index.is_int and int(index.this) > 0:
             return _ordinal(self(values), index.copy())
@@ -246,17 +244,21 @@ def _unnest(listed: exp.Expr, element: str, offset: str) -> exp.Expr:
 
 
 def _located(error: SqlRefused, node: exp.Expr) -> SqlRefused:
-    """Named for BigQuery (the shared rewrite names PostgreSQL), at the policy
-    condition the node came from when it can say."""
-    if error.dialect == BIGQUERY and error.diagnostics[0].path != "<policy>":
+    return located(error, node, BIGQUERY)
+
+
+def located(error: SqlRefused, node: exp.Expr, dialect: str) -> SqlRefused:
+    """Named for `dialect` (the shared rewrite names PostgreSQL), at the
+    policy condition the node came from when it can say."""
+    if error.dialect == dialect and error.diagnostics[0].path != "<policy>":
         return error
     current: exp.Expr | None = node
     while current is not None:
         loc = current.meta.get(LOC) if current._meta else None
         if loc is not None:
-            return SqlRefused(error.construct, BIGQUERY, path=loc.path, span=loc.span)
+            return SqlRefused(error.construct, dialect, path=loc.path, span=loc.span)
         current = current.parent
-    return SqlRefused(error.construct, BIGQUERY)
+    return SqlRefused(error.construct, dialect)
 
 
 # ------------------------------------------------------------------ functions
@@ -270,21 +272,32 @@ def _regex(node: exp.Expr, *, ignore_case: bool = False, full: bool = False) -> 
     return _s(("(?i)" if ignore_case else "") + pattern)
 
 
-def _matches(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
-    ignore_case = False
-    if len(args) == 3:
-        flags = pg._string_value(args[2], "regex flags that are not a constant")
-        if flags not in ("c", "i"):
-            raise refuse(f"the regex flags {flags!r}")
-        ignore_case = flags == "i"
-    return _f("REGEXP_CONTAINS", r(args[0]), _regex(args[1], ignore_case=ignore_case))
+def matcher(name: str, regex: Callable[..., exp.Expr]) -> Mapping_:
+    """DuckDB's regexp_matches(text, re[, 'c' | 'i']) as the dialect's `name`
+    of the pattern `regex` writes."""
+    def matches(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+        ignore_case = False
+        if len(args) == 3:
+            flags = pg._string_value(args[2], "regex flags that are not a constant")
+            if flags not in ("c", "i"):
+                raise refuse(f"the regex flags {flags!r}")
+            ignore_case = flags == "i"
+        return _f(name, r(args[0]), regex(args[1], ignore_case=ignore_case))
+    return matches
 
 
-def _contains(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
-    """DuckDB's contains(): STRPOS > 0, and '' is in every text (NULL stays NULL)."""
-    text, part = r(args[0]), r(args[1])
-    empty = b.and_(b.eq(_f("CHAR_LENGTH", part), _n(0)), b.not_null(text.copy()))
-    return b.or_(exp.GT(this=_f("STRPOS", text, part.copy()), expression=_n(0)), empty)
+def contains_by(found: Callable[[exp.Expr, exp.Expr], exp.Expr]) -> Mapping_:
+    """DuckDB's contains(): `found(text, part)` (a 1-based position, 0 when
+    absent) > 0, and '' is in every text (NULL stays NULL)."""
+    def contains(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+        text, part = r(args[0]), r(args[1])
+        empty = b.and_(b.eq(_f("CHAR_LENGTH", part), _n(0)), b.not_null(text.copy()))
+        return b.or_(exp.GT(this=found(text, part.copy()), expression=_n(0)), empty)
+    return contains
+
+
+_matches = matcher("REGEXP_CONTAINS", _regex)
+_contains = contains_by(lambda text, part: _f("STRPOS", text, part))  # string_functions.md: STRPOS
 
 
 def _epoch(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
@@ -361,11 +374,15 @@ def _same(name: str) -> Mapping_:
     return lambda r, args: _f(name, *(r(a) for a in args))
 
 
-_FUNCTIONS: dict[str, Mapping_] = {
-    # string_functions.md, mathematical_functions.md: the same function, NULL for NULL.
+# The same function under the same name (but SUBSTR) in GoogleSQL and Snowflake, NULL for NULL
+# (string_functions.md, mathematical_functions.md; Snowflake's functions/NAME).
+SAME_NAMED: dict[str, Mapping_] = {
     "ABS": _same("ABS"), "COALESCE": _same("COALESCE"), "LEFT": _same("LEFT"), "LPAD": _same("LPAD"),
     "RPAD": _same("RPAD"), "NULLIF": _same("NULLIF"), "SUBSTRING": _same("SUBSTR"), "TRANSLATE": _same("TRANSLATE"),
     "FLOOR": _same("FLOOR"), "CEIL": _same("CEIL"), "TRUNC": _same("TRUNC"),
+}
+_FUNCTIONS: dict[str, Mapping_] = {
+    **SAME_NAMED,
     "STARTS_WITH": _same("STARTS_WITH"), "SUFFIX": _same("ENDS_WITH"),
     "LENGTH": _same("CHAR_LENGTH"),  # characters (code points), as DuckDB's length()
     "STRLEN": _same("BYTE_LENGTH"),  # UTF-8 bytes, as DuckDB's strlen()
@@ -384,10 +401,27 @@ _FUNCTIONS: dict[str, Mapping_] = {
 _BigQuery.functions = _FUNCTIONS
 
 
-def _renamed(node: exp.Expr) -> exp.Expr:
-    if isinstance(node, exp.Anonymous) and str(node.this).upper() in _RENAMED:
-        node.set("this", _RENAMED[str(node.this).upper()])
-    return node
+def renamer(names: Mapping[str, str]) -> Callable[[exp.Expr], exp.Expr]:
+    """A transform giving the shared mappings' PostgreSQL names the dialect's."""
+    def renamed(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and str(node.this).upper() in names:
+            node.set("this", names[str(node.this).upper()])
+        return node
+    return renamed
+
+
+def rewritten(rewriter: type[pg._Rewriter], select: exp.Expr, columns: Mapping[str, exp.DataType],
+              event: exp.DataType | None, column_type: Callable[[exp.DataType], None],
+              names: Mapping[str, str]) -> exp.Expr:
+    """`select` rewritten by `rewriter`, after `column_type` has refused the
+    types of the columns it reads (a column the policy does not read may be
+    of any type); the shared mappings' names then made the dialect's."""
+    read = {column.name for column in select.find_all(exp.Column)}
+    for name, data_type in columns.items():
+        if name in read:
+            column_type(data_type)
+    tree = rewriter(columns, event)(select)
+    return tree.transform(renamer(names), copy=False)
 
 
 # Column types of the relation with a BigQuery type holding the same values
@@ -414,12 +448,7 @@ def _column_type(data_type: exp.DataType) -> None:
 def to_bigquery(select: exp.Expr, columns: Mapping[str, exp.DataType],
                 event: exp.DataType | None = None) -> exp.Expr:
     """The DuckDB SELECT as BigQuery's tree (refusing what has no exact mapping)."""
-    read = {column.name for column in select.find_all(exp.Column)}
-    for name, data_type in columns.items():
-        if name in read:  # a column the policy does not read may be of any type
-            _column_type(data_type)
-    tree = _BigQuery(columns, event)(select)
-    return tree.transform(_renamed, copy=False)
+    return rewritten(_BigQuery, select, columns, event, _column_type, _RENAMED)
 
 
 def bigquery_sql(select: exp.Expr, columns: Mapping[str, exp.DataType], event: exp.DataType | None,

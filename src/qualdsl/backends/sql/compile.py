@@ -717,6 +717,12 @@ def _bigquery_sql(select: exp.Select, columns: Types, event: exp.DataType | None
     return bigquery_sql(select, columns, event, pretty)
 
 
+def _snowflake_sql(select: exp.Select, columns: Types, event: exp.DataType | None, pretty: bool) -> str:
+    from .snowflake import snowflake_sql
+
+    return snowflake_sql(select, columns, event, pretty)
+
+
 # dialect -> the SELECT (built in DuckDB's terms) as that dialect's SQL text,
 # or SqlRefused naming what it cannot run exactly. A dialect not here is refused.
 REWRITES: dict[str, Callable[[exp.Select, Types, exp.DataType | None, bool], str]] = {
@@ -724,10 +730,11 @@ REWRITES: dict[str, Callable[[exp.Select, Types, exp.DataType | None, bool], str
     "spark": _spark_sql,
     "postgres": _postgres_sql,
     "bigquery": _bigquery_sql,
+    "snowflake": _snowflake_sql,
 }
 # Dialects no engine here runs (dialect -> the engine's name): their SQL
 # says so in its first line.
-UNVERIFIED = {"bigquery": "BigQuery"}
+UNVERIFIED = {"bigquery": "BigQuery", "snowflake": "Snowflake"}
 
 
 def unverified_note(dialect: str) -> str:

@@ -540,11 +540,7 @@ class _Rewriter:
             assert result is not None
             return result
         if isinstance(node, exp.Struct):
-            pairs: list[exp.Expr] = []
-            for member in node.expressions:
-                if not isinstance(member, exp.PropertyEQ):
-                    raise refuse("a STRUCT without member names")
-                pairs += [_s(member.this.name), self(member.expression)]
+            pairs = self.struct_pairs(node)
             names = {member.this.name for member in node.expressions}
             # The generator's own STRUCTs (events) are jsonb, read back by key;
             # the decision's (icp, scores, rules) json, which keeps key order.
@@ -571,6 +567,15 @@ class _Rewriter:
         if isinstance(node, exp.Column) and self.column_type(node.name) == T.JSON:
             raise refuse("a JSON-typed column")
         return self.args(node)
+
+    def struct_pairs(self, node: exp.Struct) -> list[exp.Expr]:
+        """A STRUCT's members as ('name', value, ...), for an object constructor."""
+        pairs: list[exp.Expr] = []
+        for member in node.expressions:
+            if not isinstance(member, exp.PropertyEQ):
+                raise refuse("a STRUCT without member names")
+            pairs += [_s(member.this.name), self(member.expression)]
+        return pairs
 
     def select(self, node: exp.Select) -> exp.Expr:
         """DuckDB lets a SELECT item use an alias made earlier in the same
@@ -632,12 +637,7 @@ class _Rewriter:
     def dot(self, node: exp.Dot) -> exp.Expr:
         """A STRUCT member: native on an input column (a composite type);
         typed jsonb extraction on the generator's own STRUCTs (jsonb here)."""
-        names: list[str] = []
-        base: exp.Expr = node
-        while isinstance(base, (exp.Dot, exp.Paren)):
-            if isinstance(base, exp.Dot):
-                names.insert(0, base.expression.name)
-            base = base.this
+        base, names = member_path(node)
         if isinstance(base, exp.Column) and base.name in self.columns:
             # A composite column's member: `("company")."domain"` (unparenthesised it is a table).
             result: exp.Expr = exp.Paren(this=self(base))
@@ -755,18 +755,15 @@ class _Rewriter:
 
     def list_extract(self, args: list[exp.Expr]) -> exp.Expr:
         values, index = args
-        if isinstance(values, exp.Transform) and isinstance(values.this, exp.Array) \
-                and len(values.this.expressions) == 1 and _is_one(index):
-            # builders.bind: a value computed once, under a name.
-            lam = values.expression
-            assert isinstance(lam, exp.Lambda)
-            inner = _fenced(exp.Select(expressions=[exp.alias_(self(values.this.expressions[0]),
-                                                               lam.expressions[0].name, quoted=True)]))
+        binding = bound(values, index)
+        if binding is not None:  # builders.bind: a value computed once, under a name.
+            lam, value = binding
+            inner = _fenced(exp.Select(expressions=[exp.alias_(self(value), lam.expressions[0].name, quoted=True)]))
             select = exp.Select(expressions=[self(lam.this)]).from_(inner.subquery("__b", copy=False), copy=False)
             return _subquery(select)
-        if isinstance(values, exp.Anonymous) and str(values.this).upper() == "STRING_SPLIT" \
-                and isinstance(index, exp.Neg) and _is_one(index.this):
-            return _f("SPLIT_PART", self(values.expressions[0]), self(values.expressions[1]), _n(-1))
+        split = last_split_part(values, index)
+        if split is not None:
+            return _f("SPLIT_PART", self(split[0]), self(split[1]), _n(-1))
         if isinstance(index, exp.Literal) and index.is_int and int(index.this) > 0:
             return _at(self(values), index)
         raise refuse("a list element at a computed index")
@@ -798,6 +795,36 @@ class _Rewriter:
             total.set("expressions", [_ordered_sum()])
             return exp.Add(this=_double(0.0), expression=_f("COALESCE", _subquery(total), _double(0.0)))
         raise refuse("a fold over a list")
+
+
+def bound(values: exp.Expr, index: exp.Expr) -> tuple[exp.Lambda, exp.Expr] | None:
+    """builders.bind's list_extract(list_transform([value], name -> body), 1):
+    (the lambda, the value), or None for any other list_extract."""
+    if isinstance(values, exp.Transform) and isinstance(values.this, exp.Array) \
+            and len(values.this.expressions) == 1 and _is_one(index):
+        lam = values.expression
+        assert isinstance(lam, exp.Lambda)
+        return lam, values.this.expressions[0]
+    return None
+
+
+def last_split_part(values: exp.Expr, index: exp.Expr) -> tuple[exp.Expr, exp.Expr] | None:
+    """string_split(text, separator)[-1]: (text, separator), or None."""
+    if isinstance(values, exp.Anonymous) and str(values.this).upper() == "STRING_SPLIT" \
+            and isinstance(index, exp.Neg) and _is_one(index.this):
+        return values.expressions[0], values.expressions[1]
+    return None
+
+
+def member_path(node: exp.Dot) -> tuple[exp.Expr, list[str]]:
+    """`(base).a.b` as (base, ['a', 'b'])."""
+    names: list[str] = []
+    base: exp.Expr = node
+    while isinstance(base, (exp.Dot, exp.Paren)):
+        if isinstance(base, exp.Dot):
+            names.insert(0, base.expression.name)
+        base = base.this
+    return base, names
 
 
 def _fenced(select: exp.Select) -> exp.Select:

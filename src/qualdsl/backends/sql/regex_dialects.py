@@ -96,20 +96,50 @@ def to_java(pattern: str, *, full: bool = False, fold: bool = False) -> str:
 
 
 class _Translator:
+    """RE2 to Java; a subclass spells the pieces its engine writes otherwise."""
+
+    DOT = "[^\\n]"
+    START = "^"
+    END = "\\z"
+    GROUP = "(?:"
+    LAZY = "?"
+    CLASS_ESCAPES = _CLASS_ESCAPES
+
     def __init__(self, pattern: str, fold: bool = False):
         self.pattern = pattern
         self.fold = fold
         self.i = 0
 
+    def char(self, c: str) -> str:
+        return _char(c)
+
+    def boundary(self, c: str) -> str:
+        return _BOUNDARY if c == "b" else _NOT_BOUNDARY
+
+    def text_anchor(self, c: str) -> str:
+        return "\\" + c
+
+    def negated(self, members: str) -> str:
+        return f"[^{members}]"
+
+    def alternative(self, out: list[str], position: int) -> None:
+        out.append("|")
+
+    def close(self, out: list[str], position: int) -> None:
+        out.append(")")
+
+    def finish(self, out: list[str]) -> str:
+        return "".join(out)
+
     def literal(self, c: str, position: int, *, in_class: bool) -> str:
         if not self.fold:
-            return _char(c)
+            return self.char(c)
         if not c.isascii() and c in _cased():
             raise Untranslatable("a non-ASCII cased character under the `i` flag", position)
         orbit = _orbit(c)
         if len(orbit) == 1:
-            return _char(c)
-        chars = "".join(_char(o) for o in orbit)
+            return self.char(c)
+        chars = "".join(self.char(o) for o in orbit)
         return chars if in_class else f"[{chars}]"
 
     def folded_range(self, low: str, high: str, position: int) -> str:
@@ -123,7 +153,7 @@ class _Translator:
                 raise Untranslatable("a range of non-ASCII cased characters under the `i` flag", position)
         extra = "".join(_orbit(chr(code)) for code in range(ord(low), min(ord(high), 0x7F) + 1)
                         if chr(code).isalpha())
-        return f"{_char(low)}-{_char(high)}" + "".join(_char(c) for c in extra)
+        return f"{self.in_class(low)}-{self.in_class(high)}" + "".join(self.in_class(c) for c in extra)
 
     def peek(self) -> str:
         return self.pattern[self.i] if self.i < len(self.pattern) else ""
@@ -141,16 +171,16 @@ class _Translator:
             elif c == "[":
                 out.append(self.char_class(start))
             elif c == ".":
-                out.append("[^\\n]")
+                out.append(self.DOT)
             elif c == "^":
-                out.append("^")
+                out.append(self.START)
             elif c == "$":
-                out.append("\\z")
+                out.append(self.END)
             elif c == "(":
                 if self.peek() == "?":
                     if p.startswith("?:", self.i):
                         self.i += 2
-                        out.append("(?:")
+                        out.append(self.GROUP)
                     else:
                         raise Untranslatable("a group flag or named group `(?`", start)
                 else:
@@ -160,9 +190,9 @@ class _Translator:
                 if depth == 0:
                     raise Untranslatable("an unbalanced `)`", start)
                 depth -= 1
-                out.append(")")
+                self.close(out, start)
             elif c == "|":
-                out.append("|")
+                self.alternative(out, start)
             elif c in "*+?":
                 out.append(c + self.lazy())
             elif c == "{":
@@ -171,12 +201,12 @@ class _Translator:
                 out.append(self.literal(c, start, in_class=False))
         if depth:
             raise Untranslatable("an unclosed group", len(p))
-        return "".join(out)
+        return self.finish(out)
 
     def lazy(self) -> str:
         if self.peek() == "?":
             self.i += 1
-            return "?"
+            return self.LAZY
         if self.peek() == "+":
             raise Untranslatable("a possessive quantifier", self.i)
         return ""
@@ -197,20 +227,21 @@ class _Translator:
         self.i += 1
         if self.fold and c in "wW":
             raise Untranslatable(f"`\\{c}` under the `i` flag", start)
-        if c in _CLASS_ESCAPES:
-            return _CLASS_ESCAPES[c] if in_class else f"[{_CLASS_ESCAPES[c]}]"
+        escapes = self.CLASS_ESCAPES
+        if c in escapes:
+            return escapes[c] if in_class else f"[{escapes[c]}]"
         if c in _NEGATED and not in_class:
-            return f"[^{_CLASS_ESCAPES[_NEGATED[c]]}]"
+            return self.negated(escapes[_NEGATED[c]])
         if c in "bB" and not in_class:
-            return _BOUNDARY if c == "b" else _NOT_BOUNDARY
+            return self.boundary(c)
         if c in _CONTROL:
-            return _char(_CONTROL[c])
-        if c == "x":
-            return _char(chr(self.hex_code(start)))
+            return self.char(_CONTROL[c])
+        if c == "x":  # a letter written by its code folds as the letter does
+            return self.literal(chr(self.hex_code(start)), start, in_class=in_class)
         if not in_class and c in "Az":
-            return "\\" + c
+            return self.text_anchor(c)
         if not c.isalnum() and c.isascii():
-            return _char(c)
+            return self.char(c)
         raise Untranslatable(f"the escape `\\{c}`", start)
 
     def hex_code(self, start: int) -> int:
@@ -253,11 +284,17 @@ class _Translator:
         raise Untranslatable(f"the escape `\\{nxt}`" if nxt else "a trailing `\\`", position)
 
     def char_class(self, start: int) -> str:
+        negate, members = self.class_members(start)
+        return "[" + ("^" if negate else "") + "".join(members) + "]"
+
+    def class_members(self, start: int) -> tuple[bool, list[str]]:
+        """A class's `^` and its members, each written by class_single,
+        class_range or (\\d \\w \\s) escape."""
         p = self.pattern
-        out = ["["]
-        if self.peek() == "^":
+        negate = self.peek() == "^"
+        if negate:
             self.i += 1
-            out.append("^")
+        members: list[str] = []
         first = True
         while True:
             c = self.peek()
@@ -265,25 +302,151 @@ class _Translator:
                 raise Untranslatable("an unclosed `[`", start)
             if c == "]" and not first:
                 self.i += 1
-                break
+                return negate, members
             first = False
             if c == "[" and p.startswith("[:", self.i):
                 raise Untranslatable("a POSIX class `[:...:]`", self.i)
             position = self.i
             low = self.class_char(position)
             if low is None:  # \d \w \s
-                out.append(self.escape(position, in_class=True))
+                members.append(self.escape(position, in_class=True))
                 continue
             if self.peek() == "-" and self.i + 1 < len(p) and p[self.i + 1] != "]":
                 self.i += 1
                 high = self.class_char(self.i)
                 if high is None:
                     raise Untranslatable("a range to a class escape", position)
-                if self.fold:
-                    out.append(self.folded_range(low, high, position))
-                else:
-                    out.append(f"{_char(low)}-{_char(high)}")
+                members.append(self.class_range(low, high, position))
                 continue
-            out.append(self.literal(low, position, in_class=True))
-        out.append("]")
+            members.append(self.class_single(low, position))
+
+    def class_range(self, low: str, high: str, position: int) -> str:
+        if self.fold:
+            return self.folded_range(low, high, position)
+        return f"{self.in_class(low)}-{self.in_class(high)}"
+
+    def class_single(self, c: str, position: int) -> str:
+        return self.literal(c, position, in_class=True)
+
+    def in_class(self, c: str) -> str:
+        return self.char(c)
+
+
+# ------------------------------------------------------------------ Snowflake
+# Snowflake's regexes (functions-regexp: "String functions (regular
+# expressions)") are POSIX ERE plus Perl's \d \s \w \b \B, without lazy
+# quantifiers, and REGEXP_LIKE matches the WHOLE subject. `to_snowflake`
+# writes a pattern only in the part of ERE whose reading does not depend on
+# what POSIX leaves to the engine: no backslash inside `[...]` (POSIX reads
+# it as itself), `-` last in a class, `]` `[` `\` refused there, control and
+# non-ASCII characters written as themselves, no empty alternative. Where
+# POSIX lets an engine keep `.` and `[^...]` off the newline (REG_NEWLINE),
+# the newline is spelled out: `.` is `[^<newline>]` either way, a negated
+# class that does not hold the newline gains `|<newline>`.
+_NEWLINE = "\n"
+_ERE_SPECIAL = set(".[()*+?{|^$\\")
+_ERE_CLASS_ESCAPES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\t\n\f\r "}
+_ANY = f"(.|{_NEWLINE})*"  # every text, newlines included, whatever `.` does with them
+
+
+class _Ere(_Translator):
+    DOT = f"[^{_NEWLINE}]"
+    START = "^"  # without the `m` parameter: the subject's start and end only
+    END = "$"
+    GROUP = "("
+    LAZY = ""  # a search's answer does not depend on greediness (Snowflake has no lazy quantifiers)
+    CLASS_ESCAPES = _ERE_CLASS_ESCAPES
+
+    def char(self, c: str) -> str:
+        if c == "\x00":
+            raise Untranslatable("a NUL character", self.i)
+        return "\\" + c if c in _ERE_SPECIAL else c
+
+    def boundary(self, c: str) -> str:
+        return "\\" + c  # Perl's \b \B over \w, which the reference defines as ASCII's [0-9A-Za-z_]
+
+    def text_anchor(self, c: str) -> str:
+        return "^" if c == "A" else "$"
+
+    def negated(self, members: str) -> str:
+        """RE2's `[^...]` (a newline too, unless listed) whatever the engine's newline mode."""
+        return f"[^{members}]" if _holds_newline(members) else f"([^{members}]|{_NEWLINE})"
+
+    def alternative(self, out: list[str], position: int) -> None:
+        if not out or out[-1] in ("(", "|"):
+            raise Untranslatable("an empty alternative", position)  # POSIX leaves `()` and `a||b` undefined
+        out.append("|")
+
+    def close(self, out: list[str], position: int) -> None:
+        self.alternative(out, position)
+        out[-1] = ")"
+
+    def finish(self, out: list[str]) -> str:
+        if not out or out[-1] == "|":
+            raise Untranslatable("an empty alternative", len(self.pattern))
         return "".join(out)
+
+    def counted(self, start: int) -> str:
+        text = super().counted(start)
+        if any(int(n) > 255 for n in text.strip("{}?").split(",") if n):
+            raise Untranslatable("a repetition count over 255 (POSIX's RE_DUP_MAX)", start)
+        return text
+
+    def in_class(self, c: str) -> str:
+        return c  # POSIX: a member is itself inside `[...]`, a backslash too
+
+    def class_single(self, c: str, position: int) -> str:
+        _class_member(c, position, ranged=False)
+        return self.literal(c, position, in_class=True) if c.isalpha() else c  # letters: their orbits under `fold`
+
+    def class_range(self, low: str, high: str, position: int) -> str:
+        for end in (low, high):
+            _class_member(end, position, ranged=True)
+        return super().class_range(low, high, position)
+
+    def char_class(self, start: int) -> str:
+        """`[...]` as POSIX reads it: members as themselves, `-` last."""
+        negate, members = self.class_members(start)
+        dash = "-" in members
+        text = "".join(member for member in members if member != "-")
+        if text.startswith("^"):
+            text = text[1:] + "^"  # `^` is itself anywhere but first
+        if text in ("", "^") and not dash:
+            raise Untranslatable("a class of only `^`", start)
+        if text == "^":
+            text = "-^" if not negate else text
+            dash = dash and negate
+        text += "-" if dash else ""
+        return self.negated(text) if negate else f"[{text}]"
+
+
+def _class_member(c: str, position: int, *, ranged: bool) -> None:
+    if c in "]\\[" or c == "\x00" or (ranged and c in "-^"):
+        raise Untranslatable(f"`{c}` inside `[...]` (its reading there differs between POSIX and Perl)"
+                             if c != "\x00" else "a NUL character", position)
+
+
+def _holds_newline(members: str) -> bool:
+    """Whether a class body written by _Ere (members as themselves, `-` only
+    between a range's ends or last) holds the newline."""
+    i = 0
+    while i < len(members):
+        if i + 2 < len(members) and members[i + 1] == "-":
+            if members[i] <= _NEWLINE <= members[i + 2]:
+                return True
+            i += 3
+        else:
+            if members[i] == _NEWLINE:
+                return True
+            i += 1
+    return False
+
+
+def to_snowflake(pattern: str, *, full: bool = False, fold: bool = False) -> str:
+    """The ERE that Snowflake's REGEXP_LIKE (whole-subject) matches exactly on
+    the texts RE2 finds `pattern` in (`full`: fully matches; `fold`: RE2's
+    `i` flag, as case orbits)."""
+    if not pattern:  # RE2's empty pattern: found in every text; fully matches the empty one
+        return "" if full else _ANY
+    body = _Ere(pattern, fold).run()
+    return f"({body})" if full else f"{_ANY}({body}){_ANY}"

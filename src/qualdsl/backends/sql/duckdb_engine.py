@@ -27,7 +27,7 @@ from ...batch.inputs import InputError, Row, RowError
 from ...batch.outputs import flat_columns
 from ...decision import Decision, RuleResult
 from .compile import compile_sql
-from .errors import lone_surrogate
+from .errors import has_lone_surrogate, lone_surrogate, lone_surrogate_in
 from .moments import sql_moment, with_moment_errors
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
@@ -175,7 +175,7 @@ def _unreadable(paths: Sequence[str], format: str | None, error: Exception) -> I
             if type(row) is RowError:
                 return InputProblem(f"{row.location}: {row.error}; the duckdb engine stops at a row it cannot "
                                     "read (the python engine writes such rows to --errors and goes on)")
-            if isinstance(row, Row) and _has_lone_surrogate(row.lead):  # DuckDB's line number is one too many
+            if isinstance(row, Row) and has_lone_surrogate(row.lead):  # DuckDB's line number is one too many
                 return InputProblem(lone_surrogate(f"{row.source}:{row.line}", "duckdb"))
     except InputError as problem:
         return InputProblem(str(problem))
@@ -185,25 +185,6 @@ def _unreadable(paths: Sequence[str], format: str | None, error: Exception) -> I
     reason = str(error).splitlines()[0].split(" Try ", 1)[0].strip()
     return InputProblem(f"the duckdb engine cannot read {', '.join(paths)}: {reason}; "
                         "the python engine (--engine python) reads it")
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    """Whether a lead value holds text that is not UTF-8 (a lone surrogate),
-    in a string or a key, at any depth."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is str:
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, Mapping):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-    return False
 
 
 def _as_text_if_time(sql_type: str) -> str:
@@ -495,12 +476,10 @@ class DuckDBEvaluator:
             # which the coercion would show as "got null")
             parameters[f"c{index}"] = (None if value is _ABSENT or value is None
                                        else value if kind != "JSON" else json_text(value))
-            if kind == "JSON" and value is not None and value is not _ABSENT \
-                    and _has_lone_surrogate(parameters[f"c{index}"]):
+            if type(parameters[f"c{index}"]) is str and has_lone_surrogate(parameters[f"c{index}"]):
                 from .. import LeadRefused
 
-                raise LeadRefused(f"duckdb: `{name}` holds a lone surrogate (half a UTF-16 pair), which DuckDB "
-                                  "cannot hold as text")
+                raise LeadRefused(lone_surrogate_in(name, "duckdb"))
         (row,) = self.connection.execute(sql, parameters).fetchall()
         decision = _decision(row)
         if warnings:

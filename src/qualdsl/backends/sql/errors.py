@@ -1,6 +1,10 @@
-"""A construct a dialect cannot run exactly: the compile refuses, never guesses."""
+"""What a dialect or engine cannot hold exactly: a construct the compile
+refuses (never guesses), and lead text that is not UTF-8."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from ...diagnostics import Diagnostic
 from ...errors import QualError
@@ -24,3 +28,27 @@ def lone_surrogate(where: str, engine: str) -> str:
     `\\ud800`): Python keeps it, a SQL engine's text cannot (UTF-8)."""
     return (f"{where}: a string holds a lone surrogate (a \\u escape of half a UTF-16 pair), which the {engine} "
             "engine cannot hold as text; the python engine (--engine python) reads it")
+
+
+def lone_surrogate_in(name: str, engine: str) -> str:
+    """The one-lead evaluators' LeadRefused message for such a value."""
+    return f"{engine}: `{name}` holds a lone surrogate (half a UTF-16 pair), which {engine} text cannot hold"
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a lead value holds text that is not UTF-8 (a lone surrogate),
+    in a string or a key, at any depth."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False

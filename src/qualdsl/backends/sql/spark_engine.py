@@ -38,7 +38,7 @@ from ...batch.inputs import InputError, Row, RowError, input_format, read_rows
 from ...decision import Decision, RuleResult
 from .. import LeadRefused
 from .compile import AsOfField, compile_sql
-from .errors import lone_surrogate
+from .errors import has_lone_surrogate, lone_surrogate, lone_surrogate_in
 from .moments import sql_moment, with_moment_errors
 
 ROW = "__qualdsl_row"  # the input row number, carried through the SELECT
@@ -384,12 +384,11 @@ class SparkEvaluator:
 
     def evaluate(self, lead: Any, *, as_of: Any) -> Decision:
         from ...api import format_as_of, normalize_as_of
-        from .duckdb_engine import _has_lone_surrogate, lead_object
+        from .duckdb_engine import lead_object
         lead, warnings = lead_object(lead)
         for name in self.names:
-            if name in lead and _has_lone_surrogate(lead[name]):  # the lead travels as UTF-8 JSON
-                raise LeadRefused(f"spark: `{name}` holds a lone surrogate (half a UTF-16 pair), which the lead's "
-                                  "UTF-8 text for Spark cannot hold")
+            if name in lead and has_lone_surrogate(lead[name]):  # the lead travels as UTF-8 JSON
+                raise LeadRefused(lone_surrogate_in(name, "spark"))
         try:
             values = {name: _plain(name, lead[name]) for name in self.names if name in lead}
             schema = _one_lead_schema(values)

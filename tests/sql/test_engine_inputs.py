@@ -188,3 +188,15 @@ def test_spark_engine_refuses_a_lone_surrogate_located_before_spark_starts(tmp_p
     assert score.returncode == 2, score.stderr
     assert "leads.jsonl:2: a string holds a lone surrogate" in score.stderr
     assert "spark engine cannot hold it as text" not in score.stderr and "internal error" not in score.stderr
+
+
+def test_duckdb_never_prints_its_own_progress_bar() -> None:
+    """DuckDB prints a progress bar to stdout when it takes the process for
+    an interactive one (`python -c`, a notebook): on a long query that text
+    would land in the JSONL decisions on stdout. The engine's connection
+    turns that printing off (its own progress line is on stderr)."""
+    from qualdsl.backends.sql import duckdb_engine
+
+    connection = duckdb_engine.connect()
+    printing = connection.execute("SELECT current_setting('enable_progress_bar_print')").fetchone()
+    assert printing == (False,)

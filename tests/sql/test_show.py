@@ -50,6 +50,21 @@ def test_float_shapes(engine):
     assert [r[0] for r in rows][:4] == ["1e+16", "1e-05", "0.0", "-0.0"]
 
 
+def test_doubles_of_every_shape_are_pythons_repr(engine):
+    """DuckDB's own double-to-text stands for repr: 20,000 doubles from
+    random bit patterns (every exponent, subnormals) and decayed points."""
+    import math
+    import random
+    import struct
+
+    rng = random.Random(2026)
+    bits = (struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(15_000))
+    floats = [v for v in bits if math.isfinite(v)]
+    floats += [rng.uniform(0, 100) * 0.9 ** rng.randint(0, 30) for _ in range(5_000)]
+    rows = check(engine, floats, "DOUBLE")
+    assert len(rows) == len(floats) > 19_000
+
+
 @settings(max_examples=examples(40, quick=8), deadline=None)
 @given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=50))
 def test_ints(engine, values):

@@ -56,6 +56,10 @@ def connect() -> Any:
 
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")  # nothing here may depend on the machine
+    # DuckDB prints its own progress bar to stdout when it guesses it runs
+    # interactively (`python -c`, a notebook), which would corrupt JSONL on
+    # stdout; qualdsl draws its own (_execute).
+    connection.execute("SET enable_progress_bar_print = false")
     return connection
 
 

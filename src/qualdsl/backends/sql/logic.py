@@ -214,7 +214,15 @@ def member(item: Value, elements: list[Value], negated: bool = False) -> exp.Exp
     same_kind = [e for e in elements if e.category == item.category and item.category != "list"]
     if item.category == "string" and same_kind:
         strings = [folded(e) for e in same_kind]
-        found: exp.Expr = exp.In(this=b.paren(folded(item)), expressions=strings)
+        from .show import PORTABLE
+
+        if PORTABLE.get():
+            found: exp.Expr = exp.In(this=b.paren(folded(item)), expressions=strings)
+        else:
+            # DuckDB plans IN over constants as a hash join (its `in_clause`
+            # optimizer), which costs more per row than list_contains and
+            # scrambles row order for the final sort to undo.
+            found = b.call("list_contains", exp.Array(expressions=strings), folded(item))
     elif same_kind:
         found = b.or_(*(compare("==", item, e) for e in same_kind))
     else:

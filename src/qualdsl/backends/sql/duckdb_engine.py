@@ -225,7 +225,8 @@ def _parquet_in_order(files: Sequence[str]) -> str:
 
 def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format: str | None,
            flat: bool, connection: Any = None, outer: str = f"* EXCLUDE ({ROW})") -> tuple[Any, str]:
-    """The decision SELECT over the inputs, in input order (sorted on ROW);
+    """The decision SELECT over the inputs, in input order (sorted on ROW
+    inside it, and kept by the SELECT of `outer` over it alone);
     `outer`: the columns taken from it (SQL over its column names)."""
     connection = connection if connection is not None else connect()
     from ...batch.inputs import json_cells
@@ -234,8 +235,9 @@ def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format:
     # reads its column below the JSON lookups): such runs read it as before.
     names = _top_level_names(policy.ir) if isinstance(sql_moment(as_of), dt.datetime) else None
     columns = load_leads(connection, paths, format, json_cells=json_cells(policy.schema), json_names=names)
-    select = compile_sql(policy.ir, columns, table="leads", as_of=sql_moment(as_of), flat=flat, carry=(ROW,))
-    return connection, f"SELECT {outer} FROM ({select.rstrip().rstrip(';')}) ORDER BY {ROW}"  # noqa: S608  # generated SQL
+    select = compile_sql(policy.ir, columns, table="leads", as_of=sql_moment(as_of), flat=flat, carry=(ROW,),
+                         order_by=ROW)
+    return connection, f"SELECT {outer} FROM ({select.rstrip().rstrip(';')})"  # noqa: S608  # generated SQL
 
 
 def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime | AsOf,

@@ -475,7 +475,7 @@ class _Compiler:
         if self.order_by is not None:
             # Sorted before the outermost projection: the sort then moves the
             # narrow columns, not the ledger and warnings text built above it
-            # (a tenth of the duckdb engine's time when sorted last). DuckDB
+            # (about 5% of the duckdb engine's time when sorted last). DuckDB
             # keeps a subquery's order through a SELECT over it alone.
             layer5 = layer5.order_by(b.column(self.order_by), copy=False)
         source = layer5.subquery("__routes", copy=False)

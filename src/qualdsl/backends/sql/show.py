@@ -185,8 +185,9 @@ def _float_json(value: exp.Expr) -> exp.Expr:
     if not PORTABLE.get():
         # DuckDB's own double-to-text is Python's repr (`40.0`, `1e+16`, `5e-324`,
         # `-0.0`): checked on 500,000 doubles against DuckDB 1.1 and 2.0 (the
-        # extra's range), and by tests/sql/test_show.py. It costs a quarter of
-        # the format('{}') spelling below, which the other dialects rewrite.
+        # extra's range), and by tests/sql/test_show.py. It took half the time of
+        # the ledger text built with the format('{}') spelling below, which the
+        # other dialects rewrite.
         return b.case(*special, default=b.cast(value, "VARCHAR"))
     text = b.call("format", b.string("{}"), value)
     integral = b.full_match(text, "-?[0-9]+")

@@ -75,6 +75,14 @@ class _Compiler:
         # A rule's points column that is its constant points when fired and 0.0
         # otherwise (a `when` rule of a block without decay): p column -> points.
         self.constant_points: dict[str, float] = {}
+        # A built-in's result on a row's fields (`domain(person.email)`) is
+        # computed once per row, with its casefold, in layers between the
+        # fields and the rules: inline, a nested call and its casefold repeat
+        # their argument (domain's split of the email 16 times). derived[L]
+        # is the L-th layer; `derive` knows each call by its SQL.
+        self.derived: list[list[exp.Expr]] = []
+        self.derived_values: dict[str, Value] = {}
+        self.points: list[exp.Expr] = []  # the `when` rules' points, over their fired columns
 
     # ------------------------------------------------------------ sources
     def source(self, path: tuple[str, ...]) -> Source:
@@ -308,10 +316,15 @@ class _Compiler:
                 return Value(b.cast(b.null(), "VARCHAR"), "string")
             text = argument.sql
             if node.function == "lower":
-                return Value(python_lower(text), "string", argument.nullable)
-            after = b.call("list_extract", b.call("string_split", text, b.string("@")), b.integer(-1))
-            value = b.case((b.call("contains", text, b.string("@")), python_lower(after)))
-            return Value(value, "string")
+                result = Value(python_lower(text), "string", argument.nullable)
+            else:
+                after: exp.Expr = b.case((b.call("contains", text, b.string("@")),
+                                          b.call("list_extract", b.call("string_split", text, b.string("@")),
+                                                 b.integer(-1))))
+                if event is None:  # lower() reads its text four times: the email is split once
+                    after = self.derive(Value(after, "string"), fold=False).sql
+                result = Value(python_lower(after), "string")
+            return result if event is not None else self.derive(result)
         if node.function == "len":
             argument = self.value(node.arguments[0], event)
             if argument.category == "string":
@@ -320,6 +333,32 @@ class _Compiler:
                 return Value(b.call("len", argument.sql), "int", argument.nullable)
             return Value(b.cast(b.null(), "BIGINT"), "int")
         raise refuse(f"the built-in `{node.function}()`", node)
+
+    def derive(self, value: Value, fold: bool = True) -> Value:
+        """The string value as a column of its own, computed once per row
+        (with `fold`, its casefold as another, one layer up)."""
+        key = value.sql.sql(dialect="duckdb")
+        if key not in self.derived_values:
+            index = len(self.derived_values)
+            level = 1 + max((self.derived_level(column.name) for column in value.sql.find_all(exp.Column)),
+                            default=-1)
+            name = f"__d{index}"
+            while len(self.derived) < level + 2:
+                self.derived.append([])
+            self.derived[level].append(value.sql.as_(name, copy=False))
+            folded = None
+            if fold:
+                self.derived[level + 1].append(casefold(exp.column(name)).as_(f"__dk{index}", copy=False))
+                folded = exp.column(f"__dk{index}")
+            self.derived_values[key] = Value(exp.column(name), value.type, value.nullable, folded=folded)
+        return self.derived_values[key]
+
+    def derived_level(self, column: str) -> int:
+        """The layer a derived column is computed in; -1 for any other column."""
+        for level, columns in enumerate(self.derived):
+            if any(alias.alias == column for alias in columns):
+                return level
+        return -1
 
     def count(self, node: ir.Count, event: exp.Expr | None) -> exp.Expr:
         if event is not None:
@@ -364,8 +403,11 @@ class _Compiler:
                     out.append(fired.as_(h, copy=False))
                     if when_factor is None:
                         self.constant_points[p] = float(rule.points)
-                    out.append(b.case((exp.column(h), value), default=b.double(0.0)).as_(p, copy=False) if False else
-                               b.case((fired, value), default=b.double(0.0)).as_(p, copy=False))
+                        # In the layer above, from the fired column: the condition is
+                        # computed once (DuckDB does not share it with a CASE's WHEN).
+                        self.points.append(b.case((exp.column(h), value), default=b.double(0.0)).as_(p, copy=False))
+                    else:  # decayed: its factor reads the events, which stay in this layer
+                        out.append(b.case((fired, value), default=b.double(0.0)).as_(p, copy=False))
                 else:
                     name = "__e"
                     test: exp.Expr = b.eq(exp.Dot(this=exp.column(name), expression=exp.to_identifier("folded")),
@@ -375,6 +417,8 @@ class _Compiler:
                     chosen: exp.Expr = exp.ArrayFilter(
                         this=b.call("coalesce", exp.column("__ev"), exp.Array(expressions=[])),
                         expression=b.lam(test, name))
+                    # The matching events are a column, filtered once for both the
+                    # rule's `fired` and its points, computed in the layer above.
                     # The order matters for the most recent K, and for a sum of
                     # decayed points (float addition is not associative); a sum
                     # of equal points is the same in any order.
@@ -444,12 +488,14 @@ class _Compiler:
             layer1 = _select(exp.Star(), *folds).from_(layer1.subquery("__coerced", copy=False), copy=False)
         rules, ledger = self.rules_layer()
         layer2 = _select(exp.Star(), *rules).from_(layer1.subquery("__fields", copy=False), copy=False)
+        fired = layer2 if not self.points else _select(exp.Star(), *self.points).from_(
+            layer2.subquery("__fired", copy=False), copy=False)
         totals = self.totals_layer(ledger)
         total = _sum([exp.column(self.block_totals[block.name]) for block in policy.blocks])
         passed = b.eq(b.call("len", exp.column("__reasons")), b.integer(0))
         layer3 = _select(
             exp.Star(), *totals, total.as_("__total", copy=False), passed.as_("__passed", copy=False),
-        ).from_(layer2.subquery("__rules", copy=False), copy=False)
+        ).from_(fired.subquery("__rules", copy=False), copy=False)
         if policy.tiers:
             tier = b.case((b.not_(exp.column("__passed")), b.string("disqualified")),
                           default=self.first_match(policy.tiers))
@@ -472,6 +518,13 @@ class _Compiler:
         ])
         rules_value = rules_list if ledger else b.cast(
             exp.Array(expressions=[]), "STRUCT(block VARCHAR, rule VARCHAR, fired BOOLEAN, points DOUBLE)[]")
+        if self.derived:
+            below: exp.Select = layer1
+            for level, columns in enumerate(self.derived):
+                if columns:
+                    below = _select(exp.Star(), *columns).from_(below.subquery(f"__derived{level}", copy=False),
+                                                                copy=False)
+            layer2.set("from_", exp.From(this=below.subquery("__fields", copy=False)))
         if self.order_by is not None:
             # Sorted before the outermost projection: the sort then moves the
             # narrow columns, not the ledger and warnings text built above it

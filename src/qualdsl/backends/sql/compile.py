@@ -322,9 +322,9 @@ class _Compiler:
                                           b.call("list_extract", b.call("string_split", text, b.string("@")),
                                                  b.integer(-1))))
                 if event is None:  # lower() reads its text four times: the email is split once
-                    after = self.derive(Value(after, "string"), fold=False).sql
+                    after = self.derive(("after @", text), Value(after, "string"), fold=False).sql
                 result = Value(python_lower(after), "string")
-            return result if event is not None else self.derive(result)
+            return result if event is not None else self.derive((node.function, text), result)
         if node.function == "len":
             argument = self.value(node.arguments[0], event)
             if argument.category == "string":
@@ -334,10 +334,11 @@ class _Compiler:
             return Value(b.cast(b.null(), "BIGINT"), "int")
         raise refuse(f"the built-in `{node.function}()`", node)
 
-    def derive(self, value: Value, fold: bool = True) -> Value:
-        """The string value as a column of its own, computed once per row
-        (with `fold`, its casefold as another, one layer up)."""
-        key = value.sql.sql(dialect="duckdb")
+    def derive(self, call: tuple[str, exp.Expr], value: Value, fold: bool = True) -> Value:
+        """The string value of `call` (what it computes, of which argument)
+        as a column of its own, computed once per row (with `fold`, its
+        casefold as another, one layer up)."""
+        key = f"{call[0]}({call[1].sql(dialect='duckdb')})"  # the argument: a column, or another call's
         if key not in self.derived_values:
             index = len(self.derived_values)
             level = 1 + max((self.derived_level(column.name) for column in value.sql.find_all(exp.Column)),

@@ -79,7 +79,7 @@ class _Compiler:
         # computed once per row, with its casefold, in layers between the
         # fields and the rules: inline, a nested call and its casefold repeat
         # their argument (domain's split of the email 16 times). derived[L]
-        # is the L-th layer; `derive` knows each call by its SQL.
+        # is the L-th layer; `derive` knows each call by function and argument.
         self.derived: list[list[exp.Expr]] = []
         self.derived_values: dict[str, Value] = {}
         self.points: list[exp.Expr] = []  # the `when` rules' points, over their fired columns
@@ -404,10 +404,10 @@ class _Compiler:
                     out.append(fired.as_(h, copy=False))
                     if when_factor is None:
                         self.constant_points[p] = float(rule.points)
-                        # In the layer above, from the fired column: the condition is
-                        # computed once (DuckDB does not share it with a CASE's WHEN).
+                        # In the layer above, from the fired column: each condition is
+                        # written once (a smaller SELECT; DuckDB already shared it).
                         self.points.append(b.case((exp.column(h), value), default=b.double(0.0)).as_(p, copy=False))
-                    else:  # decayed: its factor reads the events, which stay in this layer
+                    else:  # decayed: inline, so a dialect refusing events names their loading first (snowflake)
                         out.append(b.case((fired, value), default=b.double(0.0)).as_(p, copy=False))
                 else:
                     name = "__e"
@@ -418,8 +418,6 @@ class _Compiler:
                     chosen: exp.Expr = exp.ArrayFilter(
                         this=b.call("coalesce", exp.column("__ev"), exp.Array(expressions=[])),
                         expression=b.lam(test, name))
-                    # The matching events are a column, filtered once for both the
-                    # rule's `fired` and its points, computed in the layer above.
                     # The order matters for the most recent K, and for a sum of
                     # decayed points (float addition is not associative); a sum
                     # of equal points is the same in any order.

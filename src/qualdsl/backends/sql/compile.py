@@ -82,6 +82,7 @@ class _Compiler:
         # is the L-th layer; `derive` knows each call by function and argument.
         self.derived: list[list[exp.Expr]] = []
         self.derived_values: dict[str, Value] = {}
+        self.derived_levels: dict[str, int] = {}  # derived column -> its layer
         self.points: list[exp.Expr] = []  # the `when` rules' points, over their fired columns
 
     # ------------------------------------------------------------ sources
@@ -341,25 +342,20 @@ class _Compiler:
         key = f"{call[0]}({call[1].sql(dialect='duckdb')})"  # the argument: a column, or another call's
         if key not in self.derived_values:
             index = len(self.derived_values)
-            level = 1 + max((self.derived_level(column.name) for column in value.sql.find_all(exp.Column)),
+            level = 1 + max((self.derived_levels.get(column.name, -1) for column in value.sql.find_all(exp.Column)),
                             default=-1)
             name = f"__d{index}"
             while len(self.derived) < level + 2:
                 self.derived.append([])
             self.derived[level].append(value.sql.as_(name, copy=False))
+            self.derived_levels[name] = level
             folded = None
             if fold:
                 self.derived[level + 1].append(casefold(exp.column(name)).as_(f"__dk{index}", copy=False))
+                self.derived_levels[f"__dk{index}"] = level + 1
                 folded = exp.column(f"__dk{index}")
             self.derived_values[key] = Value(exp.column(name), value.type, value.nullable, folded=folded)
         return self.derived_values[key]
-
-    def derived_level(self, column: str) -> int:
-        """The layer a derived column is computed in; -1 for any other column."""
-        for level, columns in enumerate(self.derived):
-            if any(alias.alias == column for alias in columns):
-                return level
-        return -1
 
     def count(self, node: ir.Count, event: exp.Expr | None) -> exp.Expr:
         if event is not None:
@@ -485,24 +481,31 @@ class _Compiler:
                  if value.folded is not None]
         if folds:
             layer1 = _select(exp.Star(), *folds).from_(layer1.subquery("__coerced", copy=False), copy=False)
+        # Every condition compiled before the layers are stacked: any of them
+        # (a route's too) may add a derived column, computed below the rules.
         rules, ledger = self.rules_layer()
-        layer2 = _select(exp.Star(), *rules).from_(layer1.subquery("__fields", copy=False), copy=False)
-        fired = layer2 if not self.points else _select(exp.Star(), *self.points).from_(
-            layer2.subquery("__fired", copy=False), copy=False)
         totals = self.totals_layer(ledger)
-        total = _sum([exp.column(self.block_totals[block.name]) for block in policy.blocks])
-        passed = b.eq(b.call("len", exp.column("__reasons")), b.integer(0))
-        layer3 = _select(
-            exp.Star(), *totals, total.as_("__total", copy=False), passed.as_("__passed", copy=False),
-        ).from_(fired.subquery("__rules", copy=False), copy=False)
         if policy.tiers:
             tier = b.case((b.not_(exp.column("__passed")), b.string("disqualified")),
                           default=self.first_match(policy.tiers))
         else:
             tier = b.case((exp.column("__passed"), b.cast(b.null(), "VARCHAR")), default=b.string("disqualified"))
+        route = self.first_match(policy.routes)
+        for level, columns in enumerate(self.derived):
+            if columns:
+                layer1 = _select(exp.Star(), *columns).from_(layer1.subquery(f"__derived{level}", copy=False),
+                                                             copy=False)
+        layer2 = _select(exp.Star(), *rules).from_(layer1.subquery("__fields", copy=False), copy=False)
+        if self.points:
+            layer2 = _select(exp.Star(), *self.points).from_(layer2.subquery("__fired", copy=False), copy=False)
+        total = _sum([exp.column(self.block_totals[block.name]) for block in policy.blocks])
+        passed = b.eq(b.call("len", exp.column("__reasons")), b.integer(0))
+        layer3 = _select(
+            exp.Star(), *totals, total.as_("__total", copy=False), passed.as_("__passed", copy=False),
+        ).from_(layer2.subquery("__rules", copy=False), copy=False)
         layer4 = _select(exp.Star(), tier.as_("__tier", copy=False)).from_(
             layer3.subquery("__totals", copy=False), copy=False)
-        layer5 = _select(exp.Star(), self.first_match(policy.routes).as_("__route", copy=False)).from_(
+        layer5 = _select(exp.Star(), route.as_("__route", copy=False)).from_(
             layer4.subquery("__tiers", copy=False), copy=False)
         scores = [exp.PropertyEQ(this=exp.to_identifier(block.name, quoted=True),
                                  expression=exp.column(self.block_totals[block.name])) for block in policy.blocks]
@@ -517,13 +520,6 @@ class _Compiler:
         ])
         rules_value = rules_list if ledger else b.cast(
             exp.Array(expressions=[]), "STRUCT(block VARCHAR, rule VARCHAR, fired BOOLEAN, points DOUBLE)[]")
-        if self.derived:
-            below: exp.Select = layer1
-            for level, columns in enumerate(self.derived):
-                if columns:
-                    below = _select(exp.Star(), *columns).from_(below.subquery(f"__derived{level}", copy=False),
-                                                                copy=False)
-            layer2.set("from_", exp.From(this=below.subquery("__fields", copy=False)))
         if self.order_by is not None:
             # Sorted before the outermost projection: the sort then moves the
             # narrow columns, not the ledger and warnings text built above it

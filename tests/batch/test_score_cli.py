@@ -167,6 +167,21 @@ def test_usage_and_unreadable_inputs_exit_2(tmp_path: Path, monkeypatch, args: l
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("missing", ["pyarrow", "numpy"])
+def test_parquet_without_its_extra_names_what_is_missing_and_exits_2(tmp_path: Path, monkeypatch,
+                                                                      missing: str) -> None:
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == missing else find_spec(name, *a))
+    source = write_jsonl(tmp_path / "leads.jsonl", [{"id": "A"}])
+    result = invoke("score", SAAS, str(source), "--as-of", AS_OF, "-o", str(tmp_path / "out.parquet"))
+    assert result.exit_code == 2, result.output
+    assert f"Parquet needs {missing}: pip install 'qualdsl[parquet]'" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out.parquet").exists()
+
+
 def test_a_policy_that_does_not_compile_exits_2(tmp_path: Path) -> None:
     policy = tmp_path / "bad.qual"
     policy.write_text("policy bad\nscore s {\n  rule r +5 whn x\n}\n", encoding="utf-8")

@@ -99,8 +99,10 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
     if engine == "python" and "parquet" in [kind] + [format_of(path, input_format) for path in inputs]:
         import importlib.util
 
-        if importlib.util.find_spec("pyarrow") is None:
-            raise click.UsageError("reading or writing Parquet needs pyarrow: pip install 'qualdsl[parquet]'")
+        missing = [name for name in ("pyarrow", "numpy") if importlib.util.find_spec(name) is None]
+        if missing:
+            raise click.UsageError(f"reading or writing Parquet needs {' and '.join(missing)}: "
+                                   "pip install 'qualdsl[parquet]'")
     when = from_options(as_of, as_of_field, as_of_offset) or AsOf.now()
     try:
         runner = get_engine(engine)

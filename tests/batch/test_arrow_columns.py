@@ -1,6 +1,6 @@
 """batch's Parquet fast paths: nested Arrow values assembled column by column
 (inputs.python_values) and decisions encoded and written as columns
-(outputs.FlatRows.many, ParquetWriter.write_many) give exactly what the
+(outputs.FlatRows.many, ArrowRows.many, ParquetWriter.write_many) give exactly what the
 value-by-value paths give."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_columns_of_a_chunk_are_the_rows_one_by_one(saas_policy, tmp_path: Path)
     # rows written one by one, then as columns, then one by one: the file keeps that order
     writer = ParquetWriter(str(tmp_path / "o.parquet"), saas_policy.blocks, saas_policy.hash)
     writer.write(decisions[0])
-    writer.write_many(flat.many(decisions[1:4]))
+    writer.write_many(writer.encoder.many(decisions[1:4]))
     writer.write(decisions[4])
     writer.close()
     leads = pq.read_table(tmp_path / "o.parquet").column("lead").to_pylist()

@@ -165,6 +165,44 @@ class FlatRows:
         ]
 
 
+def flat_schema(blocks: Sequence[str]) -> Any:
+    """The Arrow schema of the flat columns (what a Parquet output holds)."""
+    import pyarrow as pa
+
+    types = ([pa.string()] * 4 + [pa.bool_(), pa.string()] + [pa.float64()] * (len(blocks) + 1)
+             + [pa.string()] * 5)
+    return pa.schema(list(zip(flat_columns(blocks), types)))
+
+
+def arrow_batch(columns: Sequence[Sequence[Any]], schema: Any) -> Any:
+    """Flat columns (lists) as an Arrow RecordBatch of `schema`; text that
+    UTF-8 cannot carry (a lone surrogate) is escaped."""
+    import pyarrow as pa
+
+    arrays = []
+    for column, field in zip(columns, schema, strict=True):
+        try:
+            arrays.append(pa.array(column, field.type))
+        except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate: escape it
+            arrays.append(pa.array([_escape(v) for v in column], field.type))
+    return pa.record_batch(arrays, schema=schema)
+
+
+class ArrowRows(FlatRows):
+    """Flat rows for Parquet: a chunk of decisions as one Arrow RecordBatch.
+    Made where the decisions are (a `--jobs` worker), it travels back as
+    Arrow buffers, so the writing process builds no Python objects for it."""
+
+    def __init__(self, blocks: Sequence[str], policy_hash: str) -> None:
+        super().__init__(blocks, policy_hash)
+        self.schema: Any = None  # made on first use: pyarrow is imported only for Parquet
+
+    def many(self, decisions: Sequence[Decision]) -> Any:  # a pyarrow.RecordBatch
+        if self.schema is None:
+            self.schema = flat_schema(self.blocks)
+        return arrow_batch(super().many(decisions), self.schema)
+
+
 class JsonlRows:
     """Decisions as JSONL lines (bytes, newline included)."""
 
@@ -191,7 +229,7 @@ class CsvRows(FlatRows):
         return list(map(self.row, decisions))
 
 
-Encoder = JsonlRows | CsvRows | FlatRows
+Encoder = JsonlRows | CsvRows | ArrowRows
 
 
 def encoder(kind: str, blocks: Sequence[str], policy_hash: str) -> Encoder:
@@ -201,7 +239,7 @@ def encoder(kind: str, blocks: Sequence[str], policy_hash: str) -> Encoder:
         return JsonlRows(policy_hash)
     if kind == "csv":
         return CsvRows(blocks, policy_hash)
-    return FlatRows(blocks, policy_hash)
+    return ArrowRows(blocks, policy_hash)
 
 
 class JsonlWriter:
@@ -255,12 +293,11 @@ class ParquetWriter:
 
         self.pa = pa
         self.columns = flat_columns(blocks)
-        types = ([pa.string()] * 4 + [pa.bool_(), pa.string()] + [pa.float64()] * (len(blocks) + 1)
-                 + [pa.string()] * 5)
-        self.schema = pa.schema(list(zip(self.columns, types)))
-        self.encoder = FlatRows(blocks, policy_hash)
+        self.schema = flat_schema(blocks)
+        self.encoder = ArrowRows(blocks, policy_hash)
         self.rows: list[list[Any]] = []  # rows from write_row
-        self.buffered: list[list[Any]] = [[] for _ in self.columns]  # columns from write_many
+        self.batches: list[Any] = []  # RecordBatches from write_many
+        self.batched = 0  # their rows
         # Dictionary pages only where values repeat; the ledger text rarely does.
         repeating = [c for c in self.columns if c not in ("lead", "rules") and not c.startswith("score_")]
         self.writer = pq.ParquetWriter(path, self.schema, use_dictionary=repeating)
@@ -273,31 +310,23 @@ class ParquetWriter:
         if len(self.rows) >= PARQUET_BATCH_ROWS:
             self._flush()
 
-    def write_many(self, columns: list[list[Any]]) -> None:
+    def write_many(self, batch: Any) -> None:
+        """A RecordBatch its encoder's `many` made."""
         if self.rows:  # keep the order of rows written one by one
             self._flush()
-        for buffer, column in zip(self.buffered, columns, strict=True):
-            buffer.extend(column)
-        if len(self.buffered[0]) >= PARQUET_BATCH_ROWS:
+        self.batches.append(batch)
+        self.batched += batch.num_rows
+        if self.batched >= PARQUET_BATCH_ROWS:
             self._flush()
 
     def _flush(self) -> None:
-        if self.buffered[0]:
-            columns, self.buffered = self.buffered, [[] for _ in self.columns]
-            self._write(columns)
+        # Buffered batches come before buffered rows (write_many flushes rows first).
+        if self.batches:
+            batches, self.batches, self.batched = self.batches, [], 0
+            self.writer.write_table(self.pa.Table.from_batches(batches, self.schema))
         if self.rows:
             rows, self.rows = self.rows, []
-            self._write(list(zip(*rows)))
-
-    def _write(self, columns: Sequence[Sequence[Any]]) -> None:
-        pa = self.pa
-        arrays = []
-        for column, field in zip(columns, self.schema):
-            try:
-                arrays.append(pa.array(column, field.type))
-            except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate: escape it
-                arrays.append(pa.array([_escape(v) for v in column], field.type))
-        self.writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+            self.writer.write_batch(arrow_batch(list(zip(*rows)), self.schema))
 
     def close(self) -> None:
         self._flush()

@@ -195,11 +195,9 @@ class ArrowRows(FlatRows):
 
     def __init__(self, blocks: Sequence[str], policy_hash: str) -> None:
         super().__init__(blocks, policy_hash)
-        self.schema: Any = None  # made on first use: pyarrow is imported only for Parquet
+        self.schema = flat_schema(blocks)
 
     def many(self, decisions: Sequence[Decision]) -> Any:  # a pyarrow.RecordBatch
-        if self.schema is None:
-            self.schema = flat_schema(self.blocks)
         return arrow_batch(super().many(decisions), self.schema)
 
 
@@ -293,8 +291,8 @@ class ParquetWriter:
 
         self.pa = pa
         self.columns = flat_columns(blocks)
-        self.schema = flat_schema(blocks)
         self.encoder = ArrowRows(blocks, policy_hash)
+        self.schema = self.encoder.schema
         self.rows: list[list[Any]] = []  # rows from write_row
         self.batches: list[Any] = []  # RecordBatches from write_many
         self.batched = 0  # their rows

@@ -249,6 +249,26 @@ def phases(source: Path, folder: Path) -> dict[str, float]:
     return {key: value / count * 1e6 for key, value in times.items()}
 
 
+def cpu_ticks() -> list[int]:
+    """The machine's CPU time so far by kind (/proc/stat's `cpu` line: user,
+    nice, system, idle, iowait, irq, softirq, steal, ...); [] where there is
+    none (not Linux)."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(n) for n in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def steal_share(before: list[int], after: list[int]) -> float | None:
+    """The share of the machine's CPU time the hypervisor gave to other
+    guests in between (steal): it stretches wall times, not CPU times."""
+    if len(before) < 8 or len(after) < 8:
+        return None
+    spent = [b - a for a, b in zip(before, after)]
+    return round(spent[7] / sum(spent), 4) if sum(spent) else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the main run (default 100,000)")
@@ -260,6 +280,7 @@ def main() -> None:
     args = parser.parse_args()
 
     load_before = os.getloadavg()
+    ticks_before = cpu_ticks()
     with tempfile.TemporaryDirectory() as folder:
         small, large = Path(folder) / "small.parquet", Path(folder) / "large.parquet"
         out = Path(folder) / "out.parquet"
@@ -305,6 +326,7 @@ def main() -> None:
         "python": sys.version.split()[0],
         "machine": f"{os.cpu_count()} cores",
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "steal_share": steal_share(ticks_before, cpu_ticks()),
         "policy": "policies/saas_inbound.qual",
         "rows": args.rows,
         "rows_written": written,

@@ -414,16 +414,17 @@ class _Compiler:
                     chosen: exp.Expr = exp.ArrayFilter(
                         this=b.call("coalesce", exp.column("__ev"), exp.Array(expressions=[])),
                         expression=b.lam(test, name))
-                    # The order matters for the most recent K, and for a sum of
-                    # decayed points (float addition is not associative); a sum
-                    # of equal points is the same in any order.
+                    # The order matters only for decayed points: which are the
+                    # most recent K, and their sum (float addition is not
+                    # associative). Equal points give the same sum whichever K
+                    # are taken, in any order.
                     matching = chosen.copy()
-                    if rule.max_events is not None or block.decays:
-                        chosen = ev.ordered(chosen)
-                    if rule.max_events is not None:
+                    each: exp.Expr = points
+                    if block.decays:
+                        chosen, age = ev.most_recent(chosen, name, rule.max_events)
+                        each = exp.Mul(this=points, expression=b.paren(_located(ev.factor(block, age), block)))
+                    elif rule.max_events is not None:
                         chosen = b.call("list_slice", chosen, b.integer(1), b.integer(rule.max_events))
-                    each = points if not block.decays else exp.Mul(
-                        this=points, expression=b.paren(_located(ev.factor(block, ev.age(exp.column(name))), block)))
                     contributions = exp.Transform(this=chosen, expression=b.lam(each, name))
                     total = b.call("list_reduce", contributions,
                                    b.lam(exp.Add(this=exp.column("__a"), expression=exp.column("__x")), "__a", "__x"),

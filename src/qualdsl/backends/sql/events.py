@@ -8,12 +8,12 @@ Loaded events are a LIST of STRUCT(k, j, at, type, folded): `k = -at` and
 `j = -index` make DuckDB's list_sort (ascending, field by field) put them in
 the contract's order.
 
-For DuckDB itself (not PORTABLE) a loaded event is STRUCT(at, i, type,
-folded[, e]) with `i` its 1-based position, the list stays in input order, and
-each reader that needs the contract's order sorts its own few events
-(`ordered`): sorting every lead's whole list cost more than all the rules
-that read it. The element itself (`e`) is kept only when the policy reads an
-event's own key. The other dialects' rewrites keep the form they map.
+For DuckDB itself (not PORTABLE) a loaded event is STRUCT(at, type,
+folded[, e]), the list stays in input order, and each reader that needs the
+contract's order sorts its own few events' `at`s (`most_recent`): sorting
+every lead's whole list cost more than all the rules that read it. The
+element itself (`e`) is kept only when the policy reads an event's own key.
+The other dialects' rewrites keep the form they map.
 """
 
 from __future__ import annotations
@@ -43,18 +43,39 @@ def _member(value: exp.Expr, name: str) -> exp.Expr:
 
 def sorted_here() -> bool:
     """Whether the loaded list is sorted once (the PORTABLE form) rather
-    than by each reader (`ordered`)."""
+    than by each reader (`most_recent`)."""
     from .show import PORTABLE
 
     return PORTABLE.get()
 
 
-def ordered(events: exp.Expr) -> exp.Expr:
-    """A list of loaded events (or a filtered part of it) in the contract's
-    order: most recent first, ties to the later input element."""
-    # DuckDB's own form leads with (at, i): sorted descending, the most
-    # recent first and of equal `at` the later element (i is unique).
-    return events if sorted_here() else b.call("list_reverse_sort", events)
+def most_recent(events: exp.Expr, name: str, most: int | None) -> tuple[exp.Expr, exp.Expr]:
+    """What a decayed per-event rule sums over: the loaded `events` it
+    matched (or the `most` recent of them) in the contract's order, most
+    recent first, as a list; and, in a lambda over that list with parameter
+    `name`, the element's age.
+
+    In DuckDB's own form the list is of the events' `at`s (BIGINTs). A
+    decayed event's points depend on its `at` alone, so the sorted `at`s
+    give the same sum as the sorted events, and the same most recent K (of
+    two events with the same `at`, either gives the same points); sorting
+    a list of STRUCTs cost more than twice as much. The list is sorted only
+    when its order can matter: more than K elements, or more than two
+    (float addition is not associative, but it is commutative: a sum of
+    two is the same either way, signed zeros included)."""
+    element = exp.column(name)
+    if sorted_here():
+        chosen = events
+        age_of = age(element)
+    else:
+        ats = exp.Transform(this=events, expression=b.lam(_member(element, "at"), name))
+        up_to = min(2, most or 2)
+        chosen = b.case((exp.LTE(this=b.call("len", ats), expression=b.integer(up_to)), ats),
+                        default=b.call("list_reverse_sort", ats))
+        age_of = exp.Sub(this=exp.column("__t"), expression=element)
+    if most is not None:
+        chosen = b.call("list_slice", chosen, b.integer(1), b.integer(most))
+    return chosen, age_of
 
 
 def latest_at(events: exp.Expr) -> exp.Expr:
@@ -146,12 +167,11 @@ def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as
                      keep_element: bool) -> Loaded:
     """_window for DuckDB: each element made its loaded event in one pass
     (`__v` the element, `__n` its 1-based position), in input order, as
-    STRUCT(at, i, type, folded[, e]) (`ordered` sorts on its lead pair); the
-    warnings' pass runs only for a list holding a malformed element."""
+    STRUCT(at, type, folded[, e]); the warnings' pass runs only for a list
+    holding a malformed element."""
     v, n = exp.column("__v"), exp.column("__n")
     members = [
         exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at),
-        exp.PropertyEQ(this=exp.to_identifier("i"), expression=n),
         exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind),
         exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind)),
     ]

@@ -43,6 +43,15 @@ def decisions_both(connection: duckdb.DuckDBPyConnection, policy: Policy, table:
     return got, want
 
 
+def one_lead_both(policy: Policy, lead: Any, as_of: dt.datetime = AS_OF) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(SQL decision, Python decision) of one lead, as decision JSON; the SQL
+    one from the duckdb evaluator (the policy's SELECT over that lead)."""
+    from qualdsl import backends
+
+    got = backends.evaluator("duckdb", policy.ir).evaluate(lead, as_of=as_of).to_dict()
+    return got, policy.evaluate(lead, as_of=as_of).to_dict()
+
+
 def python_view(value: Any, sql_type: Any) -> Any:
     """A value as a Python engine reading the same JSONL sees it: the DuckDB
     client gives a JSON-typed value as its text, json.loads gives the value."""

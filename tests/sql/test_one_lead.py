@@ -12,6 +12,8 @@ import pytest
 import qualdsl
 from qualdsl import backends
 
+from .helpers import one_lead_both
+
 T = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 SCHEMA = """policy t
@@ -155,7 +157,6 @@ def test_the_lead_is_the_declared_id_as_coerced_then_as_text(kind, value):
     `id: int` of "007" is "7", an id its type rejects or that is no text (a
     list, a bool, a time) is null. The SQL gave the raw value's text."""
     policy = qualdsl.loads(f"policy t\nschema {{\n  id: {kind}\n}}\nscore s {{\n  rule r 1 when id is present\n}}\n")
-    got = backends.evaluator("duckdb", policy.ir).evaluate({"id": value}, as_of=T).to_dict()
-    want = policy.evaluate({"id": value}, as_of=T).to_dict()
+    got, want = one_lead_both(policy, {"id": value}, as_of=T)
     assert got == want
     assert want["lead"] == {"007": "7", 12.0: "12", "3.0": "3", 1e20: "100000000000000000000", 7.0: "7"}.get(value)

@@ -11,9 +11,10 @@ import re
 import pytest
 
 import qualdsl
-from qualdsl import backends
 from qualdsl.backends.sql.cli import schema_columns
 from qualdsl.backends.sql.compile import compile_sql
+
+from .helpers import one_lead_both
 
 T = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
@@ -66,8 +67,7 @@ def policy() -> qualdsl.Policy:
 
 @pytest.mark.parametrize("lead", LEADS, ids=[lead["id"] for lead in LEADS])
 def test_same_decision_as_python(policy, lead):
-    want = policy.evaluate(lead, as_of=T).to_dict()
-    got = backends.evaluator("duckdb", policy.ir).evaluate(lead, as_of=T).to_dict()
+    got, want = one_lead_both(policy, lead, as_of=T)
     assert got == want
 
 

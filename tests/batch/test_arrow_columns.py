@@ -14,9 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualdsl.batch import engines
 from qualdsl.batch.inputs import Batch, python_values
-from qualdsl.batch.outputs import FlatRows, ParquetWriter
+from qualdsl.batch.outputs import FlatRows, ParquetWriter, encoder
 
 from .helpers import AS_OF, SAAS, invoke, saas_leads
 from budget import examples
@@ -113,5 +112,7 @@ def test_chunk_counts_tiers_and_routes_like_one_by_one() -> None:
     many.add_many(tiers, routes)
     assert (many.decisions, many.tiers, many.routes) == (one.decisions, one.tiers, one.routes)
     assert many.tiers["(none)"] == 1 and many.routes["(none)"] == 2
-    assert engines.Chunk.of([], list).tiers == []
+    for kind in ("parquet", "csv", "jsonl"):
+        tiers, routes, _ = encoder(kind, ("fit",), "h").chunk([])
+        assert (list(tiers), list(routes)) == ([], [])
 

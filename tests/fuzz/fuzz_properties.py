@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -90,4 +91,25 @@ def check_lead(policy: qualdsl.Policy, lead: Any, as_of: dt.datetime | dt.date |
     assert list(policy.evaluate_many([lead], as_of=as_of)) == [decision], "evaluate_many differs from evaluate"
     assert policy.evaluate(lead, as_of=as_of) == decision, "a second evaluation differs"
     assert isinstance(decision.explain(), str)
+    check_flat_row(policy, lead, as_of, decision)
     return decision
+
+
+def check_flat_row(policy: qualdsl.Policy, lead: Any, as_of: dt.datetime | dt.date | str,
+                   decision: qualdsl.Decision) -> None:
+    """The flat output row the evaluate function writes itself (given the
+    policy's hash: what `score` writes to CSV and Parquet) is the row the
+    encoder makes of the Decision; it falls back to the Decision only when a
+    number is not finite."""
+    from qualdsl.api import format_as_of, normalize_as_of
+    from qualdsl.batch.outputs import FlatRows
+
+    moment = normalize_as_of(as_of)
+    made = policy.compiled.function(lead, moment, format_as_of(moment), policy.hash)
+    encoder = FlatRows(policy.blocks, policy.hash)
+    assert repr(encoder.row(made)) == repr(encoder.row(decision)), "the flat row differs from the Decision's"
+    numbers = [*decision.scores.values(), *(rule.points for rule in decision.rules)]
+    if not all(math.isfinite(number) for number in numbers):
+        assert type(made) is not tuple, "a number that is not finite must take the Decision's path"
+    elif math.isfinite(math.fsum(abs(number) for number in numbers) * 2):  # the check's sum cannot overflow
+        assert type(made) is tuple, "every number is finite, yet the flat row was not made"

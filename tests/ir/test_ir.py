@@ -217,7 +217,7 @@ def test_compile_json_prints_the_ir_with_its_hash():
 def test_compile_python_prints_the_generated_function():
     result = run("compile", "policies/saas_inbound.qual", "--target", "python")
     assert result.returncode == 0
-    assert result.stdout.startswith("def evaluate(lead, T, T_TEXT):")
+    assert result.stdout.startswith("def evaluate(lead, T, T_TEXT, HASH=None, EVENTS=MISS):")
     assert "'unsupported country'" in result.stdout  # user text only as repr() literals
 
 

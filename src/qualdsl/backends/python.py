@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol, overload
 
 import attrs
 
 from .. import ir, runtime
-from ..decision import Decision, RuleResult
+from ..decision import Decision, RuleResult, json_text
 from ..regex import compile_regex
 from ..schema import category
 from ..visitor import walk
@@ -67,13 +68,37 @@ class RuleInfo:
     node: ir.Rule
 
 
+class EvaluateFunction(Protocol):
+    """The generated function: (lead, as_of, as_of text) -> Decision; given
+    the policy's hash as well, the flat output row instead (a tuple in
+    outputs.flat_columns order), or the Decision when a number is not
+    finite (see _Codegen.flat_lines). EVENTS, when given, is the lead's
+    events already loaded as load_events would (runtime.Event tuples, as of
+    T, most recent first; None when missing) and the lead's own events are
+    not read: see CompiledPolicy.preload_events."""
+
+    @overload
+    def __call__(self, lead: Any, T: dt.datetime, T_TEXT: str, /) -> Decision: ...
+
+    @overload
+    def __call__(self, lead: Any, T: dt.datetime, T_TEXT: str, HASH: str, /) -> Decision | tuple[Any, ...]: ...
+
+    @overload
+    def __call__(self, lead: Any, T: dt.datetime, T_TEXT: str, HASH: str | None, EVENTS: Any, /) -> Any: ...
+
+
 @attrs.frozen
 class CompiledPolicy:
     """The evaluate function and what the ledger needs to name its entries."""
 
-    function: Callable[[Any, dt.datetime, str], Decision]
+    function: EvaluateFunction
     source: str  # the generated Python (`Policy.compiled.source`), for the curious and for debugging
     rules: tuple[RuleInfo, ...]
+    # The lead's key of its events when a caller may load them itself and
+    # pass them as EVENTS: a top-level field, of which `where` reads only
+    # `type` and `at` (the loaded events carry no raw event), not the lead's
+    # id. None otherwise.
+    preload_events: str | None = None
 
 
 def _let_refs(expr: ir.Expr) -> Iterator[str]:
@@ -93,6 +118,8 @@ class _Codegen:
             "RULE": RuleResult,
             "rt": runtime,
             "ZERO": dt.timedelta(0),
+            "json_text": json_text,
+            "REASONS": runtime.ListText(),  # the ICP reasons' JSON text, from a small set
         }
         for helper in (
             "lookup", "load_events", "group_by_type", "event_field", "coercion_warning", "coerce_field",
@@ -115,6 +142,9 @@ class _Codegen:
         self.let_order = {let.name: index for index, let in enumerate(policy.lets)}
         self.uses_by_type = False
         self.event_var = "e"
+        # Per rule, for the flat row's ledger text: its JSON piece (a constant
+        # pair by `fired`, or the pair of prefixes its points follow) and its vars.
+        self.flat_rules: list[tuple[str, str, str, bool]] = []  # (pieces, fired, points, points vary)
 
     # ------------------------------------------------------------- helpers
     def fresh(self, prefix: str) -> str:
@@ -199,7 +229,8 @@ class _Codegen:
             f"lead.get({self.literal(events.path[0])})" if len(events.path) == 1
             else f"lookup(lead, {events.path!r}, {flat})"
         )
-        out.append(f"    EV = load_events({fetch}, {flat}, T, W)")
+        # EVENTS: the events already loaded by the caller (batch.inputs.preload_events).
+        out.append(f"    EV = load_events({fetch}, {flat}, T, W) if EVENTS is MISS else EVENTS")
 
     def field_var(self, path: tuple[str, ...]) -> str:
         """A lead field's variable; an undeclared one is fetched raw on first use."""
@@ -504,6 +535,9 @@ class _Codegen:
                     out.append(f"        if {events} == {rule.max_events}: break")
                 out.append(f"    {h} = {events} > 0")
             points_vars.append(p)
+            constant = isinstance(rule, ir.WhenRule) and not when_factor
+            self.flat_rules.append(self.ledger_piece(block.name, rule.name, h, p,
+                                                     float(rule.points) if constant else None))
             ledger.append(
                 f"RR(RULE, ({self.literal(block.name)}, {self.literal(rule.name)}, {h}, {p}, {events}, {skipped}))"
             )
@@ -514,6 +548,59 @@ class _Codegen:
         if block.min is not None:
             out.append(f"    if {total} < {self.literal(block.min)}: {total} = {self.literal(block.min)}")
         return total
+
+    def ledger_piece(self, block: str, rule: str, fired: str, points: str,
+                     constant: float | None) -> tuple[str, str, str, bool]:
+        """A rule's entry in the ledger text (outputs.py's `rules` column):
+        with points known by `fired` alone (a `when` rule without decay), a
+        constant pair of whole pieces indexed by `fired`; otherwise a pair of
+        prefixes that `repr()` of the points completes (json.dumps writes a
+        finite float as its repr). Both come from json_text itself, so the
+        text is the slow path's exactly (a test compares them)."""
+        def piece(fired_value: bool, points_value: float) -> str:
+            return json_text({"block": block, "rule": rule, "fired": fired_value, "points": points_value})
+
+        if constant is not None and math.isfinite(constant):
+            return self.const((piece(False, 0.0), piece(True, constant))), fired, points, False
+        prefixes = []
+        for fired_value in (False, True):
+            text = piece(fired_value, 0.0)
+            if not text.endswith("0.0}"):  # a real check: json's float form is what this relies on
+                raise AssertionError(f"unexpected ledger JSON: {text}")
+            prefixes.append(text[:-4])
+        return self.const(tuple(prefixes)), fired, points, True
+
+    def flat_lines(self, points: list[str], row: list[str]) -> list[str]:
+        """With HASH (the policy's hash) given, return the flat output row
+        (outputs.flat_columns) when every number is finite; otherwise fall
+        through to the Decision, which outputs.finite() mends and the caller
+        encodes. One sum tells: it is finite only if every term is (it may
+        overflow on finite terms too; the slow path is right then)."""
+        lines = ["    if HASH is not None:"]
+        lines.extend("    " + line for line in self.sum_lines("c", ["total", *points]))
+        lines.append("        if c - c == 0.0:")
+        # The ledger text in f-strings of at most 32 entries a statement (as
+        # sum_lines, for the compiler); only the generator's own characters
+        # ([ , } ]) are literal in them, everything else is a constant or a repr.
+        chunks = []
+        entries = 32
+        for start in range(0, max(len(self.flat_rules), 1), entries):
+            parts = []
+            for index, (pieces, fired, value, varies) in enumerate(self.flat_rules[start:start + entries], start):
+                comma = "," if index else ""
+                parts.append(f"{comma}{{{pieces}[{fired}]}}{{{value}!r}}}}}}" if varies
+                             else f"{comma}{{{pieces}[{fired}]}}")
+            chunks.append("".join(parts))
+        chunks[0] = "[" + chunks[0]
+        chunks[-1] += "]"  # the same chunk when there is one
+        if len(chunks) == 1:
+            text = f"f'{chunks[0]}'"
+        else:
+            lines.append(f"            x = f'{chunks[0]}'")
+            lines.extend(f"            x += f'{chunk}'" for chunk in chunks[1:])
+            text = "x"
+        lines.append(f"            return ({', '.join(row[:-2] + [text] + row[-1:])})")
+        return lines
 
     def first_match(self, target: str, choices: tuple[ir.Choice, ...], indent: str) -> list[str]:
         """`target` = the value of the first choice whose condition holds (None:
@@ -545,7 +632,7 @@ class _Codegen:
     def generate(self) -> str:
         policy = self.policy
         head: list[str] = [
-            "def evaluate(lead, T, T_TEXT):",
+            "def evaluate(lead, T, T_TEXT, HASH=None, EVENTS=MISS):",
             "    W = []",
             "    if type(lead) is not dict:",
             "        if isinstance(lead, Mapping): lead = dict(lead)",
@@ -586,6 +673,11 @@ class _Codegen:
                 f"lead.get({self.literal(id_path[0])})" if len(id_path) == 1
                 else f"lookup(lead, {id_path!r}, {self.literal('.'.join(id_path))})"
             )
+        body.extend(self.flat_lines(
+            [points for _, _, points, _ in self.flat_rules],
+            [self.literal(policy.name), "HASH", f"lead_id({id_code})", "T_TEXT", "passed",
+             "'[]' if passed else REASONS(reasons)", *(self.block_vars[b.name] for b in policy.blocks),
+             "total", "tier", "route", "rules", "'[]' if not W else json_text(W)"]))
         body.append(
             f"    return DEC(DECISION, ({self.literal(policy.name)}, lead_id({id_code}), T_TEXT, passed, "
             f"reasons, {scores}, tier, route, ({', '.join(ledger)}{',' if len(ledger) == 1 else ''}), W))"
@@ -618,7 +710,17 @@ def compile_policy(policy: ir.Policy) -> CompiledPolicy:
     namespace = dict(codegen.namespace)
     exec(code, namespace)  # noqa: S102 - the generated source only, never policy text
     rules = tuple(RuleInfo(block.name, rule.name, rule) for block in policy.blocks for rule in block.rules)
-    return CompiledPolicy(namespace["evaluate"], source, rules)
+    return CompiledPolicy(namespace["evaluate"], source, rules, preloadable(policy))
+
+
+def preloadable(policy: ir.Policy) -> str | None:
+    """CompiledPolicy.preload_events."""
+    events = policy.events
+    if events is None or len(events.path) != 1 or policy.lead_id.path == events.path:
+        return None
+    if any(isinstance(node, ir.EventAttr) and node.path not in (("type",), ("at",)) for node in walk(policy)):
+        return None
+    return events.path[0]
 
 
 class PythonEvaluator:

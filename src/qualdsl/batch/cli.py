@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from typing import IO, Any, cast
 
 import click
@@ -298,7 +299,7 @@ class _Counts:
             for name, count in counted:
                 counter[name if name is not None else "(none)"] += count
 
-    def add_many(self, tiers: list[str | None], routes: list[str | None]) -> None:
+    def add_many(self, tiers: Sequence[str | None], routes: Sequence[str | None]) -> None:
         self.decisions += len(tiers)
         for counter, names in ((self.tiers, tiers), (self.routes, routes)):
             counted = collections.Counter(names)

@@ -13,12 +13,13 @@ import contextlib
 import datetime as dt
 import gc
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import attrs
 
 from ..asof import AsOf, raw_text, unusable
+from ..backends.python import EvaluateFunction
 from ..decision import Decision
 from .inputs import MAX_RAW_CHARS, PARQUET_BATCH_ROWS, Batch, Progress, Row, RowError, read_rows, read_units
 
@@ -55,13 +56,70 @@ class Chunk:
     and routes (for the summary) and what the encoder's `many` made of them
     (for the writer's `write_many`). Parquet batches travel this way."""
 
-    tiers: list[str | None]
-    routes: list[str | None]
+    tiers: Sequence[str | None]
+    routes: Sequence[str | None]
     rows: Any
 
-    @classmethod
-    def of(cls, decisions: list[Decision], many: Any) -> Chunk:
-        return cls([d.tier for d in decisions], [d.route for d in decisions], many(decisions))
+
+class Decider:
+    """Leads into what the job's writer takes. For CSV and Parquet the
+    policy's evaluate function writes the flat row itself (given the
+    policy's hash): no Decision and no RuleResult is made, and the ledger
+    text comes from per-rule constants, which made encoding cost a third as
+    much as deciding. JSONL, and no encoding at all, go through Decisions."""
+
+    def __init__(self, policy: Any, encoding: tuple[str, tuple[str, ...], str] | None) -> None:
+        from ..api import format_as_of, normalize_as_of
+        from .outputs import FlatRows, JsonlRows, encoder
+
+        made = None if encoding is None else encoder(*encoding)
+        # Either the flat rows' encoder (the function is given the hash) or JSONL's.
+        self.flat: FlatRows | None = made if isinstance(made, FlatRows) else None
+        self.encoder: JsonlRows | None = made if isinstance(made, JsonlRows) else None
+        self.hash = encoding[2] if encoding is not None else ""
+        self.function: EvaluateFunction = policy.compiled.function
+        self.function_events: str | None = policy.compiled.preload_events
+        self._normalize, self._format = normalize_as_of, format_as_of
+        self._last: tuple[Any, dt.datetime, str] | None = None
+
+    def _times(self, as_of: dt.datetime) -> tuple[dt.datetime, str]:
+        last = self._last
+        if last is None or last[0] is not as_of:
+            moment = self._normalize(as_of)
+            last = self._last = (as_of, moment, self._format(moment))
+        return last[1], last[2]
+
+    def one(self, lead: Any, as_of: dt.datetime) -> Decision | Encoded:
+        moment, text = self._times(as_of)
+        if self.flat is not None:
+            return self.flat.encode(self.function(lead, moment, text, self.hash))
+        if self.encoder is not None:
+            return self.encoder.encode(self.function(lead, moment, text))
+        return self.function(lead, moment, text)
+
+    def many(self, leads: list[Any], as_of: dt.datetime) -> list[Decision] | Chunk:
+        function, (moment, text), hash = self.function, self._times(as_of), self.hash
+        if self.flat is not None:
+            return Chunk(*self.flat.chunk([function(lead, moment, text, hash) for lead in leads]))
+        decisions = [function(lead, moment, text) for lead in leads]
+        return decisions if self.encoder is None else Chunk(*self.encoder.chunk(decisions))
+
+    def batch(self, batch: Batch, as_of: dt.datetime) -> list[Decision] | Chunk:
+        """A Parquet batch's leads, their events loaded in Arrow when the
+        policy allows it (CompiledPolicy.preload_events)."""
+        name = self.function_events
+        if name is None:
+            return self.many(batch.leads(), as_of)
+        moment, text = self._times(as_of)
+        leads, events = batch.leads_and_events(name, moment)
+        if events is None:
+            return self.many(leads, as_of)
+        function, hash = self.function, self.hash
+        if self.flat is not None:
+            return Chunk(*self.flat.chunk([function(lead, moment, text, hash, loaded)
+                                           for lead, loaded in zip(leads, events, strict=True)]))
+        decisions = [function(lead, moment, text, None, loaded) for lead, loaded in zip(leads, events, strict=True)]
+        return decisions if self.encoder is None else Chunk(*self.encoder.chunk(decisions))
 
 
 Result = Decision | RowError | Encoded | Chunk
@@ -159,29 +217,24 @@ def _in_process(units: Iterator[Row | RowError | Batch] | Iterator[Timed | RowEr
                 job: ScoreJob) -> Iterator[Result]:
     """Rows one by one (text inputs stream: a decision is written as soon
     as its row is read); a Parquet batch at once, encoded as one Chunk."""
-    evaluate, as_of = policy.evaluate, job.as_of
-    many = None
-    if job.encoding is not None:
-        from .outputs import encoder
-
-        many = encoder(*job.encoding).many
+    decide, as_of = Decider(policy, job.encoding), job.as_of
     rows = 0
     with _collections_per_batch() as collect:
         for unit in units:
             if type(unit) is Row or type(unit) is Timed:
                 # Rows streamed one by one: a collection every PARQUET_BATCH_ROWS
                 # rows, so a cycle in some value never piles up with the collector off.
-                yield evaluate(unit.lead, as_of=as_of if type(unit) is Row else unit.as_of)  # type: ignore[union-attr]
+                yield decide.one(unit.lead, as_of if type(unit) is Row else unit.as_of)  # type: ignore[union-attr]
                 rows += 1
                 if rows % PARQUET_BATCH_ROWS == 0:
                     collect()
             elif type(unit) is Batch:
-                decisions = [evaluate(lead, as_of=as_of) for lead in unit.leads()]
-                if many is None:
-                    yield from decisions
+                decided = decide.batch(unit, as_of)
+                if type(decided) is Chunk:
+                    yield decided
                 else:
-                    yield Chunk.of(decisions, many)
-                del decisions
+                    yield from decided  # type: ignore[misc]
+                del decided
                 collect()
             else:
                 yield unit  # type: ignore[misc]  # a RowError: `type(unit) is` tests do not narrow
@@ -225,20 +278,15 @@ class _Collections:
 
 # ------------------------------------------------------------ worker processes
 
-_worker_policy: Any = None
-_worker_encoder: Any = None
+_worker_decide_leads: Decider | None = None
 _worker_collect: Any = None
 
 
 def _worker_start(policy_path: str, id_field: str | None, encoding: tuple[str, tuple[str, ...], str] | None) -> None:
-    global _worker_policy, _worker_encoder, _worker_collect
+    global _worker_decide_leads, _worker_collect
     from ..api import load
 
-    _worker_policy = load(policy_path, id_field=id_field)
-    if encoding is not None:
-        from .outputs import encoder
-
-        _worker_encoder = encoder(*encoding)
+    _worker_decide_leads = Decider(load(policy_path, id_field=id_field), encoding)
     # As in one process (_collections_per_batch): what the worker holds now
     # is frozen, and the collector runs once per chunk. The worker process
     # ends with the pool, so nothing is restored.
@@ -255,20 +303,16 @@ def _worker_decide(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime | lis
 
 
 def _worker_decide_chunk(leads: list[dict[str, Any]] | Batch, as_of: dt.datetime | list[dt.datetime]) -> Any:
+    decide = _worker_decide_leads
+    assert decide is not None  # set by _worker_start
     if type(leads) is Batch:
         assert not isinstance(as_of, list)  # a Batch is never read with --as-of-field (PythonEngine.run)
-        decided = list(_worker_policy.evaluate_many(leads.leads(), as_of=as_of))
         # Every row of a batch is decided: one Chunk, cheaper to send back than rows.
-        return decided if _worker_encoder is None else Chunk.of(decided, _worker_encoder.many)
+        return decide.batch(leads, as_of)
+    assert isinstance(leads, list)
     if isinstance(as_of, list):  # each lead's own moment (never a Batch: see PythonEngine.run)
-        evaluate = _worker_policy.evaluate
-        decisions: Any = (evaluate(lead, as_of=moment) for lead, moment in zip(leads, as_of))  # type: ignore[arg-type]
-    else:
-        decisions = _worker_policy.evaluate_many(leads, as_of=as_of)
-    if _worker_encoder is None:
-        return list(decisions)
-    row = _worker_encoder.row
-    return [(decision.tier, decision.route, row(decision)) for decision in decisions]
+        return [decide.one(lead, moment) for lead, moment in zip(leads, as_of, strict=True)]
+    return [decide.one(lead, as_of) for lead in leads]
 
 
 # What is in flight: the chunk's rows (to put error rows back in their

@@ -597,6 +597,30 @@ class Batch:
         columns = [python_values(_plain(column, pa), pa) for column in self.records.columns]
         return _records(self.records.schema.names, columns, self.records.num_rows)
 
+    def leads_and_events(self, name: str, as_of: dt.datetime) -> tuple[list[dict[str, Any]], list[Any] | None]:
+        """The leads, and their events of column `name` loaded as of `as_of`
+        (preload_events) to pass to the evaluate function as EVENTS. A lead
+        whose events cannot be preloaded gets runtime._MISS and its events as
+        usual; one whose events are preloaded has no `name` key (the
+        function does not read it). (leads(), None) when the column is not a
+        list of events with a string `type` and a TIMESTAMP `at`."""
+        import pyarrow as pa
+
+        names = self.records.schema.names
+        loaded = preload_events(self.records.column(names.index(name)), as_of, pa) if names.count(name) == 1 else None
+        if loaded is None:
+            return self.leads(), None
+        events, slow = loaded
+        at = names.index(name)
+        others = [python_values(_plain(column, pa), pa) for index, column in enumerate(self.records.columns)
+                  if index != at]
+        leads = _records(names[:at] + names[at + 1:], others, self.records.num_rows)
+        if slow:  # leads with an event load_events warns about: their events as the lead has them
+            column = self.records.column(at).take(pa.array(slow, pa.int64()))
+            for row, value in zip(slow, python_values(_plain(column, pa), pa), strict=True):
+                leads[row][name] = value
+        return leads, events
+
 
 def _parquet(path: str, progress: Progress | None, batches: bool = False,
              batch_rows: int = PARQUET_BATCH_ROWS) -> Iterator[Row | RowError | Batch]:
@@ -681,8 +705,98 @@ def _plain(array: Any, pa: Any) -> Any:
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         if not _needs_conversion(kind, pa):
             return array
-        return type(array).from_arrays(array.offsets, _plain(array.values, pa), mask=array.is_null())
+        offsets, values = array.offsets, array.values
+        if array.offset:  # a slice: from_arrays takes no sliced offsets with a mask, so rebase them
+            import pyarrow.compute as pc
+
+            first = offsets[0]
+            offsets = pc.subtract(offsets, first)
+            values = values.slice(first.as_py(), offsets[-1].as_py())
+        return type(array).from_arrays(offsets, _plain(values, pa), mask=array.is_null())
     return array
+
+
+def preload_events(array: Any, as_of: dt.datetime, pa: Any) -> tuple[list[Any], list[int]] | None:
+    """A batch's events column loaded in Arrow and numpy as runtime.load_events
+    loads one lead's: per lead the Event tuples of its events with `at <=
+    as_of`, most recent first, ties to the later one in the input; None for
+    a null list. Making an event dict per event and loading it in Python was
+    a third of what deciding a lead with seven events cost.
+    Only events load_events takes as they are: a lead with a null event, or
+    a null `type` or `at`, gets runtime._MISS (and is listed second) so the
+    evaluate function loads its events itself, with the warning. The tuples
+    carry no raw event (None): CompiledPolicy.preload_events says when the
+    policy never reads one. None when the column is not a list of structs
+    with one string `type` and one TIMESTAMP `at`, or holds a time outside
+    years 1-9999 (_plain makes those text)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from ..runtime import _MISS
+
+    kind = array.type
+    if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)) or not pa.types.is_struct(kind.value_type):
+        return None
+    fields = [field.name for field in kind.value_type]
+    if fields.count("type") != 1 or fields.count("at") != 1:
+        return None
+    type_kind, at_kind = kind.value_type.field("type").type, kind.value_type.field("at").type
+    if not (pa.types.is_string(type_kind) or pa.types.is_large_string(type_kind)) or not pa.types.is_timestamp(at_kind):
+        return None
+    count = len(array)
+    if count == 0:
+        return [], []
+    offsets = array.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+    first = int(offsets[0])
+    children = array.values.slice(first, int(offsets[-1]) - first).flatten()  # a null event: null children
+    types, ats = children[fields.index("type")], children[fields.index("at")]
+    micros_array = ats.cast(pa.timestamp("us", tz="UTC" if at_kind.tz is not None else None), safe=False)
+    micros_array = micros_array.cast(pa.int64())
+    bounds = pc.min_max(micros_array).as_py()
+    if bounds["min"] is not None and (bounds["min"] < _FIRST_US or bounds["max"] > _LAST_US):
+        return None
+    micros = micros_array.fill_null(0).to_numpy(zero_copy_only=False)
+    valid = (types.is_valid().to_numpy(zero_copy_only=False) & micros_array.is_valid().to_numpy(zero_copy_only=False))
+    parent = np.repeat(np.arange(count), np.diff(offsets))
+    index = np.arange(len(parent)) - (offsets[:-1] - first)[parent]
+    listed = array.is_valid().to_numpy(zero_copy_only=False)
+    counted = listed[parent]
+    slow = np.zeros(count, dtype=bool)
+    slow[parent[counted & ~valid]] = True
+    limit = (as_of - _EPOCH) // dt.timedelta(microseconds=1)
+    keep = np.flatnonzero(counted & ~slow[parent] & (micros <= limit))
+    keep = keep[_recency_order(parent[keep], micros[keep], index[keep], count, np)]
+    moments = list(map(_EPOCH.__add__, micros[keep].astype("timedelta64[us]").tolist()))
+    # Each distinct type made a str and casefolded once (dictionary-encoded).
+    encoded = types.take(pa.array(keep, pa.int64())).dictionary_encode()
+    distinct = encoded.dictionary.to_pylist()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).tolist()
+    loaded = list(zip(moments, map(distinct.__getitem__, codes),
+                      map([name.casefold() for name in distinct].__getitem__, codes), itertools.repeat(None),
+                      index[keep].tolist(), strict=False))
+    ends = np.cumsum(np.bincount(parent[keep], minlength=count)).tolist()
+    events: list[Any] = []
+    begin = 0
+    for end, has_list, is_slow in zip(ends, listed.tolist(), slow.tolist(), strict=True):
+        events.append(_MISS if is_slow else loaded[begin:end] if has_list else None)
+        begin = end
+    return events, np.flatnonzero(slow).tolist()
+
+
+def _recency_order(parent: Any, micros: Any, index: Any, leads: int, np: Any) -> Any:
+    """The order of events by lead, then `at` descending, then input index
+    descending (load_events' order). One stable sort of one int64 key (lead,
+    then `at` descending) over the events reversed, so that ties come out
+    later-first, when the key fits (it does unless the times span most of
+    years 1-9999): six times faster than the three-key lexsort."""
+    if len(micros) == 0:
+        return np.arange(0)
+    low, high = int(micros.min()), int(micros.max())
+    span = high - low + 1
+    if leads * span >= 2**62:
+        return np.lexsort((-index, -micros, parent))
+    key = parent.astype(np.int64) * span + (high - micros)
+    return (len(key) - 1) - np.argsort(key[::-1], kind="stable")
 
 
 def python_values(array: Any, pa: Any) -> list[Any]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 from collections.abc import Sequence
 from typing import IO, Any, Protocol
 
-from ..decision import Decision, RuleResult
+from ..decision import Decision, RuleResult, json_text
+from ..runtime import ListText
 
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 PARQUET_BATCH_ROWS = 8192
@@ -48,14 +48,8 @@ class Writer(Protocol):
     def close(self) -> None: ...
 
 
-def dumps(value: Any, indent: int | None = None) -> str:
-    """Strict JSON text; escapes what UTF-8 cannot carry (lone surrogates)."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(value, ensure_ascii=True, allow_nan=False, indent=indent)
-    return text
+# Strict JSON text; escapes what UTF-8 cannot carry (lone surrogates).
+dumps = json_text
 
 
 def finite(decision: Decision) -> Decision:
@@ -116,53 +110,54 @@ class _RulesText:
         return "[" + ",".join(parts) + "]"
 
 
+# What an encoder's `many` takes: Decisions, or flat rows the policy's
+# evaluate function made itself (given the policy's hash: a tuple in
+# flat_columns order, or the Decision where a number was not finite).
+Item = Decision | tuple[Any, ...]
+
+
 class FlatRows:
-    """Decisions as flat rows (lists in flat_columns order), or a chunk of
-    them as columns."""
+    """Decisions (or the evaluate function's flat rows) as flat rows: lists
+    in flat_columns order, or a chunk of them as columns."""
 
     def __init__(self, blocks: Sequence[str], policy_hash: str) -> None:
         self.blocks = tuple(blocks)
         self.hash = policy_hash
         self.rules = _RulesText()
-        self.reasons: dict[tuple[str, ...], str] = {}  # ICP reasons come from a fixed set
+        self.reasons = ListText()  # ICP reasons come from a fixed set
+        self.tier_at = len(flat_columns(blocks)) - 4  # tier, route, rules, warnings: the last four
 
-    def reasons_text(self, reasons: list[str]) -> str:
-        if not reasons:
-            return "[]"
-        key = tuple(reasons)
-        return self.reasons.get(key) or self.reasons.setdefault(key, dumps(reasons))
-
-    def row(self, decision: Decision) -> list[Any]:
-        decision = finite(decision)
+    def row(self, item: Item) -> list[Any]:
+        if type(item) is tuple:  # made by the evaluate function
+            return list(item)
+        decision = finite(item)  # type: ignore[arg-type]  # a Decision: `type(...) is` does not narrow
         scores = decision.scores
         return [
             decision.policy, self.hash, decision.lead, decision.as_of, decision.icp_pass,
-            self.reasons_text(decision.reasons),
+            self.reasons(decision.reasons) if decision.reasons else "[]",
             *[scores[block] for block in self.blocks],
             scores["total"], decision.tier, decision.route,
             self.rules(decision.rules),
             dumps(decision.warnings) if decision.warnings else "[]",
         ]
 
-    def many(self, decisions: Sequence[Decision]) -> list[list[Any]]:
-        """A chunk of decisions as columns, one list per flat column (what
-        ParquetWriter.write_many takes): a list comprehension per column
-        costs a third of building a row list per decision."""
-        ds = [finite(decision) for decision in decisions]
-        scores = [decision.scores for decision in ds]
-        return [
-            [decision.policy for decision in ds],
-            [self.hash] * len(ds),
-            [decision.lead for decision in ds],
-            [decision.as_of for decision in ds],
-            [decision.icp_pass for decision in ds],
-            [self.reasons_text(decision.reasons) for decision in ds],
-            *[[score[block] for score in scores] for block in (*self.blocks, "total")],
-            [decision.tier for decision in ds],
-            [decision.route for decision in ds],
-            [self.rules(decision.rules) for decision in ds],
-            [dumps(decision.warnings) if decision.warnings else "[]" for decision in ds],
-        ]
+    def encode(self, item: Item) -> tuple[str | None, str | None, Any]:
+        """(tier, route, the output row)."""
+        row = self.row(item)
+        return row[self.tier_at], row[self.tier_at + 1], row
+
+    def chunk(self, items: Sequence[Item]) -> tuple[Sequence[str | None], Sequence[str | None], Any]:
+        """A chunk's tiers, routes and what the writer's write_many takes."""
+        columns = FlatRows.many(self, items)  # the columns, whatever a subclass's `many` makes of them
+        return columns[self.tier_at], columns[self.tier_at + 1], columns
+
+    def many(self, items: Sequence[Item]) -> Any:
+        """A chunk as columns, one sequence per flat column (what
+        ParquetWriter.write_many takes)."""
+        rows = [item if type(item) is tuple else self.row(item) for item in items]
+        if not rows:
+            return [[] for _ in range(self.tier_at + 4)]
+        return list(zip(*rows))
 
 
 def flat_schema(blocks: Sequence[str]) -> Any:
@@ -197,8 +192,12 @@ class ArrowRows(FlatRows):
         super().__init__(blocks, policy_hash)
         self.schema = flat_schema(blocks)
 
-    def many(self, decisions: Sequence[Decision]) -> Any:  # a pyarrow.RecordBatch
-        return arrow_batch(super().many(decisions), self.schema)
+    def chunk(self, items: Sequence[Item]) -> tuple[Sequence[str | None], Sequence[str | None], Any]:
+        tiers, routes, columns = super().chunk(items)
+        return tiers, routes, arrow_batch(columns, self.schema)
+
+    def many(self, items: Sequence[Item]) -> Any:  # a pyarrow.RecordBatch
+        return arrow_batch(super().many(items), self.schema)
 
 
 class JsonlRows:
@@ -210,6 +209,12 @@ class JsonlRows:
     def row(self, decision: Decision) -> bytes:
         return dumps(decision_json(decision, self.hash)).encode("utf-8") + b"\n"
 
+    def encode(self, decision: Decision) -> tuple[str | None, str | None, bytes]:
+        return decision.tier, decision.route, self.row(decision)
+
+    def chunk(self, decisions: Sequence[Decision]) -> tuple[list[str | None], list[str | None], bytes]:
+        return [d.tier for d in decisions], [d.route for d in decisions], self.many(decisions)
+
     def many(self, decisions: Sequence[Decision]) -> bytes:
         return b"".join(map(self.row, decisions))
 
@@ -217,14 +222,26 @@ class JsonlRows:
 class CsvRows(FlatRows):
     """Flat rows as CSV cells: booleans as JSON spells them, floats exact."""
 
-    def row(self, decision: Decision) -> list[Any]:
-        row = super().row(decision)
+    def row(self, item: Item) -> list[Any]:
+        return self.cells(super().row(item))
+
+    @staticmethod
+    def cells(row: list[Any]) -> list[Any]:
         row[4] = "true" if row[4] else "false"
         return ["" if cell is None else repr(cell) if type(cell) is float else cell for cell in row]
 
-    def many(self, decisions: Sequence[Decision]) -> list[list[Any]]:
+    def encode(self, item: Item) -> tuple[str | None, str | None, Any]:
+        row = super().row(item)
+        return row[self.tier_at], row[self.tier_at + 1], self.cells(row)
+
+    def chunk(self, items: Sequence[Item]) -> tuple[list[str | None], list[str | None], list[list[Any]]]:
+        rows = [FlatRows.row(self, item) for item in items]
+        return ([row[self.tier_at] for row in rows], [row[self.tier_at + 1] for row in rows],
+                [self.cells(row) for row in rows])
+
+    def many(self, items: Sequence[Item]) -> list[list[Any]]:
         """Rows, not columns: the CSV writer writes rows."""
-        return list(map(self.row, decisions))
+        return list(map(self.row, items))
 
 
 Encoder = JsonlRows | CsvRows | ArrowRows

@@ -141,6 +141,7 @@ class _Codegen:
         self.lets = {let.name: let for let in policy.lets}
         self.let_order = {let.name: index for index, let in enumerate(policy.lets)}
         self.uses_by_type = False
+        self.reads_event_keys = False
         self.event_var = "e"
         # Per rule, for the flat row's ledger text: its JSON piece (a constant
         # pair by `fired`, or the pair of prefixes its points follow) and its vars.
@@ -275,6 +276,7 @@ class _Codegen:
             return Code(f"{self.event_var}[1]", "string", nullable=False)
         if expr.path == ("at",):
             return Code(f"{self.event_var}[0]", "datetime", nullable=False)
+        self.reads_event_keys = True  # the raw event is read: no preloaded events (preloadable)
         return Code(f"event_field({self.event_var}, {expr.path!r}, {self.literal(expr.name)})", "any")
 
     def gen_LetRef(self, expr: ir.LetRef) -> Code:
@@ -574,8 +576,10 @@ class _Codegen:
         """With HASH (the policy's hash) given, return the flat output row
         (outputs.flat_columns) when every number is finite; otherwise fall
         through to the Decision, which outputs.finite() mends and the caller
-        encodes. One sum tells: it is finite only if every term is (it may
-        overflow on finite terms too; the slow path is right then)."""
+        encodes. One sum of the total and the points that vary tells: it is
+        finite only if every term is (it may overflow on finite terms too;
+        the slow path is right then). A rule with constant pieces has finite
+        points by construction (ledger_piece)."""
         lines = ["    if HASH is not None:"]
         lines.extend("    " + line for line in self.sum_lines("c", ["total", *points]))
         lines.append("        if c - c == 0.0:")
@@ -674,7 +678,8 @@ class _Codegen:
                 else f"lookup(lead, {id_path!r}, {self.literal('.'.join(id_path))})"
             )
         body.extend(self.flat_lines(
-            [points for _, _, points, _ in self.flat_rules],
+            # A rule with constant pieces has finite points: only the others can be otherwise.
+            [points for _, _, points, varies in self.flat_rules if varies],
             [self.literal(policy.name), "HASH", f"lead_id({id_code})", "T_TEXT", "passed",
              "'[]' if passed else REASONS(reasons)", *(self.block_vars[b.name] for b in policy.blocks),
              "total", "tier", "route", "rules", "'[]' if not W else json_text(W)"]))
@@ -710,15 +715,13 @@ def compile_policy(policy: ir.Policy) -> CompiledPolicy:
     namespace = dict(codegen.namespace)
     exec(code, namespace)  # noqa: S102 - the generated source only, never policy text
     rules = tuple(RuleInfo(block.name, rule.name, rule) for block in policy.blocks for rule in block.rules)
-    return CompiledPolicy(namespace["evaluate"], source, rules, preloadable(policy))
+    return CompiledPolicy(namespace["evaluate"], source, rules, preloadable(policy, codegen))
 
 
-def preloadable(policy: ir.Policy) -> str | None:
+def preloadable(policy: ir.Policy, codegen: _Codegen) -> str | None:
     """CompiledPolicy.preload_events."""
     events = policy.events
-    if events is None or len(events.path) != 1 or policy.lead_id.path == events.path:
-        return None
-    if any(isinstance(node, ir.EventAttr) and node.path not in (("type",), ("at",)) for node in walk(policy)):
+    if events is None or len(events.path) != 1 or policy.lead_id.path == events.path or codegen.reads_event_keys:
         return None
     return events.path[0]
 

@@ -572,9 +572,10 @@ class _Codegen:
             prefixes.append(text[:-4])
         return self.const(tuple(prefixes)), fired, points, True
 
-    def flat_lines(self, points: list[str], row: list[str]) -> list[str]:
+    def flat_lines(self, points: list[str], before: list[str], after: list[str]) -> list[str]:
         """With HASH (the policy's hash) given, return the flat output row
-        (outputs.flat_columns) when every number is finite; otherwise fall
+        (outputs.flat_columns: the cells `before` the ledger text, the
+        ledger text, the cells `after` it) when every number is finite; otherwise fall
         through to the Decision, which outputs.finite() mends and the caller
         encodes. One sum of the total and the points that vary tells: it is
         finite only if every term is (it may overflow on finite terms too;
@@ -603,7 +604,7 @@ class _Codegen:
             lines.append(f"            x = f'{chunks[0]}'")
             lines.extend(f"            x += f'{chunk}'" for chunk in chunks[1:])
             text = "x"
-        lines.append(f"            return ({', '.join(row[:-2] + [text] + row[-1:])})")
+        lines.append(f"            return ({', '.join([*before, text, *after])})")
         return lines
 
     def first_match(self, target: str, choices: tuple[ir.Choice, ...], indent: str) -> list[str]:
@@ -682,7 +683,8 @@ class _Codegen:
             [points for _, _, points, varies in self.flat_rules if varies],
             [self.literal(policy.name), "HASH", f"lead_id({id_code})", "T_TEXT", "passed",
              "'[]' if passed else REASONS(reasons)", *(self.block_vars[b.name] for b in policy.blocks),
-             "total", "tier", "route", "rules", "'[]' if not W else json_text(W)"]))
+             "total", "tier", "route"],
+            ["'[]' if not W else json_text(W)"]))
         body.append(
             f"    return DEC(DECISION, ({self.literal(policy.name)}, lead_id({id_code}), T_TEXT, passed, "
             f"reasons, {scores}, tier, route, ({', '.join(ledger)}{',' if len(ledger) == 1 else ''}), W))"

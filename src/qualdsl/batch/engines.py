@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import gc
 import importlib
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
@@ -21,6 +22,7 @@ import attrs
 from ..asof import AsOf, raw_text, unusable
 from ..backends.python import EvaluateFunction
 from ..decision import Decision
+from ..runtime import _MISS
 from .inputs import MAX_RAW_CHARS, PARQUET_BATCH_ROWS, Batch, Progress, Row, RowError, read_rows, read_units
 
 CHUNK_ROWS = 1000  # leads sent to a worker at a time
@@ -65,8 +67,9 @@ class Decider:
     """Leads into what the job's writer takes. For CSV and Parquet the
     policy's evaluate function writes the flat row itself (given the
     policy's hash): no Decision and no RuleResult is made, and the ledger
-    text comes from per-rule constants, which made encoding cost a third as
-    much as deciding. JSONL, and no encoding at all, go through Decisions."""
+    text comes from per-rule constants (encoding Decisions had cost a third
+    as much as deciding them). JSONL, and no encoding at all, go through
+    Decisions."""
 
     def __init__(self, policy: Any, encoding: tuple[str, tuple[str, ...], str] | None) -> None:
         from ..api import format_as_of, normalize_as_of
@@ -97,29 +100,24 @@ class Decider:
             return self.encoder.encode(self.function(lead, moment, text))
         return self.function(lead, moment, text)
 
-    def many(self, leads: list[Any], as_of: dt.datetime) -> list[Decision] | Chunk:
-        function, (moment, text), hash = self.function, self._times(as_of), self.hash
+    def many(self, leads: list[Any], as_of: dt.datetime, events: list[Any] | None = None) -> list[Decision] | Chunk:
+        """Leads decided at once; `events`, each lead's events already loaded
+        (Batch.leads_and_events; _MISS: the function loads them)."""
+        function, (moment, text) = self.function, self._times(as_of)
+        each = zip(leads, events if events is not None else itertools.repeat(_MISS))
         if self.flat is not None:
-            return Chunk(*self.flat.chunk([function(lead, moment, text, hash) for lead in leads]))
-        decisions = [function(lead, moment, text) for lead in leads]
+            hash = self.hash
+            return Chunk(*self.flat.chunk([function(lead, moment, text, hash, loaded) for lead, loaded in each]))
+        decisions = [function(lead, moment, text, None, loaded) for lead, loaded in each]
         return decisions if self.encoder is None else Chunk(*self.encoder.chunk(decisions))
 
     def batch(self, batch: Batch, as_of: dt.datetime) -> list[Decision] | Chunk:
         """A Parquet batch's leads, their events loaded in Arrow when the
         policy allows it (CompiledPolicy.preload_events)."""
-        name = self.function_events
-        if name is None:
+        if self.function_events is None:
             return self.many(batch.leads(), as_of)
-        moment, text = self._times(as_of)
-        leads, events = batch.leads_and_events(name, moment)
-        if events is None:
-            return self.many(leads, as_of)
-        function, hash = self.function, self.hash
-        if self.flat is not None:
-            return Chunk(*self.flat.chunk([function(lead, moment, text, hash, loaded)
-                                           for lead, loaded in zip(leads, events, strict=True)]))
-        decisions = [function(lead, moment, text, None, loaded) for lead, loaded in zip(leads, events, strict=True)]
-        return decisions if self.encoder is None else Chunk(*self.encoder.chunk(decisions))
+        leads, events = batch.leads_and_events(self.function_events, self._times(as_of)[0])
+        return self.many(leads, as_of, events)
 
 
 Result = Decision | RowError | Encoded | Chunk

@@ -154,7 +154,7 @@ class FlatRows:
     def many(self, items: Sequence[Item]) -> Any:
         """A chunk as columns, one sequence per flat column (what
         ParquetWriter.write_many takes)."""
-        rows = [item if type(item) is tuple else self.row(item) for item in items]
+        rows = [item if type(item) is tuple else FlatRows.row(self, item) for item in items]
         if not rows:
             return [[] for _ in range(self.tier_at + 4)]
         return list(zip(*rows))

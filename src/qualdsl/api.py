@@ -120,6 +120,14 @@ class Policy:
         self._last = (as_of, moment, format_as_of(moment))
         return self._last
 
+    def times(self, as_of: dt.datetime | dt.date | str) -> tuple[dt.datetime, str]:
+        """`as_of` as the evaluate function takes it: the UTC moment and the
+        decision's `as_of` text; the last one is kept, as evaluate keeps it."""
+        last = self._last
+        if as_of is not last[0]:
+            last = self._times(as_of)
+        return last[1], last[2]
+
     def evaluate(self, lead: Mapping[str, Any], *, as_of: dt.datetime | dt.date | str) -> Decision:
         """Decide one lead as of a moment. Never raises on lead data."""
         # The same as_of object is usually passed for a whole batch: normalise once.

@@ -72,7 +72,6 @@ class Decider:
     Decisions."""
 
     def __init__(self, policy: Any, encoding: tuple[str, tuple[str, ...], str] | None) -> None:
-        from ..api import format_as_of, normalize_as_of
         from .outputs import FlatRows, JsonlRows, encoder
 
         made = None if encoding is None else encoder(*encoding)
@@ -82,15 +81,7 @@ class Decider:
         self.hash = encoding[2] if encoding is not None else ""
         self.function: EvaluateFunction = policy.compiled.function
         self.function_events: str | None = policy.compiled.preload_events
-        self._normalize, self._format = normalize_as_of, format_as_of
-        self._last: tuple[Any, dt.datetime, str] | None = None
-
-    def _times(self, as_of: dt.datetime) -> tuple[dt.datetime, str]:
-        last = self._last
-        if last is None or last[0] is not as_of:
-            moment = self._normalize(as_of)
-            last = self._last = (as_of, moment, self._format(moment))
-        return last[1], last[2]
+        self._times = policy.times
 
     def one(self, lead: Any, as_of: dt.datetime) -> Decision | Encoded:
         moment, text = self._times(as_of)

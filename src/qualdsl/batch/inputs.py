@@ -607,11 +607,11 @@ class Batch:
         import pyarrow as pa
 
         names = self.records.schema.names
-        loaded = preload_events(self.records.column(names.index(name)), as_of, pa) if names.count(name) == 1 else None
+        at = names.index(name) if names.count(name) == 1 else -1
+        loaded = preload_events(self.records.column(at), as_of, pa) if at >= 0 else None
         if loaded is None:
             return self.leads(), None
         events, slow = loaded
-        at = names.index(name)
         others = [python_values(_plain(column, pa), pa) for index, column in enumerate(self.records.columns)
                   if index != at]
         leads = _records(names[:at] + names[at + 1:], others, self.records.num_rows)

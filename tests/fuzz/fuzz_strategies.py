@@ -182,9 +182,13 @@ class _Writer:
         return self.pick(["1h", "7d", "30d", "2w", "0.5d"])
 
     def event_cond(self, depth: int) -> str:
-        kind = self.pick(["type", "app", "in", "at", "cond"] if depth < 3 else ["type", "app", "in", "at"])
+        leaves = ["type", "raw", "app", "in", "at"]
+        kind = self.pick([*leaves, "cond"] if depth < 3 else leaves)
         if kind == "type":
             return f"type == {self.string()}"
+        if kind == "raw":  # `type` as it is, not its casefold
+            return self.pick([f"type matches {self.pick(_SIMPLE_REGEXES)}", "len(type) > 8",
+                              f"lower(type) == {self.string()}"])
         if kind == "app":
             return f"{self.pick(['app', 'feature', 'value'])} {self.pick(['==', '!=', 'contains'])} {self.string()}"
         if kind == "in" and self.sets:

@@ -8,7 +8,7 @@ Loaded events are a LIST of STRUCT(k, j, at, type, folded): `k = -at` and
 `j = -index` make DuckDB's list_sort (ascending, field by field) put them in
 the contract's order.
 
-For DuckDB itself (not PORTABLE) a loaded event is STRUCT(at, type,
+For DuckDB itself (not PORTABLE) a loaded event is STRUCT(at, [type,]
 folded[, e]), the list stays in input order, and each reader that needs the
 contract's order sorts its own few events' `at`s (`most_recent`): sorting
 every lead's whole list cost more than all the rules that read it. The
@@ -35,6 +35,7 @@ T = exp.DataType.Type
 class Loaded:
     events: exp.Expr  # EVENTS_TYPE, NULL when the field is missing or not a list
     warnings: exp.Expr  # VARCHAR[] (NULL entries are dropped later)
+    type_member: exp.Expr | None = None  # in DuckDB's form, `type` in each event's STRUCT (pop() drops it)
 
 
 def _member(value: exp.Expr, name: str) -> exp.Expr:
@@ -126,7 +127,8 @@ def _load_json_events(value: exp.Expr, field: str, as_of: exp.Expr, keep_element
         b.string("; treated as missing"))))
     listed = b.case((is_array, b.cast(value, "JSON[]")))
     loaded = load_events(listed, b.sql_type("JSON[]"), field, as_of, keep_element)
-    return Loaded(loaded.events, exp.ArrayConcat(this=exp.Array(expressions=[warning]), expressions=[loaded.warnings]))
+    return Loaded(loaded.events, exp.ArrayConcat(this=exp.Array(expressions=[warning]), expressions=[loaded.warnings]),
+                  loaded.type_member)
 
 
 def _window(value: exp.Expr, element_type: exp.DataType, field: str, as_of: exp.Expr, element: exp.Expr,
@@ -167,14 +169,13 @@ def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as
                      keep_element: bool) -> Loaded:
     """_window for DuckDB: each element made its loaded event in one pass
     (`__v` the element, `__n` its 1-based position), in input order, as
-    STRUCT(at, type, folded[, e]); the warnings' pass runs only for a list
-    holding a malformed element."""
+    STRUCT(at, [type,] folded[, e]); the warnings' pass runs only for a list
+    holding a malformed element. `type` is dropped by the compiler when
+    no condition reads it as it is (Loaded.type_member)."""
     v, n = exp.column("__v"), exp.column("__n")
-    members = [
-        exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at),
-        exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind),
-        exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind)),
-    ]
+    type_member = exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind)
+    members = [exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at), type_member,
+               exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind))]
     if keep_element:
         members.append(exp.PropertyEQ(this=exp.to_identifier("e"), expression=v))  # other keys, as they are
     event = b.case((b.and_(valid, exp.LTE(this=at, expression=as_of)), exp.Struct(expressions=members)))
@@ -188,7 +189,7 @@ def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as
     )
     each = exp.Transform(this=value, expression=b.lam(b.case((b.not_(valid), message)), "__v", "__n"))
     any_bad = b.call("list_bool_or", exp.Transform(this=value, expression=b.lam(b.not_(valid), "__v")))
-    return Loaded(events, b.case((any_bad, each), default=b.cast(exp.Array(expressions=[]), "VARCHAR[]")))
+    return Loaded(events, b.case((any_bad, each), default=b.cast(exp.Array(expressions=[]), "VARCHAR[]")), type_member)
 
 
 # What Python sees for an event key of each SQL type (runtime.event_field

@@ -125,8 +125,9 @@ def test_as_of_from_the_session_setting(pg):
 @pytest.mark.parametrize(("pattern", "flags", "construct"), [
     ("(?i)x", "c", "a group flag or named group"),
     (r"\p{L}", "c", "the escape `\\p`"),
-    ("é", "i", "a non-ASCII letter with the `i` flag"),
-    ("[a-z]", "i", "a range in a class with the `i` flag"),
+    ("é", "i", "a non-ASCII cased character under the `i` flag"),
+    ("a{256}", "c", "a repetition count over 255"),
+    ("a[\\x00]", "c", "a class of nothing PostgreSQL text can hold"),
 ])
 def test_regexes_outside_the_exact_subset_are_refused_by_name(pattern, flags, construct):
     suffix = "i" if flags == "i" else ""
@@ -144,6 +145,11 @@ def test_regexes_outside_the_exact_subset_are_refused_by_name(pattern, flags, co
     (r"k\d+s", True, ["K12S", "\u212a1\u017f", "k1x", "ks"]),
     (r"[\x00-\x1f\"\\]", False, ["plain", "tab\t", 'q"', "back\\slash", "é"]),
     (r"\s\w\W", False, ["a b!", "\u00a0b!", "\u000bb!", " _."]),
+    # Under `i`, RE2 folds K and ſ into \w (and out of \W), and a letter
+    # written by its code or in a range folds as the letter does.
+    (r"\w\W|^[\w]$", True, ["\u017f!", "\u212a.", "s ", "\u017f\u017f", "a_", "!", "\u017f"]),
+    (r"[a-z]x|\x41", True, ["\u017fX", "\u212ax", "Ax", "a", "\u00e9x"]),
+    (r"[\x00-a]b", False, ["ab", "\u0001b", "Bb", "bb"]),
 ])
 def test_translated_regexes_find_what_re2_finds(pg, pattern, ignore_case, texts):
     import re2  # type: ignore[import-not-found]

@@ -236,10 +236,12 @@ def test_the_translation_finds_what_re2_finds(pattern, fold, text):
     check_translation(pattern, fold, text)
 
 
+@pytest.mark.parametrize("fold", [False, True], ids=["c", "i"])
 @settings(max_examples=examples(200, quick=20), deadline=None)
 @given(text=st.lists(_ALPHABET, max_size=8).map("".join))
-def test_the_translation_of_w_without_fold(text):
-    check_translation(r"a\Wb|\w\W", False, text)  # \w under `i` is refused (RE2 folds K and ſ into it)
+def test_the_translation_of_w(fold, text):
+    # Under `i`, RE2 folds K and ſ into \w (and so out of \W).
+    check_translation(r"a\Wb|\w\W|[\w.]", fold, text)
 
 
 def check_translation(pattern: str, fold: bool, text: str) -> None:

@@ -78,7 +78,7 @@ def test_events_warnings_count_from_zero_and_ties_go_to_the_later_event(spark):
 PATTERNS = [
     (r"\b(student|intern)\b", True), (r"op(eration)?s\b", True), (r"^a.c$", False), (r"[a-z0-9._%+-]+@x", False),
     (r"\Bk", True), (r"[^a-k]s", True), (r"\d{2,}", False), (r"\s", False), (r"(?:ab|cd)+?$", False),
-    (r"[\x{3b1}-\x{3c9}]", False), (r"\.", False),
+    (r"[\x{3b1}-\x{3c9}]", False), (r"\.", False), (r"\w\W", True), (r"^[\w]+$", True), (r"[k-t]{2}", True),
 ]
 TEXTS = ["Student", "an intern.", "ſtudent", "KELVIN \u212a", "abc", "a\nc", "abc\n", "a\rc", "Revenue Ops",
          "x1@x", "Ka", "ık", "İk", "12", "\u0661\u0662", "\u00a0", "\x0b", "cdab", "αβ", "é", "", "k s"]
@@ -101,7 +101,7 @@ def test_translated_regexes_match_what_re2_matches(spark):
         assert got[text] == want, text
 
 
-@pytest.mark.parametrize("pattern, fold", [(r"\p{Greek}", False), (r"(?i)a", False), (r"é", True), (r"\w", True),
+@pytest.mark.parametrize("pattern, fold", [(r"\p{Greek}", False), (r"(?i)a", False), (r"é", True), (r"[\W]", True),
                                            (r"[[:alpha:]]", False), (r"(?P<n>a)", False)])
 def test_patterns_outside_the_exact_subset_are_untranslatable(pattern, fold):
     with pytest.raises(Untranslatable):

@@ -14,7 +14,8 @@ What changes, and why it stays exact:
   (casefold_postgres.json, built by casefold.build_table from Python alone)
   gives `str.casefold` exactly, whatever the database's locale.
 - Regexes (ours and `matches`): RE2 patterns are translated to PostgreSQL's
-  ARE for exactly the subset that means the same (`to_are`), matched against
+  ARE for exactly the subset that means the same (`regex_dialects.to_are`,
+  the translator Java's and Snowflake's patterns share), matched against
   the text `COLLATE "C"` (ASCII classes and word boundaries, as RE2's); the
   `i` flag becomes explicit case classes (RE2 folds `k` with the Kelvin sign
   and `s` with `ſ`). Anything else is refused.
@@ -54,6 +55,7 @@ from sqlglot import exp
 from . import builders as b
 from . import casefold as cf
 from .errors import SqlRefused
+from .regex_dialects import Untranslatable, to_are
 
 POSTGRES = "postgres"
 T = exp.DataType.Type
@@ -135,195 +137,6 @@ def _string_value(node: exp.Expr, construct: str) -> str:
 
 
 # ------------------------------------------------------------------ regexes
-class Untranslatable(ValueError):
-    def __init__(self, construct: str):
-        super().__init__(construct)
-        self.construct = construct
-
-
-_CLASS_ESCAPES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\u0009\\u000a\\u000c\\u000d "}
-_NEGATED = {"D": "d", "W": "w", "S": "s"}
-_CONTROL = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
-# RE2's case folding orbits of ASCII letters that leave ASCII.
-_FOLD_EXTRA = {"k": "\u212a", "s": "\u017f"}
-
-
-def _char(c: str) -> str:
-    if c.isascii() and c.isalnum():
-        return c
-    return f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
-
-
-def to_are(pattern: str, *, ignore_case: bool = False, full: bool = False) -> str:
-    """The PostgreSQL ARE that finds (or, `full`, fully matches) exactly the
-    texts the RE2 `pattern` finds, when matched against text COLLATE "C"."""
-    body = _Translator(pattern, ignore_case).run()
-    return f"^(?:{body})$" if full else body
-
-
-class _Translator:
-    def __init__(self, pattern: str, ignore_case: bool):
-        self.p = pattern
-        self.i = 0
-        self.icase = ignore_case
-
-    def peek(self) -> str:
-        return self.p[self.i] if self.i < len(self.p) else ""
-
-    def literal(self, c: str) -> str:
-        if self.icase and c.isalpha():
-            if not c.isascii():
-                raise Untranslatable("a non-ASCII letter with the `i` flag")
-            lower = c.lower()
-            return "[" + lower + lower.upper() + "".join(_char(x) for x in _FOLD_EXTRA.get(lower, "")) + "]"
-        return _char(c)
-
-    def run(self) -> str:
-        out: list[str] = []
-        depth = 0
-        while self.i < len(self.p):
-            c = self.p[self.i]
-            self.i += 1
-            if c == "\\":
-                out.append(self.escape(in_class=False))
-            elif c == "[":
-                out.append(self.char_class())
-            elif c == ".":
-                out.append("[^\\u000a]")
-            elif c in "^$|":
-                out.append(c)
-            elif c == "(":
-                if self.peek() == "?":
-                    if not self.p.startswith("?:", self.i):
-                        raise Untranslatable("a group flag or named group `(?`")
-                    self.i += 2
-                    out.append("(?:")
-                else:
-                    out.append("(")
-                depth += 1
-            elif c == ")":
-                if depth == 0:
-                    raise Untranslatable("an unbalanced `)`")
-                depth -= 1
-                out.append(")")
-            elif c in "*+?":
-                out.append(c + self.lazy())
-            elif c == "{":
-                out.append(self.counted())
-            else:
-                out.append(self.literal(c))
-        if depth:
-            raise Untranslatable("an unclosed group")
-        return "".join(out)
-
-    def lazy(self) -> str:
-        if self.peek() == "?":
-            self.i += 1
-            return "?"
-        if self.peek() == "+":
-            raise Untranslatable("a possessive quantifier")
-        return ""
-
-    def counted(self) -> str:
-        end = self.p.find("}", self.i)
-        body = self.p[self.i:end] if end >= 0 else ""
-        low, _, high = body.partition(",")
-        if end < 0 or not low.isdigit() or (high and not high.isdigit()):
-            raise Untranslatable("a `{` that is not a repetition count")
-        if int(low) > 255 or (high and int(high) > 255):
-            raise Untranslatable("a repetition count over 255")
-        self.i = end + 1
-        return "{" + body + "}" + self.lazy()
-
-    def escape(self, *, in_class: bool) -> str:
-        c = self.peek()
-        if not c:
-            raise Untranslatable("a trailing `\\`")
-        self.i += 1
-        if c in _CLASS_ESCAPES:
-            return _CLASS_ESCAPES[c] if in_class else f"[{_CLASS_ESCAPES[c]}]"
-        if c in _NEGATED and not in_class:
-            return f"[^{_CLASS_ESCAPES[_NEGATED[c]]}]"
-        if c in _CONTROL:
-            return _char(_CONTROL[c])
-        if c == "x":
-            code = self.hex_code()
-            if code == 0 and not in_class:
-                raise Untranslatable("a NUL character (PostgreSQL text holds none)")
-            return _char(chr(code))
-        if not in_class and c in "bB":
-            return "\\y" if c == "b" else "\\Y"
-        if not in_class and c == "A":
-            return "^"
-        if not in_class and c == "z":
-            return "$"
-        if not c.isalnum() and c.isascii():
-            return _char(c)
-        raise Untranslatable(f"the escape `\\{c}`")
-
-    def hex_code(self) -> int:
-        if self.peek() == "{":
-            end = self.p.find("}", self.i)
-            digits = self.p[self.i + 1:end] if end >= 0 else ""
-            self.i = end + 1 if end >= 0 else len(self.p)
-        else:
-            digits = self.p[self.i:self.i + 2]
-            self.i += 2
-        try:
-            code = int(digits, 16)
-        except ValueError:
-            raise Untranslatable("a malformed `\\x` escape") from None
-        if not 0 <= code < 0x110000 or 0xD800 <= code <= 0xDFFF:
-            raise Untranslatable("a `\\x` escape that is not a character PostgreSQL text can hold")
-        return code
-
-    def char_class(self) -> str:
-        out = ["["]
-        if self.peek() == "^":
-            self.i += 1
-            out.append("^")
-        first = True
-        while True:
-            c = self.peek()
-            if not c:
-                raise Untranslatable("an unclosed `[`")
-            if c == "]" and not first:
-                self.i += 1
-                break
-            first = False
-            if c == "[" and self.p.startswith("[:", self.i):
-                raise Untranslatable("a POSIX class `[:...:]`")
-            self.i += 1
-            if c == "\\":
-                if self.peek() in _NEGATED:
-                    raise Untranslatable("a negated class escape inside `[...]`")
-                escaped = self.escape(in_class=True)
-                if escaped == "\\u0000":  # PostgreSQL text holds no NUL: never matched
-                    if self.peek() != "-" or self.p[self.i + 1:self.i + 2] in ("]", ""):
-                        continue
-                    escaped = "\\u0001"
-                ranged = self.peek() == "-" and self.p[self.i + 1:self.i + 2] not in ("]", "")
-                if ranged and len(escaped) > 1 and not escaped.startswith("\\u"):
-                    raise Untranslatable("a range from a class escape")
-                out.append(escaped)
-                continue
-            if c == "-" and out[-1] not in ("[", "^") and self.peek() != "]":
-                if self.icase:
-                    raise Untranslatable("a range in a class with the `i` flag")
-                out.append("-")
-            elif self.icase and c.isalpha():
-                if not c.isascii():
-                    raise Untranslatable("a non-ASCII letter with the `i` flag")
-                lower = c.lower()
-                out.append(lower + lower.upper() + "".join(_char(x) for x in _FOLD_EXTRA.get(lower, "")))
-            else:
-                out.append(_char(c))
-        if out[-1] in ("[", "^"):
-            raise Untranslatable("a class of nothing PostgreSQL text can hold")
-        out.append("]")
-        return "".join(out)
-
-
 def _are(node: exp.Expr, *, ignore_case: bool = False, full: bool = False) -> exp.Expr:
     pattern = _string_value(node, "a regex that is not a constant")
     try:

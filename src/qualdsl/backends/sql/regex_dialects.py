@@ -1,8 +1,12 @@
-"""RE2 patterns rewritten for Java's regex engine (Spark), exactly or not at all.
+"""RE2 patterns rewritten for another engine's regexes, exactly or not at all:
+Java's (Spark, `to_java`), PostgreSQL's ARE (`to_are`) and Snowflake's POSIX
+ERE (`to_snowflake`). One translator reads the pattern; a subclass per engine
+spells the pieces that engine writes otherwise.
 
-Only a subset means the same in both engines; `to_java` translates it and
-raises `Untranslatable` for anything else, so the compile refuses instead of
-guessing. The subset, and what each piece becomes:
+Only a subset means the same in both engines; each `to_...` translates it
+and raises `Untranslatable` for anything else, so the compile refuses
+instead of guessing. The subset, and what each piece becomes in Java (the
+others at their classes below):
 
 - literal characters (any, escaped as `\\x{...}` when not alphanumeric);
 - escaped punctuation (`\\.`, `\\(`, ...);
@@ -21,11 +25,12 @@ guessing. The subset, and what each piece becomes:
   Unicode's);
 - `fold` (the `i` flag): every ASCII letter becomes the class of its RE2
   case orbit (`k` -> `[kK\\x{212a}]`, `s` -> `[sS\\x{17f}]`), in classes
-  and ranges too; Java's own case-insensitive mode is never used.
+  and ranges too, and `\\w` gains those two (RE2 folds the class, then
+  `\\W` is its complement); Java's own case-insensitive mode is never used.
 
 Refused: inline flags (`(?i)`, `(?s)`, ...), `\\p{..}`, POSIX classes, named
 groups, `\\Q..\\E`, `\\C`, any other escape; with `fold`, a cased
-non-ASCII character and `\\w` `\\W`.
+non-ASCII character.
 """
 
 from __future__ import annotations
@@ -104,6 +109,7 @@ class _Translator:
     GROUP = "(?:"
     LAZY = "?"
     CLASS_ESCAPES = _CLASS_ESCAPES
+    MAX_COUNT: int | None = None  # the largest repetition count the engine takes
 
     def __init__(self, pattern: str, fold: bool = False):
         self.pattern = pattern
@@ -217,6 +223,8 @@ class _Translator:
         low, _, high = body.partition(",")
         if end < 0 or not low.isdigit() or (high and not high.isdigit()):
             raise Untranslatable("a `{` that is not a repetition count", start)
+        if self.MAX_COUNT is not None and any(int(n) > self.MAX_COUNT for n in (low, high) if n):
+            raise Untranslatable(f"a repetition count over {self.MAX_COUNT} (POSIX's RE_DUP_MAX)", start)
         self.i = end + 1
         return "{" + body + "}" + self.lazy()
 
@@ -225,9 +233,12 @@ class _Translator:
         if not c:
             raise Untranslatable("a trailing `\\`", start)
         self.i += 1
-        if self.fold and c in "wW":
-            raise Untranslatable(f"`\\{c}` under the `i` flag", start)
         escapes = self.CLASS_ESCAPES
+        if self.fold and c in "wW":  # RE2 folds \w's letters (k and s gain their third case), then negates
+            word = escapes["w"] + "".join(self.in_class(extra) for extra in _EXTRA_ORBIT.values())
+            if c == "W":
+                return self.negated(word)  # never in a class: class_char refuses `[\W]`
+            return word if in_class else f"[{word}]"
         if c in escapes:
             return escapes[c] if in_class else f"[{escapes[c]}]"
         if c in _NEGATED and not in_class:
@@ -356,6 +367,7 @@ class _Ere(_Translator):
     GROUP = "("
     LAZY = ""  # a search's answer does not depend on greediness (Snowflake has no lazy quantifiers)
     CLASS_ESCAPES = _ERE_CLASS_ESCAPES
+    MAX_COUNT = 255
 
     def char(self, c: str) -> str:
         if c == "\x00":
@@ -385,12 +397,6 @@ class _Ere(_Translator):
         if not out or out[-1] == "|":
             raise Untranslatable("an empty alternative", len(self.pattern))
         return "".join(out)
-
-    def counted(self, start: int) -> str:
-        text = super().counted(start)
-        if any(int(n) > 255 for n in text.strip("{}?").split(",") if n):
-            raise Untranslatable("a repetition count over 255 (POSIX's RE_DUP_MAX)", start)
-        return text
 
     def in_class(self, c: str) -> str:
         return c  # POSIX: a member is itself inside `[...]`, a backslash too
@@ -450,3 +456,62 @@ def to_snowflake(pattern: str, *, full: bool = False, fold: bool = False) -> str
         return "" if full else _ANY
     body = _Ere(pattern, fold).run()
     return f"({body})" if full else f"{_ANY}({body}){_ANY}"
+
+
+# ------------------------------------------------------------------ PostgreSQL
+# PostgreSQL's Advanced Regular Expressions (functions-posix-regexp), matched
+# against text COLLATE "C" (ASCII classes and word boundaries, as RE2's):
+# `^` and `$` are the text's start and end (no newline-sensitive mode), `\y`
+# `\Y` its word boundaries, `(?:` and lazy quantifiers as in RE2; a character
+# is written as a `\u`/`\U` escape, valid in `[...]` too. PostgreSQL text holds
+# no NUL: outside `[...]` one is refused, inside it is a member never matched.
+
+
+_ARE_CLASS_ESCAPES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\u0009\\u000a\\u000c\\u000d "}
+
+
+def _are_char(c: str) -> str:
+    if c.isascii() and c.isalnum():
+        return c
+    return f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+
+
+class _Are(_Translator):
+    DOT = "[^\\u000a]"
+    START = "^"
+    END = "$"
+    CLASS_ESCAPES = _ARE_CLASS_ESCAPES
+    MAX_COUNT = 255  # PostgreSQL's DUPMAX
+
+    def char(self, c: str) -> str:
+        if c == "\x00":
+            raise Untranslatable("a NUL character (PostgreSQL text holds none)", self.i)
+        return _are_char(c)
+
+    def boundary(self, c: str) -> str:
+        return "\\y" if c == "b" else "\\Y"
+
+    def text_anchor(self, c: str) -> str:
+        return "^" if c == "A" else "$"
+
+    def class_single(self, c: str, position: int) -> str:
+        return "" if c == "\x00" else super().class_single(c, position)
+
+    def class_range(self, low: str, high: str, position: int) -> str:
+        if high == "\x00":
+            return ""
+        return super().class_range("\x01" if low == "\x00" else low, high, position)
+
+    def char_class(self, start: int) -> str:
+        negate, members = self.class_members(start)
+        if not any(members):
+            raise Untranslatable("a class of nothing PostgreSQL text can hold", start)
+        return "[" + ("^" if negate else "") + "".join(members) + "]"
+
+
+def to_are(pattern: str, *, ignore_case: bool = False, full: bool = False) -> str:
+    """The PostgreSQL ARE that finds (or, `full`, fully matches) exactly the
+    texts the RE2 `pattern` finds (`ignore_case`: with RE2's `i` flag), when
+    matched against text COLLATE "C"."""
+    body = _Are(pattern, ignore_case).run()
+    return f"^(?:{body})$" if full else body

@@ -6,6 +6,7 @@ second, and a tuple is the cheapest immutable record Python has.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, NamedTuple
 
@@ -92,3 +93,11 @@ def json_text(data: Any, *, indent: int | None = None) -> str:
     except UnicodeEncodeError:
         text = json.dumps(data, indent=indent, ensure_ascii=True, allow_nan=False)
     return text
+
+
+@functools.lru_cache(maxsize=4096)
+def strings_text(items: tuple[str, ...]) -> str:
+    """json_text of a list of strings that come from a small set (a
+    policy's ICP reasons), each made once."""
+    return json_text(list(items))
+

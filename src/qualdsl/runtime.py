@@ -574,25 +574,6 @@ def days_since(value: Any, as_of: dt.datetime) -> Any:
     return None
 
 
-class ListText:
-    """The JSON text of lists of strings that come from a small set (a
-    policy's ICP reasons), each made once; bounded in case the set is not small."""
-
-    def __init__(self) -> None:
-        self.cache: dict[tuple[str, ...], str] = {}
-
-    def __call__(self, items: list[str]) -> str:
-        key = tuple(items)
-        text = self.cache.get(key)
-        if text is None:
-            from .decision import json_text
-
-            if len(self.cache) >= 10_000:
-                self.cache.clear()
-            text = self.cache[key] = json_text(items)
-        return text
-
-
 def lead_id(value: Any) -> str | None:
     """The decision's `lead`: the id as text, or null."""
     text = to_string(value) if value is not None else None

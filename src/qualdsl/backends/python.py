@@ -24,7 +24,7 @@ from typing import Any, Protocol, overload
 import attrs
 
 from .. import ir, runtime
-from ..decision import Decision, RuleResult, json_text
+from ..decision import Decision, RuleResult, json_text, strings_text
 from ..regex import compile_regex
 from ..schema import category
 from ..visitor import walk
@@ -119,7 +119,7 @@ class _Codegen:
             "rt": runtime,
             "ZERO": dt.timedelta(0),
             "json_text": json_text,
-            "REASONS": runtime.ListText(),  # the ICP reasons' JSON text, from a small set
+            "REASONS": strings_text,  # the ICP reasons' JSON text, from a small set
         }
         for helper in (
             "lookup", "load_events", "group_by_type", "event_field", "coercion_warning", "coerce_field",
@@ -682,7 +682,7 @@ class _Codegen:
             # A rule with constant pieces has finite points: only the others can be otherwise.
             [points for _, _, points, varies in self.flat_rules if varies],
             [self.literal(policy.name), "HASH", f"lead_id({id_code})", "T_TEXT", "passed",
-             "'[]' if passed else REASONS(reasons)", *(self.block_vars[b.name] for b in policy.blocks),
+             "'[]' if passed else REASONS(tuple(reasons))", *(self.block_vars[b.name] for b in policy.blocks),
              "total", "tier", "route"],
             ["'[]' if not W else json_text(W)"]))
         body.append(

@@ -685,11 +685,8 @@ def _plain(array: Any, pa: Any) -> Any:
     around converted children."""
     kind = array.type
     if pa.types.is_timestamp(kind):
-        micros = array.cast(pa.timestamp("us", tz="UTC" if kind.tz is not None else None), safe=False)
-        import pyarrow.compute as pc
-
-        bounds = pc.min_max(micros.cast(pa.int64())).as_py()
-        if bounds["min"] is not None and (bounds["min"] < _FIRST_US or bounds["max"] > _LAST_US):
+        micros, in_years = _utc_micros(array, pa)
+        if not in_years:
             # Outside Python's years 1-9999 a value cannot be a datetime: this
             # batch's column is its text (`10000-01-01 00:00:00.000000`), which a
             # time field rejects with a warning, rather than a crash.
@@ -716,6 +713,16 @@ def _plain(array: Any, pa: Any) -> Any:
     return array
 
 
+def _utc_micros(array: Any, pa: Any) -> tuple[Any, bool]:
+    """A TIMESTAMP column in microseconds (a zoned one in UTC, a zone-less
+    one as it is), and whether every value is within Python's years 1-9999."""
+    import pyarrow.compute as pc
+
+    micros = array.cast(pa.timestamp("us", tz="UTC" if array.type.tz is not None else None), safe=False)
+    bounds = pc.min_max(micros.cast(pa.int64())).as_py()
+    return micros, bounds["min"] is None or (bounds["min"] >= _FIRST_US and bounds["max"] <= _LAST_US)
+
+
 def preload_events(array: Any, as_of: dt.datetime, pa: Any) -> tuple[list[Any], list[int]] | None:
     """A batch's events column loaded in Arrow and numpy as runtime.load_events
     loads one lead's: per lead the Event tuples of its events with `at <=
@@ -730,7 +737,6 @@ def preload_events(array: Any, as_of: dt.datetime, pa: Any) -> tuple[list[Any], 
     with one string `type` and one TIMESTAMP `at`, or holds a time outside
     years 1-9999 (_plain makes those text)."""
     import numpy as np
-    import pyarrow.compute as pc
 
     from ..runtime import _MISS
 
@@ -750,11 +756,10 @@ def preload_events(array: Any, as_of: dt.datetime, pa: Any) -> tuple[list[Any], 
     first = int(offsets[0])
     children = array.values.slice(first, int(offsets[-1]) - first).flatten()  # a null event: null children
     types, ats = children[fields.index("type")], children[fields.index("at")]
-    micros_array = ats.cast(pa.timestamp("us", tz="UTC" if at_kind.tz is not None else None), safe=False)
-    micros_array = micros_array.cast(pa.int64())
-    bounds = pc.min_max(micros_array).as_py()
-    if bounds["min"] is not None and (bounds["min"] < _FIRST_US or bounds["max"] > _LAST_US):
+    micros_array, in_years = _utc_micros(ats, pa)
+    if not in_years:
         return None
+    micros_array = micros_array.cast(pa.int64())
     micros = micros_array.fill_null(0).to_numpy(zero_copy_only=False)
     valid = (types.is_valid().to_numpy(zero_copy_only=False) & micros_array.is_valid().to_numpy(zero_copy_only=False))
     parent = np.repeat(np.arange(count), np.diff(offsets))

@@ -15,8 +15,7 @@ import os
 from collections.abc import Sequence
 from typing import IO, Any, Protocol
 
-from ..decision import Decision, RuleResult, json_text
-from ..runtime import ListText
+from ..decision import Decision, RuleResult, json_text, strings_text
 
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 PARQUET_BATCH_ROWS = 8192
@@ -124,7 +123,6 @@ class FlatRows:
         self.blocks = tuple(blocks)
         self.hash = policy_hash
         self.rules = _RulesText()
-        self.reasons = ListText()  # ICP reasons come from a fixed set
         self.tier_at = len(flat_columns(blocks)) - 4  # tier, route, rules, warnings: the last four
 
     def row(self, item: Item) -> list[Any]:
@@ -134,7 +132,7 @@ class FlatRows:
         scores = decision.scores
         return [
             decision.policy, self.hash, decision.lead, decision.as_of, decision.icp_pass,
-            self.reasons(decision.reasons) if decision.reasons else "[]",
+            strings_text(tuple(decision.reasons)) if decision.reasons else "[]",
             *[scores[block] for block in self.blocks],
             scores["total"], decision.tier, decision.route,
             self.rules(decision.rules),
@@ -146,18 +144,22 @@ class FlatRows:
         row = self.row(item)
         return row[self.tier_at], row[self.tier_at + 1], row
 
-    def chunk(self, items: Sequence[Item]) -> tuple[Sequence[str | None], Sequence[str | None], Any]:
-        """A chunk's tiers, routes and what the writer's write_many takes."""
-        columns = FlatRows.many(self, items)  # the columns, whatever a subclass's `many` makes of them
-        return columns[self.tier_at], columns[self.tier_at + 1], columns
-
-    def many(self, items: Sequence[Item]) -> Any:
-        """A chunk as columns, one sequence per flat column (what
-        ParquetWriter.write_many takes)."""
+    def columns(self, items: Sequence[Item]) -> list[Sequence[Any]]:
+        """A chunk as columns, one sequence per flat column."""
         rows = [item if type(item) is tuple else FlatRows.row(self, item) for item in items]
         if not rows:
             return [[] for _ in range(self.tier_at + 4)]
         return list(zip(*rows))
+
+    def chunk(self, items: Sequence[Item]) -> tuple[Sequence[str | None], Sequence[str | None], Any]:
+        """A chunk's tiers, routes and what the writer's write_many takes
+        (here its columns)."""
+        columns = self.columns(items)
+        return columns[self.tier_at], columns[self.tier_at + 1], columns
+
+    def many(self, items: Sequence[Item]) -> Any:
+        """What the writer's write_many takes for a chunk."""
+        return self.chunk(items)[2]
 
 
 def flat_schema(blocks: Sequence[str]) -> Any:
@@ -194,10 +196,7 @@ class ArrowRows(FlatRows):
 
     def chunk(self, items: Sequence[Item]) -> tuple[Sequence[str | None], Sequence[str | None], Any]:
         tiers, routes, columns = super().chunk(items)
-        return tiers, routes, arrow_batch(columns, self.schema)
-
-    def many(self, items: Sequence[Item]) -> Any:  # a pyarrow.RecordBatch
-        return arrow_batch(super().many(items), self.schema)
+        return tiers, routes, arrow_batch(columns, self.schema)  # a pyarrow.RecordBatch
 
 
 class JsonlRows:
@@ -235,13 +234,11 @@ class CsvRows(FlatRows):
         return row[self.tier_at], row[self.tier_at + 1], self.cells(row)
 
     def chunk(self, items: Sequence[Item]) -> tuple[list[str | None], list[str | None], list[list[Any]]]:
-        rows = [FlatRows.row(self, item) for item in items]
+        """Rows, not columns: the CSV writer writes rows."""
+        flat = super().row  # the row before its cells (a comprehension has no super())
+        rows = [flat(item) for item in items]
         return ([row[self.tier_at] for row in rows], [row[self.tier_at + 1] for row in rows],
                 [self.cells(row) for row in rows])
-
-    def many(self, items: Sequence[Item]) -> list[list[Any]]:
-        """Rows, not columns: the CSV writer writes rows."""
-        return list(map(self.row, items))
 
 
 Encoder = JsonlRows | CsvRows | ArrowRows

@@ -139,6 +139,15 @@ def test_regexes_outside_the_exact_subset_are_refused_by_name(pattern, flags, co
     assert construct in str(error.value) and "postgres" in str(error.value)
 
 
+def test_a_refused_regex_is_located_at_its_condition():
+    source = ('policy p "p"\nschema {\n  id: string\n  name: string\n}\n'
+              'score s {\n  rule r +1 when name matches /a{256}/\n}\n')
+    policy = qualdsl.loads(source, path="p.qual")
+    with pytest.raises(SqlRefused) as error:
+        compile_sql(policy.ir, {"id": "VARCHAR", "name": "VARCHAR"}, dialect="postgres")
+    assert str(error.value).startswith("p.qual:7:"), str(error.value)
+
+
 @pytest.mark.parametrize(("pattern", "ignore_case", "texts"), [
     (r"\b(vp|chief)\b", True, ["VP Sales", "a chief", "vpn", "chiefly", "Vice", "\u212a"]),
     (r"^a.c$", False, ["abc", "a\nc", "abcd", "ac"]),

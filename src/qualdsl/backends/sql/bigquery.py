@@ -50,7 +50,6 @@ from sqlglot import exp
 from . import builders as b
 from . import casefold as cf
 from . import postgres as pg
-from .compile import LOC
 from .errors import SqlRefused
 from .show import DATETIME_STR
 
@@ -99,11 +98,7 @@ def _unparen(node: exp.Expr) -> exp.Expr:
 
 
 class _BigQuery(pg._Rewriter):
-    def __call__(self, node: exp.Expr) -> exp.Expr:
-        try:
-            return super().__call__(node)
-        except SqlRefused as refused:
-            raise _located(refused, node) from None
+    dialect = BIGQUERY
 
     def rewrite(self, node: exp.Expr) -> exp.Expr:
         marked = node.meta.get(cf.MARK)
@@ -241,24 +236,6 @@ def _unnest(listed: exp.Expr, element: str, offset: str) -> exp.Expr:
     alias = exp.TableAlias(columns=[exp.to_identifier(element, quoted=True)])  # BigQuery names the value itself
     return exp.Unnest(expressions=[listed], alias=alias,
                       offset=exp.to_identifier(offset, quoted=True))
-
-
-def _located(error: SqlRefused, node: exp.Expr) -> SqlRefused:
-    return located(error, node, BIGQUERY)
-
-
-def located(error: SqlRefused, node: exp.Expr, dialect: str) -> SqlRefused:
-    """Named for `dialect` (the shared rewrite names PostgreSQL), at the
-    policy condition the node came from when it can say."""
-    if error.dialect == dialect and error.diagnostics[0].path != "<policy>":
-        return error
-    current: exp.Expr | None = node
-    while current is not None:
-        loc = current.meta.get(LOC) if current._meta else None
-        if loc is not None:
-            return SqlRefused(error.construct, dialect, path=loc.path, span=loc.span)
-        current = current.parent
-    return SqlRefused(error.construct, dialect)
 
 
 # ------------------------------------------------------------------ functions

@@ -76,6 +76,22 @@ def refuse(construct: str) -> SqlRefused:
     return SqlRefused(construct, POSTGRES)
 
 
+def located(error: SqlRefused, node: exp.Expr, dialect: str) -> SqlRefused:
+    """Named for `dialect` (the shared rewrite names PostgreSQL), at the
+    policy condition the node came from when it can say."""
+    from .compile import LOC
+
+    if error.dialect == dialect and error.diagnostics[0].path != "<policy>":
+        return error
+    current: exp.Expr | None = node
+    while current is not None:
+        loc = current.meta.get(LOC) if current._meta else None
+        if loc is not None:
+            return SqlRefused(error.construct, dialect, path=loc.path, span=loc.span)
+        current = current.parent
+    return SqlRefused(error.construct, dialect)
+
+
 # ------------------------------------------------------------------ helpers
 def _f(name: str, *args: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this=name, expressions=list(args))
@@ -308,11 +324,16 @@ class _Rewriter:
         self.done: dict[int, exp.Expr] = {}
         self.lateral: dict[str, exp.Expr] = {}  # aliases made earlier in the SELECT list being rewritten
 
+    dialect: ClassVar[str] = POSTGRES  # the dialect a refusal names
+
     def __call__(self, node: exp.Expr) -> exp.Expr:
         key = id(node)
         found = self.done.get(key)
         if found is None:
-            found = self.rewrite(node)
+            try:
+                found = self.rewrite(node)
+            except SqlRefused as refused:
+                raise located(refused, node, self.dialect) from None
             self.done[key] = found
         return found
 

@@ -139,6 +139,7 @@ def _inline(body: exp.Expr, name: str, value: exp.Expr) -> exp.Expr:
 class _Snowflake(bq._BigQuery):
     # The element type of each list the SELECT names (`CAST(... AS TEXT[]) AS __f3`), read
     # from the whole tree at the first call: a lambda over the list reads VARIANTs, cast back.
+    dialect = SNOWFLAKE
     list_types: dict[str, exp.DataType] | None = None
     kept: list[exp.Expr]
 
@@ -148,10 +149,7 @@ class _Snowflake(bq._BigQuery):
             self.list_types = {alias.alias: alias.this.to.expressions[0] for alias in node.find_all(exp.Alias)
                                if isinstance(alias.this, exp.Cast) and alias.this.to.this in (T.ARRAY, T.LIST)
                                and alias.this.to.expressions}
-        try:
-            return pg._Rewriter.__call__(self, node)
-        except SqlRefused as refused:
-            raise bq.located(refused, node, SNOWFLAKE) from None
+        return pg._Rewriter.__call__(self, node)
 
     def rewrite(self, node: exp.Expr) -> exp.Expr:
         marked = node.meta.get(cf.MARK)

@@ -168,8 +168,10 @@ def test_the_as_of_parameter_is_refused():
 
 def test_events_sums_and_json_columns_are_refused():
     saas = qualdsl.load(POLICIES / "saas_inbound.qual")
-    with pytest.raises(QualError, match="to bigquery SQL"):
+    with pytest.raises(QualError, match="to bigquery SQL") as refused:
         compile_sql(saas.ir, schema_columns(saas.ir), dialect="bigquery", as_of=AS_OF)
+    # At the first decayed per-event rule, not the policy's first line.
+    assert str(refused.value).startswith(f"{POLICIES / 'saas_inbound.qual'}:44:3: a sum over events")
     message = refusal("policy t\nschema {\n  n: int\n}\nscore s {\n  rule r +1 when n > 1\n}\n", {"n": "JSON"},
                       as_of=AS_OF)
     assert "JSON-typed column" in message
@@ -235,3 +237,111 @@ def test_generated_typed_leads_decide_as_duckdb(rows):
     connection.executemany("INSERT INTO leads VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     reference = connection.execute(compile_sql(policy.ir, TYPES, as_of=AS_OF)).fetchall()
     assert repr(bq.rows(connection, bigquery_tree(policy, TYPES))) == repr(reference)  # floats to the bit
+
+
+COUNTED = """policy counted
+schema {
+  id: string
+  events: events
+}
+score engagement {
+  rule demo    +40  per event "demo_request"
+  rule webinar +2.5 per event "webinar" max 3
+  rule churn   -7   per event "churn_signal" max 2
+  rule visits  +1   when count(events where type == "visit" within 30d) >= 2
+}
+"""
+EVENTS = "STRUCT(\"type\" VARCHAR, \"at\" TIMESTAMPTZ)[]"  # BigQuery's TIMESTAMP
+
+
+def _events(*kinds: tuple[str, int]) -> list[dict[str, object]]:
+    """Events of each (type, days before AS_OF); a negative age is in the future."""
+    return [{"type": kind, "at": AS_OF - dt.timedelta(days=days)} for kind, days in kinds]
+
+
+def test_undecayed_per_event_points_are_the_count_times_the_points():
+    """Without decay a per-event rule adds the same points C for each of its
+    n events, in list order from 0.0: BigQuery writes it as 0.0 + n * C,
+    exact for these points (bigquery.constant_sum), and decides as DuckDB
+    and Python do: no events, only future ones, more than `max`, NULL."""
+    policy = qualdsl.loads(COUNTED, path="counted.qual")
+    sql = compile_sql(policy.ir, {"id": "VARCHAR", "events": EVENTS}, dialect="bigquery", as_of=AS_OF)
+    assert "* CAST(40.0 AS FLOAT64)" in sql and "* CAST(2.5 AS FLOAT64)" in sql and "SUM(" not in sql
+    leads = [
+        ("none", []), ("null", None), ("future", _events(("demo_request", -1), ("webinar", -3))),
+        ("many", _events(*[("demo_request", d) for d in range(60)], *[("webinar", d) for d in range(7)])),
+        ("mixed", _events(("DEMO_Request", 400), ("churn_signal", 1), ("churn_signal", 2), ("churn_signal", 3),
+                          ("visit", 1), ("visit", 29), ("visit", 31), ("webinar", 2))),
+        ("churn only", _events(("churn_signal", 5))),
+    ]
+    connection = bq.connect()
+    connection.execute(f"CREATE TABLE leads (id VARCHAR, events {EVENTS})")
+    connection.executemany("INSERT INTO leads VALUES (?, ?)", [list(lead) for lead in leads])
+    got, want = decisions_both(connection, policy)
+    assert got == want
+    columns = {"id": "VARCHAR", "events": EVENTS}
+    reference = connection.execute(compile_sql(policy.ir, columns, as_of=AS_OF)).fetchall()
+    emulated = bq.rows(connection, bigquery_tree(policy, columns))
+    assert repr(emulated) == repr(reference)  # floats to the bit
+    totals = {row[1]: row[4]["total"] for row in reference}
+    assert totals == {"none": 0.0, "null": 0.0, "future": 0.0, "many": 60 * 40.0 + 3 * 2.5,
+                      "mixed": 40.0 - 14.0 + 1 + 2.5, "churn only": -7.0}
+
+
+@pytest.mark.parametrize(("rule", "construct", "place"), [
+    ("rule r +0.1 per event \"x\"", "a sum over events of 0.1 points each", "odd.qual:6:3:"),
+    ("decay 10% every 7d\n  rule r +1 per event \"x\"", "a sum over events (BigQuery", "odd.qual:7:3:"),
+])
+def test_sums_over_events_bigquery_cannot_add_exactly_are_refused_at_the_rule(rule, construct, place):
+    """0.1 * n is not the sum of n 0.1s (0.1 + 0.1 + 0.1 != 0.3), and decayed
+    points differ event by event: both need the ordered sum BigQuery lacks."""
+    text = f"policy o\nschema {{\n  events: events\n}}\nscore s {{\n  {rule}\n}}\n"
+    message = refusal(text, as_of=AS_OF)
+    assert message.startswith(place) and construct in message, message
+
+
+def test_a_malformed_events_time_is_shown_as_python_shows_it():
+    """The warning for a malformed event shows its `at` as str(datetime);
+    BigQuery rebuilds the text from UNIX_MICROS in integer arithmetic
+    (show.civil_date_text): zero-padded years, before 1970, microseconds."""
+    policy = qualdsl.loads(COUNTED, path="counted.qual")
+    columns = {"id": "VARCHAR", "events": EVENTS}
+    times = [dt.datetime(99, 3, 1, 0, 0, 0, 5, tzinfo=dt.UTC), dt.datetime(1969, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+             dt.datetime(2024, 2, 29, 12, 30, 1, 250000, tzinfo=dt.UTC), dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+             dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC), dt.datetime(1600, 2, 29, 7, tzinfo=dt.UTC)]
+    connection = bq.connect()
+    connection.execute(f"CREATE TABLE leads (id VARCHAR, events {EVENTS})")
+    connection.executemany("INSERT INTO leads VALUES (?, ?)",
+                           [[str(i), [{"type": None, "at": at}, {"type": "demo_request", "at": at}]]
+                            for i, at in enumerate(times)])
+    got, want = decisions_both(connection, policy)
+    assert got == want
+    reference = connection.execute(compile_sql(policy.ir, columns, as_of=AS_OF)).fetchall()
+    assert [row[-1] for row in reference] == [
+        [f'events[0]: expected an event with a string `type` and an ISO 8601 `at`, got {{"type": null, "at": "{at}"}}; '
+         "ignored"] for at in times]
+    assert bq.rows(connection, bigquery_tree(policy, columns)) == reference
+
+
+_EVENT = st.fixed_dictionaries({
+    "type": st.one_of(st.none(), st.sampled_from(["demo_request", "DEMO_REQUEST", "webinar", "churn_signal", "visit",
+                                                  "Visit", "other", ""])),
+    "at": st.one_of(st.none(), st.integers(-40, 400).map(lambda days: AS_OF - dt.timedelta(days=days, seconds=days))),
+})
+
+
+@settings(max_examples=examples(15, quick=3), deadline=None)  # each example plans two large queries
+@given(st.lists(st.one_of(st.none(), st.lists(st.one_of(st.none(), _EVENT), max_size=12)), min_size=1, max_size=20))
+def test_generated_events_decide_as_duckdb(event_lists):
+    """Undecayed per-event rules, `max`, counts `within`, malformed events
+    (their warnings show the time) and NULL lists: the BigQuery tree gives
+    DuckDB's decisions, floats to the bit."""
+    policy = qualdsl.loads(COUNTED, path="counted.qual")
+    columns = {"id": "VARCHAR", "events": EVENTS}
+    connection = bq.connect()
+    connection.execute(f"CREATE TABLE leads (id VARCHAR, events {EVENTS})")
+    connection.executemany("INSERT INTO leads VALUES (?, ?)", [[str(i), e] for i, e in enumerate(event_lists)])
+    got, want = decisions_both(connection, policy)
+    assert got == want
+    reference = connection.execute(compile_sql(policy.ir, columns, as_of=AS_OF)).fetchall()
+    assert repr(bq.rows(connection, bigquery_tree(policy, columns))) == repr(reference)

@@ -103,3 +103,25 @@ def test_lists(engine, texts, numbers):
 def test_structs(engine, values):
     check(engine, values, 'STRUCT(type VARCHAR, "at" TIMESTAMP, n BIGINT, tags VARCHAR[])')
     check(engine, [[v, None] for v in values], 'STRUCT(type VARCHAR, "at" TIMESTAMP, n BIGINT, tags VARCHAR[])[]')
+
+
+def test_civil_date_text_is_isoformat_for_every_year_1_to_9999():
+    """show.civil_date_text (BigQuery's date of a day number, in integer
+    arithmetic) against date.isoformat: both ends of the range, around the
+    epoch, every leap-day rule (1600, 1700, 1900, 2000), and a stride over all."""
+    import duckdb
+
+    from qualdsl.backends.sql.show import civil_date_text
+
+    epoch = dt.date(1970, 1, 1)
+    first, last = (dt.date(1, 1, 1) - epoch).days, (dt.date(9999, 12, 31) - epoch).days
+    days = [*range(first, first + 800), *range(last - 800, last + 1), *range(-800, 800), *range(first, last, 997)]
+    for year in (1600, 1700, 1900, 2000):
+        around = (dt.date(year, 2, 28) - epoch).days
+        days += range(around - 2, around + 3)
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t AS SELECT unnest(?::BIGINT[]) AS x", [days])
+    text = civil_date_text(b.column("x")).sql("duckdb")
+    shown = dict(connection.execute(f"SELECT x, {text} FROM t").fetchall())
+    assert len(shown) == len(set(days)) > 6_000
+    assert {x: (epoch + dt.timedelta(days=x)).isoformat() for x in shown} == shown

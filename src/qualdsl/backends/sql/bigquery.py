@@ -28,14 +28,19 @@ sqlglot round-trip only, and says so in its first line.
   are INT64, so an int against a double is compared through FLOOR/CEIL cast
   to INT64 behind a 2**63 bound, as on Spark.
 
+- Sums over events: an undecayed per-event rule's is `0.0 + n * C`, the
+  same float as the ordered sum for the points it is kept for
+  (`constant_sum`); a datetime shown in a warning is rebuilt from
+  UNIX_MICROS in integer arithmetic (show.datetime_text).
+
 Refused (each named in the error): decay (`decay N% every` and `half_life`:
 POW is not proven to be the C pow() Python uses), integer arithmetic that
-could pass 64 bits, sums over events (SUM has no order), text parsed as a
-number or a time (BigQuery's CAST from STRING is not proven to be DuckDB's:
-text-typed columns read as numbers or times, and `$as_of` without
---as-of), a datetime shown in a warning, JSON-typed columns, column types
-without a BigQuery twin. Decided at run time: a float shown in a warning
-is printed when it is integral below 2**53, any other float stops the query
+could pass 64 bits, any other sum over events (SUM has no order), text
+parsed as a number or a time (BigQuery's CAST from STRING is not proven to
+be DuckDB's: text-typed columns read as numbers or times, and `$as_of`
+without --as-of), JSON-typed columns, column types without a BigQuery twin.
+Decided at run time: a float shown in a warning is printed when it is
+integral below 2**53, any other float stops the query
 (ERROR) naming it. A float operation that overflows raises an error in
 BigQuery (operators.md) where Python gives inf: an error, never a silent
 difference.
@@ -50,8 +55,9 @@ from sqlglot import exp
 from . import builders as b
 from . import casefold as cf
 from . import postgres as pg
+from .coerce import TIME_TYPE, micros
 from .errors import SqlRefused
-from .show import DATETIME_STR
+from .show import DATETIME_STR, civil_date_text, datetime_text
 
 BIGQUERY = "bigquery"
 T = exp.DataType.Type
@@ -91,6 +97,20 @@ def _is_double_literal(node: exp.Expr, value: float) -> bool:
             and float(node.this.name) == value)
 
 
+def _constant_points(values: exp.Expr) -> float | None:
+    """C of list_transform(events, e -> C) (an undecayed per-event rule's
+    points, compile._points_sum), or None for any other list."""
+    if not isinstance(values, exp.Transform):
+        return None
+    body = _unparen(values.expression.this)
+    sign = 1.0
+    if isinstance(body, exp.Neg):
+        sign, body = -1.0, _unparen(body.this)
+    if isinstance(body, exp.Cast) and body.to.this == T.DOUBLE and isinstance(body.this, exp.Literal):
+        return sign * float(body.this.name)
+    return None
+
+
 def _unparen(node: exp.Expr) -> exp.Expr:
     while isinstance(node, exp.Paren):
         node = node.this
@@ -104,8 +124,13 @@ class _BigQuery(pg._Rewriter):
         marked = node.meta.get(cf.MARK)
         if marked is not None:
             return pg._casefold(self(marked[1]), marked[0], ascii_lower=_ascii_lower)
+        if TIME_TYPE in node.meta:  # coerce.micros: the type of a value no column names (an event's `at`)
+            return self.epoch(node.expressions[0], node.meta[TIME_TYPE])
         if DATETIME_STR in node.meta:
-            raise refuse("a datetime shown in a warning")
+            # Rebuilt from its microseconds (DuckDB's timezone() and strftime() have no proven twin).
+            value, aware = node.meta[DATETIME_STR]
+            us = micros(value.copy(), T.TIMESTAMPTZ if aware else T.TIMESTAMP)
+            return self(datetime_text(us, aware, civil_date_text))
         if isinstance(node, exp.Placeholder):
             raise refuse("the `$as_of` parameter (text read as a time; give --as-of)")
         if isinstance(node, exp.Struct):
@@ -223,7 +248,32 @@ class _BigQuery(pg._Rewriter):
         assert isinstance(lam, exp.Lambda)
         if isinstance(values, exp.Array) and isinstance(lam.this, exp.Replace):
             return super().list_reduce(args)  # builders.replace_all: a chain of REPLACE
+        points = _constant_points(values)
+        if points is not None:
+            assert isinstance(values, exp.Transform)
+            return self.constant_sum(values, points, args[2])
         raise refuse("a sum over events (BigQuery's SUM has no defined order; float sums depend on it)")
+
+    def epoch(self, value: exp.Expr, kind: object) -> exp.Expr:
+        """epoch_us of a value of SQL type `kind`."""
+        return _epoch_of(self, value, kind)
+
+    def constant_sum(self, values: exp.Transform, points: float, initial: exp.Expr) -> exp.Expr:
+        """The sum from 0.0, in list order, of an undecayed per-event rule's
+        points (the same constant C for each of the n events) as `0.0 + n * C`.
+
+        Exact: with C = m * 2**e (m an odd integer), every partial sum k * C
+        (k <= n) is a float when n * |m| <= 2**53, so each addition is exact
+        and so is the product; `0.0 +` makes n = 0 give 0.0 as the sum does,
+        not the product's -0.0. A BigQuery row holds at most 100 MB, so no list
+        has 2**31 elements: the rewrite is refused for a C whose m allows
+        fewer (0.1, say: its m allows two)."""
+        mantissa = abs(points).as_integer_ratio()[0] if points else 1
+        if 2**53 // mantissa < 2**31:
+            raise refuse(f"a sum over events of {points!r} points each (BigQuery's SUM has no defined order; "
+                         "float sums of this value depend on it)")
+        count = b.cast(_f("ARRAY_LENGTH", self(values.this)), "DOUBLE")
+        return exp.Add(this=self(initial), expression=exp.Mul(this=count, expression=self(values.expression.this)))
 
 
 def _ordinal(listed: exp.Expr, index: exp.Expr) -> exp.Expr:
@@ -278,12 +328,15 @@ _contains = contains_by(lambda text, part: _f("STRPOS", text, part))  # string_f
 
 
 def _epoch(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
-    """Microseconds since the epoch, UTC (date_functions.md: UNIX_DATE;
-    timestamp_functions.md: UNIX_MICROS; a naive DATETIME read as UTC)."""
     from .dialects import _type_of
 
-    value = args[0]
-    kind = _type_of(value, r.columns)
+    return _epoch_of(r, args[0], _type_of(args[0], r.columns))
+
+
+def _epoch_of(r: pg._Rewriter, value: exp.Expr, kind: object) -> exp.Expr:
+    """Microseconds since the epoch, UTC, of a value of SQL type `kind`
+    (date_functions.md: UNIX_DATE; timestamp_functions.md: UNIX_MICROS; a
+    naive DATETIME read as UTC)."""
     if kind == T.DATE:
         return exp.Mul(this=_f("UNIX_DATE", r(value)), expression=_n(86_400_000_000))
     if kind in (T.TIMESTAMPTZ, T.TIMESTAMPLTZ):

@@ -212,8 +212,9 @@ class _Compiler:
         elif part[1].this == exp.DataType.Type.JSON:
             self.event_element = part[1]  # each element a JSON value
         self.event_type_member = loaded.type_member
-        out.append(loaded.events.as_("__ev", copy=False))
-        return loaded.warnings
+        # A dialect refusing the loading names the schema's events field.
+        out.append(_located(loaded.events, events).as_("__ev", copy=False))
+        return _located(loaded.warnings, events)
 
     # -------------------------------------------------------- expressions
     def value(self, node: ir.Expr, event: exp.Expr | None = None) -> Value:
@@ -372,7 +373,7 @@ class _Compiler:
             tests.append(exp.LTE(this=ev.age(exp.column(name)), expression=b.integer(node.within)))
         selected = exp.Column(this=exp.to_identifier("__ev")) if not tests else exp.ArrayFilter(
             this=exp.column("__ev"), expression=b.lam(b.and_(*tests), name))
-        return b.call("coalesce", b.call("len", selected), b.integer(0))
+        return _located(b.call("coalesce", b.call("len", selected), b.integer(0)), node)
 
     # ------------------------------------------------------------- blocks
     def rules_layer(self) -> tuple[list[exp.Expr], list[tuple[str, str, str, str]]]:
@@ -433,8 +434,9 @@ class _Compiler:
                     # Fired: any event chosen (counted before the sort, which only orders them).
                     counted = matching if rule.max_events is None else b.call(
                         "list_slice", matching, b.integer(1), b.integer(rule.max_events))
-                    out.append(exp.GT(this=b.call("len", counted), expression=b.integer(0)).as_(h, copy=False))
-                    out.append(total.as_(p, copy=False))
+                    fired_any = exp.GT(this=b.call("len", counted), expression=b.integer(0))
+                    out.append(_located(fired_any, rule).as_(h, copy=False))
+                    out.append(_located(total, rule).as_(p, copy=False))
                 ledger.append((block.name, rule.name, h, p))
         return out, ledger
 

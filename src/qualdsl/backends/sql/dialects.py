@@ -34,7 +34,7 @@ from .coerce import TIME_TYPE
 from .compile import LOC
 from .errors import SqlRefused
 from .events import STEP_DECAY
-from .show import DATETIME_STR
+from .show import DATETIME_STR, datetime_text
 
 SPARK = "spark"
 VERIFIED = ("duckdb", SPARK)  # dialects whose output is proven against a real engine
@@ -477,37 +477,13 @@ def _holds_any(text: exp.Expr, chars: str) -> exp.Expr:
 
 # ------------------------------------------------------------------ time text
 
-_DAY_US = 86_400_000_000
 
 
 def _datetime_text(value: exp.Expr, aware: bool, columns: Mapping[str, exp.DataType]) -> exp.Expr:
     """str(datetime) of a TIMESTAMP (aware: `+00:00`, UTC) from its epoch
     microseconds: integer arithmetic, whatever the session time zone."""
     us = _epoch_us(value.copy(), columns, T.TIMESTAMPTZ if aware else T.TIMESTAMP)
-    name = "__dt"
-    t = exp.column(name)
-    days = floor_div(t, _DAY_US)
-    rest = exp.Paren(this=exp.Sub(this=t.copy(), expression=exp.Mul(this=exp.Paren(this=days.copy()),
-                                                                   expression=b.integer(_DAY_US))))
-
-    def part(divisor: int, modulo: int | None) -> exp.Expr:
-        value_: exp.Expr = exp.IntDiv(this=rest.copy(), expression=b.integer(divisor))
-        if modulo is not None:
-            value_ = exp.Mod(this=exp.Paren(this=value_), expression=b.integer(modulo))
-        return _f("LPAD", b.cast(value_, "VARCHAR"), b.integer(2), b.string("0"))
-
-    fraction = exp.Mod(this=rest.copy(), expression=b.integer(1_000_000))
-    tail = b.case((exp.NEQ(this=fraction, expression=b.integer(0)),
-                   b.concat(b.string("."),
-                            _f("LPAD", b.cast(fraction.copy(), "VARCHAR"), b.integer(6), b.string("0")))),
-                  default=b.string(""))
-    day = b.cast(_f("DATE_FROM_UNIX_DATE", b.cast(days, "INT")), "VARCHAR")
-    text = b.concat(day, b.string(" "), part(3_600_000_000, None), b.string(":"), part(60_000_000, 60),
-                    b.string(":"), part(1_000_000, 60), tail)
-    if aware:
-        text = b.concat(text, b.string("+00:00"))
-    # In parentheses: the rewrite maps a node's children, and bind's list_extract is one.
-    return exp.Paren(this=b.bind(us, name, text))
+    return datetime_text(us, aware, lambda days: b.cast(_f("DATE_FROM_UNIX_DATE", b.cast(days, "INT")), "VARCHAR"))
 
 
 def floor_div(value: exp.Expr, divisor: int) -> exp.Expr:

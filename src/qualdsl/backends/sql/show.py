@@ -10,6 +10,7 @@ separators (`, ` and `: `), float repr (`1e+16`, `1e-05`), string escapes
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from sqlglot import exp
@@ -212,3 +213,85 @@ def _datetime_str(value: exp.Expr, aware: bool) -> exp.Expr:
 
 
 DATETIME_STR = "qualdsl_datetime_str"
+DAY_US = 86_400_000_000
+
+
+def datetime_text(us: exp.Expr, aware: bool, date_text: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """_datetime_str rebuilt from the time's microseconds since the epoch
+    (`us`, UTC) in integer arithmetic, whatever the session time zone, for a
+    dialect without DuckDB's timezone() and strftime(); `date_text(days)`:
+    the `YYYY-MM-DD` of a day number (days since 1970-01-01)."""
+    from .events import floor_div
+
+    name = "__dt"
+    t = exp.column(name)
+    days = floor_div(t, DAY_US)
+    rest = exp.Paren(this=exp.Sub(this=t.copy(), expression=exp.Mul(this=exp.Paren(this=days.copy()),
+                                                                   expression=b.integer(DAY_US))))
+
+    def part(divisor: int, modulo: int | None) -> exp.Expr:
+        value: exp.Expr = exp.IntDiv(this=rest.copy(), expression=b.integer(divisor))
+        if modulo is not None:
+            value = exp.Mod(this=exp.Paren(this=value), expression=b.integer(modulo))
+        return b.call("lpad", b.cast(value, "VARCHAR"), b.integer(2), b.string("0"))
+
+    fraction = exp.Mod(this=rest.copy(), expression=b.integer(1_000_000))
+    tail = b.case((exp.NEQ(this=fraction, expression=b.integer(0)),
+                   b.concat(b.string("."),
+                            b.call("lpad", b.cast(fraction.copy(), "VARCHAR"), b.integer(6), b.string("0")))),
+                  default=b.string(""))
+    text = b.concat(date_text(days), b.string(" "), part(3_600_000_000, None), b.string(":"), part(60_000_000, 60),
+                    b.string(":"), part(1_000_000, 60), tail)
+    if aware:
+        text = b.concat(text, b.string("+00:00"))
+    # In parentheses: a rewrite maps a node's children, and bind's list_extract is one.
+    return exp.Paren(this=b.bind(us, name, text))
+
+
+def civil_date_text(days: exp.Expr) -> exp.Expr:
+    """`YYYY-MM-DD` (zero-padded, as Python's date.isoformat) of a day number
+    in years 1 to 9999, in integer arithmetic only: H. Hinnant's
+    civil_from_days (chrono-Compatible Low-Level Date Algorithms), each
+    intermediate bound once. Every dividend is >= 0 there (z >= 306), so a
+    truncating `//` is the floor."""
+    def n(value: int) -> exp.Expr:
+        return b.integer(value)
+
+    def div(value: exp.Expr, divisor: int) -> exp.Expr:
+        return exp.IntDiv(this=exp.Paren(this=value), expression=n(divisor))
+
+    def add(*terms: exp.Expr) -> exp.Expr:
+        total = terms[0]
+        for term in terms[1:]:
+            total = exp.Add(this=total, expression=term)
+        return exp.Paren(this=total)
+
+    def sub(left: exp.Expr, right: exp.Expr) -> exp.Expr:
+        return exp.Paren(this=exp.Sub(this=left, expression=exp.Paren(this=right)))
+
+    def mul(factor: int, value: exp.Expr) -> exp.Expr:
+        return exp.Mul(this=n(factor), expression=exp.Paren(this=value))
+
+    def pad(value: exp.Expr, width: int) -> exp.Expr:
+        return b.call("lpad", b.cast(value, "VARCHAR"), n(width), b.string("0"))
+
+    def col(name: str) -> exp.Expr:
+        return exp.column(name)
+
+    era = div(col("__z"), 146_097)
+    month = b.case((exp.LT(this=col("__mp"), expression=n(10)), add(col("__mp"), n(3))),
+                   default=sub(col("__mp"), n(9)))
+    day = add(sub(col("__doy"), div(add(mul(153, col("__mp")), n(2)), 5)), n(1))
+    year = add(col("__yoe"), mul(400, era), b.case((exp.GTE(this=col("__mp"), expression=n(10)), n(1)), default=n(0)))
+    text = b.concat(pad(year, 4), b.string("-"), pad(month, 2), b.string("-"), pad(day, 2))
+    steps = [  # (name, value), each value reading the names before it
+        ("__z", add(days, n(719_468))),
+        ("__doe", sub(col("__z"), mul(146_097, div(col("__z"), 146_097)))),
+        ("__yoe", div(sub(add(sub(col("__doe"), div(col("__doe"), 1_460)), div(col("__doe"), 36_524)),
+                          div(col("__doe"), 146_096)), 365)),
+        ("__doy", sub(col("__doe"), sub(add(mul(365, col("__yoe")), div(col("__yoe"), 4)), div(col("__yoe"), 100)))),
+        ("__mp", div(add(mul(5, col("__doy")), n(2)), 153)),
+    ]
+    for name, value in reversed(steps):
+        text = b.bind(value, name, text)
+    return text

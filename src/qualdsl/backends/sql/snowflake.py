@@ -151,6 +151,9 @@ class _Snowflake(bq._BigQuery):
                                and alias.this.to.expressions}
         return pg._Rewriter.__call__(self, node)
 
+    def epoch(self, value: exp.Expr, kind: object) -> exp.Expr:
+        return _epoch_of(self, value, kind)
+
     def rewrite(self, node: exp.Expr) -> exp.Expr:
         marked = node.meta.get(cf.MARK)
         if marked is not None:
@@ -317,12 +320,15 @@ def _ends_with(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
 
 
 def _epoch(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
-    """Microseconds since the epoch, UTC (functions/datediff: DAY counts day
-    boundaries; functions/date_part: EPOCH_MICROSECOND)."""
     from .dialects import _type_of
 
-    value = args[0]
-    kind = _type_of(value, r.columns)
+    return _epoch_of(r, args[0], _type_of(args[0], r.columns))
+
+
+def _epoch_of(r: pg._Rewriter, value: exp.Expr, kind: object) -> exp.Expr:
+    """Microseconds since the epoch, UTC, of a value of SQL type `kind`
+    (functions/datediff: DAY counts day boundaries; functions/date_part:
+    EPOCH_MICROSECOND)."""
     if kind == T.DATE:
         epoch = exp.Cast(this=_s("1970-01-01"), to=b.sql_type("DATE"))
         return exp.Mul(this=_f("DATEDIFF", exp.var("DAY"), epoch, r(value)), expression=_n(_DAY_US))

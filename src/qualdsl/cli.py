@@ -11,10 +11,11 @@ than being the finding), 3 internal error, 5 no tests collected (`test`).
 from __future__ import annotations
 
 import enum
+import errno
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -438,10 +439,20 @@ def _out_of_memory() -> None:
         os._exit(Exit.INTERNAL)  # no cleanup that could allocate, and never exit 1 ("findings")
 
 
+# A write the machine refused (a full disk or quota, a device error): not a
+# bug, and not the input's fault; the command stops with exit 2 and the reason.
+_UNWRITABLE = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EROFS}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: no traceback reaches the user."""
     try:
-        cli.main(args=argv, prog_name="qualdsl", standalone_mode=True)
+        try:
+            cli.main(args=argv, prog_name="qualdsl", standalone_mode=True)
+        finally:
+            # Output still buffered fails here, not at exit (where Python
+            # would print its own complaint and exit 120).
+            _flush_stdout()
     except MemoryError:
         _out_of_memory()
     except SystemExit:
@@ -449,20 +460,83 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as error:  # a bug in qualdsl, not in the user's input
-        if os.environ.get("QUALDSL_DEBUG"):
+    except _StdoutFailed as failed:
+        _unwritable("standard output", failed.error)
+    except OSError as error:
+        if error.errno not in _UNWRITABLE:
+            _internal(error)
+        _unwritable(error.filename or ("standard output" if _echoed_to_stdout(error) else None), error)
+    except Exception as error:  # noqa: BLE001 - a bug in qualdsl, not in the user's input
+        _internal(error)
+
+
+class _StdoutFailed(Exception):
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+
+
+def write_stdout(text: str) -> None:
+    """A command's output as it is (click.echo would strip escape codes from
+    it off a terminal); a write the machine refuses names standard output."""
+    try:
+        sys.stdout.write(text)
+    except OSError as error:
+        if error.errno not in _UNWRITABLE:
             raise
-        try:
-            message = (
-                f"qualdsl: internal error: {type(error).__name__}: {_safe_text(error)}\n"
-                "this is a bug in qualdsl; rerun with QUALDSL_DEBUG=1 for the traceback"
-            )
-            click.echo(message, err=True)
-        except MemoryError:
-            _out_of_memory()
-        except Exception:  # noqa: BLE001 - the error's own text fails (its __str__ raises)
-            os.write(2, b"qualdsl: internal error\n")
-        sys.exit(Exit.INTERNAL)
+        raise _StdoutFailed(error) from None
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        if error.errno not in _UNWRITABLE:
+            raise
+        raise _StdoutFailed(error) from None
+    except ValueError:  # closed by the command itself
+        pass
+
+
+def _echoed_to_stdout(error: BaseException) -> bool:
+    """Whether the error was raised inside click.echo writing to standard
+    output (how the commands print what they make)."""
+    trace = error.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code.co_name == "echo" and frame.f_globals.get("__name__") == "click.utils":
+            return not frame.f_locals.get("err")
+        trace = trace.tb_next
+    return False
+
+
+def _unwritable(where: object, error: OSError) -> NoReturn:
+    """Exit 2 naming the write the machine refused; what is still buffered
+    for standard output is dropped, so exiting does not fail again."""
+    text = f"cannot write {where}" if where else "cannot write"
+    click.echo(f"error: {text}: {error.strerror or error}", err=True)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(Exit.USAGE)
+
+
+def _internal(error: Exception) -> NoReturn:
+    """Exit 3: a bug in qualdsl, in one line (the traceback with QUALDSL_DEBUG=1)."""
+    if os.environ.get("QUALDSL_DEBUG"):
+        raise error
+    try:
+        message = (
+            f"qualdsl: internal error: {type(error).__name__}: {_safe_text(error)}\n"
+            "this is a bug in qualdsl; rerun with QUALDSL_DEBUG=1 for the traceback"
+        )
+        click.echo(message, err=True)
+    except MemoryError:
+        _out_of_memory()
+    except Exception:  # noqa: BLE001 - the error's own text fails (its __str__ raises)
+        os.write(2, b"qualdsl: internal error\n")
+    sys.exit(Exit.INTERNAL)
 
 
 def _safe_text(error: BaseException) -> str:

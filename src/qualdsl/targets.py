@@ -9,7 +9,6 @@ what runs in SQL is what runs in Python.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -55,7 +54,7 @@ def compile_command(ctx: click.Context, policy: str, target: str, dialect: str, 
                     output: str | None) -> None:
     """Compile POLICY to JSON (the portable IR), SQL or Python."""
     from .api import load, normalize_as_of, parse_field_path
-    from .cli import Exit, print_diagnostics
+    from .cli import Exit, print_diagnostics, write_stdout
     from .errors import QualError
 
     if id_field is not None:
@@ -92,7 +91,7 @@ def compile_command(ctx: click.Context, policy: str, target: str, dialect: str, 
         print_diagnostics(ctx, problem.diagnostics)
         ctx.exit(Exit.FINDINGS)
     if output is None:
-        sys.stdout.write(text)
+        write_stdout(text)
         return
     try:
         with open(output, "w", encoding="utf-8") as handle:

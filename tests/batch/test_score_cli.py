@@ -330,3 +330,39 @@ def test_jobs_2_on_parquet_sends_arrow_batches_and_keeps_every_row_in_order(tmp_
     assert [d["lead"] for d in decisions] == [lead["id"] for lead in leads]
     want = saas_policy.evaluate(table.slice(1234, 1).to_pylist()[0], as_of=AS_OF).to_dict()
     assert {k: v for k, v in decisions[1234].items() if k != "policy_hash"} == want
+
+
+@pytest.mark.parametrize("extension", ["parquet", "csv", "jsonl"])
+def test_an_output_that_cannot_be_written_is_a_clear_error_and_leaves_nothing(tmp_path: Path, monkeypatch,
+                                                                             extension: str) -> None:
+    """A full disk while writing (ENOSPC from pyarrow's writer, which runs on a
+    thread of its own, or from the file itself) is exit 2 with the reason;
+    no output and no temporary file are left, and the writing thread is gone."""
+    import errno
+
+    import pyarrow.parquet as pq
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    opened = os.fdopen
+
+    class Full(io.BufferedWriter):
+        write = full  # type: ignore[assignment]
+
+    if extension == "parquet":
+        monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
+    else:  # the temporary file score writes, its writes failing
+        monkeypatch.setattr(os, "fdopen", lambda fd, mode="r", *args, **kwargs: Full(opened(fd, "wb", buffering=0))
+                            if mode == "wb" else opened(fd, mode, *args, **kwargs))
+    (tmp_path / "in").mkdir()
+    source = write_jsonl(tmp_path / "in" / "leads.jsonl", saas_leads())
+    out = tmp_path / "out"
+    out.mkdir()
+    threads = threading.active_count()
+    result = invoke("score", SAAS, str(source), "--as-of", AS_OF, "-o", str(out / f"d.{extension}"))
+    assert result.exit_code == 2, result.output
+    assert f"error: cannot write {out / f'd.{extension}'}: No space left on device; nothing was written" \
+        in result.stderr
+    assert "internal error" not in result.output and list(out.iterdir()) == []
+    assert threading.active_count() == threads

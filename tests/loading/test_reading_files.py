@@ -203,3 +203,33 @@ class TestLintConfigSymlinkLoop:
         result = CliRunner().invoke(cli, ["lint", str(tmp_path / "p.qual")])
         assert result.exit_code == 0, result.output
         assert "1 policy linted: no problems" in result.output
+
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+_SAAS = str(POLICIES / "saas_inbound.qual")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+@pytest.mark.parametrize("args", [
+    ("compile", _SAAS, "--target", "json"),  # sys.stdout, large
+    ("compile", _SAAS, "--target", "sql", "--dialect", "duckdb"),
+    ("eval", _SAAS, "--lead", str(POLICIES / "saas_inbound.lead.json"), "--as-of", "2026-11-01"),  # small: at exit
+    ("eval", _SAAS, "--leads", str(POLICIES / "saas_inbound.leads.jsonl"), "--as-of", "2026-11-01"),
+    ("score", _SAAS, str(POLICIES / "saas_inbound.leads.jsonl"), "--as-of", "2026-11-01"),
+    ("lint", str(POLICIES)),
+    ("--version",),
+], ids=lambda args: " ".join(a for a in args if not a.startswith("/")))
+def test_standard_output_on_a_full_disk_is_exit_2_naming_it(args):
+    """`> /dev/full` (every write fails with ENOSPC): exit 2 and one line
+    naming standard output, never an internal error or Python's own
+    complaint at exit (exit 120), whether the write fails during the command
+    or when what was buffered is flushed at its end."""
+    with open("/dev/full", "wb") as full:
+        env = {**os.environ, "PYTHONPATH": SRC}
+        result = subprocess.run([sys.executable, "-m", "qualdsl", *args], stdout=full, stderr=subprocess.PIPE,
+                                check=False, env=env, timeout=60)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.decode().splitlines()
+    assert lines[-1] == "error: cannot write standard output: No space left on device"
+    assert sum("cannot write" in line for line in lines) == 1, lines
+    assert b"internal error" not in result.stderr and b"Exception ignored" not in result.stderr

@@ -150,19 +150,36 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
             if type(result) is RowError:
                 counts.errors += 1
                 _write_error(result, errors_file)
-            elif type(result) is tuple:  # encoded by a worker: (tier, route, row)
-                counts.add(result[0], result[1])
-                sink.writer.write_row(result[2])
-            elif type(result) is Chunk:  # many decisions, encoded
-                counts.add_many(result.tiers, result.routes)
-                sink.writer.write_many(result.rows)
             else:
-                decision = cast(Decision, result)
-                counts.add(decision.tier, decision.route)
-                sink.writer.write(decision)
+                try:  # free unless it raises (Python 3.11)
+                    if type(result) is tuple:  # encoded by a worker: (tier, route, row)
+                        counts.add(result[0], result[1])
+                        sink.writer.write_row(result[2])
+                    elif type(result) is Chunk:  # many decisions, encoded
+                        counts.add_many(result.tiers, result.routes)
+                        sink.writer.write_many(result.rows)
+                    else:
+                        decision = cast(Decision, result)
+                        counts.add(decision.tier, decision.route)
+                        sink.writer.write(decision)
+                except BrokenPipeError:
+                    raise
+                except OSError as error:
+                    raise _Unwritable(output, error) from None
             if bar is not None:
                 bar.update(counts.rows)
-        sink.commit()
+        try:
+            sink.commit()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _Unwritable(output, error) from None
+    except _Unwritable as error:  # the disk is full, say: the output is left as it was
+        sink.abandon()
+        if bar is not None:
+            bar.clear()
+        click.echo(f"error: {error}", err=True)
+        ctx.exit(Exit.USAGE)
     except InputError as error:
         sink.abandon()
         if bar is not None:
@@ -190,6 +207,15 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
     click.echo(counts.summary(time.monotonic() - started, output, errors_path), err=True)
     if counts.errors > max_errors:
         ctx.exit(Exit.FINDINGS)
+
+
+class _Unwritable(Exception):
+    """The output could not be written (no space left, an I/O error)."""
+
+    def __init__(self, output: str | None, error: OSError) -> None:
+        where = output if output is not None else "standard output"
+        super().__init__(f"cannot write {where}: {error.strerror or error}; nothing was written"
+                         if output is not None else f"cannot write {where}: {error.strerror or error}")
 
 
 def _write_error(error: Any, stream: IO[bytes] | None) -> None:
@@ -265,6 +291,9 @@ class _Output:
             self.temp = None
 
     def abandon(self) -> None:
+        stop = getattr(self.writer, "abandon", None)  # ParquetWriter: its writing thread
+        if stop is not None:
+            stop()
         try:
             if self.stream is not None:
                 self.stream.close()

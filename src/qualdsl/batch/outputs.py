@@ -8,6 +8,8 @@ in JSON, a backslash escape in CSV and Parquet.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import csv
 import io
 import math
@@ -313,6 +315,12 @@ class ParquetWriter:
         # Dictionary pages only where values repeat; the ledger text rarely does.
         repeating = [c for c in self.columns if c not in ("lead", "rules") and not c.startswith("score_")]
         self.writer = pq.ParquetWriter(path, self.schema, use_dictionary=repeating)
+        # One table is encoded and compressed on a thread of its own while the
+        # next batch is decided: pyarrow's write_table releases the GIL for
+        # that. At most one is pending (memory stays flat); its error, if any,
+        # is raised by the next write or by close.
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="qualdsl-parquet")
+        self.pending: concurrent.futures.Future[None] | None = None
 
     def write(self, decision: Decision) -> None:
         self.write_row(self.encoder.row(decision))
@@ -335,14 +343,33 @@ class ParquetWriter:
         # Buffered batches come before buffered rows (write_many flushes rows first).
         if self.batches:
             batches, self.batches, self.batched = self.batches, [], 0
-            self.writer.write_table(self.pa.Table.from_batches(batches, self.schema))
+            self._write(self.pa.Table.from_batches(batches, self.schema))
         if self.rows:
             rows, self.rows = self.rows, []
-            self.writer.write_batch(arrow_batch(list(zip(*rows)), self.schema))
+            self._write(self.pa.Table.from_batches([arrow_batch(list(zip(*rows)), self.schema)], self.schema))
+
+    def _write(self, table: Any) -> None:
+        self._wait()
+        self.pending = self.pool.submit(self.writer.write_table, table)
+
+    def _wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
 
     def close(self) -> None:
-        self._flush()
-        self.writer.close()
+        try:
+            self._flush()
+            self._wait()
+        finally:
+            self.pool.shutdown(wait=True)
+            self.writer.close()
+
+    def abandon(self) -> None:
+        """Stop without writing more (the file is being thrown away)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        with contextlib.suppress(OSError, ValueError):  # its own failure is why it is abandoned, or moot
+            self.writer.close()
 
 
 def _escape(value: Any) -> Any:

@@ -489,6 +489,8 @@ def write_stdout(text: str) -> None:
 def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
+    except BrokenPipeError:  # `| head` closed it: what is left goes nowhere, as click does
+        drop_stdout()
     except OSError as error:
         if error.errno not in _UNWRITABLE:
             raise
@@ -514,12 +516,18 @@ def _unwritable(where: object, error: OSError) -> NoReturn:
     for standard output is dropped, so exiting does not fail again."""
     text = f"cannot write {where}" if where else "cannot write"
     click.echo(f"error: {text}: {error.strerror or error}", err=True)
+    drop_stdout()
+    sys.exit(Exit.USAGE)
+
+
+def drop_stdout() -> None:
+    """Standard output made /dev/null: what is still buffered for it goes
+    nowhere when Python exits, instead of failing again there."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-    sys.exit(Exit.USAGE)
 
 
 def _internal(error: Exception) -> NoReturn:

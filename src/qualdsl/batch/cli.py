@@ -20,7 +20,7 @@ from typing import IO, Any, cast
 import click
 
 from ..asof import AsOf, as_of_options, from_options
-from ..cli import Exit, print_diagnostics
+from ..cli import Exit, drop_stdout, print_diagnostics
 from ..decision import Decision
 from .engines import ENGINES
 from .inputs import FORMATS, STDIN, RowError
@@ -194,7 +194,7 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
         ctx.exit(Exit.USAGE)
     except BrokenPipeError:
         sink.abandon()
-        _quiet_stdout()
+        drop_stdout()  # `qualdsl score ... | head`: stop quietly, no complaint at exit
         ctx.exit(Exit.OK)
     except BaseException:
         sink.abandon()
@@ -228,16 +228,6 @@ def _write_error(error: Any, stream: IO[bytes] | None) -> None:
         sys.stderr.buffer.flush()
     else:
         stream.write(line)
-
-
-def _quiet_stdout() -> None:
-    # `qualdsl score ... | head`: stop quietly, and keep Python from
-    # complaining about the closed pipe at exit.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 class _Output:

@@ -349,10 +349,11 @@ class ParquetWriter:
             self._write(self.pa.Table.from_batches([arrow_batch(list(zip(*rows)), self.schema)], self.schema))
 
     def _write(self, table: Any) -> None:
-        self._wait()
+        self.wait()
         self.pending = self.pool.submit(self.writer.write_table, table)
 
-    def _wait(self) -> None:
+    def wait(self) -> None:
+        """Until the table being written is written (raises its error, if any)."""
         pending, self.pending = self.pending, None
         if pending is not None:
             pending.result()
@@ -360,7 +361,7 @@ class ParquetWriter:
     def close(self) -> None:
         try:
             self._flush()
-            self._wait()
+            self.wait()
         finally:
             self.pool.shutdown(wait=True)
             self.writer.close()

@@ -477,19 +477,11 @@ def _holds_any(text: exp.Expr, chars: str) -> exp.Expr:
 
 # ------------------------------------------------------------------ time text
 
-
-
 def _datetime_text(value: exp.Expr, aware: bool, columns: Mapping[str, exp.DataType]) -> exp.Expr:
     """str(datetime) of a TIMESTAMP (aware: `+00:00`, UTC) from its epoch
     microseconds: integer arithmetic, whatever the session time zone."""
     us = _epoch_us(value.copy(), columns, T.TIMESTAMPTZ if aware else T.TIMESTAMP)
     return datetime_text(us, aware, lambda days: b.cast(_f("DATE_FROM_UNIX_DATE", b.cast(days, "INT")), "VARCHAR"))
-
-
-def floor_div(value: exp.Expr, divisor: int) -> exp.Expr:
-    from .events import floor_div as floor
-
-    return floor(value, divisor)
 
 
 # ------------------------------------------------------------------ entry

@@ -10,6 +10,7 @@ than being the finding), 3 internal error, 5 no tests collected (`test`).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import errno
 import importlib
@@ -515,7 +516,8 @@ def _unwritable(where: object, error: OSError) -> NoReturn:
     """Exit 2 naming the write the machine refused; what is still buffered
     for standard output is dropped, so exiting does not fail again."""
     text = f"cannot write {where}" if where else "cannot write"
-    click.echo(f"error: {text}: {error.strerror or error}", err=True)
+    with contextlib.suppress(OSError):  # standard error refuses it too: the exit code says it
+        click.echo(f"error: {text}: {error.strerror or error}", err=True)
     drop_stdout()
     sys.exit(Exit.USAGE)
 

@@ -233,3 +233,28 @@ def test_standard_output_on_a_full_disk_is_exit_2_naming_it(args):
     assert lines[-1] == "error: cannot write standard output: No space left on device"
     assert sum("cannot write" in line for line in lines) == 1, lines
     assert b"internal error" not in result.stderr and b"Exception ignored" not in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_an_errors_file_on_a_full_disk_is_exit_2_and_keeps_no_decisions(tmp_path: Path):
+    """`score --errors /dev/full`: the unreadable row's record cannot be
+    kept, so neither are the decisions (`-o` is not written), exit 2."""
+    leads = tmp_path / "leads.jsonl"
+    leads.write_text('{"id": "a"}\n{broken\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run("score", _SAAS, str(leads), "--as-of", "2026-11-01", "--errors", "/dev/full", "-o", str(out))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode().splitlines() == [
+        "error: cannot write /dev/full (--errors): No space left on device; nothing was written"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leads.jsonl"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_standard_output_and_error_both_full_is_still_exit_2():
+    """With nowhere to say why, the exit code alone says it (not 1, not a traceback's)."""
+    with open("/dev/full", "wb") as full:
+        env = {**os.environ, "PYTHONPATH": SRC}
+        result = subprocess.run([sys.executable, "-m", "qualdsl", "eval", _SAAS, "--lead",
+                                 str(POLICIES / "saas_inbound.lead.json"), "--as-of", "2026-11-01"],
+                                stdout=full, stderr=full, check=False, env=env, timeout=60)
+    assert result.returncode == 2

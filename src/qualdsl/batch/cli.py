@@ -149,7 +149,13 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
         for result in results:
             if type(result) is RowError:
                 counts.errors += 1
-                _write_error(result, errors_file)
+                try:
+                    _write_error(result, errors_file)
+                except BrokenPipeError:
+                    raise
+                except OSError as error:
+                    where = f"{errors_path} (--errors)" if errors_file is not None else "standard error"
+                    raise _Unwritable(where, output, error) from None
             else:
                 try:  # free unless it raises (Python 3.11)
                     if type(result) is tuple:  # encoded by a worker: (tier, route, row)
@@ -165,15 +171,20 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
                 except BrokenPipeError:
                     raise
                 except OSError as error:
-                    raise _Unwritable(output, error) from None
+                    raise _Unwritable(output or "standard output", output, error) from None
             if bar is not None:
                 bar.update(counts.rows)
+        if errors_file is not None:
+            try:  # its last records reach the disk before the decisions are kept
+                errors_file.flush()
+            except OSError as error:
+                raise _Unwritable(f"{errors_path} (--errors)", output, error) from None
         try:
             sink.commit()
         except BrokenPipeError:
             raise
         except OSError as error:
-            raise _Unwritable(output, error) from None
+            raise _Unwritable(output or "standard output", output, error) from None
     except _Unwritable as error:  # the disk is full, say: the output is left as it was
         sink.abandon()
         if bar is not None:
@@ -201,7 +212,8 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
         raise
     finally:
         if errors_file is not None:
-            errors_file.close()
+            with contextlib.suppress(OSError):  # flushed above when it matters; after a failure, moot
+                errors_file.close()
     if bar is not None:
         bar.clear()
     click.echo(counts.summary(time.monotonic() - started, output, errors_path), err=True)
@@ -210,12 +222,12 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
 
 
 class _Unwritable(Exception):
-    """The output could not be written (no space left, an I/O error)."""
+    """An output could not be written (no space left, an I/O error): `where`
+    names it; `output`, the decisions' file (-o), which is then not written."""
 
-    def __init__(self, output: str | None, error: OSError) -> None:
-        where = output if output is not None else "standard output"
-        super().__init__(f"cannot write {where}: {error.strerror or error}; nothing was written"
-                         if output is not None else f"cannot write {where}: {error.strerror or error}")
+    def __init__(self, where: str, output: str | None, error: OSError) -> None:
+        tail = "; nothing was written" if output is not None else ""
+        super().__init__(f"cannot write {where}: {error.strerror or error}{tail}")
 
 
 def _write_error(error: Any, stream: IO[bytes] | None) -> None:

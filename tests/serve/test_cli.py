@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,36 @@ def test_serve_is_listed() -> None:
     ("0.0.0.0", False), ("::", False), ("10.0.0.5", False), ("example.com", False)])
 def test_is_loopback(host: str, expected: bool) -> None:
     assert is_loopback(host) is expected
+
+
+@pytest.mark.parametrize("device", [d for d in ("/dev/zero", "/dev/urandom") if Path(d).exists()])
+def test_an_endless_token_file_is_refused_without_reading_it(policy_dir: Path, device: str) -> None:
+    code, output = _run(str(policy_dir), "--token-file", device)
+    assert code == 2 and f"--token-file {device}: cannot read it: is a character device, not a regular file" in output
+
+
+def test_a_fifo_token_file_is_refused_without_waiting_for_a_writer(policy_dir: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "token"
+    os.mkfifo(fifo)
+    code, output = _run(str(policy_dir), "--token-file", str(fifo))
+    assert code == 2 and "cannot read it: is a FIFO, not a regular file" in output
+
+
+def test_a_device_as_the_policy_directory_is_refused(tmp_path: Path) -> None:
+    code, output = _run("/dev/null")
+    assert code == 2 and "/dev/null: not a directory" in output
+
+
+def test_an_address_in_use_is_a_usage_error_not_uvicorns_exit_3(policy_dir: Path) -> None:
+    """uvicorn exits 3 when it cannot bind, which is qualdsl's code for a bug."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, output = _run(str(policy_dir), "--port", str(port))
+    assert code == 2 and f"cannot listen on 127.0.0.1:{port}: Address already in use" in output
+
+
+def test_an_address_not_on_this_machine_is_a_usage_error(policy_dir: Path) -> None:
+    code, output = _run(str(policy_dir), "--host", "203.0.113.9", "--insecure-no-auth")  # TEST-NET-3
+    assert code == 2 and "cannot listen on 203.0.113.9:8080: Cannot assign requested address" in output

@@ -2,7 +2,7 @@
 
 Exit codes: 0 after a clean shutdown, 2 for usage (a missing directory, no
 policies in it, an unreadable or empty token file, a non-loopback host
-without a token).
+without a token, an address that cannot be listened on).
 """
 
 from __future__ import annotations
@@ -29,10 +29,12 @@ def is_loopback(host: str) -> bool:
 
 
 def read_token(path: str) -> str:
-    try:
-        data = Path(path).read_bytes()[:4097]
-    except OSError as error:
-        raise click.UsageError(f"--token-file {path}: cannot read it: {error.strerror}") from None
+    from ..source import UnreadableFile, read_file_bytes
+
+    try:  # a regular file only, read no further than a token can be (/dev/zero, a FIFO: refused)
+        data = read_file_bytes(path, 65536, "a token file")
+    except UnreadableFile as error:
+        raise click.UsageError(f"--token-file {path}: cannot read it: {error}") from None
     try:
         token = data.decode("utf-8").strip()
     except UnicodeDecodeError:
@@ -91,6 +93,8 @@ def serve_command(policy_dir: Path, host: str, port: int, token_file: str | None
         raise click.UsageError(
             f"refusing to listen on {host} without a token: give --token-file, or --insecure-no-auth "
             "if something in front of this server authenticates clients")
+    if not policy_dir.is_dir():  # click's file_okay=False lets a device through
+        raise click.UsageError(f"{policy_dir}: not a directory")
     if not discover_policies(policy_dir):
         raise click.UsageError(f"no policy files (*.qual with a `policy` line) in {policy_dir}")
     config = {
@@ -101,11 +105,40 @@ def serve_command(policy_dir: Path, host: str, port: int, token_file: str | None
     }
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False,
                                "server_header": False}
+    check_listen(host, port)
     click.echo(f"qualdsl serve: {policy_dir} on http://{host}:{port} ({workers} worker(s))", err=True)
-    if workers == 1:
-        uvicorn.run(app_from_config(config), **options)
-    else:
-        # Each worker publishes its metrics here; the one answering /metrics adds them up (metrics.py).
-        with tempfile.TemporaryDirectory(prefix="qualdsl-serve-metrics-") as metrics_dir:
-            os.environ[ENV] = json.dumps({**config, "metrics_dir": metrics_dir})
-            uvicorn.run("qualdsl.serve.cli:app_from_env", factory=True, workers=workers, **options)
+    try:
+        if workers == 1:
+            uvicorn.run(app_from_config(config), **options)
+        else:
+            # Each worker publishes its metrics here; the one answering /metrics adds them up (metrics.py).
+            with tempfile.TemporaryDirectory(prefix="qualdsl-serve-metrics-") as metrics_dir:
+                os.environ[ENV] = json.dumps({**config, "metrics_dir": metrics_dir})
+                uvicorn.run("qualdsl.serve.cli:app_from_env", factory=True, workers=workers, **options)
+    except SystemExit as stop:
+        # uvicorn's own exit codes: 1 (a socket it could not bind, with --workers) and 3 (a
+        # startup failure, its reason logged above), met when the address is taken between
+        # check_listen and uvicorn's bind. qualdsl's 3 means a bug in qualdsl: this is 2.
+        if stop.code in (1, 3):
+            raise click.UsageError(f"cannot listen on {host}:{port} (uvicorn's reason is above)") from None
+        raise
+
+
+def check_listen(host: str, port: int) -> None:
+    """A usage error now, in one line, when the address cannot be listened on
+    (taken, not this machine's, a name that does not resolve), rather than
+    uvicorn's log line and its exit codes. Bound with SO_REUSEADDR, as
+    uvicorn binds, and closed at once."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as error:
+        raise click.UsageError(f"--host {host}: {error.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise click.UsageError(f"cannot listen on {host}:{port}: {error.strerror}") from None

@@ -106,6 +106,24 @@ def test_evaluate_batch_keeps_order_and_equals_evaluate_many(serve: Any) -> None
     assert len({d["tier"] for d in expected}) > 1
 
 
+@pytest.mark.parametrize("number", ["12345678901234567890123", "-9223372036854775809", "18446744073709551616",
+                                    "9" * 5000, "123456789012345678901.0", "1" + "0" * 400])
+def test_integers_past_64_bits_are_read_exactly_as_evaluate_reads_them(serve: Any, number: str) -> None:
+    """orjson reads 12345678901234567890123 as the float 1.2345678901234568e+22
+    (and 10**400 not at all): the service reads such a body as the command
+    line does, so the decision is Policy.evaluate's of json.loads's lead."""
+    from qualdsl.batch.inputs import parse_json
+
+    lead_text = f'{{"id": {number}, "company": {{"employees": {number}, "country": "US"}}}}'
+    body = f'{{"lead": {lead_text}, "as_of": "{AS_OF}"}}'.encode()
+    response = serve().client.post(EVALUATE, content=body, headers=JSON)
+    assert response.status_code == 200, response.text
+    expected = _policy().evaluate(parse_json(lead_text), as_of=AS_OF).to_dict()
+    assert response.json()["decision"] == expected
+    if len(number) < 100 and "." not in number:
+        assert expected["lead"] == number  # the digits themselves, not a float's
+
+
 def test_empty_batch(serve: Any) -> None:
     response = serve().client.post(BATCH, json={"leads": [], "as_of": AS_OF})
     assert response.json() == {"decisions": [], "policy_hash": _policy().hash}
@@ -119,6 +137,19 @@ ERRORS = [
     ("not UTF-8", EVALUATE, b'{"lead": "\xff"}', JSON, 400, "malformed_json"),
     ("NaN", EVALUATE, b'{"lead": {"x": NaN}}', JSON, 400, "malformed_json"),
     ("trailing data", EVALUATE, b'{"lead": {}} {}', JSON, 400, "malformed_json"),
+    # A run of 19 digits makes the body read a second time, exactly (_exact_json): the same refusals.
+    ("long int and NaN", EVALUATE, b'{"lead": {"id": 12345678901234567890123, "x": NaN}}', JSON, 400,
+     "malformed_json"),
+    ("long int and Infinity", EVALUATE, b'{"lead": {"id": 12345678901234567890123, "x": -Infinity}}', JSON, 400,
+     "malformed_json"),
+    ("long int and 1e400", EVALUATE, b'{"lead": {"id": 12345678901234567890123, "x": 1e400}}', JSON, 400,
+     "malformed_json"),
+    ("long int and a lone surrogate", EVALUATE, b'{"lead": {"id": 12345678901234567890123, "x": "\\ud800"}}', JSON,
+     400, "malformed_json"),
+    ("long int and trailing data", EVALUATE, b'{"lead": {"id": 12345678901234567890123}} {}', JSON, 400,
+     "malformed_json"),
+    ("long int, 65 levels", EVALUATE, b'{"lead": ' + b"[" * 64 + b"12345678901234567890123" + b"]" * 64 + b"}", JSON,
+     400, "too_deep"),
     ("100k-deep array", EVALUATE, b"[" * 100_000 + b"]" * 100_000, JSON, 400, "too_deep"),
     ("100k-deep lead", EVALUATE, b'{"lead": ' + b'{"a":' * 100_000 + b"1" + b"}" * 100_001, JSON, 400, "too_deep"),
     ("65 levels", EVALUATE, b'{"lead": ' + b"[" * 64 + b"]" * 64 + b"}", JSON, 400, "too_deep"),

@@ -286,15 +286,16 @@ def _digits_as_text(text: str) -> Any:
 _LENIENT = json.JSONDecoder(parse_int=_digits_as_text)
 
 
-def parse_json(text: str) -> Any:
+def parse_json(text: str, parse_constant: Callable[[str], Any] | None = None) -> Any:
     """json.loads, with integers over 4,300 digits kept as text. Raises
-    json.JSONDecodeError and RecursionError."""
+    json.JSONDecodeError and RecursionError. `parse_constant`: for NaN and
+    the infinities (json.loads's own reads them as floats)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=parse_constant)
     except json.JSONDecodeError:
         raise
     except ValueError:  # an integer past the conversion limit
-        return _LENIENT.decode(text)
+        return json.JSONDecoder(parse_int=_digits_as_text, parse_constant=parse_constant).decode(text)
 
 
 def _jsonl(stream: IO[bytes], source: str) -> Iterator[Row | RowError]:

@@ -13,6 +13,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
+import json
+import math
+import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -157,18 +160,64 @@ async def read_json(scope: Scope, receive: Receive, limits: Limits, deadlines: D
     finally:
         deadlines.reading.pop(task, None)
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    long_digits = _LONG_DIGITS.search(body) is not None
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         if "depth limit" in str(error) or "recursion" in str(error).lower():  # orjson stops at 1024 levels
             raise ApiError(400, "too_deep", f"the JSON is nested more than {limits.max_depth} levels deep") from None
-        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+        if not (long_digits and "number is infinity" in str(error)):  # an int too long for a double: read below
+            raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+    if long_digits:
+        data = _exact_json(body)
     if type(data) is not dict:
         raise ApiError(422, "invalid_body", f"the body must be a JSON object, not {_kind(data)}")
     # A value cannot nest deeper than it has brackets: most bodies need no walk.
     if body.count(b"[") + body.count(b"{") > limits.max_depth and _depth_exceeds(data, limits.max_depth):
         raise ApiError(400, "too_deep", f"the JSON is nested more than {limits.max_depth} levels deep")
     return data
+
+
+# orjson reads an integer outside [-2**63, 2**64) as a float, silently (and
+# one past a double's range as an error): 12345678901234567890123 would
+# become 12345678901234567741440. Such an integer has 19 digits or more, so a
+# body holding a run of 19 digits is read again as the command line reads a
+# lead (batch.inputs.parse_json: exact integers, and over 4,300 digits kept
+# as text), with what orjson refuses refused here too.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def _exact_json(body: bytes) -> Any:
+    from ..batch.inputs import parse_json
+
+    def refuse_constant(name: str) -> Any:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {name} is not a JSON number")
+
+    try:
+        text = body.decode("utf-8")
+        data = parse_json(text, parse_constant=refuse_constant)
+        # A lone surrogate escape (\ud800) is no text orjson accepts, nor one a response could carry.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError) as error:  # json.JSONDecodeError is a ValueError
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ApiError(400, "too_deep", "the JSON is nested too deep") from None
+    if _non_finite(data):
+        raise ApiError(400, "malformed_json", "the body is not valid JSON: a number is infinity when parsed as "
+                                              "double")
+    return data
+
+
+def _non_finite(value: Any) -> bool:
+    """Whether a float in the value is infinite (1e400: orjson refuses it)."""
+    kind = type(value)
+    if kind is float:
+        return value in (math.inf, -math.inf)
+    if kind is dict:
+        return any(_non_finite(v) for v in value.values())
+    if kind is list:
+        return any(_non_finite(v) for v in value)
+    return False
 
 
 def _too_large(limit: int) -> ApiError:

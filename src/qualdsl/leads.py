@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import attrs
 
 from .batch.inputs import InputError, Row, RowError, read_rows, read_stream, sniff_format
+from .source import wide_text
 
 MAX_LEADS_BYTES = 512 * 1024 * 1024
 
@@ -54,7 +55,7 @@ def read_text(path: str) -> str:
     if len(data) > MAX_LEADS_BYTES:
         raise LeadFileError(f"{path}: file is too large for a leads file")
     if b"\x00" in data:
-        raise LeadFileError(f"{path}: file is binary (it contains NUL bytes), not leads")
+        raise LeadFileError(f"{path}: {wide_text(data) or 'file is binary (it contains NUL bytes), not leads'}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -222,12 +222,22 @@ def read_file_bytes(path: str | Path, limit: int, what: str = "a file") -> bytes
         return read_limited(file, limit)
 
 
+def wide_text(start: bytes) -> str | None:
+    """The reason for a file that starts with a UTF-16 or UTF-32 byte order
+    mark (what Excel saves as "Unicode text"), which reads as binary to a
+    UTF-8 reader; None for any other start."""
+    if start.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return ("file is UTF-16 or UTF-32 text (it starts with a byte order mark), not UTF-8: save it as UTF-8, "
+                "e.g. `iconv -f UTF-16 -t UTF-8`")
+    return None
+
+
 def decode_text(data: bytes, what: str = "text") -> str:
     """UTF-8 text without a BOM; UnreadableFile (with the offset) for NUL bytes
     or bad UTF-8."""
     offset = data.find(b"\x00")
     if offset != -1:
-        raise UnreadableFile(f"file is binary (it contains NUL bytes), not {what}", offset)
+        raise UnreadableFile(wide_text(data) or f"file is binary (it contains NUL bytes), not {what}", offset)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -254,7 +264,7 @@ def problem_code(problem: str) -> str:
     """The compile-error code of a decode_source problem."""
     if problem.startswith("file is too large"):
         return "QE002"
-    if problem.startswith("file is binary"):
+    if problem.startswith(("file is binary", "file is UTF-16")):
         return "QE003"
     return "QE004"
 

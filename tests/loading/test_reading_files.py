@@ -258,3 +258,24 @@ def test_standard_output_and_error_both_full_is_still_exit_2():
                                  str(POLICIES / "saas_inbound.lead.json"), "--as-of", "2026-11-01"],
                                 stdout=full, stderr=full, check=False, env=env, timeout=60)
     assert result.returncode == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize("command", ["score-csv", "score-jsonl", "eval-lead", "check"])
+def test_a_utf16_file_says_so_and_how_to_convert_it(tmp_path: Path, encoding: str, command: str):
+    """Excel saves "Unicode text" as UTF-16 with a byte order mark: to a UTF-8
+    reader it is binary (NUL bytes); the message names the encoding instead."""
+    bom = {"utf-16": "", "utf-16-be": "\ufeff", "utf-32": ""}[encoding]  # utf-16/utf-32 write their own BOM
+    texts = {"score-csv": ("leads.csv", "id,source\n1,web\n"), "score-jsonl": ("leads.jsonl", '{"id": "1"}\n'),
+             "eval-lead": ("lead.json", '{"id": "1"}'), "check": ("p.qual", (POLICIES / "bant.qual").read_text())}
+    name, text = texts[command]
+    path = tmp_path / name
+    path.write_bytes((bom + text).encode(encoding))
+    args = {"score-csv": ("score", _SAAS, str(path), "--as-of", "2026-11-01"),
+            "score-jsonl": ("score", _SAAS, str(path), "--as-of", "2026-11-01"),
+            "eval-lead": ("eval", _SAAS, "--lead", str(path), "--as-of", "2026-11-01"),
+            "check": ("check", str(path))}[command]
+    result = run(*args)
+    assert result.returncode == (1 if command in ("eval-lead", "check") else 2), result.stderr
+    assert b"file is UTF-16 or UTF-32 text (it starts with a byte order mark), not UTF-8: save it as UTF-8" \
+        in result.stderr

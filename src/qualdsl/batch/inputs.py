@@ -268,8 +268,12 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS]
 
 
-def _binary(source: str, line: int) -> InputError:
-    return InputError(f"{source}: file is binary (a NUL byte on line {line}), not leads")
+def _binary(source: str, line: int, chunk: bytes = b"") -> InputError:
+    """A NUL byte on `line` (`chunk`: that line, as read)."""
+    from ..source import wide_text
+
+    wide = wide_text(chunk) if line == 1 else None
+    return InputError(f"{source}: {wide or f'file is binary (a NUL byte on line {line}), not leads'}")
 
 
 def _too_long(source: str, line: int, chunk: bytes) -> RowError:
@@ -311,7 +315,7 @@ def _jsonl(stream: IO[bytes], source: str) -> Iterator[Row | RowError]:
         if number == 1 and chunk.startswith(BOM):
             chunk = chunk[3:]
         if b"\x00" in chunk:
-            raise _binary(source, number)
+            raise _binary(source, number, chunk)
         if len(chunk) >= MAX_LINE_BYTES and not chunk.endswith(b"\n"):
             yield _too_long(source, number, chunk)
             return
@@ -366,7 +370,7 @@ def _json(stream: IO[bytes], source: str) -> Iterator[Row | RowError]:
     if b"\x00" not in data and len(data) <= MAX_JSON_BYTES:
         data += stream.read(MAX_JSON_BYTES + 1 - len(data))
     if b"\x00" in data:
-        raise _binary(source, data[: data.index(b"\x00")].count(b"\n") + 1)
+        raise _binary(source, data[: data.index(b"\x00")].count(b"\n") + 1, data)
     if len(data) > MAX_JSON_BYTES:
         raise InputError(f"{source}: JSON over {MAX_JSON_BYTES // (1024 * 1024)} MiB (an array, or one lead) is "
                          "not read whole; write one lead per line (JSONL) instead")
@@ -469,7 +473,7 @@ class _Lines:
         if self.number == 1 and chunk.startswith(BOM):
             chunk = chunk[3:]
         if b"\x00" in chunk:
-            raise _binary(self.source, self.number)
+            raise _binary(self.source, self.number, chunk)
         if len(chunk) >= MAX_LINE_BYTES and not chunk.endswith(b"\n"):
             self.keep(chunk[:MAX_RAW_CHARS].decode("utf-8", "replace"))
             raise _LineTooLong

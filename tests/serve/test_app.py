@@ -426,3 +426,11 @@ def test_the_depth_bound_at_its_largest_limit_never_exhausts_the_stack(limit) ->
     assert _depth_exceeds(deepest, limit)
     exact = orjson.loads(b"[" * limit + b"]" * limit)
     assert not _depth_exceeds(exact, limit) and _depth_exceeds([exact], limit)
+
+
+def test_a_deep_body_with_a_long_integer_is_too_deep_not_an_error(serve: Any) -> None:
+    """The exact second reading (19 digits in a row) of a body nested 900
+    levels deep: the depth limit's 400, not a RecursionError."""
+    body = b'{"lead": {"id": 12345678901234567890123, "x": ' + b"[" * 900 + b"1" + b"]" * 900 + b"}}"
+    response = serve().client.post(EVALUATE, content=body, headers=JSON)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "too_deep"

@@ -209,14 +209,18 @@ def _exact_json(body: bytes) -> Any:
 
 
 def _non_finite(value: Any) -> bool:
-    """Whether a float in the value is infinite (1e400: orjson refuses it)."""
-    kind = type(value)
-    if kind is float:
-        return value in (math.inf, -math.inf)
-    if kind is dict:
-        return any(_non_finite(v) for v in value.values())
-    if kind is list:
-        return any(_non_finite(v) for v in value)
+    """Whether a float in the value is infinite (1e400: orjson refuses it).
+    A loop, not a recursion: the depth limit is checked after this."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is float and item in (math.inf, -math.inf):
+            return True
+        if kind is dict:
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
     return False
 
 

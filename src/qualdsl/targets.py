@@ -63,6 +63,14 @@ def compile_command(ctx: click.Context, policy: str, target: str, dialect: str, 
         except ValueError as problem:
             click.echo(f"qualdsl compile: --id-field: {problem}", err=True)
             ctx.exit(Exit.USAGE)
+    if target == "sql":
+        from .backends.sql.compile import table_ref
+
+        try:
+            table_ref(table)
+        except ValueError as problem:
+            click.echo(f"qualdsl compile: --table: {problem}", err=True)
+            ctx.exit(Exit.USAGE)
     moment = None
     if as_of is not None:
         try:

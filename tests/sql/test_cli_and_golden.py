@@ -62,6 +62,30 @@ def test_cli_bad_as_of_is_a_usage_error():
     assert result.exit_code == 2 and "as_of" in result.output
 
 
+@pytest.mark.parametrize(("table", "message"), [
+    ("", "the table name is empty"), ("  ", "the table name is empty"),
+    ('x"y', '`x"y` is not a table name'),
+])
+def test_cli_a_table_name_sqlglot_cannot_read_is_a_usage_error(table, message):
+    result = CliRunner().invoke(compile_command, [str(POLICIES / "xeducation.qual"), "--target", "sql", "--dialect",
+                                                  "postgres", "--table", table, "--as-of", "2026-11-01"])
+    assert result.exit_code == 2 and f"qualdsl compile: --table: {message}" in result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("table", "quoted"), [
+    ("db.schema.leads", "FROM db.schema.leads)"), ('"a.b".c', 'FROM "a.b".c)'),
+    ("leads; DROP TABLE x; --", 'FROM "leads; DROP TABLE x; --")'),
+])
+def test_cli_a_table_name_is_one_relation_whatever_it_holds(table, quoted):
+    """Each dotted part is an identifier, quoted when it needs it: text in
+    --table never becomes SQL of its own."""
+    result = CliRunner().invoke(compile_command, [str(POLICIES / "xeducation.qual"), "--target", "sql", "--table",
+                                                  table, "--as-of", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    assert quoted in result.output and "DROP TABLE x;" not in result.output.replace(quoted, "")
+
+
 def test_engine_on_the_real_xeducation_export(tmp_path):
     policy = qualdsl.load(POLICIES / "xeducation.qual")
     export = POLICIES / "data" / "xeducation_sample.csv"

@@ -779,7 +779,23 @@ def compile_select(
             default=b.string("")), b.string("Z")))
     from ...ir_json import policy_hash
 
-    return compiler.select(exp.to_table(table), t_value, t_text, flat, policy_hash(policy) if flat else "")
+    return compiler.select(table_ref(table), t_value, t_text, flat, policy_hash(policy) if flat else "")
+
+
+def table_ref(name: str) -> exp.Table:
+    """`--table`: a relation's name, qualified with dots (`db.schema.leads`),
+    a part in double quotes when it holds a dot; anything else in a part
+    (`leads; DROP TABLE x`) is that part's quoted name. ValueError for a name
+    sqlglot cannot read as one (empty, an unclosed quote)."""
+    from sqlglot.errors import SqlglotError
+
+    if not name.strip():
+        raise ValueError("the table name is empty")
+    try:
+        return exp.to_table(name)
+    except SqlglotError:
+        raise ValueError(f"`{name}` is not a table name (a name, or db.schema.name with a part that holds a dot "
+                         "in double quotes)") from None
 
 
 Types = Mapping[str, exp.DataType]

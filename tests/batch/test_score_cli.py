@@ -366,3 +366,12 @@ def test_an_output_that_cannot_be_written_is_a_clear_error_and_leaves_nothing(tm
         in result.stderr
     assert "internal error" not in result.output and list(out.iterdir()) == []
     assert threading.active_count() == threads
+
+
+def test_jobs_past_64_is_a_usage_error_not_thousands_of_processes(tmp_path: Path) -> None:
+    """`--jobs 100000` started that many interpreters (and hung the machine)."""
+    source = write_jsonl(tmp_path / "leads.jsonl", saas_leads())
+    threads = threading.active_count()
+    result = invoke("score", SAAS, str(source), "--as-of", AS_OF, "--jobs", "100000")
+    assert result.exit_code == 2 and "'--jobs': 100000 is not in the range 1<=x<=64" in result.output
+    assert threading.active_count() == threads

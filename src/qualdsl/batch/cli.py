@@ -28,6 +28,10 @@ from .inputs import FORMATS, STDIN, RowError
 _PROGRESS_EVERY = 0.2  # seconds between progress bar redraws
 
 
+# Each worker is a Python process with the policy loaded (tens of MB): more than
+# this many is a typo, not a machine (`serve --workers` has the same bound).
+MAX_JOBS = 64
+
 @click.command("score")
 @click.argument("policy", type=click.Path())
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
@@ -43,7 +47,7 @@ _PROGRESS_EVERY = 0.2  # seconds between progress bar redraws
               help="Exit 1 when more rows than this cannot be read.")
 @click.option("--id-field", "id_field", metavar="PATH",
               help="The field reported as each decision's `lead` (default `id`; e.g. \"Prospect ID\").")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=1, show_default=True,
               help="Worker processes (python engine); output order is kept.")
 @click.option("--spark-master", "spark_master", default="local[*]", show_default=True, metavar="URL",
               help="The Spark master the spark engine runs on (e.g. local[4], spark://host:7077).")

@@ -200,3 +200,15 @@ def test_duckdb_never_prints_its_own_progress_bar() -> None:
     connection = duckdb_engine.connect()
     printing = connection.execute("SELECT current_setting('enable_progress_bar_print')").fetchone()
     assert printing == (False,)
+
+
+def test_a_csv_header_the_python_reader_refuses_is_refused_by_the_duckdb_engine_too(tmp_path):
+    """`id,id`: DuckDB would read the second as `id_1`; the python engine
+    refuses the file. Both now stop with the same message (exit 2)."""
+    path = tmp_path / "leads.csv"
+    path.write_text("id,source,id\n1,web,2\n", encoding="utf-8")
+    for engine in ("python", "duckdb"):
+        result = run("score", POLICY, str(path), "--as-of", "2026-11-01",
+                     "--engine", engine)
+        assert result.returncode == 2, (engine, result.stderr)
+        assert f"error: {path}: the header names `id` twice (columns 1 and 3)" in result.stderr, engine

@@ -526,6 +526,14 @@ def header_key(cell: str, source: str, index: int) -> str | None:
     return cell
 
 
+def check_csv_header(path: str) -> None:
+    """InputError where this reader refuses the CSV's header (a field named
+    twice, a bad backtick path, a line too long): the header and the first
+    row are read, no more."""
+    with open_input(path) as stream:
+        next(_csv(stream, path, lambda key: False), None)
+
+
 def _csv(stream: IO[bytes], source: str, is_json: Callable[[str], bool]) -> Iterator[Row | RowError]:
     if csv.field_size_limit() < MAX_CELL_CHARS:
         csv.field_size_limit(MAX_CELL_CHARS)

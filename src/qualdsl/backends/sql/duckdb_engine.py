@@ -92,6 +92,8 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
     files = list(paths)
     try:
         if kind == "csv":
+            for path in files:
+                _check_csv_header(path)
             # The python reader's dialect, not DuckDB's guesses (the sniffer once
             # read a row with a cell too many as one column named `id,company...`):
             # commas, double quotes, no comment lines, no skipped rows, and a row
@@ -132,6 +134,19 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
         }
     except duckdb.Error as error:
         raise _unreadable(paths, format, error) from None
+
+
+def _check_csv_header(path: str) -> None:
+    """The python reader's refusals of a CSV header (a field named twice, a
+    bad backtick path, a line too long), which DuckDB would read anyway
+    (`id`, `id` as `id` and `id_1`): the header and the first row are read
+    as batch.inputs reads them."""
+    from ...batch.inputs import InputError, check_csv_header
+
+    try:
+        check_csv_header(path)
+    except InputError as error:
+        raise InputProblem(str(error)) from None
 
 
 @functools.cache

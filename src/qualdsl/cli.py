@@ -16,6 +16,7 @@ import errno
 import importlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -476,26 +477,31 @@ class _StdoutFailed(Exception):
         self.error = error
 
 
-def write_stdout(text: str) -> None:
-    """A command's output as it is (click.echo would strip escape codes from
-    it off a terminal); a write the machine refuses names standard output."""
+@contextlib.contextmanager
+def _on_stdout() -> Iterator[None]:
+    """A write to standard output the machine refuses, as _StdoutFailed
+    (main names standard output for it)."""
     try:
-        sys.stdout.write(text)
+        yield
     except OSError as error:
         if error.errno not in _UNWRITABLE:
             raise
         raise _StdoutFailed(error) from None
+
+
+def write_stdout(text: str) -> None:
+    """A command's output as it is (click.echo would strip escape codes from
+    it off a terminal); a write the machine refuses names standard output."""
+    with _on_stdout():
+        sys.stdout.write(text)
 
 
 def _flush_stdout() -> None:
     try:
-        sys.stdout.flush()
+        with _on_stdout():
+            sys.stdout.flush()
     except BrokenPipeError:  # `| head` closed it: what is left goes nowhere, as click does
         drop_stdout()
-    except OSError as error:
-        if error.errno not in _UNWRITABLE:
-            raise
-        raise _StdoutFailed(error) from None
     except ValueError:  # closed by the command itself
         pass
 

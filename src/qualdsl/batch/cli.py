@@ -155,11 +155,9 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
                 counts.errors += 1
                 try:
                     _write_error(result, errors_file)
-                except BrokenPipeError:
-                    raise
                 except OSError as error:
                     where = f"{errors_path} (--errors)" if errors_file is not None else "standard error"
-                    raise _Unwritable(where, output, error) from None
+                    raise _Unwritable.of(error, where, output) from None
             else:
                 try:  # free unless it raises (Python 3.11)
                     if type(result) is tuple:  # encoded by a worker: (tier, route, row)
@@ -172,23 +170,19 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
                         decision = cast(Decision, result)
                         counts.add(decision.tier, decision.route)
                         sink.writer.write(decision)
-                except BrokenPipeError:
-                    raise
                 except OSError as error:
-                    raise _Unwritable(output or "standard output", output, error) from None
+                    raise _Unwritable.of(error, output or "standard output", output) from None
             if bar is not None:
                 bar.update(counts.rows)
         if errors_file is not None:
             try:  # its last records reach the disk before the decisions are kept
                 errors_file.flush()
             except OSError as error:
-                raise _Unwritable(f"{errors_path} (--errors)", output, error) from None
+                raise _Unwritable.of(error, f"{errors_path} (--errors)", output) from None
         try:
             sink.commit()
-        except BrokenPipeError:
-            raise
         except OSError as error:
-            raise _Unwritable(output or "standard output", output, error) from None
+            raise _Unwritable.of(error, output or "standard output", output) from None
     except _Unwritable as error:  # the disk is full, say: the output is left as it was
         sink.abandon()
         if bar is not None:
@@ -232,6 +226,12 @@ class _Unwritable(Exception):
     def __init__(self, where: str, output: str | None, error: OSError) -> None:
         tail = "; nothing was written" if output is not None else ""
         super().__init__(f"cannot write {where}: {error.strerror or error}{tail}")
+
+    @classmethod
+    def of(cls, error: OSError, where: str, output: str | None) -> OSError | _Unwritable:
+        """What to raise for `error`: a closed pipe as it is (`| head`, stopped
+        quietly), any other failure as _Unwritable."""
+        return error if isinstance(error, BrokenPipeError) else cls(where, output, error)
 
 
 def _write_error(error: Any, stream: IO[bytes] | None) -> None:

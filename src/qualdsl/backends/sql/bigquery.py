@@ -328,9 +328,12 @@ _contains = contains_by(lambda text, part: _f("STRPOS", text, part))  # string_f
 
 
 def _epoch(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
+    """epoch_us of a column or a value whose type the columns tell, by the
+    dialect's own `epoch` (Snowflake overrides it)."""
     from .dialects import _type_of
 
-    return _epoch_of(r, args[0], _type_of(args[0], r.columns))
+    assert isinstance(r, _BigQuery)
+    return r.epoch(args[0], _type_of(args[0], r.columns))
 
 
 def _epoch_of(r: pg._Rewriter, value: exp.Expr, kind: object) -> exp.Expr:

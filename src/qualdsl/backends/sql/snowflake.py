@@ -319,12 +319,6 @@ def _ends_with(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
     return b.eq(_f("RIGHT", text, _f("LENGTH", end)), end.copy())
 
 
-def _epoch(r: pg._Rewriter, args: list[exp.Expr]) -> exp.Expr:
-    from .dialects import _type_of
-
-    return _epoch_of(r, args[0], _type_of(args[0], r.columns))
-
-
 def _epoch_of(r: pg._Rewriter, value: exp.Expr, kind: object) -> exp.Expr:
     """Microseconds since the epoch, UTC, of a value of SQL type `kind`
     (functions/datediff: DAY counts day boundaries; functions/date_part:
@@ -405,7 +399,7 @@ _FUNCTIONS: dict[str, Mapping_] = {
     "ISNAN": lambda r, args: pg._isnan(r, args), "ISFINITE": lambda r, args: pg._isfinite(r, args),
     "CONTAINS": _contains, "REGEXP_MATCHES": _matches,
     "REGEXP_FULL_MATCH": lambda r, args: _f("REGEXP_LIKE", r(args[0]), _regex(args[1], full=True)),
-    "EPOCH_US": _epoch, "FORMAT": _float_text,
+    "EPOCH_US": bq._epoch, "FORMAT": _float_text,
     "LOWER": bq._refused("lower() outside casefold"),
     "JSON_TYPE": bq._refused("a JSON-typed column"), "JSON_EXTRACT_STRING": bq._refused("a JSON-typed column"),
     "MAP_ENTRIES": bq._refused("a JSON-typed column"),

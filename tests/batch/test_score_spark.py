@@ -117,3 +117,23 @@ def test_the_command_keeps_sparks_chatter_off_stderr(tmp_path: Path) -> None:
     assert "5 decisions written" in stderr
     for noise in (" WARN ", " INFO ", "[Stage ", "log4j profile", "loopback address"):
         assert noise not in stderr, (noise, stderr)
+
+
+def test_a_lead_spark_cannot_hold_hands_the_input_to_the_python_engine(tmp_path: Path) -> None:
+    policy = tmp_path / "p.qual"
+    policy.write_text('policy p\nschema {\n  id: string\n  n: int\n}\nscore s {\n  rule big 10 when n > 5\n}\n'
+                      'tiers {\n  tier A when score > 5\n  tier B otherwise\n}\n', encoding="utf-8")
+    rows = [{"id": f"L{i}", "n": str(i)} for i in range(12)]
+    rows[7]["n"] = "99999999999999999999"
+    source = tmp_path / "leads.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    outputs = {}
+    for engine in ("python", "spark"):
+        result = invoke("score", str(policy), str(source), "--as-of", AS_OF, "--no-progress",
+                        *(SPARK if engine == "spark" else ()))
+        assert result.exit_code == 0, result.stderr
+        outputs[engine] = result.stdout
+        assert ("note: the spark engine cannot hold n = 99999999999999999999 (an int beyond 64 bits)"
+                in result.stderr) == (engine == "spark"), result.stderr
+    assert len(outputs["spark"].splitlines()) == 12
+    assert outputs["spark"] == outputs["python"]

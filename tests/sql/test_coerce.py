@@ -7,6 +7,7 @@ import datetime as dt
 import math
 from typing import Any
 
+import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from qualdsl import runtime
 from qualdsl.backends.sql import builders as b
 from qualdsl.backends.sql.coerce import coerce_field
+from qualdsl.backends.sql.errors import held_back
 
 from budget import examples
 
@@ -22,29 +24,28 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TARGETS = ["string", "int", "number", "bool", "date", "datetime", "list[string]", "list[number]"]
 
 
-def _to_int64(value: Any) -> Any:
-    result = runtime.to_int(value)
-    return runtime.BAD if type(result) is int and not -(2**63) <= result < 2**63 else result
-
-
-def _to_string128(value: Any) -> Any:
-    if type(value) is float and value.is_integer() and abs(value) >= 2.0**127:
-        return runtime.BAD
-    return runtime.to_string(value)
-
-
-# runtime.COERCE with the two decided limits of SQL (coerce.py's docstring):
-# ints are 64-bit, a float shown as digits is below 2**127.
-DECIDED = dict(runtime.COERCE, int=_to_int64, string=_to_string128,
-               **{"list[string]": runtime._list_of(_to_string128)})
+def stops(value: Any, target: str) -> bool:
+    """Whether Python holds the coerced value exactly and SQL cannot, so the
+    query stops (coerce.py's docstring): an int beyond 64 bits, a number of
+    an int beyond 2**53, the digits of an integral float of 2**127 or more."""
+    if target.startswith("list["):
+        return type(value) is list and any(stops(v, target[5:-1]) for v in value if v is not None)
+    if target == "int":
+        result = runtime.to_int(value)
+        return type(result) is int and not -(2**63) <= result < 2**63
+    if target == "number":
+        return type(value) is int and abs(value) > 2**53
+    if target == "string":
+        return type(value) is float and value.is_integer() and abs(value) >= 2.0**127
+    return False
 
 
 def expected(value: Any, target: str) -> tuple[Any, list[str]]:
-    """runtime.coerce_field (with the decided limits), then the SQL representation."""
+    """runtime.coerce_field, then the SQL representation."""
     warnings: list[str] = []
     if value is None:
         return None, []
-    result = runtime.coerce_field(value, DECIDED[target], "f.x", target, warnings)
+    result = runtime.coerce_field(value, runtime.COERCE[target], "f.x", target, warnings)
     if result is None:
         return None, warnings
     if target == "date":
@@ -59,16 +60,28 @@ def expected(value: Any, target: str) -> tuple[Any, list[str]]:
     return result, warnings
 
 
-def check(engine, values: list[Any], sql_type: str, targets: list[str] = TARGETS) -> None:
+def check(engine, values: list[Any], sql_type: str, targets: list[str] = TARGETS,
+          python_values: list[Any] | None = None) -> None:
+    """Each value coerced to each target as runtime does, or the query
+    stopped by name where SQL cannot hold the result. `python_values`: the
+    values as Python reads them, where the column holds their text (JSON)."""
     source = b.sql_type(sql_type)
+    seen = python_values if python_values is not None else values
     for target in targets:
         coerced = coerce_field(V, source, target, "f.x")
         warning = coerced.warning if coerced.warning is not None else b.null()
-        rows = engine.many([coerced.value, warning], values, sql_type)
-        for value_sql, warning_sql, value in rows:
+        held = [v for v, p in zip(values, seen) if not stops(p, target)]
+        wanted = [p for p in seen if not stops(p, target)]
+        rows = engine.many([coerced.value, warning], held, sql_type) if held else []
+        for (value_sql, warning_sql, _), value in zip(rows, wanted, strict=True):
             want, want_warnings = expected(value, target)
             assert same(value_sql, want), (sql_type, target, value, value_sql, want)
             assert ([warning_sql] if warning_sql is not None else []) == want_warnings, (target, value)
+        stopping = [v for v, p in zip(values, seen) if stops(p, target)]
+        for value in stopping[:3]:  # a query each: a few suffice
+            with pytest.raises(duckdb.Error) as stopped:
+                engine.many([coerced.value, warning], [value], sql_type)
+            assert (held_back(stopped.value) or "").startswith("cannot hold f.x = "), (target, value)
 
 
 def same(a: Any, b_: Any) -> bool:
@@ -167,14 +180,7 @@ def test_json_values(engine, values):
     import json as json_
 
     texts_ = [None if v is None else json_.dumps(v) for v in values]
-    source = b.sql_type("JSON")
-    for target in TARGETS:
-        coerced = coerce_field(V, source, target, "f.x")
-        rows = engine.many([coerced.value, coerced.warning], texts_, "JSON")
-        for (value_sql, warning_sql, _), value in zip(rows, values):
-            want, want_warnings = expected(value, target)
-            assert same(value_sql, want), (target, value, value_sql, want)
-            assert ([warning_sql] if warning_sql is not None else []) == want_warnings, (target, value)
+    check(engine, texts_, "JSON", python_values=values)
 
 
 def test_regression_decimal_text_that_overflows_is_missing(engine):

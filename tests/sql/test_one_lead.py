@@ -47,7 +47,8 @@ LEADS = [
     # not objects: evaluated as {} with a warning
     None, [1, 2], "lead", 5, True,
     # ints Python cannot print (4,300+ digits) and ints beyond 2**64
-    {"id": 10**5000}, {"s": 10**5000}, {"l": [10**5000]}, 10**5000, {"s": -(10**30) - 1, "x": 10**30},
+    # (a number of 10**30 stops the query: tests/sql/test_cannot_hold.py)
+    {"id": 10**5000}, {"s": 10**5000}, {"l": [10**5000]}, 10**5000, {"s": -(10**30) - 1},
     # three segments, nested then the flat key; nested null is no flat fallback
     {"a": {"b": {"c": 2}}}, {"a.b.c": 2}, {"a": {"b": 7}, "a.b.c": 2}, {"a": {"b": {"c": None}}, "a.b.c": 2},
     {"company": {"employees": None}, "company.employees": 500, "n": 2},

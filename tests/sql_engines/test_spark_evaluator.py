@@ -96,3 +96,7 @@ def test_what_spark_cannot_run_or_hold_is_refused_by_name(spark) -> None:
         backends.evaluator("spark", policy.ir).evaluate({"n": 2**70}, as_of=T)
     with pytest.raises(backends.LeadRefused, match="`id` holds a lone surrogate"):
         backends.evaluator("spark", policy.ir).evaluate({"id": "a\ud800"}, as_of=T)
+    # The SQL's own stop (raise_error: with ANSI off a failing cast would be NULL).
+    ints = qualdsl.loads('policy t\nschema {\n  v: int\n}\nscore s {\n  rule r 1 when v > 3\n}\n')
+    with pytest.raises(backends.LeadRefused, match=r"cannot hold v = 99999999999999999999 \(an int beyond 64 bits\)"):
+        backends.evaluator("spark", ints.ir).evaluate({"v": "99999999999999999999"}, as_of=T)

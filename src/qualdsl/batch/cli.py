@@ -72,7 +72,16 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
     """
     from ..api import load, parse_field_path
     from ..errors import QualError
-    from .engines import Chunk, EngineUnavailable, ScoreJob, get_engine
+    from .engines import (
+        Chunk,
+        EngineUnavailable,
+        HandOver,
+        PythonEngine,
+        ScoreJob,
+        get_engine,
+        handing_over,
+        ready_to_take_over,
+    )
     from .inputs import InputError, check_input, total_size
     from .inputs import input_format as format_of
 
@@ -141,15 +150,22 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
                 raise click.BadParameter(f"cannot write {errors_path}: {error.strerror}",
                                          param_hint="--errors") from None
         native = getattr(runner, "write_flat", None) if output is not None and kind != "jsonl" else None
+        results: Any = ()
         if native is not None and job.per_lead is None:
             # The engine writes the file itself (DuckDB's COPY): no decision
             # passes through this process; the counts come from the file.
             sink.open(native=True)
-            counts.take(native(job, compiled, sink.temp, kind, progress=bar.share if bar is not None else None))
-            results: Any = ()
+            try:
+                counts.take(native(job, compiled, sink.temp, kind, progress=bar.share if bar is not None else None))
+            except HandOver as over:  # nothing was written: the python engine decides it all
+                ready_to_take_over(job, over)
+                _handed_over(over.reason, bar)
+                sink.abandon()
+                sink.open()
+                results = PythonEngine().run(job, compiled)
         else:
             sink.open()
-            results = runner.run(job, compiled)
+            results = handing_over(runner.run(job, compiled), job, compiled, lambda reason: _handed_over(reason, bar))
         for result in results:
             if type(result) is RowError:
                 counts.errors += 1
@@ -217,6 +233,13 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
     click.echo(counts.summary(time.monotonic() - started, output, errors_path), err=True)
     if counts.errors > max_errors:
         ctx.exit(Exit.FINDINGS)
+
+
+def _handed_over(reason: str, bar: Any) -> None:
+    """Say on stderr that the python engine decides the rest, and why."""
+    if bar is not None:
+        bar.clear()
+    click.echo(f"note: {reason}; the python engine decides the rest of the input, exactly", err=True)
 
 
 class _Unwritable(Exception):

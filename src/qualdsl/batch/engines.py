@@ -14,7 +14,7 @@ import datetime as dt
 import gc
 import importlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -23,7 +23,18 @@ from ..asof import AsOf, raw_text, unusable
 from ..backends.python import EvaluateFunction
 from ..decision import Decision
 from ..runtime import _MISS
-from .inputs import MAX_RAW_CHARS, PARQUET_BATCH_ROWS, Batch, Progress, Row, RowError, read_rows, read_units
+from .inputs import (
+    MAX_RAW_CHARS,
+    PARQUET_BATCH_ROWS,
+    Batch,
+    InputError,
+    Progress,
+    Row,
+    RowError,
+    input_format,
+    read_rows,
+    read_units,
+)
 
 CHUNK_ROWS = 1000  # leads sent to a worker at a time
 IN_FLIGHT_PER_JOB = 3  # chunks queued per worker: bounded memory, workers never idle
@@ -120,6 +131,66 @@ class Engine(Protocol):
         rows, in input order. Raises inputs.InputError for an input that
         cannot be read at all."""
         ...
+
+
+class HandOver(Exception):
+    """A SQL engine met a lead it cannot decide exactly (an int beyond 64
+    bits, say: backends/sql/errors.CANNOT_HOLD): `reason` names the value.
+    `handing_over` then has the python engine decide the rest of the input."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def handing_over(results: Iterator[Result], job: ScoreJob, policy: Any,
+                 note: Callable[[str], None]) -> Iterator[Result]:
+    """An engine's results; if it hands over, the python engine's for the
+    rows it had not given, after `note(reason)`. Both give one result per
+    input row in input order, so the rows already given are skipped by count."""
+    given = 0
+    try:
+        for result in results:
+            given += len(result.tiers) if type(result) is Chunk else 1
+            yield result
+    except HandOver as over:
+        ready_to_take_over(job, over)
+        note(over.reason)
+    else:
+        return
+    skip = given
+    for result in PythonEngine().run(job, policy):
+        if skip == 0:
+            yield result
+        elif type(result) is not Chunk:
+            skip -= 1
+        elif skip >= len(result.tiers):
+            skip -= len(result.tiers)
+        else:
+            yield Chunk(result.tiers[skip:], result.routes[skip:], _rows_after(result.rows, skip))
+            skip = 0
+
+
+def ready_to_take_over(job: ScoreJob, over: HandOver) -> None:
+    """Raise InputError if the python engine cannot read the job's inputs
+    (Parquet without pyarrow: the spark extra does not install it)."""
+    import importlib.util
+
+    if any(input_format(path, job.input_format) == "parquet" for path in job.inputs):
+        missing = [name for name in ("pyarrow", "numpy") if importlib.util.find_spec(name) is None]
+        if missing:
+            raise InputError(f"{over.reason}; the python engine, which decides such leads, reads Parquet with "
+                             f"{' and '.join(missing)}: pip install 'qualdsl[parquet]'")
+
+
+def _rows_after(rows: Any, skip: int) -> Any:
+    """A chunk's encoded rows without its first `skip`: JSONL text (one line
+    each), CSV rows (a list) or an Arrow RecordBatch."""
+    if type(rows) is bytes:
+        return rows.split(b"\n", skip)[skip]
+    if type(rows) is list:
+        return rows[skip:]
+    return rows.slice(skip)
 
 
 class EngineUnavailable(Exception):

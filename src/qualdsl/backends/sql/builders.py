@@ -58,6 +58,23 @@ def try_cast(value: exp.Expr, to: str) -> exp.TryCast:
     return exp.TryCast(this=value, to=sql_type(to))
 
 
+STOP = "qualdsl_stop"  # meta of a stop's cast: a dialect may raise its own way (Spark's raise_error)
+
+
+def stop(what: exp.Expr, to: str) -> exp.Expr:
+    """An expression of type `to` that stops the query with errors.CANNOT_HOLD
+    and `what` (SQL text). It is the text cast to BIGINT, which fails in
+    every engine with the text in its message (DuckDB does not let a
+    volatile error() be read through a column alias, as this SQL reads
+    its values)."""
+    from .errors import CANNOT_HOLD, CANNOT_HOLD_END
+
+    message = concat(string(CANNOT_HOLD), what, string(CANNOT_HOLD_END))
+    node = cast(cast(message, "BIGINT"), to)
+    node.meta[STOP] = message
+    return node
+
+
 def case(*whens: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Case:
     node = exp.Case()
     for condition, result in whens:

@@ -10,10 +10,12 @@ Representations in SQL: string VARCHAR, int BIGINT, number DOUBLE, bool
 BOOLEAN, date and datetime BIGINT microseconds since the epoch (UTC),
 list[string] VARCHAR[], list[number] DOUBLE[].
 
-Decided: an `int` is 64-bit in SQL. A value Python would hold as a larger int
-(`"99999999999999999999"`, `1e19`, a UBIGINT over 2**63-1) becomes missing
-with the coercion warning; runtime.to_int must reject the same values for
-the engines to agree (reported to the lead).
+An `int` is 64-bit in SQL, a `number` a DOUBLE. A value Python holds
+exactly and these cannot (an int of `"99999999999999999999"`, `1e19` or a
+UBIGINT over 2**63-1; a number of an int beyond 2**53, which Python keeps
+as an int; the digits of an integral float of 2**127 or more) stops the
+query with builders.stop, naming the field and the value: never a
+different decision. The engines then hand the input to the python engine.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class Coerced:
 def coerce_field(value: exp.Expr, source: exp.DataType, target: str, field: str) -> Coerced:
     """`runtime.coerce_field`: the value converted, NULL when missing or bad, and
     the warning `"<field>: expected <type>, got <value>; treated as missing"`."""
-    converted = coerce(value, source, target)
+    converted = coerce(value, source, target, field)
     if converted is value:
         return Coerced(value, None)
     if _never_bad(source, target):
@@ -69,17 +71,19 @@ def coerce_field(value: exp.Expr, source: exp.DataType, target: str, field: str)
     return Coerced(converted, warning)
 
 
-def coerce(value: exp.Expr, source: exp.DataType, target: str) -> exp.Expr:
-    """`runtime.COERCE[target]` of a value of SQL type `source`; NULL for BAD."""
+def coerce(value: exp.Expr, source: exp.DataType, target: str, field: str = "a value") -> exp.Expr:
+    """`runtime.COERCE[target]` of a value of SQL type `source`; NULL for BAD;
+    a stop (builders.stop, naming `field`) for a value Python holds exactly
+    and SQL cannot."""
     kind = source.this
     if kind == T.JSON:
-        return _from_json(value, target)
+        return _from_json(value, target, field)
     if target == "string":
-        return _to_string(value, kind)
+        return _to_string(value, kind, field)
     if target == "int":
-        return _to_int(value, kind)
+        return _to_int(value, kind, field)
     if target == "number":
-        return _to_number(value, kind)
+        return _to_number(value, kind, field)
     if target == "bool":
         if kind == T.BOOLEAN:
             return value
@@ -107,28 +111,28 @@ def coerce(value: exp.Expr, source: exp.DataType, target: str) -> exp.Expr:
             return datetime_from_text(value)
         return b.cast(b.null(), "BIGINT")
     if target in ("list[string]", "list[number]"):
-        return _to_list(value, source, target[5:-1])
+        return _to_list(value, source, target[5:-1], field)
     raise AssertionError(target)
 
 
-def _from_json(value: exp.Expr, target: str) -> exp.Expr:
+def _from_json(value: exp.Expr, target: str, field: str) -> exp.Expr:
     """A JSON-typed value (DuckDB's type for a JSONL key whose values differ in
     kind), coerced by what json.loads gives: each JSON kind as its SQL type."""
     kind = b.call("json_type", value)
     whens = [
         (b.eq(kind, b.string("VARCHAR")),
-         coerce(b.call("json_extract_string", value, b.string("$")), b.sql_type("VARCHAR"), target)),
+         coerce(b.call("json_extract_string", value, b.string("$")), b.sql_type("VARCHAR"), target, field)),
         # An integer beyond UBIGINT: json.loads gives Python an exact int (DuckDB a DOUBLE).
         (b.and_(b.eq(kind, b.string("DOUBLE")), json_big_integer(value)),
-         _big_integer(b.cast(value, "VARCHAR"), target)),
-        (b.eq(kind, b.string("BIGINT")), coerce(b.cast(value, "BIGINT"), b.sql_type("BIGINT"), target)),
-        (b.eq(kind, b.string("UBIGINT")), coerce(b.cast(value, "UBIGINT"), b.sql_type("UBIGINT"), target)),
-        (b.eq(kind, b.string("DOUBLE")), coerce(b.cast(value, "DOUBLE"), b.sql_type("DOUBLE"), target)),
-        (b.eq(kind, b.string("BOOLEAN")), coerce(b.cast(value, "BOOLEAN"), b.sql_type("BOOLEAN"), target)),
+         _big_integer(b.cast(value, "VARCHAR"), target, field)),
+        (b.eq(kind, b.string("BIGINT")), coerce(b.cast(value, "BIGINT"), b.sql_type("BIGINT"), target, field)),
+        (b.eq(kind, b.string("UBIGINT")), coerce(b.cast(value, "UBIGINT"), b.sql_type("UBIGINT"), target, field)),
+        (b.eq(kind, b.string("DOUBLE")), coerce(b.cast(value, "DOUBLE"), b.sql_type("DOUBLE"), target, field)),
+        (b.eq(kind, b.string("BOOLEAN")), coerce(b.cast(value, "BOOLEAN"), b.sql_type("BOOLEAN"), target, field)),
     ]
     if target.startswith("list["):
         elements = b.sql_type("JSON[]")
-        whens.append((b.eq(kind, b.string("ARRAY")), coerce(b.cast(value, "JSON[]"), elements, target)))
+        whens.append((b.eq(kind, b.string("ARRAY")), coerce(b.cast(value, "JSON[]"), elements, target, field)))
     return b.case(*whens, default=b.cast(b.null(), SQL_TYPES[target]))
 
 
@@ -140,19 +144,26 @@ def json_big_integer(value: exp.Expr) -> exp.Expr:
 PYTHON_DIGITS = 4300  # str(int) of more digits raises in Python (sys.get_int_max_str_digits)
 
 
-def _big_integer(digits: exp.Expr, target: str) -> exp.Expr:
-    """A Python int beyond 2**64, given as its digits: its digits as a string
-    (when Python can print them), a rounded DOUBLE as a number; an int is 64-bit in
-    SQL (decided), so missing."""
+def _big_integer(digits: exp.Expr, target: str, field: str) -> exp.Expr:
+    """A Python int beyond 2**64, given as its digits: its digits as a string;
+    as an int or a number, a stop (Python holds the int exactly). Past
+    Python's 4300 digits the JSON reader keeps the text, which is no int and
+    overflows as a number: missing."""
+    printable = exp.LTE(this=b.call("length", b.call("ltrim", digits, b.string("-"))),
+                        expression=b.integer(PYTHON_DIGITS))
     if target == "string":
-        return b.case((exp.LTE(this=b.call("length", b.call("ltrim", digits, b.string("-"))),
-                               expression=b.integer(PYTHON_DIGITS)), digits))
-    if target == "number":
-        # rounded (a known gap: Python keeps the int); past Python's 4300 digits
-        # the JSON reader keeps text, and text that overflows is missing.
-        return b.case((exp.LTE(this=b.call("length", b.call("ltrim", digits, b.string("-"))),
-                               expression=b.integer(PYTHON_DIGITS)), b.try_cast(digits, "DOUBLE")))
+        return b.case((printable, digits))
+    if target in ("int", "number"):
+        return b.case((printable, _beyond(field, digits, target)))
     return b.cast(b.null(), SQL_TYPES[target])
+
+
+def _beyond(field: str, text: exp.Expr, target: str) -> exp.Expr:
+    """The stop for `field`'s value (`text`, its SQL text) that SQL cannot hold as `target`."""
+    what = {"int": "an int beyond 64 bits", "number": "a number that is an int beyond 2**53",
+            "string": "the digits of a float of 2**127 or more"}[target]
+    return b.stop(b.concat(b.string(f"{field} = "), b.call("left", text, b.integer(60)), b.string(f" ({what})")),
+                  SQL_TYPES[target])
 
 
 # Meta of an epoch_us call: the SQL type it reads. A dialect rewriting
@@ -167,20 +178,21 @@ def micros(value: exp.Expr, kind: object) -> exp.Expr:
     return node
 
 
-def _to_string(value: exp.Expr, kind: object) -> exp.Expr:
+def _to_string(value: exp.Expr, kind: object, field: str) -> exp.Expr:
     if kind in TEXTS:
         return value
     if kind in INTEGERS:
         return b.cast(value, "VARCHAR")
     if kind in FLOATS:
         number = b.cast(value, "DOUBLE")
-        # str(int(f)): exact through HUGEINT. Decided, like ints: an integral
-        # float of 2**127 or more (39+ digits) is missing with the warning.
+        # str(int(f)): exact through HUGEINT; an integral float of 2**127 or
+        # more (39 to 309 digits) stops.
         in_range = b.and_(
             exp.GT(this=number, expression=b.double(-(2.0**127))),
             exp.LT(this=number, expression=b.double(2.0**127)),
         )
-        return b.case((b.and_(_integral(number), in_range), b.cast(b.cast(number, "HUGEINT"), "VARCHAR")))
+        return b.case((b.and_(_integral(number), in_range), b.cast(b.cast(number, "HUGEINT"), "VARCHAR")),
+                      (_integral(number), _beyond(field, show(number, b.sql_type("DOUBLE")), "string")))
     return b.cast(b.null(), "VARCHAR")
 
 
@@ -189,32 +201,53 @@ def _integral(number: exp.Expr) -> exp.Expr:
     return b.and_(b.call("isfinite", number), b.eq(number, b.call("trunc", number)))
 
 
-def _to_int(value: exp.Expr, kind: object) -> exp.Expr:
+# Integer types whose every value is a BIGINT, and a double, exactly.
+SMALL_INTEGERS = {T.TINYINT, T.SMALLINT, T.INT, T.UTINYINT, T.USMALLINT, T.UINT}
+
+
+def _to_int(value: exp.Expr, kind: object, field: str) -> exp.Expr:
     if kind == T.BIGINT:
         return value
+    if kind in SMALL_INTEGERS:
+        return b.cast(value, "BIGINT")
     if kind in INTEGERS:
-        return b.try_cast(value, "BIGINT")
+        small = b.try_cast(value, "BIGINT")
+        return b.case((b.and_(b.is_null(small), b.not_null(value)), _beyond(field, b.cast(value, "VARCHAR"), "int")),
+                      default=small)
     if kind in FLOATS:
         number = b.cast(value, "DOUBLE")
         in_range = b.and_(
             exp.GTE(this=number, expression=b.double(-_INT64)),
             exp.LT(this=number, expression=b.double(_INT64)),
         )
-        return b.case((b.and_(_integral(number), in_range), b.cast(number, "BIGINT")))
+        return b.case((b.and_(_integral(number), in_range), b.cast(number, "BIGINT")),
+                      (_integral(number), _beyond(field, show(number, b.sql_type("DOUBLE")), "int")))
     if kind in TEXTS:
         digits = b.call("regexp_extract", value, b.string(r"^[+-]?[0-9]+"))
-        return b.case((b.full_match(value, _INT_TEXT), b.try_cast(digits, "BIGINT")))
+        small = b.try_cast(digits, "BIGINT")
+        # int() of more than 4300 digits (the sign aside) raises: BAD in Python.
+        magnitude = b.call("regexp_extract", value, b.string("[0-9]+"))  # the first run: the int's digits
+        printable = exp.LTE(this=b.call("length", magnitude), expression=b.integer(PYTHON_DIGITS))
+        return b.case((b.full_match(value, _INT_TEXT),
+                       b.case((b.and_(b.is_null(small), printable), _beyond(field, value, "int")), default=small)))
     return b.cast(b.null(), "BIGINT")
 
 
-def _to_number(value: exp.Expr, kind: object) -> exp.Expr:
+_EXACT_DOUBLE = 2**53  # every int up to this is a double; Python keeps a larger one exact
+
+
+def _to_number(value: exp.Expr, kind: object, field: str) -> exp.Expr:
     if kind == T.DOUBLE:
         return b.case((b.call("isfinite", value), value))
     if kind in FLOATS:
         number = b.cast(value, "DOUBLE")
         return b.case((b.call("isfinite", number), number))
     if kind in INTEGERS:
-        return b.cast(value, "DOUBLE")
+        if kind in SMALL_INTEGERS:
+            return b.cast(value, "DOUBLE")
+        beyond = b.or_(exp.GT(this=value, expression=b.integer(_EXACT_DOUBLE)),
+                       exp.LT(this=value, expression=b.integer(-_EXACT_DOUBLE)))
+        return b.case((beyond, _beyond(field, b.cast(value, "VARCHAR"), "number")), default=b.cast(value, "DOUBLE"))
     if kind in TEXTS:
         # float(text), correctly rounded; hundreds of digits overflow to inf,
         # which is no number (the contract: numbers are finite): missing, as in Python.
@@ -232,7 +265,7 @@ def _never_bad(source: exp.DataType, target: str) -> bool:
     return coerce(element, source.expressions[0], target[5:-1]) is element
 
 
-def _to_list(value: exp.Expr, source: exp.DataType, element: str) -> exp.Expr:
+def _to_list(value: exp.Expr, source: exp.DataType, element: str, field: str) -> exp.Expr:
     sql = SQL_TYPES[f"list[{element}]"]
     if source.this not in LISTS:
         return b.cast(b.null(), sql)  # a scalar is not wrapped
@@ -241,7 +274,7 @@ def _to_list(value: exp.Expr, source: exp.DataType, element: str) -> exp.Expr:
     present = exp.ArrayFilter(this=value, expression=b.lam(b.not_null(exp.column(name)), name))
     if _never_bad(source, f"list[{element}]"):
         return b.cast(present, sql)
-    converted = exp.Transform(this=present, expression=b.lam(coerce(exp.column(name), inner, element), name))
+    converted = exp.Transform(this=present, expression=b.lam(coerce(exp.column(name), inner, element, field), name))
     kept = exp.ArrayFilter(this=converted, expression=b.lam(b.not_null(exp.column(name)), name))
     return b.case((
         b.eq(b.call("len", kept), b.call("len", present)),  # no element was BAD

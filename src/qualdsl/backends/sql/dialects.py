@@ -29,6 +29,7 @@ from sqlglot import exp
 
 from . import builders as b
 from . import regex_dialects
+from .builders import STOP
 from .casefold import LOWER_FILE, MARK, TABLE_FILE
 from .coerce import TIME_TYPE
 from .compile import LOC
@@ -258,6 +259,8 @@ def _is_double(node: exp.Expr, value: float) -> bool:
 
 def _spark_node(node: exp.Expr, columns: Mapping[str, exp.DataType]) -> exp.Expr:
     if node._meta:
+        if STOP in node._meta and isinstance(node, exp.Cast):  # with ANSI off the cast is NULL: raise_error stops
+            return exp.Cast(this=_f("RAISE_ERROR", node._meta[STOP]), to=spark_type(node.to))
         if MARK in node._meta:
             table_file, text = node._meta[MARK]
             return _spark_fold({TABLE_FILE: "casefold", LOWER_FILE: "lower"}[table_file], text)

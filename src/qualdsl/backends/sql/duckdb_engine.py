@@ -26,8 +26,9 @@ from ...asof import AsOf
 from ...batch.inputs import InputError, Row, RowError
 from ...batch.outputs import flat_columns
 from ...decision import Decision, RuleResult
+from .coerce import PYTHON_DIGITS
 from .compile import compile_sql
-from .errors import has_lone_surrogate, lone_surrogate, lone_surrogate_in
+from .errors import has_lone_surrogate, held_back, lone_surrogate, lone_surrogate_in
 from .moments import sql_moment, with_moment_errors
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
@@ -274,7 +275,15 @@ def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime | AsOf,
             for row in batch:
                 yield _decision(row)
     except duckdb.Error as error:
-        raise _unreadable(paths, format, error) from None
+        raise _stopped(error) or _unreadable(paths, format, error) from None
+
+
+def _stopped(error: Exception) -> Exception | None:
+    """The SQL's stop for a value DuckDB cannot hold exactly, as batch's HandOver."""
+    from ...batch.engines import HandOver
+
+    what = held_back(error)
+    return HandOver(f"the duckdb engine {what}") if what is not None else None
 
 
 def _decision(row: tuple[Any, ...]) -> Decision:
@@ -377,7 +386,7 @@ def _execute(connection: Any, sql: str, progress: Callable[[float], None] | None
     try:
         connection.execute(sql)
     except duckdb.Error as error:
-        raise _unreadable(paths, format, error) from None
+        raise _stopped(error) or _unreadable(paths, format, error) from None
     finally:
         done.set()
         if poller is not None:
@@ -477,10 +486,18 @@ class DuckDBEvaluator:
     def __init__(self, policy: Any):
         self.ir = policy
         self.names = _top_level_names(policy)
+        # Top-level keys of fields Python reads an int of any size as (and the
+        # events, whose keys it compares as ints): an int of more than 4,300
+        # digits there is held by Python, and SQL reads its JSON as text.
+        paths = [f.path for f in policy.fields if f.type in ("int", "number", "list[number]")]
+        paths += [policy.events.path] if policy.events is not None else []
+        self.numeric = {name for path in paths for name in (path[0], ".".join(path))}
         self.connection: Any = None
         self.compiled: dict[tuple[str, ...], str] = {}
 
     def evaluate(self, lead: Any, *, as_of: Any) -> Decision:
+        import duckdb
+
         from ...api import format_as_of, normalize_as_of
         lead, warnings = lead_object(lead)
         kinds = tuple(_column_type(lead.get(name, _ABSENT)) for name in self.names)
@@ -501,7 +518,20 @@ class DuckDBEvaluator:
                 from .. import LeadRefused
 
                 raise LeadRefused(lone_surrogate_in(name, "duckdb"))
-        (row,) = self.connection.execute(sql, parameters).fetchall()
+            if kind == "JSON" and name in self.numeric and _holds_unprintable_int(value):
+                from .. import LeadRefused
+
+                raise LeadRefused(f"duckdb: cannot hold `{name}`: an int of more than {PYTHON_DIGITS} digits "
+                                  "(Python keeps it; SQL reads it as text)")
+        try:
+            (row,) = self.connection.execute(sql, parameters).fetchall()
+        except duckdb.Error as error:
+            what = held_back(error)
+            if what is None:
+                raise
+            from .. import LeadRefused
+
+            raise LeadRefused(f"duckdb: {what}") from None
         decision = _decision(row)
         if warnings:
             decision = decision._replace(warnings=warnings + list(decision.warnings))
@@ -568,6 +598,23 @@ def json_text(value: Any) -> str:
 
 _HUGE = "\ue000 int beyond 4300 digits \ue000"
 _NEGATIVE_HUGE = "\ue000 -int beyond 4300 digits \ue000"
+
+
+def _holds_unprintable_int(value: Any) -> bool:
+    """An int of more digits than Python prints (a Python caller's, never JSON's), at any depth."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is int and item.bit_length() > 14_000:  # 4,300 digits need 14,282 bits or more
+            try:
+                str(item)
+            except ValueError:
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
 
 
 def _printable(value: Any) -> Any:

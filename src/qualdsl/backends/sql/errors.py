@@ -23,6 +23,32 @@ class SqlRefused(QualError):
         )])
 
 
+# A lead value Python holds exactly and SQL cannot (an int beyond 64 bits,
+# say): the compiled query stops with this message (builders.stop) rather
+# than decide the lead otherwise; the engines find it in the SQL engine's
+# error and hand the input to the python engine (batch.engines).
+CANNOT_HOLD = "qualdsl: cannot hold "
+CANNOT_HOLD_END = " exactly in SQL; the python engine decides this lead"
+
+
+def held_back(error: BaseException) -> str | None:
+    """What a SQL engine's error says the query stopped for: a value it
+    could not hold ("cannot hold n = 99999999999999999999 (an int beyond 64
+    bits)"),
+    or a dialect's own stop ("spark cannot show this number ..."); None for
+    any other error."""
+    for line in str(error).splitlines():
+        start = line.find("qualdsl: ")
+        if start < 0:
+            continue
+        text = line[start + len("qualdsl: "):]
+        end = text.find(CANNOT_HOLD_END)
+        if end >= 0:
+            return text[:end].strip()
+        return text.split(" SQLSTATE:")[0].strip()
+    return None
+
+
 def lone_surrogate(where: str, engine: str) -> str:
     """The message for a row whose text holds a lone surrogate (JSON's
     `\\ud800`): Python keeps it, a SQL engine's text cannot (UTF-8)."""

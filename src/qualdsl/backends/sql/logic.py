@@ -293,11 +293,19 @@ def arith(op: str, left: Value, right: Value) -> Value:
         return Value(b.cast(b.null(), "DOUBLE"), "number")
     nullable = left.nullable or right.nullable or op == "/"
     if op == "/":
-        # Known gap: Python's int / int is correctly rounded for any size;
-        # here each int becomes a double first, exact only up to 2**53.
         divisor = _as_double(right)
-        quotient = exp.Div(this=b.paren(_as_double(left)), expression=b.paren(divisor))
+        quotient: exp.Expr = exp.Div(this=b.paren(_as_double(left)), expression=b.paren(divisor))
         zero = b.eq(divisor, b.double(0.0))
+        if left.type == "int" and right.type == "int" and max(left.bits, right.bits) > 53:
+            # Python's int / int is correctly rounded for any size; the
+            # doubles' quotient is that only while both ints are doubles.
+            beyond = [b.or_(exp.GT(this=b.paren(v.sql), expression=b.integer(2**53)),
+                            exp.LT(this=b.paren(v.sql), expression=b.integer(-(2**53))))
+                      for v in (left, right) if v.bits > 53]
+            # The message holds the operands (a constant one PostgreSQL would raise while planning).
+            division = b.concat(b.cast(left.sql, "VARCHAR"), b.string(" / "), b.cast(right.sql, "VARCHAR"),
+                                b.string(" (an int / int with an operand beyond 2**53)"))
+            quotient = b.case((b.or_(*beyond), b.stop(division, "DOUBLE")), default=quotient)
         return Value(b.case((zero, b.cast(b.null(), "DOUBLE")), default=quotient), "number", nullable)
     node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op]
     if left.type == "int" and right.type == "int":

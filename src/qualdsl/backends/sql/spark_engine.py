@@ -38,7 +38,7 @@ from ...batch.inputs import InputError, Row, RowError, input_format, read_rows
 from ...decision import Decision, RuleResult
 from .. import LeadRefused
 from .compile import AsOfField, compile_sql
-from .errors import has_lone_surrogate, lone_surrogate, lone_surrogate_in
+from .errors import has_lone_surrogate, held_back, lone_surrogate, lone_surrogate_in
 from .moments import sql_moment, with_moment_errors
 
 ROW = "__qualdsl_row"  # the input row number, carried through the SELECT
@@ -304,6 +304,11 @@ def _run(spark: Any, policy: Any, frame: Any, as_of: dt.datetime | AsOf,
         raise
     except Exception as error:
         if type(error).__module__.startswith(("pyspark", "py4j")):
+            what = held_back(error)
+            if what is not None:  # the SQL's stop: a lead Spark cannot decide exactly
+                from ...batch.engines import HandOver
+
+                raise HandOver(f"the spark engine {what}" if what.startswith("cannot hold") else what) from None
             raise SparkProblem(f"Spark could not decide the leads: {_first_line(error)}") from None
         raise
     while next_error is not None:

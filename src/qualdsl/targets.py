@@ -89,9 +89,11 @@ def compile_command(ctx: click.Context, policy: str, target: str, dialect: str, 
                 except ImportError:
                     click.echo("qualdsl compile: --like needs DuckDB: pip install 'qualdsl[duckdb]'", err=True)
                     ctx.exit(Exit.USAGE)
+                from .batch.engines import HandOver
+
                 try:
                     options["columns"] = load_leads(connect(), [like], guessed_times=True)
-                except InputProblem as problem:
+                except (InputProblem, HandOver) as problem:  # a sample DuckDB cannot read: nothing to compile for
                     click.echo(f"qualdsl compile: --like: {problem}", err=True)
                     ctx.exit(Exit.USAGE)
         text = compile_text(loaded, target, **options)

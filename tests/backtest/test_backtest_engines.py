@@ -100,3 +100,25 @@ def test_duckdb_engine_refuses_a_pipe_clearly() -> None:
                                 input="mql_id,first_contact_date,landing_page_id,origin,won\nm1,2018-01-01,a,email,1\n")
     assert result.exit_code == 2
     assert "the duckdb engine reads regular files only" in result.stderr
+
+
+def test_a_lead_duckdb_cannot_hold_is_decided_by_python_and_the_report_is_the_same(tmp_path: Path) -> None:
+    # An int beyond 64 bits stops the compiled SQL (tests/sql/test_cannot_hold.py): the
+    # python engine decides the leads from there, and the report is the python engine's.
+    with (ROOT / "policies/data/xeducation_sample.csv").open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    rows[30]["TotalVisits"] = "99999999999999999999"
+    path = tmp_path / "sample.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    args = [XED[0], "--leads", str(path), *XED[3:], "--format", "json"]
+    code, python, python_err = backtest(*args, "--engine", "python")
+    assert code == 0, python_err
+    code, duckdb, duckdb_err = backtest(*args, "--engine", "duckdb")
+    assert code == 0, duckdb_err
+    assert duckdb == python
+    note = ("note: the duckdb engine cannot hold TotalVisits = 99999999999999999999 (an int beyond 64 bits); "
+            "the python engine decides the rest of the input, exactly\n")
+    assert duckdb_err == note + python_err

@@ -148,10 +148,10 @@ def test_parquet_timestamps_outside_pythons_years_are_text_not_a_crash(tmp_path:
 
 
 # Rows DuckDB's JSON reader stops at, as raw JSONL bytes: those the python
-# engine cannot read either, and those it reads (a lone surrogate escape, a
-# duplicate key). Written to stdout, DuckDB reads the file while the rows are
-# fetched: each ended in "internal error" (exit 3) there, where a file output
-# already gave exit 2.
+# engine writes to --errors, and those it reads (a lone surrogate escape, a
+# duplicate key). Each ended in "internal error" (exit 3) on stdout once, and
+# then stopped the run (exit 2); now the duckdb engine hands the input to the
+# python engine, naming the row.
 UNREADABLE_ROWS = {
     "broken": (b'{"id":\n{"id":"b"}\n', "leads.jsonl:1:7: invalid JSON"),
     "control character": (b'{"id":"a\tb"}\n', "leads.jsonl:1:9: invalid JSON"),
@@ -159,35 +159,50 @@ UNREADABLE_ROWS = {
     "not UTF-8": (b'{"id":"caf\xe9"}\n', "leads.jsonl:1: not valid UTF-8"),
     "not an object": (b'5\n', "leads.jsonl:1: a lead is a JSON object, not a number"),
     "lone surrogate": (b'{"id":"a"}\n{"id":"x\\ud800y"}\n', "leads.jsonl:2: a string holds a lone surrogate"),
-    "duplicate key": (b'{"id":"a","id":"b"}\n', 'has duplicate key "id"; the python engine (--engine python) reads it'),
+    "duplicate key": (b'{"id":"a","id":"b"}\n', 'has duplicate key "id"'),
 }
 
 
 @pytest.mark.parametrize("output", ["stdout", "out.parquet"])
 @pytest.mark.parametrize("case", list(UNREADABLE_ROWS))
-def test_duckdb_engine_stops_at_a_row_it_cannot_read_with_a_located_error(tmp_path: Path, case: str,
-                                                                          output: str) -> None:
+def test_a_row_duckdb_cannot_read_hands_the_input_to_the_python_engine(tmp_path: Path, case: str,
+                                                                       output: str) -> None:
     data, message = UNREADABLE_ROWS[case]
     path = tmp_path / "leads.jsonl"
     path.write_bytes(data)
-    target = [] if output == "stdout" else ["-o", str(tmp_path / output)]
-    score = run("score", POLICY, str(path), "--engine", "duckdb", "--as-of", "2026-11-01", "--no-progress", *target)
-    assert score.returncode == 2, score.stderr
-    assert message in score.stderr, score.stderr
-    assert "internal error" not in score.stderr and "Traceback" not in score.stderr
-    assert "Try setting" not in score.stderr  # DuckDB's advice on reader options qualdsl sets itself
+    results = {}
+    for engine in ("python", "duckdb"):
+        target = tmp_path / f"{engine}-{output}"
+        where = [] if output == "stdout" else ["-o", str(target)]
+        score = run("score", POLICY, str(path), "--engine", engine, "--as-of", "2026-11-01", "--no-progress",
+                    "--errors", str(tmp_path / f"{engine}.errors.jsonl"), *where)
+        assert "internal error" not in score.stderr and "Traceback" not in score.stderr
+        assert "Try setting" not in score.stderr  # DuckDB's advice on reader options qualdsl sets itself
+        written = score.stdout if output == "stdout" else target.read_bytes()
+        results[engine] = (score.returncode, written, (tmp_path / f"{engine}.errors.jsonl").read_bytes())
+        if engine == "duckdb":
+            note = next(line for line in score.stderr.splitlines() if line.startswith("note: "))
+            assert message in note and note.endswith("; the python engine decides the rest of the input, exactly")
+    assert results["duckdb"] == results["python"]
+    assert results["python"][0] in (0, 1)  # 1: error rows beyond --max-errors 0, as the python engine says
 
 
-def test_spark_engine_refuses_a_lone_surrogate_located_before_spark_starts(tmp_path: Path) -> None:
+def test_spark_engine_hands_a_lone_surrogate_to_the_python_engine_before_spark_starts(tmp_path: Path) -> None:
     """The spark engine hands text inputs to Spark as UTF-8 JSONL: a lone
-    surrogate (which Python keeps) ended in UnicodeEncodeError, exit 3."""
+    surrogate (which Python keeps) ended in UnicodeEncodeError, exit 3, then
+    stopped the run; now the python engine decides the input."""
     pytest.importorskip("pyspark")
     path = tmp_path / "leads.jsonl"
     path.write_bytes(b'{"id":"a"}\n{"id":"b","company":{"domain":"x\\udc80"}}\n')
-    score = run("score", POLICY, str(path), "--engine", "spark", "--as-of", "2026-11-01", "--no-progress")
-    assert score.returncode == 2, score.stderr
+    outputs = {}
+    for engine in ("python", "spark"):
+        score = run("score", POLICY, str(path), "--engine", engine, "--as-of", "2026-11-01", "--no-progress")
+        assert score.returncode == 0, score.stderr
+        outputs[engine] = score.stdout
     assert "leads.jsonl:2: a string holds a lone surrogate" in score.stderr
-    assert "spark engine cannot hold it as text" not in score.stderr and "internal error" not in score.stderr
+    assert "the python engine decides the rest of the input, exactly" in score.stderr
+    assert "internal error" not in score.stderr
+    assert outputs["spark"] == outputs["python"] and len(outputs["spark"].splitlines()) == 2
 
 
 def test_duckdb_never_prints_its_own_progress_bar() -> None:

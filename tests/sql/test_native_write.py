@@ -154,16 +154,22 @@ def test_ties_in_the_summary_keep_the_order_of_first_appearance(tmp_path: Path) 
     assert re.match(r"tiers:  \S+ 5, \S+ 5$", lines["duckdb"][1])
 
 
-def test_a_row_duckdb_cannot_read_is_located_and_nothing_is_written(tmp_path: Path) -> None:
+def test_a_row_duckdb_cannot_read_hands_over_and_the_file_is_the_python_engines(tmp_path: Path) -> None:
     source = tmp_path / "bad.csv"
     source.write_text("id,company.employees\nL1,5\nL2,6,7\nL3,8\n", encoding="utf-8")
-    out = tmp_path / "out.parquet"
-    result = invoke("score", SAAS, str(source), "--as-of", AS_OF, "-o", str(out), "--engine", "duckdb",
-                    "--no-progress")
-    assert result.exit_code == 2
-    assert f"{source}:3: row has 3 cells but the header has 2" in result.stderr
-    assert "Traceback" not in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # no output, no temporary file
+    outputs = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.parquet"
+        result = invoke("score", SAAS, str(source), "--as-of", AS_OF, "-o", str(out), "--engine", engine,
+                        "--no-progress", "--errors", str(tmp_path / f"{engine}.errors.jsonl"))
+        assert result.exit_code == 1  # one error row, beyond --max-errors 0: the python engine's status
+        assert "Traceback" not in result.output
+        outputs[engine] = (pq.read_table(out), (tmp_path / f"{engine}.errors.jsonl").read_bytes())
+    assert (f"note: {source}:3: row has 3 cells but the header has 2, which the duckdb engine cannot read; "
+            "the python engine decides the rest of the input, exactly") in result.stderr
+    assert outputs["duckdb"][0].equals(outputs["python"][0]) and outputs["duckdb"][0].num_rows == 2
+    assert outputs["duckdb"][1] == outputs["python"][1]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".qualdsl-")]  # no temporary file left
 
 
 def test_csv_is_read_with_commas_whatever_the_sniffer_guesses(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
+import click
 
 from .. import nodes as n
 from ..api import Policy, format_as_of
@@ -66,6 +67,7 @@ def duckdb_engine(paths: Sequence[str], input_format: str | None) -> Engine:
 
     def decide(policy: Policy, as_of: AsOf, usable: UsableRows) -> Iterator[Decision]:
         from ..backends.sql.duckdb_engine import InputProblem, decisions
+        from ..batch.engines import HandOver
 
         every = iter(decisions(policy, paths, as_of=as_of, format=input_format))
         position = 0  # decisions taken from DuckDB
@@ -74,13 +76,21 @@ def duckdb_engine(paths: Sequence[str], input_format: str | None) -> Engine:
             return InputProblem(f"{', '.join(paths)}: the duckdb engine read {found} rows where the reader read "
                                 f"{usable.read}; use --engine python")
 
-        for item in usable:
+        rows = iter(usable)
+        for item in rows:
             decision = None
-            while position <= item.index:
-                decision = next(every, None)
-                if decision is None:
-                    raise mismatch(position)
-                position += 1
+            try:
+                while position <= item.index:
+                    decision = next(every, None)
+                    if decision is None:
+                        raise mismatch(position)
+                    position += 1
+            except HandOver as over:  # a lead DuckDB cannot decide exactly: Python decides the rest
+                click.echo(f"note: {over.reason}; the python engine decides the rest of the input, exactly",
+                           err=True)
+                yield policy.evaluate(item.lead, as_of=item.as_of)
+                yield from python_engine(policy, as_of, UsableRows(rows))
+                return
             assert decision is not None
             if decision.as_of != format_as_of(item.as_of):
                 raise mismatch(position) if as_of.moment is not None else RuntimeError(

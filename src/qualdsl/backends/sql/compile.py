@@ -30,7 +30,7 @@ from . import events as ev
 from . import logic
 from .casefold import casefold, python_lower
 from .coerce import SQL_TYPES, coerce, coerce_field
-from .errors import SqlRefused
+from .errors import SqlRefused, has_lone_surrogate
 from .logic import Value
 from .show import json_text
 
@@ -637,6 +637,26 @@ def _located(sql: exp.Expr, node: object) -> exp.Expr:
     return sql
 
 
+def located_refusal(error: SqlRefused, node: exp.Expr | None) -> SqlRefused:
+    """The refusal at the policy location of `node` or its nearest marked ancestor."""
+    while node is not None:
+        loc = node.meta.get(LOC) if node._meta else None
+        if loc is not None:
+            return SqlRefused(error.construct, error.dialect, path=loc.path, span=loc.span)
+        node = node.parent
+    return error
+
+
+def refuse_lone_surrogates(select: exp.Expr, dialect: str) -> None:
+    """Refuse user text SQL cannot hold: a lone surrogate (half a UTF-16
+    pair; Python strings keep it, SQL text is UTF-8)."""
+    for literal in select.find_all(exp.Literal):
+        if literal.is_string and has_lone_surrogate(literal.this):
+            shown = json.dumps(literal.this)[:60]
+            raise located_refusal(SqlRefused(f"the text {shown} (it holds a lone surrogate, half a UTF-16 pair)",
+                                             dialect), literal)
+
+
 def _select(*columns: exp.Expr) -> exp.Select:
     """A SELECT of these columns, built without copying them (sqlglot's
     builders copy by default: quadratic on a policy's deep trees)."""
@@ -872,6 +892,7 @@ def compile_sql(
     finally:
         PORTABLE.reset(portable)
     try:
+        refuse_lone_surrogates(select, dialect)
         sql = rewrite(select, types, _event_type(policy, types), pretty)
         return unverified_note(dialect) + sql if dialect in UNVERIFIED else sql
     except SqlRefused as refused:  # located at the policy when the rewrite could not say where

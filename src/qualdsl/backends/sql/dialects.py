@@ -496,11 +496,6 @@ def spark_sql(select: exp.Expr, columns: Mapping[str, exp.DataType], *, pretty: 
 
 
 def _located(error: SqlRefused, node: exp.Expr | None) -> SqlRefused:
-    from .compile import LOC
+    from .compile import located_refusal
 
-    while node is not None:
-        loc = node.meta.get(LOC) if node._meta else None
-        if loc is not None:
-            return SqlRefused(error.construct, error.dialect, path=loc.path, span=loc.span)
-        node = node.parent
-    return error
+    return located_refusal(error, node)

@@ -28,7 +28,7 @@ from ...batch.outputs import flat_columns
 from ...decision import Decision, RuleResult
 from .coerce import PYTHON_DIGITS
 from .compile import compile_sql
-from .errors import has_lone_surrogate, held_back, lone_surrogate, lone_surrogate_in
+from .errors import SqlRefused, handed_over, has_lone_surrogate, held_back, lone_surrogate_in, lone_surrogate_text
 from .moments import sql_moment, with_moment_errors
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
@@ -185,26 +185,26 @@ def _json_cells(relation: Any, json_cells: Callable[[str], bool], paths: Sequenc
     return relation.project(", ".join(columns))
 
 
-def _unreadable(paths: Sequence[str], format: str | None, error: Exception) -> InputProblem:
-    """DuckDB could not read an input: the first row batch's reader cannot
-    read either, located as the python engine locates it, or DuckDB's word."""
+def _unreadable(paths: Sequence[str], format: str | None, error: Exception) -> Exception:
+    """DuckDB could not read an input. If the python reader can, the python
+    engine decides it (batch's HandOver: a row it writes to --errors, a lone
+    surrogate, a key twice), named as the python reader names it;
+    otherwise the reader's own refusal (InputProblem)."""
+    from ...batch.engines import HandOver
     from ...batch.inputs import read_rows
 
     try:
         for row in read_rows(paths, format=format):
             if type(row) is RowError:
-                return InputProblem(f"{row.location}: {row.error}; the duckdb engine stops at a row it cannot "
-                                    "read (the python engine writes such rows to --errors and goes on)")
+                return HandOver(f"{row.location}: {row.error}, which the duckdb engine cannot read")
             if isinstance(row, Row) and has_lone_surrogate(row.lead):  # DuckDB's line number is one too many
-                return InputProblem(lone_surrogate(f"{row.source}:{row.line}", "duckdb"))
+                return HandOver(lone_surrogate_text(f"{row.source}:{row.line}", "duckdb"))
     except InputError as problem:
         return InputProblem(str(problem))
-    # Rows the python engine reads and DuckDB does not (a lone surrogate
-    # escape, a duplicate key): DuckDB's reason, without its advice on reader
-    # options that qualdsl chooses itself.
+    # Rows the python engine reads and DuckDB does not (a duplicate key):
+    # DuckDB's reason, without its advice on reader options qualdsl chooses itself.
     reason = str(error).splitlines()[0].split(" Try ", 1)[0].strip()
-    return InputProblem(f"the duckdb engine cannot read {', '.join(paths)}: {reason}; "
-                        "the python engine (--engine python) reads it")
+    return HandOver(f"the duckdb engine cannot read {', '.join(paths)}: {reason}")
 
 
 def _as_text_if_time(sql_type: str) -> str:
@@ -251,8 +251,11 @@ def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format:
     # reads its column below the JSON lookups): such runs read it as before.
     names = _top_level_names(policy.ir) if isinstance(sql_moment(as_of), dt.datetime) else None
     columns = load_leads(connection, paths, format, json_cells=json_cells(policy.schema), json_names=names)
-    select = compile_sql(policy.ir, columns, table="leads", as_of=sql_moment(as_of), flat=flat, carry=(ROW,),
-                         order_by=ROW)
+    try:
+        select = compile_sql(policy.ir, columns, table="leads", as_of=sql_moment(as_of), flat=flat, carry=(ROW,),
+                             order_by=ROW)
+    except SqlRefused as refused:
+        raise handed_over(refused) from None
     return connection, f"SELECT {outer} FROM ({select.rstrip().rstrip(';')})"  # noqa: S608  # generated SQL
 
 
@@ -512,8 +515,13 @@ class DuckDBEvaluator:
             value = lead.get(name, _ABSENT)
             # JSON null is SQL NULL, as read_json gives it (not the JSON value null,
             # which the coercion would show as "got null")
-            parameters[f"c{index}"] = (None if value is _ABSENT or value is None
-                                       else value if kind != "JSON" else json_text(value))
+            try:
+                parameters[f"c{index}"] = (None if value is _ABSENT or value is None
+                                           else value if kind != "JSON" else json_text(value))
+            except RecursionError:  # Python's json recurses: only a Python caller's value is this deep
+                from .. import LeadRefused
+
+                raise LeadRefused(f"duckdb: `{name}` is nested too deeply to pass as JSON") from None
             if type(parameters[f"c{index}"]) is str and has_lone_surrogate(parameters[f"c{index}"]):
                 from .. import LeadRefused
 
@@ -541,10 +549,11 @@ class DuckDBEvaluator:
         from sqlglot import exp
 
         from . import builders as b
-        from .compile import compile_select
+        from .compile import compile_select, refuse_lone_surrogates
 
         columns = dict(zip(self.names, kinds))
         select = compile_select(self.ir, columns, table=_ONE_LEAD)
+        refuse_lone_surrogates(select, b.DIALECT)
         one_row = exp.Select(expressions=[
             b.cast(exp.Placeholder(this=f"c{index}"), kind).as_(exp.to_identifier(name, quoted=True), copy=False)
             for index, (name, kind) in enumerate(columns.items())

@@ -31,6 +31,15 @@ CANNOT_HOLD = "qualdsl: cannot hold "
 CANNOT_HOLD_END = " exactly in SQL; the python engine decides this lead"
 
 
+def handed_over(refused: SqlRefused) -> Exception:
+    """A policy construct a SQL engine refuses, as batch's HandOver: `score`
+    has the python engine decide the input (the one-lead evaluators raise
+    the refusal itself)."""
+    from ...batch.engines import HandOver
+
+    return HandOver(str(refused))
+
+
 def held_back(error: BaseException) -> str | None:
     """What a SQL engine's error says the query stopped for: a value it
     could not hold ("cannot hold n = 99999999999999999999 (an int beyond 64
@@ -49,11 +58,11 @@ def held_back(error: BaseException) -> str | None:
     return None
 
 
-def lone_surrogate(where: str, engine: str) -> str:
-    """The message for a row whose text holds a lone surrogate (JSON's
-    `\\ud800`): Python keeps it, a SQL engine's text cannot (UTF-8)."""
+def lone_surrogate_text(where: str, engine: str) -> str:
+    """Why a SQL engine hands over a row whose text holds a lone surrogate
+    (JSON's `\\ud800`): Python keeps it, a SQL engine's text cannot (UTF-8)."""
     return (f"{where}: a string holds a lone surrogate (a \\u escape of half a UTF-16 pair), which the {engine} "
-            "engine cannot hold as text; the python engine (--engine python) reads it")
+            "engine cannot hold as text")
 
 
 def lone_surrogate_in(name: str, engine: str) -> str:

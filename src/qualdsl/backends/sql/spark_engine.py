@@ -34,11 +34,12 @@ from typing import Any
 import pyspark  # noqa: F401 - without it, `--engine spark` names the extra that installs it
 
 from ...asof import AsOf
+from ...batch.engines import HandOver
 from ...batch.inputs import InputError, Row, RowError, input_format, read_rows
 from ...decision import Decision, RuleResult
 from .. import LeadRefused
 from .compile import AsOfField, compile_sql
-from .errors import has_lone_surrogate, held_back, lone_surrogate, lone_surrogate_in
+from .errors import SqlRefused, handed_over, has_lone_surrogate, held_back, lone_surrogate_in, lone_surrogate_text
 from .moments import sql_moment, with_moment_errors
 
 ROW = "__qualdsl_row"  # the input row number, carried through the SELECT
@@ -48,6 +49,12 @@ _INT64 = 2**63
 
 class SparkProblem(InputError, ValueError):
     """Spark cannot be started, or an input cannot be given to it exactly."""
+
+
+class SparkCannotHold(HandOver, SparkProblem):
+    """A lead Spark cannot hold as the python engine reads it (two kinds in
+    one field, an int beyond 64 bits, a lone surrogate): `score` hands the
+    input to the python engine; the one-lead evaluator refuses the lead."""
 
 
 # ------------------------------------------------------------------ session
@@ -135,8 +142,8 @@ class _Kinds:
             kind: Any = "boolean"
         elif isinstance(value, int):
             if not -_INT64 <= value < _INT64:
-                raise SparkProblem(f"{where}: `{'.'.join(path)}` holds an integer beyond 64 bits; "
-                                   "use the python engine")
+                raise SparkCannotHold(f"{where}: `{'.'.join(path)}` holds an integer beyond 64 bits, "
+                                      "which the spark engine cannot hold")
             kind = "long"
         elif isinstance(value, float):
             kind = "double"
@@ -151,16 +158,16 @@ class _Kinds:
                 self.add(item, (*path, key), where)
             kind = "struct"
         else:
-            raise SparkProblem(f"{where}: `{'.'.join(path)}` holds a {type(value).__name__}")
+            raise SparkCannotHold(f"{where}: `{'.'.join(path)}` holds a {type(value).__name__}, which the spark "
+                                  "engine cannot hold")
         before = self.seen.get(path)
         if before is not None and before != kind:
             if {before, kind} == {"long", "double"} and path in self.numbers_alike:
                 kind = "double"
             else:
-                raise SparkProblem(
+                raise SparkCannotHold(
                     f"{where}: `{'.'.join(p for p in path if p != '[]')}` holds {_KIND_WORDS[kind]} here and "
-                    f"{_KIND_WORDS[before]} before; the spark engine needs one kind per field "
-                    "(use the python or duckdb engine)")
+                    f"{_KIND_WORDS[before]} before, and the spark engine needs one kind per field")
         self.seen[path] = kind
         return kind
 
@@ -223,7 +230,7 @@ def _text_leads(policy: Any, paths: Sequence[str], format: str | None, folder: s
             try:
                 out.write(json.dumps(kept, ensure_ascii=False) + "\n")
             except UnicodeEncodeError:
-                raise SparkProblem(lone_surrogate(where, "spark")) from None
+                raise SparkCannotHold(lone_surrogate_text(where, "spark")) from None
             count += 1
     top = sorted({path[0] for path in kinds.seen})
     schema = t.StructType([t.StructField(key, kinds.spark_type((key,))) for key in top]
@@ -284,7 +291,10 @@ def _run(spark: Any, policy: Any, frame: Any, as_of: dt.datetime | AsOf,
     frame.createOrReplaceTempView(view)
     columns = {name: kind for name, kind in column_types(frame.schema).items() if name != ROW}
     columns[ROW] = "BIGINT"
-    sql = compile_sql(policy.ir, columns, dialect="spark", table=view, as_of=sql_moment(as_of), carry=(ROW,))
+    try:
+        sql = compile_sql(policy.ir, columns, dialect="spark", table=view, as_of=sql_moment(as_of), carry=(ROW,))
+    except SqlRefused as refused:
+        raise handed_over(refused) from None
     pending = iter(errors)
     next_error = next(pending, None)
     index = 0

@@ -167,3 +167,24 @@ def test_without_pyarrow_a_parquet_input_cannot_be_taken_over_and_says_what_to_i
                 "engine, which decides such leads, reads Parquet with pyarrow: pip install 'qualdsl[parquet]'"
                 in result.stderr), result.stderr
         assert not (tmp_path / output).exists()
+
+
+def test_a_construct_the_dialect_refuses_hands_the_policy_to_the_python_engine(tmp_path):
+    # `compile` refuses it, located; `score` names it and decides with Python.
+    policy = tmp_path / "p.qual"
+    policy.write_text('policy p\nschema {\n  id: string\n  s: string\n}\n'
+                      'icp {\n  require s != "a\\ud800" else "x"\n}\n', encoding="utf-8")
+    source = tmp_path / "leads.jsonl"
+    source.write_text('{"id": "1", "s": "b"}\n{"id": "2"}\n', encoding="utf-8")
+    compiled = invoke("compile", str(policy), "--target", "sql")
+    assert compiled.exit_code == 1
+    assert f'{policy}:7:11: error: the text "a\\ud800" (it holds a lone surrogate' in compiled.stderr
+    outputs = {}
+    for engine in ("python", "duckdb"):
+        result = invoke("score", str(policy), str(source), "--as-of", AS_OF, "--engine", engine)
+        assert result.exit_code == 0, result.stderr
+        outputs[engine] = result.stdout
+    assert (f'note: {policy}:7:11: the text "a\\ud800" (it holds a lone surrogate, half a UTF-16 pair) cannot be '
+            "compiled exactly to duckdb SQL; the python engine decides the rest of the input, exactly"
+            in result.stderr)
+    assert outputs["duckdb"] == outputs["python"] and len(outputs["python"].splitlines()) == 2

@@ -4,6 +4,7 @@ does: a FIFO would block it, a device reads as endless or empty."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -227,3 +228,21 @@ def test_a_csv_header_the_python_reader_refuses_is_refused_by_the_duckdb_engine_
                      "--engine", engine)
         assert result.returncode == 2, (engine, result.stderr)
         assert f"error: {path}: the header names `id` twice (columns 1 and 3)" in result.stderr, engine
+
+
+def test_a_policy_reading_one_top_level_key_reads_its_value_not_the_whole_line(tmp_path: Path) -> None:
+    """Regression (found by a batch differential of generated policies): with one
+    JSON column, DuckDB's read_json took each line as that column's value, so
+    `{"id": 1}` was decided with a lead of null; and a line `5` was
+    a lead with id 5 where the python engine writes an error row."""
+    policy = tmp_path / "p.qual"
+    policy.write_text("policy p\nschema {\n}\n", encoding="utf-8")
+    path = tmp_path / "leads.jsonl"
+    path.write_bytes(b'{"id": 1, "": null}\n{"id": "x"}\n5\n{"t": 6}\n')
+    results = {}
+    for engine in ("python", "duckdb"):
+        score = run("score", str(policy), str(path), "--engine", engine, "--as-of", "2026-11-01", "--no-progress")
+        assert score.returncode == 1, score.stderr  # the line `5`: one error row
+        results[engine] = score.stdout
+    assert [json.loads(line)["lead"] for line in results["python"].splitlines()] == ["1", "x", None]
+    assert results["duckdb"] == results["python"]

@@ -108,16 +108,18 @@ def load_leads(connection: Any, paths: Sequence[str], format: str | None = None,
             # Inferred STRUCTs give every object every key seen (null where a
             # row had none: a warning then shows keys the lead never had), and
             # infer from a sample only: JSON columns keep each value as it is.
-            relation = connection.read_json(files, format="newline_delimited",
+            # records: each line is an object of these keys (DuckDB's `auto` read a
+            # lone column as the whole line: `{"id": 1}` was an id of `{"id":1}`).
+            relation = connection.read_json(files, format="newline_delimited", records="true",
                                             columns={name: "JSON" for name in json_names})
         elif kind == "jsonl":
-            relation = connection.read_json(files, format="newline_delimited")
+            relation = connection.read_json(files, format="newline_delimited", records="true")
             guessed = [_as_text_if_time(str(t)) for t in relation.types]
             if not guessed_times and guessed != [str(t) for t in relation.types]:
                 # DuckDB guesses DATE/TIMESTAMP from ISO text (and then fails on
                 # a later row that is not one); JSON has only strings, which
                 # the compiled coercion reads as the contract says.
-                relation = connection.read_json(files, format="newline_delimited",
+                relation = connection.read_json(files, format="newline_delimited", records="true",
                                                 columns=dict(zip(relation.columns, guessed)))
         else:
             relation = connection.sql(_parquet_in_order(files))

@@ -246,3 +246,20 @@ def test_a_policy_reading_one_top_level_key_reads_its_value_not_the_whole_line(t
         results[engine] = score.stdout
     assert [json.loads(line)["lead"] for line in results["python"].splitlines()] == ["1", "x", None]
     assert results["duckdb"] == results["python"]
+
+
+@pytest.mark.parametrize("name, data", [
+    ("leads.csv", b"id,company.employees\n" + b"L1,5\n" * 5 + b"L7,\x00\n"),
+    ("leads.jsonl", b'{"id": "a"}\n' * 6 + b'{"id": "\x00"}\n'),
+])
+def test_a_nul_byte_late_in_a_text_input_is_binary_on_both_engines(tmp_path: Path, name: str, data: bytes) -> None:
+    """Regression (found by the batch differential): the python reader refuses
+    the file as binary; the duckdb engine read on and decided every row."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    for engine in ("python", "duckdb"):
+        score = run("score", POLICY, str(path), "--engine", engine, "--as-of", "2026-11-01", "--no-progress",
+                    "-o", str(tmp_path / f"{engine}.jsonl"))
+        assert score.returncode == 2, (engine, score.stderr)
+        assert f"error: {path}: file is binary (a NUL byte on line 7), not leads" in score.stderr, engine
+        assert not (tmp_path / f"{engine}.jsonl").exists()

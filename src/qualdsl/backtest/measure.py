@@ -86,8 +86,7 @@ def duckdb_engine(paths: Sequence[str], input_format: str | None) -> Engine:
                         raise mismatch(position)
                     position += 1
             except HandOver as over:  # a lead DuckDB cannot decide exactly: Python decides the rest
-                click.echo(f"note: {over.reason}; the python engine decides the rest of the input, exactly",
-                           err=True)
+                click.echo(over.note, err=True)
                 yield policy.evaluate(item.lead, as_of=item.as_of)
                 yield from python_engine(policy, as_of, UsableRows(rows))
                 return

@@ -159,13 +159,13 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
                 counts.take(native(job, compiled, sink.temp, kind, progress=bar.share if bar is not None else None))
             except HandOver as over:  # nothing was written: the python engine decides it all
                 ready_to_take_over(job, over)
-                _handed_over(over.reason, bar)
+                _handed_over(over.note, bar)
                 sink.abandon()
                 sink.open()
                 results = PythonEngine().run(job, compiled)
         else:
             sink.open()
-            results = handing_over(runner.run(job, compiled), job, compiled, lambda reason: _handed_over(reason, bar))
+            results = handing_over(runner.run(job, compiled), job, compiled, lambda note: _handed_over(note, bar))
         for result in results:
             if type(result) is RowError:
                 counts.errors += 1
@@ -235,11 +235,11 @@ def score_command(ctx: click.Context, policy: str, inputs: tuple[str, ...], outp
         ctx.exit(Exit.FINDINGS)
 
 
-def _handed_over(reason: str, bar: Any) -> None:
-    """Say on stderr that the python engine decides the rest, and why."""
+def _handed_over(note: str, bar: Any) -> None:
+    """Say on stderr that the python engine decides the rest, and why (HandOver.note)."""
     if bar is not None:
         bar.clear()
-    click.echo(f"note: {reason}; the python engine decides the rest of the input, exactly", err=True)
+    click.echo(note, err=True)
 
 
 class _Unwritable(Exception):

@@ -134,19 +134,26 @@ class Engine(Protocol):
 
 
 class HandOver(Exception):
-    """A SQL engine met a lead it cannot decide exactly (an int beyond 64
-    bits, say: backends/sql/errors.CANNOT_HOLD): `reason` names the value.
-    `handing_over` then has the python engine decide the rest of the input."""
+    """A SQL engine cannot decide the input exactly as the python engine
+    does: a policy construct its dialect refuses, a row it cannot read, a
+    value it cannot hold (an int beyond 64 bits: backends/sql/errors.CANNOT_HOLD).
+    `reason` names it, located; the python engine decides the rest of the
+    input (`handing_over`)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
+    @property
+    def note(self) -> str:
+        """What the command prints on stderr."""
+        return f"note: {self.reason}; the python engine decides the rest of the input, exactly"
+
 
 def handing_over(results: Iterator[Result], job: ScoreJob, policy: Any,
                  note: Callable[[str], None]) -> Iterator[Result]:
     """An engine's results; if it hands over, the python engine's for the
-    rows it had not given, after `note(reason)`. Both give one result per
+    rows it had not given, after `note(over.note)`. Both give one result per
     input row in input order, so the rows already given are skipped by count."""
     given = 0
     try:
@@ -155,7 +162,7 @@ def handing_over(results: Iterator[Result], job: ScoreJob, policy: Any,
             yield result
     except HandOver as over:
         ready_to_take_over(job, over)
-        note(over.reason)
+        note(over.note)
     else:
         return
     skip = given

@@ -42,10 +42,9 @@ def handed_over(refused: SqlRefused) -> Exception:
 
 def held_back(error: BaseException) -> str | None:
     """What a SQL engine's error says the query stopped for: a value it
-    could not hold ("cannot hold n = 99999999999999999999 (an int beyond 64
-    bits)"),
-    or a dialect's own stop ("spark cannot show this number ..."); None for
-    any other error."""
+    could not hold ("cannot hold n = 99999999999999999999 (an int beyond
+    64 bits)") or a dialect's own stop ("spark cannot show this number
+    ..."); None for any other error."""
     for line in str(error).splitlines():
         start = line.find("qualdsl: ")
         if start < 0:

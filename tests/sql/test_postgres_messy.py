@@ -109,13 +109,13 @@ LAYOUTS = {
         f'"__scores" AS "company.scores", {_time("seen", "TIMESTAMPTZ")} AS seen, '
         f'{_events("TIMESTAMPTZ")} FROM raw'),
     "crossed": (
-        # An integral float beyond int64 for an int: a decided limit (docs/sql.md).
+        # An integral float beyond int64 for an int stops the query (docs/sql.md, "Values SQL cannot hold").
         'SELECT id, "company.name", CASE WHEN abs(TRY_CAST("company.employees" AS DOUBLE)) < 2.0 ** 63 '
         'THEN TRY_CAST("company.employees" AS DOUBLE) END AS "company.employees", '
         'TRY_CAST(TRY_CAST("company.revenue" AS DOUBLE) AS BIGINT) AS "company.revenue", '
         'TRY_CAST(TRY_CAST("company.public" AS BOOLEAN) AS BIGINT) AS "company.public", '
         f'{_time(chr(34) + "company.founded" + chr(34), "TIMESTAMP")} AS "company.founded", '
-        # An integral float of 2**127 or more in a string list: a decided limit (docs/sql.md).
+        # An integral float of 2**127 or more in a string list stops the query (docs/sql.md).
         'list_filter("__scores", lambda x: x IS NULL OR abs(x) < 2.0 ** 127) AS "company.tech", '
         f'"__tech" AS "company.scores", {_time("seen", "DATE")} AS seen, {_events("TIMESTAMP")} FROM raw'),
     "nested": (
@@ -149,7 +149,7 @@ def _no_nul(value: Any) -> Any:
 INT_TEXTS = ["+5", "-0", "007", "5.000", "5.", ".5", "-0.0", "+1.5", "00.5", "1,000", " 12", "12 ", "5\n",
              "\u0661\u0662", "9223372036854775807", "-9223372036854775808", "0." + "0" * 400 + "1",
              "-0." + "0" * 400 + "1", "2.5e-3", "NaN", "inf", "0x1A", "1_000", "13", "13.00"]
-# Digit strings beyond int64 are a decided limit for an int (docs/sql.md): only for a number here.
+# Digit strings beyond int64 stop the query for an int (docs/sql.md): only for a number here.
 NUMBER_TEXTS = [*INT_TEXTS, "1" + "0" * 400, "17976931348623158" + "0" * 292, "17976931348623157" + "0" * 292,
                 "0.1000000000000000055511151231257827021181583404541015625", "9223372036854775808"]
 BOOL_TEXTS = ["TRUE", "tRuE", "False", " true", "true ", "yes", "1", "0", "t", "f"]

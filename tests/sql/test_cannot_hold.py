@@ -168,3 +168,111 @@ def test_an_int_python_cannot_print_is_refused_where_python_reads_it_as_a_number
             duck.evaluate(lead, as_of=AS_OF)
     lead = {"s": huge}  # a string: str() of it raises in Python too, so missing in both
     assert same_bits(duck.evaluate(lead, as_of=AS_OF).to_dict(), policy.evaluate(lead, as_of=AS_OF).to_dict())
+
+
+# Arithmetic on `number` values: Python keeps a JSON integer (or an integer
+# column's value) an int, so `x * y` of two is exact there, while SQL has a
+# double. The double is that int while it is below 2**53 in size; at or past
+# it, with whole operands, the query stops (logic._whole_arith).
+ARITHMETIC = """
+policy p
+schema { id: string  n: int  x: number  y: number }
+score fit {
+  rule product 1 when x * y > 15241578750190520
+  rule nested 2 when (x + 1) * (y - 1) * 2 > 1000
+  rule negated 4 when -(x * x) < -1000
+  rule mixed 8 when n * x > 9007199254740992
+  rule floats 16 when x * 1.5 > 100
+}
+tiers { tier A when score * 3 > 5  tier B otherwise }
+route { to "q" otherwise }
+"""
+
+
+@pytest.fixture(scope="module")
+def arithmetic() -> qualdsl.Policy:
+    return qualdsl.loads(ARITHMETIC)
+
+
+@pytest.fixture(scope="module")
+def arithmetic_duck(arithmetic):
+    return backends.evaluator("duckdb", arithmetic.ir)
+
+
+ARITHMETIC_STOPS = [
+    ({"x": 123456789, "y": 123456789},  # Python: 15241578750190521 exactly; the double is ...520
+     "123456789.0 * 123456789.0 (whole numbers Python may hold as ints, whose exact result is at or past 2**53)"),
+    ({"x": 3, "n": 3002399751580331}, "3002399751580331.0 * 3.0"),
+    ({"x": 94906267, "y": 1}, "94906267.0 * 94906267.0"),  # rule negated: 9007199326062755 > 2**53
+    ({"x": 1e300, "y": 0.5}, "1e+300 + 1.0"),  # a float, but whole: Python may have had an int
+]
+
+
+@pytest.mark.parametrize("lead, what", ARITHMETIC_STOPS, ids=[what.split(" (")[0] for _, what in ARITHMETIC_STOPS])
+def test_arithmetic_on_whole_numbers_at_or_past_2_53_stops(arithmetic, arithmetic_duck, lead, what):
+    assert arithmetic.evaluate(lead, as_of=AS_OF).warnings == []
+    with pytest.raises(backends.LeadRefused) as refused:
+        arithmetic_duck.evaluate(lead, as_of=AS_OF)
+    assert str(refused.value).startswith(f"duckdb: cannot hold {what}")
+
+
+ARITHMETIC_HELD = [
+    {"x": 94906265, "y": 1},  # x * x = 9007199136250225: below 2**53, exact in both
+    {"x": 123456789.5, "y": 3},  # x * x past 2**53, but x is no int: floats in both
+    {"x": -94906265, "y": 2.5},
+    {"x": 0.5, "y": 7, "n": 2**62},  # n * x: a fraction
+    {"x": 200, "n": 2**45},  # n * x below 2**53
+]
+
+
+@pytest.mark.parametrize("lead", ARITHMETIC_HELD, ids=[json.dumps(lead)[:40] for lead in ARITHMETIC_HELD])
+def test_arithmetic_below_2_53_or_on_fractions_is_decided_as_in_python(arithmetic, arithmetic_duck, lead):
+    want = arithmetic.evaluate(lead, as_of=AS_OF).to_dict()
+    got = arithmetic_duck.evaluate(lead, as_of=AS_OF).to_dict()
+    assert same_bits(got, want), (got, want)
+    assert any(rule["fired"] for rule in want["rules"])
+
+
+def test_columns_python_reads_as_floats_never_stop(arithmetic):
+    """Text (a CSV's cells) and DOUBLE columns are floats in Python: their
+    products past 2**53 are rounded alike, and the SQL has no stop for them."""
+    connection = connect()
+    connection.execute("CREATE TABLE leads (id VARCHAR, n BIGINT, x VARCHAR, y DOUBLE)")
+    rows = [("1", None, "123456789", 123456789.0), ("2", 3, "3002399751580331", 1.0), ("3", None, "2.5", 4.0)]
+    connection.executemany("INSERT INTO leads VALUES (?, ?, ?, ?)", rows)
+    columns = {"id": "VARCHAR", "n": "BIGINT", "x": "VARCHAR", "y": "DOUBLE"}
+    sql = compile_sql(arithmetic.ir, columns, table="leads", as_of=AS_OF)
+    got = connection.execute(sql).fetchall()
+    leads = [{"id": i, "n": n, "x": x, "y": y} for i, n, x, y in rows]
+    assert [row[5] for row in got] == [arithmetic.evaluate(lead, as_of=AS_OF).tier for lead in leads]
+    assert arithmetic.evaluate(leads[0], as_of=AS_OF).rules[0].fired is False  # float: ...520, not above it
+    # Integer columns may be ints in Python: their products carry the stop.
+    typed = compile_sql(arithmetic.ir, {**columns, "x": "BIGINT"}, table="leads", as_of=AS_OF)
+    assert typed.count(CANNOT_HOLD) > sql.count(CANNOT_HOLD)
+
+
+def test_postgres_stops_at_whole_number_arithmetic_past_2_53(pg, arithmetic):
+    """The bound operands (builders.bind) in PostgreSQL's form, on integer
+    columns: decided below 2**53, stopped at it."""
+    import psycopg
+
+    from .test_postgres import Relation, _decision
+
+    def table(rows: list[tuple[Any, ...]]) -> Any:
+        connection = connect()
+        connection.execute("CREATE TABLE leads (id VARCHAR, n BIGINT, x BIGINT, y BIGINT)")
+        connection.executemany("INSERT INTO leads VALUES (?, ?, ?, ?)", rows)
+        return connection
+
+    decided = [("1", 2, 94906265, 1), ("2", None, 40, 41), ("3", 5, None, 7)]
+    relation = Relation(pg, table(decided))
+    sql = compile_sql(arithmetic.ir, relation.columns, dialect="postgres", table="t.leads", as_of=AS_OF)
+    cursor = pg.execute(sql)
+    names = [d.name for d in cursor.description]
+    got = [_decision(dict(zip(names, row))) for row in cursor.fetchall()]
+    assert got == [arithmetic.evaluate(lead, as_of=AS_OF).to_dict() for lead in relation.leads]
+    assert [rule["fired"] for rule in got[1]["rules"]] == [False, True, True, False, False]
+    Relation(pg, table([*decided, ("4", None, 123456789, 123456789)]))
+    with pytest.raises(psycopg.Error) as stopped:
+        pg.execute(sql).fetchall()
+    assert held_back(stopped.value).startswith("cannot hold 123456789")

@@ -120,8 +120,9 @@ ARITH = {"+": runtime.add, "-": runtime.sub, "*": runtime.mul, "/": runtime.div}
 @given(data=st.data())
 def test_arithmetic(engine, left_type, right_type, data):
     rows = data.draw(st.lists(pairs([left_type, right_type]), min_size=1, max_size=60))
-    a = logic.Value(b.column("a"), left_type)
-    c = logic.Value(b.column("c"), right_type)
+    # DOUBLE columns of floats: Python's arithmetic on them is float arithmetic too.
+    a = logic.Value(b.column("a"), left_type, may_be_int=left_type == "int")
+    c = logic.Value(b.column("c"), right_type, may_be_int=right_type == "int")
     # int / int with an operand beyond 2**53 (and a divisor not 0): Python's
     # quotient is correctly rounded, the doubles' not always, so the query
     # stops by name; such rows are decided without the division, then each
@@ -150,6 +151,32 @@ def test_arithmetic(engine, left_type, right_type, data):
         with pytest.raises(duckdb.Error) as stopped:
             select([division], [(x, y)])
         assert (held_back(stopped.value) or "").endswith("(an int / int with an operand beyond 2**53)")
+
+
+whole = st.integers(-(2**53), 2**53)
+
+
+@settings(max_examples=examples(10, quick=3), deadline=None)
+@given(rows=st.lists(st.tuples(whole, st.one_of(whole, st.integers(-(2**12), 2**12))), min_size=1, max_size=40))
+def test_whole_number_arithmetic_is_exact_or_stops(engine, rows):
+    """`number` values Python holds as ints (JSON integers) in a DOUBLE: `+ - *`
+    gives Python's exact int, or stops the query where it reaches 2**53."""
+    a, c = (logic.Value(b.column(name), "number") for name in ("a", "c"))
+    for op in ("+", "-", "*"):
+        expression = logic.arith(op, a, c).sql
+        exact = [ARITH[op](x, y) for x, y in rows]
+
+        def select(pairs_: list[tuple[int, int]], sql: Any = expression) -> list[tuple[Any, ...]]:
+            return engine.select([sql], {"a": ("DOUBLE", [float(x) for x, _ in pairs_]),
+                                         "c": ("DOUBLE", [float(y) for _, y in pairs_])})
+
+        held = [(row, w) for row, w in zip(rows, exact, strict=True) if abs(w) < 2**53]
+        for (got,), (_, want) in zip(select([row for row, _ in held]) if held else [], held, strict=True):
+            assert got == want, (op, got, want)
+        for row in [row for row, w in zip(rows, exact, strict=True) if abs(w) >= 2**53][:2]:
+            with pytest.raises(duckdb.Error) as stopped:
+                select([row])
+            assert (held_back(stopped.value) or "").endswith("whose exact result is at or past 2**53)")
 
 
 def test_not_of_a_missing_comparison_is_true(engine):

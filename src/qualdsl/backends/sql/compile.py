@@ -32,7 +32,7 @@ from .casefold import casefold, python_lower
 from .coerce import SQL_TYPES, coerce, coerce_field
 from .errors import SqlRefused, has_lone_surrogate
 from .logic import Value
-from .show import json_text
+from .show import INTEGERS, json_text
 
 LOC = "qualdsl_loc"  # meta key: the policy location an expression was compiled from
 T_COLUMN = "__t"  # the evaluation time, microseconds since the epoch, UTC
@@ -72,6 +72,7 @@ class _Compiler:
         # value read from JSON is referenced many times by its coercion.
         self.lookups: list[exp.Expr] = []
         self.sources: dict[tuple[str, ...], Source] = {}
+        self.int_sources: dict[tuple[str, ...], bool] = {}  # a field's columns can give Python an int
         # A rule's points column that is its constant points when fired and 0.0
         # otherwise (a `when` rule of a block without decay): p column -> points.
         self.constant_points: dict[str, float] = {}
@@ -137,6 +138,8 @@ class _Compiler:
     def coerced(self, path: tuple[str, ...], target: str, name: str) -> tuple[exp.Expr, exp.Expr | None]:
         source = self.source(path)
         parts = [p for p in (source.nested, source.flat) if p is not None]
+        # Python keeps a JSON integer, or an integer column's value, an int (logic.Value.may_be_int).
+        self.int_sources[path] = any(t.this == exp.DataType.Type.JSON or t.this in INTEGERS for _, t in parts)
         if not parts:
             return b.cast(b.null(), SQL_TYPES[target]), None
         coerced = [coerce_field(value, sql_type, target, name) for value, sql_type in parts]
@@ -167,7 +170,8 @@ class _Compiler:
             value, warning = self.coerced(field.path, field.type, field.name)
             out.append(value.as_(f"__f{index}", copy=False))
             folded = exp.column(f"__k{index}") if field.type == "string" else None
-            self.fields[field.path] = Value(exp.column(f"__f{index}"), field.type, folded=folded)
+            self.fields[field.path] = Value(exp.column(f"__f{index}"), field.type, folded=folded,
+                                            may_be_int=self.int_sources[field.path])
             if warning is not None:
                 warnings.append(exp.Array(expressions=[warning]))
         if events is not None and (events.position is None or events.position >= len(declared)):
@@ -241,10 +245,11 @@ class _Compiler:
             return Value(found[0], found[1])
         if isinstance(node, ir.Outcome):
             if node.outcome == "total":
-                return Value(exp.column("__total"), "number", nullable=False)
+                return Value(exp.column("__total"), "number", nullable=False, may_be_int=False)
             if node.outcome == "block":
                 assert node.block is not None
-                return Value(exp.column(self.block_totals[node.block]), "number", nullable=False)
+                return Value(exp.column(self.block_totals[node.block]), "number", nullable=False,
+                             may_be_int=False)
             if node.outcome == "icp":
                 return Value(exp.column("__passed"), "bool", nullable=False)
             # One of the policy's tier names (or NULL): folded by a table of them.

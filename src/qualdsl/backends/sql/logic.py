@@ -41,6 +41,10 @@ class Value:
     bits: int = 64
     folded: exp.Expr | None = None  # the casefolded string, computed once per row
     constant: object = None  # the policy literal this value is, if it is one
+    # A number Python may hold as an int (a JSON integer, an integer column):
+    # its `+ - *` are exact there. False where Python has a float (a float
+    # literal, text, a DOUBLE column, a division, a score).
+    may_be_int: bool = True
 
     @property
     def category(self) -> str:
@@ -58,7 +62,7 @@ def literal(value: object) -> Value:
         return Value(b.cast(b.integer(value), "HUGEINT" if bits > 64 else "BIGINT"), "int", False, bits,
                      constant=value)
     if type(value) is float:
-        return Value(b.double(value), "number", nullable=False)
+        return Value(b.double(value), "number", nullable=False, may_be_int=False)
     if type(value) is str:
         return Value(b.string(value), "string", nullable=False)
     raise AssertionError(value)
@@ -306,7 +310,8 @@ def arith(op: str, left: Value, right: Value) -> Value:
             division = b.concat(b.cast(left.sql, "VARCHAR"), b.string(" / "), b.cast(right.sql, "VARCHAR"),
                                 b.string(" (an int / int with an operand beyond 2**53)"))
             quotient = b.case((b.or_(*beyond), b.stop(division, "DOUBLE")), default=quotient)
-        return Value(b.case((zero, b.cast(b.null(), "DOUBLE")), default=quotient), "number", nullable)
+        return Value(b.case((zero, b.cast(b.null(), "DOUBLE")), default=quotient), "number", nullable,
+                     may_be_int=False)
     node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op]
     if left.type == "int" and right.type == "int":
         bits = left.bits + right.bits if op == "*" else max(left.bits, right.bits) + 1
@@ -315,7 +320,37 @@ def arith(op: str, left: Value, right: Value) -> Value:
         wide = "HUGEINT" if bits > 64 else "BIGINT"
         result = node(this=b.paren(b.cast(left.sql, wide)), expression=b.paren(b.cast(right.sql, wide)))
         return Value(result, "int", nullable, bits)
-    return Value(node(this=b.paren(_as_double(left)), expression=b.paren(_as_double(right))), "number", nullable)
+    if not (left.may_be_int and right.may_be_int):  # Python computes in floats too
+        return Value(node(this=b.paren(_as_double(left)), expression=b.paren(_as_double(right))), "number",
+                     nullable, may_be_int=False)
+    return Value(_whole_arith(op, node, left, right), "number", nullable)
+
+
+def _whole_arith(op: str, node: type[exp.Binary], left: Value, right: Value) -> exp.Expr:
+    """`left OP right` in doubles where Python may have two ints, and so an
+    exact int: the double is that int while it is below 2**53 in size, so a
+    result of whole operands at or past it stops the query (the python engine
+    decides the lead; a float operand there would have been decided alike)."""
+    depth = 1 + sum(1 for v in (left, right) for _ in v.sql.find_all(exp.Lambda))
+    bound: list[tuple[str, exp.Expr]] = []
+    operands: list[exp.Expr] = []
+    for value, side in ((left, "a"), (right, "b")):
+        double = _as_double(value)
+        if not isinstance(double, (exp.Column, exp.Literal)):  # computed once, not per use
+            name = f"__m{side}{depth}"
+            bound.append((name, double))
+            double = exp.column(name)
+        operands.append(double)
+    result = node(this=b.paren(operands[0]), expression=b.paren(operands[1]))
+    whole = [b.and_(b.call("isfinite", x), b.eq(x, b.call("trunc", x)))
+             for x, value in zip(operands, (left, right), strict=True) if value.type == "number"]
+    past = exp.GTE(this=b.call("abs", result.copy()), expression=b.double(2.0**53))
+    what = b.concat(b.cast(operands[0].copy(), "VARCHAR"), b.string(f" {op} "), b.cast(operands[1].copy(), "VARCHAR"),
+                    b.string(" (whole numbers Python may hold as ints, whose exact result is at or past 2**53)"))
+    checked: exp.Expr = b.case((b.and_(*whole, past), b.stop(what, "DOUBLE")), default=result)
+    for name, double in reversed(bound):
+        checked = b.bind(double, name, checked)
+    return checked
 
 
 def negate(value: Value) -> Value:
@@ -329,7 +364,7 @@ def negate(value: Value) -> Value:
             raise SqlRefused("integer arithmetic that can exceed 128 bits", b.DIALECT)
         return Value(exp.Neg(this=b.paren(b.cast(value.sql, "HUGEINT" if bits > 64 else "BIGINT"))), "int",
                      value.nullable, bits)
-    return Value(exp.Neg(this=b.paren(value.sql)), "number", value.nullable)
+    return Value(exp.Neg(this=b.paren(value.sql)), "number", value.nullable, may_be_int=value.may_be_int)
 
 
 def _as_double(value: Value) -> exp.Expr:

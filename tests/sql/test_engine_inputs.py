@@ -263,3 +263,58 @@ def test_a_nul_byte_late_in_a_text_input_is_binary_on_both_engines(tmp_path: Pat
         assert score.returncode == 2, (engine, score.stderr)
         assert f"error: {path}: file is binary (a NUL byte on line 7), not leads" in score.stderr, engine
         assert not (tmp_path / f"{engine}.jsonl").exists()
+
+
+JSON_POLICY = """
+policy j
+schema { id: string  tech: list[string]  events: events }
+score fit {
+  rule stack 1 when "b" in tech
+  rule demo 2 per event "demo"
+}
+"""
+
+
+@pytest.mark.parametrize("name, data, line", [
+    # A trailing comma: DuckDB's JSON reader accepts it, Python's json refuses the line.
+    ("leads.jsonl", b'{"id": "1", "tech": ["b"]}\n{"id": "2", "tech": ["a", "b",]}\n', 2),
+    ("leads.jsonl", b'{"id": "1"}\n{"id": "2", "tech": ["b"] ,\r\n }\n', 2),
+    # The same in a CSV cell of JSON: Python keeps the cell as text.
+    ("leads.csv", b'id,tech\n1,"[""b""]"\n2,"[""b"",]"\n', 3),
+    # A lone surrogate escape in a CSV cell: Python reads the JSON (the event is then
+    # ignored with a warning); DuckDB's JSON refuses it and read the cell as text.
+    ("leads.csv", b'id,events\n1,[]\n2,"[{""type"": ""demo"", ""at"": ""\\ud800""}]"\n', 3),
+    ("leads.csv", b'id,events\n1,"[{""type"": ""demo\\udc00"", ""at"": ""2026-10-01""}]"\n', 2),
+])
+def test_json_text_duckdb_reads_otherwise_hands_the_input_over(tmp_path: Path, name: str, data: bytes,
+                                                                line: int) -> None:
+    """Regression (found by the batch differential): the duckdb engine decided
+    these rows otherwise than the python engine, with no error."""
+    (tmp_path / "j.qual").write_text(JSON_POLICY, encoding="utf-8")
+    path = tmp_path / name
+    path.write_bytes(data)
+    results = {}
+    for engine in ("python", "duckdb"):
+        score = run("score", str(tmp_path / "j.qual"), str(path), "--engine", engine, "--as-of", "2026-11-01",
+                    "--no-progress", "--max-errors", "5")
+        assert score.returncode == 0, score.stderr
+        results[engine] = (score.stdout, [e for e in score.stderr.splitlines() if e.startswith("{")])
+    assert results["duckdb"] == results["python"]
+    why = "a string holds a lone surrogate" if b"\\ud" in data else "a trailing comma in JSON"
+    assert f"note: {path}:{line}: {why}" in score.stderr
+
+
+def test_the_scan_finds_json_duckdb_reads_otherwise_across_its_chunks(tmp_path: Path, monkeypatch) -> None:
+    from qualdsl.backends.sql import duckdb_engine
+    from qualdsl.batch.engines import HandOver
+
+    monkeypatch.setattr(duckdb_engine, "_SCAN_CHUNK", 4)
+    path = tmp_path / "leads.jsonl"
+    for data, line in [(b'{"a": 1}\n{"t": [1,   \n\n ]}\n', 2), (b'{}\n{}\n{"s": "x\\ud800"}\n', 3),
+                       (b'{"s": "x\\udc00"}\n', 1)]:
+        path.write_bytes(data)
+        with pytest.raises(HandOver, match=rf"^{path}:{line}: a (trailing comma|string holds a lone surrogate)"):
+            duckdb_engine._scan_text(str(path), None)
+    # A surrogate pair (json.dumps writes emoji so) and commas in order are read alike.
+    path.write_bytes(b'{"s": "\\ud83d\\ude00", "t": [1, 2], "u": {"a": 1, "b": [3]}}\n' * 3)
+    assert duckdb_engine._scan_text(str(path), None) is None

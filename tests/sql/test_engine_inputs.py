@@ -161,6 +161,8 @@ UNREADABLE_ROWS = {
     "not an object": (b'5\n', "leads.jsonl:1: a lead is a JSON object, not a number"),
     "lone surrogate": (b'{"id":"a"}\n{"id":"x\\ud800y"}\n', "leads.jsonl:2: a string holds a lone surrogate"),
     "duplicate key": (b'{"id":"a","id":"b"}\n', 'has duplicate key "id"'),
+    # Found by the batch differential: DuckDB read a `null` line as a lead with every key missing.
+    "null": (b'{"id":"a"}\n  null \r\n', "leads.jsonl:2: a lead is a JSON object, not null"),
 }
 
 

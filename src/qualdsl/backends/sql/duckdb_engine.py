@@ -182,6 +182,40 @@ def _read_otherwise(text: bytes, line: int, first: bool, final: bool) -> tuple[i
     return None
 
 
+# A JSONL line `null`: Python's reader makes it an error row, DuckDB's a
+# lead with every key missing. Matched on whole lines only.
+_NULL_LINE = re.compile(rb"(?m)^[ \t\r]*null[ \t\r]*$")
+
+
+@functools.cache
+def _null_candidate() -> Any:
+    import re2
+
+    return re2.compile(rb"null[ \t\r]*(\n|$)")
+
+
+def _null_line(text: bytes, line: int, final: bool) -> int | None:
+    """The line of the first `null` line in `text` (which starts a line, on
+    `line`); unless `final`, the part after the last newline is no line yet."""
+    if _null_candidate().search(text) is None:
+        return None
+    end = len(text) if final else text.rfind(b"\n") + 1
+    match = _NULL_LINE.search(text, 0, end) if end > 0 else None
+    return None if match is None else line + text.count(b"\n", 0, match.start())
+
+
+def _line_so_far(rest: bytes) -> bytes:
+    """What the start of a line needs to be judged a `null` line when it
+    ends: its blanks as one (so a line of blanks holds no memory), or `x`
+    where it can no longer be one."""
+    blanks = b" \t\r"
+    core = rest.strip(blanks)
+    if core not in (b"", b"n", b"nu", b"nul", b"null"):
+        return b"x"
+    lead = b" " if rest[:1] in (b" ", b"\t", b"\r") else b""
+    return lead + core + (b" " if core and rest[-1:] in (b" ", b"\t", b"\r") else b"")
+
+
 def _scan_text(path: str, format: str | None) -> None:
     """One pass over a text input, at disk speed, before DuckDB reads it.
     A NUL byte anywhere makes it binary to the python reader, which refuses
@@ -194,6 +228,9 @@ def _scan_text(path: str, format: str | None) -> None:
     lines = 1  # the line the kept tail starts on
     start = 0  # and its offset in the file
     tail = b""
+    jsonl = input_format([path], format) == "jsonl"
+    partial, partial_line = b"", 1  # JSONL: the line the last chunk ended in, and its number
+    null: int | None = None
     found: tuple[int, bool] | None = None
     with open(path, "rb") as stream:
         while chunk := stream.read(_SCAN_CHUNK):
@@ -202,6 +239,12 @@ def _scan_text(path: str, format: str | None) -> None:
             text = tail + chunk
             if found is None:
                 found = _read_otherwise(text, lines, first=start == 0, final=False)
+            if jsonl and null is None:
+                whole = partial + chunk
+                null = _null_line(whole, partial_line, final=False)
+                cut = whole.rfind(b"\n") + 1
+                partial_line += whole.count(b"\n", 0, cut)
+                partial = _line_so_far(whole[cut:])
             # Keep what a match across the boundary needs: a comma and the
             # blanks after it, or an escape with the 6 bytes either side of it.
             keep = max(len(text) - 18, 0)
@@ -214,6 +257,11 @@ def _scan_text(path: str, format: str | None) -> None:
         else:
             if found is None:
                 found = _read_otherwise(tail, lines, first=start == 0, final=True)
+            if jsonl and null is None:
+                null = _null_line(partial, partial_line, final=True)
+            if null is not None and (found is None or null < found[0]):
+                raise HandOver(f"{path}:{null}: a lead is a JSON object, not null, which the duckdb engine "
+                               "would read as a lead with every key missing")
             if found is not None:
                 where = f"{path}:{found[0]}"
                 raise HandOver(lone_surrogate_text(where, "duckdb") if found[1] else

@@ -18,6 +18,8 @@ The other dialects' rewrites keep the form they map.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 from sqlglot import exp
 
@@ -100,6 +102,7 @@ def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Ex
     members = {c.this.name: c.args["kind"] for c in element_type.expressions} \
         if element_type.this == T.STRUCT else {}
     element = _member(exp.column("__x"), "e") if sorted_here() else exp.column("__v")
+    prelude: list[tuple[str, exp.Expr]] = []  # (name, value) bound per element before `at` and `type`
     if "type" in members and members["type"].this in TEXTS and "at" in members:
         at = coerce(_member(element, "at"), members["at"], "datetime")
         kind = _member(element, "type")
@@ -107,15 +110,19 @@ def load_events(value: exp.Expr, source: exp.DataType, field: str, as_of: exp.Ex
     elif element_type.this == T.JSON:
         # Each element a JSON value: an object with a string `type` and an `at`.
         type_value = b.json_member(element, "type")
+        at_value = b.json_present(b.json_member(element, "at"))
+        if not sorted_here():  # each member read (a parse of the element) once: _window_unsorted binds them
+            prelude = [("__tj", type_value), ("__aj", at_value)]
+            type_value, at_value = exp.column("__tj"), exp.column("__aj")
         kind = b.case((b.eq(b.call("json_type", type_value), b.string("VARCHAR")),
                        b.call("json_extract_string", type_value, b.string("$"))))
-        at = coerce(b.json_present(b.json_member(element, "at")), element_type, "datetime")
+        at = coerce(at_value, element_type, "datetime")
         valid = b.and_(b.not_null(kind), b.not_null(at))
     else:  # no element can be an event (not an object, or no string `type`)
         at, kind, valid = b.cast(b.null(), "BIGINT"), b.cast(b.null(), "VARCHAR"), b.false()
     if sorted_here():
         return _window(value, element_type, field, as_of, element, at, kind, valid)
-    return _window_unsorted(value, element_type, field, as_of, element, at, kind, valid, keep_element)
+    return _window_unsorted(value, element_type, field, as_of, element, at, kind, valid, keep_element, prelude)
 
 
 def _load_json_events(value: exp.Expr, field: str, as_of: exp.Expr, keep_element: bool) -> Loaded:
@@ -164,22 +171,43 @@ def _window(value: exp.Expr, element_type: exp.DataType, field: str, as_of: exp.
     return Loaded(events, warnings)
 
 
+def _costly(value: exp.Expr) -> bool:
+    """A regex or a JSON parse in it: worth a binding (a one-element list per
+    element) over computing it in each place it is used."""
+    text = value.sql(b.DIALECT).upper()
+    return "REGEXP" in text or "JSON" in text
+
+
 def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as_of: exp.Expr,
                      element: exp.Expr, at: exp.Expr, kind: exp.Expr, valid: exp.Expr,
-                     keep_element: bool) -> Loaded:
+                     keep_element: bool, prelude: Sequence[tuple[str, exp.Expr]] = ()) -> Loaded:
     """_window for DuckDB: each element made its loaded event in one pass
     (`__v` the element, `__n` its 1-based position), in input order, as
     STRUCT(at, [type,] folded[, e]); the warnings' pass runs only for a list
     holding a malformed element. `type` is dropped by the compiler when
     no condition reads it as it is (Loaded.type_member)."""
     v, n = exp.column("__v"), exp.column("__n")
+    # `at` read from text is a long expression (coerce.datetime_from_text),
+    # and `type` from JSON parses the element: each is bound once per
+    # element rather than computed in every place it is used.
+    bound = [*prelude, *((name, part) for name, part in (("__at", at), ("__ty", kind)) if _costly(part))]
+    for name, part in bound[len(prelude):]:
+        valid = valid.transform(lambda node, part=part, name=name: exp.column(name) if node == part else node)
+    at_value: exp.Expr = exp.column("__at") if any(name == "__at" for name, _ in bound) else at
+    kind = exp.column("__ty") if any(name == "__ty" for name, _ in bound) else kind
+
+    def per_element(body: exp.Expr) -> exp.Expr:
+        for name, part in reversed(bound):
+            body = b.bind(part.copy(), name, body)
+        return body
+
     type_member = exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind)
-    members = [exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at), type_member,
+    members = [exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at_value), type_member,
                exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind))]
     if keep_element:
         members.append(exp.PropertyEQ(this=exp.to_identifier("e"), expression=v))  # other keys, as they are
-    event = b.case((b.and_(valid, exp.LTE(this=at, expression=as_of)), exp.Struct(expressions=members)))
-    made = exp.Transform(this=value, expression=b.lam(event, "__v", "__n"))
+    event = b.case((b.and_(valid, exp.LTE(this=at_value, expression=as_of)), exp.Struct(expressions=members)))
+    made = exp.Transform(this=value, expression=b.lam(per_element(event), "__v", "__n"))
     events = exp.ArrayFilter(this=made, expression=b.lam(b.not_null(exp.column("__x")), "__x"))
     shown = b.case((b.is_null(v), b.string("null")), default=show(v, element_type))
     message = b.concat(
@@ -187,8 +215,8 @@ def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as
         b.string("]: expected an event with a string `type` and an ISO 8601 `at`, got "), shown,
         b.string("; ignored"),
     )
-    each = exp.Transform(this=value, expression=b.lam(b.case((b.not_(valid), message)), "__v", "__n"))
-    any_bad = b.call("list_bool_or", exp.Transform(this=value, expression=b.lam(b.not_(valid), "__v")))
+    each = exp.Transform(this=value, expression=b.lam(per_element(b.case((b.not_(valid), message))), "__v", "__n"))
+    any_bad = b.call("list_bool_or", exp.Transform(this=value, expression=b.lam(per_element(b.not_(valid)), "__v")))
     return Loaded(events, b.case((any_bad, each), default=b.cast(exp.Array(expressions=[]), "VARCHAR[]")), type_member)
 
 

@@ -85,7 +85,7 @@ class _Compiler:
         self.derived_values: dict[str, Value] = {}
         self.derived_levels: dict[str, int] = {}  # derived column -> its layer
         self.points: list[exp.Expr] = []  # the `when` rules' points, over their fired columns
-        self.event_type_member: exp.Expr | None = None  # `type` of the loaded events' STRUCT (DuckDB's form)
+        self.event_type_members: tuple[exp.Expr, ...] = ()  # `type` of the loaded events' STRUCTs (DuckDB's form)
 
     # ------------------------------------------------------------ sources
     def source(self, path: tuple[str, ...]) -> Source:
@@ -215,7 +215,7 @@ class _Compiler:
             self.event_element = part[1].expressions[0]
         elif part[1].this == exp.DataType.Type.JSON:
             self.event_element = part[1]  # each element a JSON value
-        self.event_type_member = loaded.type_member
+        self.event_type_members = loaded.type_members
         # A dialect refusing the loading names the schema's events field.
         out.append(_located(loaded.events, events).as_("__ev", copy=False))
         return _located(loaded.warnings, events)
@@ -500,13 +500,14 @@ class _Compiler:
         else:
             tier = b.case((exp.column("__passed"), b.cast(b.null(), "VARCHAR")), default=b.string("disqualified"))
         route = self.first_match(policy.routes)
-        if self.event_type_member is not None and not any(
+        if self.event_type_members and not any(
                 node.meta.get(RAW_EVENT_TYPE) for column in (*rules, *self.points, tier, route)
                 for node in column.find_all(exp.Dot)):
             # Every reader of the loaded events copies their elements: a
             # second string in each, which only a condition on `type` as it is
             # (not casefolded) reads, costs time for nothing (8% of a run).
-            self.event_type_member.pop()
+            for member in self.event_type_members:
+                member.pop()
         for level, columns in enumerate(self.derived):
             if columns:
                 layer1 = _select(exp.Star(), *columns).from_(layer1.subquery(f"__derived{level}", copy=False),

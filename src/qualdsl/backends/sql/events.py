@@ -37,7 +37,8 @@ T = exp.DataType.Type
 class Loaded:
     events: exp.Expr  # EVENTS_TYPE, NULL when the field is missing or not a list
     warnings: exp.Expr  # VARCHAR[] (NULL entries are dropped later)
-    type_member: exp.Expr | None = None  # in DuckDB's form, `type` in each event's STRUCT (pop() drops it)
+    # In DuckDB's form, `type` in each copy of the event's STRUCT (pop() drops it).
+    type_members: tuple[exp.Expr, ...] = ()
 
 
 def _member(value: exp.Expr, name: str) -> exp.Expr:
@@ -135,7 +136,7 @@ def _load_json_events(value: exp.Expr, field: str, as_of: exp.Expr, keep_element
     listed = b.case((is_array, b.cast(value, "JSON[]")))
     loaded = load_events(listed, b.sql_type("JSON[]"), field, as_of, keep_element)
     return Loaded(loaded.events, exp.ArrayConcat(this=exp.Array(expressions=[warning]), expressions=[loaded.warnings]),
-                  loaded.type_member)
+                  loaded.type_members)
 
 
 def _window(value: exp.Expr, element_type: exp.DataType, field: str, as_of: exp.Expr, element: exp.Expr,
@@ -185,7 +186,7 @@ def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as
     (`__v` the element, `__n` its 1-based position), in input order, as
     STRUCT(at, [type,] folded[, e]); the warnings' pass runs only for a list
     holding a malformed element. `type` is dropped by the compiler when
-    no condition reads it as it is (Loaded.type_member)."""
+    no condition reads it as it is (Loaded.type_members)."""
     v, n = exp.column("__v"), exp.column("__n")
     # `at` read from text is a long expression (coerce.datetime_from_text),
     # and `type` from JSON parses the element: each is bound once per
@@ -201,14 +202,29 @@ def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as
             body = b.bind(part.copy(), name, body)
         return body
 
-    type_member = exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind)
-    members = [exp.PropertyEQ(this=exp.to_identifier("at", quoted=True), expression=at_value), type_member,
-               exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind))]
-    if keep_element:
-        members.append(exp.PropertyEQ(this=exp.to_identifier("e"), expression=v))  # other keys, as they are
-    event = b.case((b.and_(valid, exp.LTE(this=at_value, expression=as_of)), exp.Struct(expressions=members)))
-    made = exp.Transform(this=value, expression=b.lam(per_element(event), "__v", "__n"))
-    events = exp.ArrayFilter(this=made, expression=b.lam(b.not_null(exp.column("__x")), "__x"))
+    type_members: list[exp.Expr] = []
+
+    def made() -> exp.Expr:
+        """Each element as its loaded event; NULL for one after T; for a
+        malformed one, a STRUCT with `at` NULL. The events and the check for
+        a malformed element each read a copy: DuckDB computes the two equal
+        expressions once (its common-subexpression pass), where a check of
+        its own evaluated every element a second time."""
+        type_member = exp.PropertyEQ(this=exp.to_identifier("type", quoted=True), expression=kind.copy())
+        type_members.append(type_member)
+        members = [exp.PropertyEQ(this=exp.to_identifier("at", quoted=True),
+                                  expression=b.case((valid.copy(), at_value.copy()))),
+                   type_member, exp.PropertyEQ(this=exp.to_identifier("folded"), expression=casefold(kind.copy()))]
+        if keep_element:
+            members.append(exp.PropertyEQ(this=exp.to_identifier("e"), expression=v.copy()))  # other keys, as they are
+        kept = b.or_(b.not_(valid.copy()), exp.LTE(this=at_value.copy(), expression=as_of.copy()))
+        event = b.case((kept, exp.Struct(expressions=members)))
+        return exp.Transform(this=value.copy(), expression=b.lam(per_element(event), "__v", "__n"))
+
+    x = exp.column("__x")
+    events = exp.ArrayFilter(this=made(), expression=b.lam(b.not_null(_member(x, "at")), "__x"))
+    any_bad = b.call("list_bool_or", exp.Transform(this=made(), expression=b.lam(
+        b.and_(b.not_null(x), b.is_null(_member(x, "at"))), "__x")))
     shown = b.case((b.is_null(v), b.string("null")), default=show(v, element_type))
     message = b.concat(
         b.string(f"{field}["), b.cast(exp.Sub(this=n, expression=b.integer(1)), "VARCHAR"),
@@ -216,8 +232,8 @@ def _window_unsorted(value: exp.Expr, element_type: exp.DataType, field: str, as
         b.string("; ignored"),
     )
     each = exp.Transform(this=value, expression=b.lam(per_element(b.case((b.not_(valid), message))), "__v", "__n"))
-    any_bad = b.call("list_bool_or", exp.Transform(this=value, expression=b.lam(per_element(b.not_(valid)), "__v")))
-    return Loaded(events, b.case((any_bad, each), default=b.cast(exp.Array(expressions=[]), "VARCHAR[]")), type_member)
+    return Loaded(events, b.case((any_bad, each), default=b.cast(exp.Array(expressions=[]), "VARCHAR[]")),
+                  tuple(type_members))
 
 
 # What Python sees for an event key of each SQL type (runtime.event_field

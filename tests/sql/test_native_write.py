@@ -1,7 +1,9 @@
 """`qualdsl score --engine duckdb -o OUT.parquet|OUT.csv`: DuckDB writes the
 file itself (COPY), and it is the python engine's file exactly — Parquet
 equal as an Arrow table (column order, types and nullability included), CSV
-byte for byte — in input order, with the same summary."""
+byte for byte — in input order, with the same summary. JSONL (a file or
+standard output): the SQL makes each line, byte for byte the python
+engine's, and no Decision is built."""
 
 from __future__ import annotations
 
@@ -95,7 +97,7 @@ def summary(result: Result) -> list[str]:
 @pytest.mark.parametrize("kind", ["parquet", "csv", "jsonl"])
 def test_duckdb_writes_the_python_engines_files_exactly(tmp_path: Path, kind: str) -> None:
     (source, *more) = write_inputs(tmp_path, kind, leads(6000))
-    for output in ("parquet", "csv"):
+    for output in ("parquet", "csv", "jsonl"):
         python_out, duckdb_out = tmp_path / f"python.{output}", tmp_path / f"duckdb.{output}"
         inputs = [str(path) for path in more]
         by_python = score("python", source, python_out, *inputs)
@@ -113,7 +115,7 @@ def test_duckdb_writes_the_python_engines_files_exactly(tmp_path: Path, kind: st
 
 
 def test_the_real_export_byte_for_byte(tmp_path: Path) -> None:
-    for output in ("csv", "parquet"):
+    for output in ("csv", "parquet", "jsonl"):
         results = []
         for engine in ("python", "duckdb"):
             out = tmp_path / f"{engine}.{output}"
@@ -121,8 +123,8 @@ def test_the_real_export_byte_for_byte(tmp_path: Path) -> None:
                             "-o", str(out), "--engine", engine, "--no-progress")
             assert result.exit_code == 0, result.output
             results.append(summary(result))
-        if output == "csv":
-            assert (tmp_path / "duckdb.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()
+        if output != "parquet":
+            assert (tmp_path / f"duckdb.{output}").read_bytes() == (tmp_path / f"python.{output}").read_bytes()
         else:
             assert pq.read_table(tmp_path / "duckdb.parquet").equals(pq.read_table(tmp_path / "python.parquet"))
         assert results[1][1:] == results[0][1:] == [
@@ -145,6 +147,28 @@ def test_no_decision_passes_through_python(tmp_path: Path, monkeypatch: pytest.M
     assert pq.read_metadata(tmp_path / "out.parquet").num_rows == 300
 
 
+def test_jsonl_lines_are_made_by_the_sql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """To a file and to standard output, the lines are the python engine's
+    bytes, and no Decision is made of DuckDB's rows."""
+    rows = leads(3000)
+    (source,) = write_inputs(tmp_path, "jsonl", rows)
+    by_python = score("python", source, tmp_path / "python.jsonl")
+    to_stdout = invoke("score", SAAS, str(source), "--as-of", AS_OF, "--engine", "python", "--no-progress")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a Decision was made of DuckDB's rows")
+
+    monkeypatch.setattr(duckdb_engine, "decisions", refuse)
+    monkeypatch.setattr(duckdb_engine, "_decision", refuse)
+    by_duckdb = score("duckdb", source, tmp_path / "duckdb.jsonl")
+    assert (tmp_path / "duckdb.jsonl").read_bytes() == (tmp_path / "python.jsonl").read_bytes()
+    assert summary(by_duckdb) == [line.replace("python.jsonl", "duckdb.jsonl") for line in summary(by_python)]
+    duckdb_stdout = invoke("score", SAAS, str(source), "--as-of", AS_OF, "--engine", "duckdb", "--no-progress")
+    assert duckdb_stdout.exit_code == 0 and duckdb_stdout.stdout == to_stdout.stdout
+    lines = duckdb_stdout.stdout.split("\n")[:-1]  # not splitlines(): an id holds U+2028
+    assert len(lines) == 3000 and [json.loads(line)["lead"] for line in lines] == [row["id"] for row in rows]
+
+
 def test_ties_in_the_summary_keep_the_order_of_first_appearance(tmp_path: Path) -> None:
     rows = [{"id": f"L{i}", "company": {"employees": 600, "country": "US", "industry": "SaaS"}} if i % 2
             else {"id": f"L{i}"} for i in range(10)]
@@ -154,20 +178,24 @@ def test_ties_in_the_summary_keep_the_order_of_first_appearance(tmp_path: Path) 
     assert re.match(r"tiers:  \S+ 5, \S+ 5$", lines["duckdb"][1])
 
 
-def test_a_row_duckdb_cannot_read_hands_over_and_the_file_is_the_python_engines(tmp_path: Path) -> None:
+@pytest.mark.parametrize("output", ["parquet", "jsonl"])
+def test_a_row_duckdb_cannot_read_hands_over_and_the_file_is_the_python_engines(tmp_path: Path, output: str) -> None:
     source = tmp_path / "bad.csv"
     source.write_text("id,company.employees\nL1,5\nL2,6,7\nL3,8\n", encoding="utf-8")
     outputs = {}
     for engine in ("python", "duckdb"):
-        out = tmp_path / f"{engine}.parquet"
+        out = tmp_path / f"{engine}.{output}"
         result = invoke("score", SAAS, str(source), "--as-of", AS_OF, "-o", str(out), "--engine", engine,
                         "--no-progress", "--errors", str(tmp_path / f"{engine}.errors.jsonl"))
         assert result.exit_code == 1  # one error row, beyond --max-errors 0: the python engine's status
         assert "Traceback" not in result.output
-        outputs[engine] = (pq.read_table(out), (tmp_path / f"{engine}.errors.jsonl").read_bytes())
+        decided = pq.read_table(out) if output == "parquet" else out.read_bytes().splitlines()
+        outputs[engine] = (decided, (tmp_path / f"{engine}.errors.jsonl").read_bytes())
     assert (f"note: {source}:3: row has 3 cells but the header has 2, which the duckdb engine cannot read; "
             "the python engine decides the rest of the input, exactly") in result.stderr
-    assert outputs["duckdb"][0].equals(outputs["python"][0]) and outputs["duckdb"][0].num_rows == 2
+    assert outputs["duckdb"][0] == outputs["python"][0] if output == "jsonl" else \
+        outputs["duckdb"][0].equals(outputs["python"][0])
+    assert len(outputs["duckdb"][0]) == 2
     assert outputs["duckdb"][1] == outputs["python"][1]
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".qualdsl-")]  # no temporary file left
 
@@ -238,7 +266,7 @@ score decaying max 50 {
 
 
 def _decided_both(tmp_path: Path, policy: str, source: Path, *extra: str) -> None:
-    for output in ("parquet", "csv"):
+    for output in ("parquet", "csv", "jsonl"):
         outs = []
         for engine in ("python", "duckdb"):
             out = tmp_path / f"{engine}.{output}"
@@ -246,7 +274,7 @@ def _decided_both(tmp_path: Path, policy: str, source: Path, *extra: str) -> Non
                             "--no-progress", *extra)
             assert result.exit_code == 0, result.output
             outs.append(out)
-        if output == "csv":
+        if output != "parquet":
             assert outs[1].read_bytes() == outs[0].read_bytes()
         else:
             assert pq.read_table(outs[1]).equals(pq.read_table(outs[0]))

@@ -32,7 +32,7 @@ from .casefold import casefold, python_lower
 from .coerce import SQL_TYPES, coerce, coerce_field
 from .errors import SqlRefused, has_lone_surrogate
 from .logic import Value
-from .show import INTEGERS, json_text
+from .show import INTEGERS, json_or_null, json_text
 
 LOC = "qualdsl_loc"  # meta key: the policy location an expression was compiled from
 T_COLUMN = "__t"  # the evaluation time, microseconds since the epoch, UTC
@@ -475,7 +475,7 @@ class _Compiler:
 
     # -------------------------------------------------------------- whole
     def select(self, table: exp.Expr, as_of: exp.Expr, as_of_text: exp.Expr,
-               flat: bool = False, policy_hash: str = "") -> exp.Select:
+               flat: bool = False, policy_hash: str = "", jsonl: bool = False) -> exp.Select:
         policy = self.policy
         base = _select(exp.Star(), as_of.as_(T_COLUMN, copy=False), as_of_text.as_("__as_of", copy=False)).from_(
             table, copy=False)
@@ -544,8 +544,8 @@ class _Compiler:
             # keeps a subquery's order through a SELECT over it alone.
             layer5 = layer5.order_by(b.column(self.order_by), copy=False)
         source = layer5.subquery("__routes", copy=False)
-        if flat:
-            flat_select = self.flat_columns(ledger, policy_hash)
+        if flat or jsonl:
+            flat_select = self.jsonl_columns(ledger, policy_hash) if jsonl else self.flat_columns(ledger, policy_hash)
             flat_select.set("expressions", flat_select.expressions + [b.column(name) for name in self.carry])
             return flat_select.from_(source, copy=False)
         icp = exp.Struct(expressions=[
@@ -565,13 +565,13 @@ class _Compiler:
             *(b.column(name) for name in self.carry),
         ).from_(source, copy=False)
 
-    def flat_columns(self, ledger: list[tuple[str, str, str, str]], policy_hash: str) -> exp.Select:
-        """The flat row of batch's CSV and Parquet outputs: the lists as the
-        JSON text Python's json.dumps writes (rules joined by `,`, as batch does)."""
-        text_list = b.sql_type("VARCHAR[]")
+    def ledger_text(self, ledger: list[tuple[str, str, str, str]], separator: str) -> exp.Expr:
+        """The rules ledger as the JSON text Python's json.dumps writes, its
+        entries joined by `separator` (batch's flat rows join them by `,`,
+        a whole decision's json.dumps by `, `)."""
         parts: list[exp.Expr | str] = ["["]
         for index, (block_name, rule_name, h, p) in enumerate(ledger):
-            head = ("," if index else "") + _rule_head(block_name, rule_name)
+            head = (separator if index else "") + _rule_head(block_name, rule_name)
             constant = self.constant_points.get(p)
             if constant is not None:
                 # Fired: its points, else 0.0; both texts made here, as Python writes them.
@@ -582,7 +582,15 @@ class _Compiler:
             fired_text = _concat([head + 'true, "points": ', json_text(exp.column(p), b.sql_type("DOUBLE")), "}"])
             parts.append(b.case((exp.column(h), fired_text), default=b.string(head + _rule_tail(False, 0.0))))
         parts.append("]")
-        rules_text = _concat(parts)
+        return _concat(parts)
+
+    def warnings_text(self) -> exp.Expr:
+        return b.case((b.eq(b.call("len", exp.column("__warnings")), b.integer(0)), b.string("[]")),
+                      default=json_text(exp.column("__warnings"), b.sql_type("VARCHAR[]")))
+
+    def flat_columns(self, ledger: list[tuple[str, str, str, str]], policy_hash: str) -> exp.Select:
+        """The flat row of batch's CSV and Parquet outputs: the lists as the
+        JSON text Python's json.dumps writes (rules joined by `,`, as batch does)."""
         columns = [
             b.string(self.policy.name).as_("policy", copy=False),
             b.string(policy_hash).as_("policy_hash", copy=False),
@@ -597,11 +605,37 @@ class _Compiler:
             exp.column("__total").as_("score_total", copy=False),
             exp.column("__tier").as_("tier", copy=False),
             exp.column("__route").as_("route", copy=False),
-            rules_text.as_("rules", copy=False),
-            b.case((b.eq(b.call("len", exp.column("__warnings")), b.integer(0)), b.string("[]")),
-                   default=json_text(exp.column("__warnings"), text_list)).as_("warnings", copy=False),
+            self.ledger_text(ledger, ",").as_("rules", copy=False),
+            self.warnings_text().as_("warnings", copy=False),
         ]
         return _select(*columns)
+
+    def jsonl_columns(self, ledger: list[tuple[str, str, str, str]], policy_hash: str) -> exp.Select:
+        """Each decision as batch's JSONL line (`line`, without its newline:
+        json.dumps of Decision.to_dict() with `policy_hash` after `policy`),
+        with its `tier` and `route` for the summary's counts. The keys and
+        the policy's own strings are texts made here, as Python writes them."""
+        text = b.sql_type("VARCHAR")
+
+        def key(name: str, first: bool = False) -> str:
+            return ("" if first else ", ") + json.dumps(name, ensure_ascii=False) + ": "
+
+        parts: list[exp.Expr | str] = [
+            "{" + key("policy", True) + json.dumps(self.policy.name, ensure_ascii=False)
+            + key("policy_hash") + json.dumps(policy_hash) + key("lead"),
+            json_or_null(exp.column("__lead"), text), key("as_of"), json_text(exp.column("__as_of"), text),
+            key("icp") + "{" + key("pass", True),
+            b.case((exp.column("__passed"), b.string("true")), default=b.string("false")),
+            key("reasons"), self.reasons_text(), "}" + key("scores") + "{",
+        ]
+        totals = [(block.name, self.block_totals[block.name]) for block in self.policy.blocks]
+        for index, (name, column) in enumerate([*totals, ("total", "__total")]):
+            parts += [key(name, index == 0), json_text(exp.column(column), b.sql_type("DOUBLE"))]
+        parts += ["}" + key("tier"), json_or_null(exp.column("__tier"), text), key("route"),
+                  json_or_null(exp.column("__route"), text), key("rules"), self.ledger_text(ledger, ", "),
+                  key("warnings"), self.warnings_text(), "}"]
+        return _select(exp.column("__tier").as_("tier", copy=False), exp.column("__route").as_("route", copy=False),
+                       _concat(parts).as_("line", copy=False))
 
     def reasons_text(self) -> exp.Expr:
         """The ICP reasons as JSON text. They are the policy's own strings: when
@@ -767,12 +801,13 @@ class AsOfField:
 def compile_select(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, table: str = "leads",
     as_of: dt.datetime | AsOfField | None = None, flat: bool = False, carry: Sequence[str] = (),
-    order_by: str | None = None,
+    order_by: str | None = None, jsonl: bool = False,
 ) -> exp.Select:
     """The decision SELECT as a sqlglot tree. `as_of` None: the named parameter
     `$as_of` (an ISO 8601 text, read as `--as-of` is); an AsOfField: each row's
     own moment. `flat`: batch's flat columns (policy, policy_hash, lead, ...,
-    rules and warnings as JSON text). `order_by`: a carried column the
+    rules and warnings as JSON text). `jsonl`: batch's JSONL line of each
+    decision, with its tier and route. `order_by`: a carried column the
     rows come out sorted on."""
     types = {name: t if isinstance(t, exp.DataType) else b.sql_type(t) for name, t in columns.items()}
     compiler = _Compiler(policy, types)
@@ -805,7 +840,8 @@ def compile_select(
             default=b.string("")), b.string("Z")))
     from ...ir_json import policy_hash
 
-    return compiler.select(table_ref(table), t_value, t_text, flat, policy_hash(policy) if flat else "")
+    return compiler.select(table_ref(table), t_value, t_text, flat, policy_hash(policy) if flat or jsonl else "",
+                           jsonl)
 
 
 def table_ref(name: str) -> exp.Table:
@@ -878,7 +914,7 @@ def unverified_note(dialect: str) -> str:
 def compile_sql(
     policy: ir.Policy, columns: Mapping[str, str | exp.DataType], *, dialect: str = "duckdb",
     table: str = "leads", as_of: dt.datetime | AsOfField | None = None, flat: bool = False, pretty: bool = False,
-    carry: Sequence[str] = (), order_by: str | None = None,
+    carry: Sequence[str] = (), order_by: str | None = None, jsonl: bool = False,
 ) -> str:
     """The decision SELECT as SQL text for a dialect of REWRITES: DuckDB's
     tree, rewritten for the others, each proven exact against its engine;
@@ -894,7 +930,8 @@ def compile_sql(
 
     portable = PORTABLE.set(dialect != "duckdb")
     try:
-        select = compile_select(policy, types, table=table, as_of=as_of, flat=flat, carry=carry, order_by=order_by)
+        select = compile_select(policy, types, table=table, as_of=as_of, flat=flat, carry=carry, order_by=order_by,
+                                jsonl=jsonl)
     finally:
         PORTABLE.reset(portable)
     try:

@@ -18,7 +18,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -30,6 +30,9 @@ from .coerce import PYTHON_DIGITS
 from .compile import compile_sql
 from .errors import SqlRefused, handed_over, has_lone_surrogate, held_back, lone_surrogate_in, lone_surrogate_text
 from .moments import sql_moment, with_moment_errors
+
+if TYPE_CHECKING:
+    from ...batch.engines import Chunk
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
@@ -379,7 +382,8 @@ def _parquet_in_order(files: Sequence[str]) -> str:
 
 
 def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format: str | None,
-           flat: bool, connection: Any = None, outer: str = f"* EXCLUDE ({ROW})") -> tuple[Any, str]:
+           flat: bool, connection: Any = None, outer: str = f"* EXCLUDE ({ROW})",
+           jsonl: bool = False) -> tuple[Any, str]:
     """The decision SELECT over the inputs, in input order (sorted on ROW
     inside it, and kept by the SELECT of `outer` over it alone);
     `outer`: the columns taken from it (SQL over its column names)."""
@@ -392,7 +396,7 @@ def _query(policy: Any, paths: Sequence[str], as_of: dt.datetime | AsOf, format:
     columns = load_leads(connection, paths, format, json_cells=json_cells(policy.schema), json_names=names)
     try:
         select = compile_sql(policy.ir, columns, table="leads", as_of=sql_moment(as_of), flat=flat, carry=(ROW,),
-                             order_by=ROW)
+                             order_by=ROW, jsonl=jsonl)
     except SqlRefused as refused:
         raise handed_over(refused) from None
     return connection, f"SELECT {outer} FROM ({select.rstrip().rstrip(';')})"  # noqa: S608  # generated SQL
@@ -416,6 +420,29 @@ def decisions(policy: Any, paths: Sequence[str], *, as_of: dt.datetime | AsOf,
                 return
             for row in batch:
                 yield _decision(row)
+    except duckdb.Error as error:
+        raise _stopped(error) or _unreadable(paths, format, error) from None
+
+
+def jsonl_chunks(policy: Any, paths: Sequence[str], *, as_of: dt.datetime,
+                 format: str | None = None) -> Iterator[Chunk]:
+    """Every input row's decision as batch's JSONL line, made by the SQL
+    (`line`: the text JsonlRows writes), in input order, 10,000 rows a
+    Chunk: building each Decision from DuckDB's nested rows and dumping it
+    cost more than deciding it."""
+    import duckdb
+
+    from ...batch.engines import Chunk
+
+    connection, sql = _query(policy, paths, as_of, format, flat=False, outer="tier, route, line", jsonl=True)
+    try:
+        cursor = connection.execute(sql)
+        while True:
+            batch = cursor.fetchmany(10_000)
+            if not batch:
+                return
+            tiers, routes, lines = zip(*batch)
+            yield Chunk(tiers, routes, ("\n".join(lines) + "\n").encode("utf-8"))
     except duckdb.Error as error:
         raise _stopped(error) or _unreadable(paths, format, error) from None
 
@@ -596,7 +623,9 @@ class DuckDBEngine:
         return write_flat(policy, job.inputs, as_of=job.as_of, output_path=path, kind=kind,
                           format=job.input_format, progress=progress)
 
-    def run(self, job: Any, policy: Any) -> Iterator[Decision | RowError]:
+    def run(self, job: Any, policy: Any) -> Iterator[Decision | RowError | Chunk]:
+        if job.per_lead is None and job.encoding is not None and job.encoding[0] == "jsonl":
+            return jsonl_chunks(policy, job.inputs, as_of=job.as_of, format=job.input_format)
         if job.per_lead is None:
             return decisions(policy, job.inputs, as_of=job.as_of, format=job.input_format)
         results = decisions(policy, job.inputs, as_of=job.per_lead, format=job.input_format)

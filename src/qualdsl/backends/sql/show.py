@@ -100,7 +100,7 @@ def json_text(value: exp.Expr, source: exp.DataType, depth: int = 0) -> exp.Expr
     if kind in LISTS:
         element = source.expressions[0]
         name = f"__s{depth}"
-        shown = exp.Transform(this=value, expression=b.lam(_or_null(exp.column(name), element, depth + 1), name))
+        shown = exp.Transform(this=value, expression=b.lam(json_or_null(exp.column(name), element, depth + 1), name))
         return b.concat(
             b.string("["), b.call("array_to_string", shown, b.string(", ")), b.string("]")
         )
@@ -111,7 +111,7 @@ def json_text(value: exp.Expr, source: exp.DataType, depth: int = 0) -> exp.Expr
             key = json.dumps(name, ensure_ascii=False) + ": "
             parts.append(b.string((", " if index else "") + key))
             member = exp.Dot(this=b.paren(value), expression=exp.to_identifier(name, quoted=True))
-            parts.append(_or_null(member, field.args["kind"], depth + 1))
+            parts.append(json_or_null(member, field.args["kind"], depth + 1))
         parts.append(b.string("}"))
         return b.concat(*parts)
     raise SqlRefused(f"a column of type {source.sql(b.DIALECT)}", "duckdb")
@@ -125,7 +125,7 @@ def _type_placeholder(value: exp.Expr) -> exp.Expr:
                   (b.eq(kind, b.string("OBJECT")), b.string("<dict>")), default=b.string("<int>"))
 
 
-def _or_null(value: exp.Expr, source: exp.DataType, depth: int = 0) -> exp.Expr:
+def json_or_null(value: exp.Expr, source: exp.DataType, depth: int = 0) -> exp.Expr:
     return b.case((b.is_null(value), b.string("null")), default=json_text(value, source, depth))
 
 
